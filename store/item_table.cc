@@ -1,0 +1,147 @@
+#include "store/item_table.h"
+
+#include <cmath>
+#include <fstream>
+#include <utility>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_replace.h"
+#include "absl/strings/str_split.h"
+
+namespace recall {
+namespace {
+
+bool HasSeparator(absl::string_view s) {
+  return s.find_first_of("\t\n\r") != absl::string_view::npos;
+}
+
+absl::Status LineError(const std::string& path, int64_t line,
+                       absl::string_view problem) {
+  return absl::InvalidArgumentError(absl::StrCat(path, ":", line, ": ", problem));
+}
+
+// Parses "tag:weight;tag:weight" (empty allowed).
+absl::Status ParseTags(absl::string_view field,
+                       std::vector<std::pair<std::string, float>>* tags) {
+  if (field.empty()) return absl::OkStatus();
+  for (absl::string_view entry : absl::StrSplit(field, ';')) {
+    size_t colon = entry.rfind(':');
+    float weight = 0;
+    if (colon == absl::string_view::npos || colon == 0 ||
+        !absl::SimpleAtof(entry.substr(colon + 1), &weight) ||
+        !std::isfinite(weight) || weight < 0) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("malformed tag \"", entry, "\" (want tag:weight, weight >= 0)"));
+    }
+    tags->emplace_back(std::string(entry.substr(0, colon)), weight);
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::Status ItemTable::Add(Item item) {
+  if (item.id.empty()) return absl::InvalidArgumentError("empty item id");
+  for (absl::string_view s : {absl::string_view(item.id), absl::string_view(item.cat1),
+                             absl::string_view(item.cat2),
+                             absl::string_view(item.media_id)}) {
+    if (HasSeparator(s)) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("item ", item.id, ": field contains a tab or newline"));
+    }
+  }
+  auto [it, inserted] = row_of_.emplace(item.id, size());
+  if (!inserted) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("duplicate item id \"", item.id, "\" (first at row ",
+                     it->second, ")"));
+  }
+  items_.push_back(std::move(item));
+  return absl::OkStatus();
+}
+
+ItemRow ItemTable::Find(absl::string_view id) const {
+  auto it = row_of_.find(id);
+  return it == row_of_.end() ? kNoItem : it->second;
+}
+
+absl::StatusOr<ItemTable> ItemTable::ReadTsv(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) return absl::NotFoundError(absl::StrCat(path, ": cannot open"));
+  ItemTable table;
+  std::string line;
+  int64_t line_no = 0;
+  if (!std::getline(in, line)) return LineError(path, 1, "empty input (no header)");
+  ++line_no;
+  if (!line.empty() && line.back() == '\r') line.pop_back();
+  if (line != kItemTsvHeader) {
+    return LineError(path, 1,
+                     absl::StrCat("bad header; want \"",
+                                  absl::StrReplaceAll(kItemTsvHeader, {{"\t", "\\t"}}),
+                                  "\""));
+  }
+  while (std::getline(in, line)) {
+    ++line_no;
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    if (line.empty()) continue;
+    std::vector<absl::string_view> f = absl::StrSplit(line, '\t');
+    if (f.size() != 8) {
+      return LineError(path, line_no,
+                       absl::StrCat("malformed row: ", f.size(),
+                                    " columns, want 8"));
+    }
+    Item item;
+    item.id = std::string(f[0]);
+    item.cat1 = std::string(f[1]);
+    item.cat2 = std::string(f[2]);
+    item.media_id = std::string(f[3]);
+    if (absl::Status s = ParseTags(f[4], &item.tags); !s.ok()) {
+      return LineError(path, line_no, s.message());
+    }
+    if (!absl::SimpleAtoi(f[5], &item.publish_ts)) {
+      return LineError(path, line_no, absl::StrCat("bad publish_ts \"", f[5], "\""));
+    }
+    if (!absl::SimpleAtof(f[6], &item.hotness) || !std::isfinite(item.hotness) ||
+        item.hotness < 0) {
+      return LineError(path, line_no,
+                       absl::StrCat("bad hotness \"", f[6], "\" (want a finite number >= 0)"));
+    }
+    if (!absl::SimpleAtof(f[7], &item.ctr) || !(item.ctr >= 0 && item.ctr <= 1)) {
+      return LineError(path, line_no,
+                       absl::StrCat("bad ctr \"", f[7], "\" (want a number in [0, 1])"));
+    }
+    if (absl::Status s = table.Add(std::move(item)); !s.ok()) {
+      return LineError(path, line_no, s.message());
+    }
+  }
+  if (in.bad()) return absl::DataLossError(absl::StrCat(path, ": read error"));
+  if (table.size() == 0) return LineError(path, line_no, "empty input (no items)");
+  return table;
+}
+
+absl::Status ItemTable::WriteTsv(const std::string& path) const {
+  std::ofstream out(path, std::ios::trunc);
+  if (!out) return absl::InternalError(absl::StrCat(path, ": cannot create"));
+  out << kItemTsvHeader << '\n';
+  std::string row;
+  for (const Item& item : items_) {
+    row.clear();
+    absl::StrAppend(&row, item.id, "\t", item.cat1, "\t", item.cat2, "\t",
+                    item.media_id, "\t");
+    absl::StrAppend(&row, absl::StrJoin(item.tags, ";",
+                                        [](std::string* out, const auto& tag) {
+                                          absl::StrAppend(out, tag.first, ":",
+                                                          tag.second);
+                                        }));
+    absl::StrAppend(&row, "\t", item.publish_ts, "\t", item.hotness, "\t",
+                    item.ctr, "\n");
+    out << row;
+  }
+  out.flush();
+  if (!out) return absl::InternalError(absl::StrCat(path, ": write failed"));
+  return absl::OkStatus();
+}
+
+}  // namespace recall

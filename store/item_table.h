@@ -1,0 +1,74 @@
+// The item table: every article a snapshot knows, with its features. Item
+// ids are strings at the edges; inside the service an item is its row number
+// in this table (dense, 0-based), which is also its Faiss id in every space.
+#ifndef RECALL_STORE_ITEM_TABLE_H_
+#define RECALL_STORE_ITEM_TABLE_H_
+
+#include <cstdint>
+#include <string>
+#include "absl/strings/string_view.h"
+#include <utility>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+
+namespace recall {
+
+// Dense row number of an item within one snapshot's item table.
+using ItemRow = int32_t;
+inline constexpr ItemRow kNoItem = -1;
+
+struct Item {
+  std::string id;        // e.g. "20201225A0C3FL00"; no tabs or newlines
+  std::string cat1;      // top-level category, e.g. "sports"
+  std::string cat2;      // sub-category, e.g. "sports/football"
+  std::string media_id;  // the author or outlet
+  // Tags with weights in (0, 1], heaviest first.
+  std::vector<std::pair<std::string, float>> tags;
+  int64_t publish_ts = 0;  // unix seconds
+  float hotness = 0;       // non-negative popularity score
+  float ctr = 0;           // click-through rate in [0, 1]
+};
+
+// The TSV header line, tab-separated, that every item table file starts with.
+inline constexpr absl::string_view kItemTsvHeader =
+    "item_id\tcat1\tcat2\tmedia_id\ttags\tpublish_ts\thotness\tctr";
+
+// An immutable-after-build table of items. Safe for concurrent reads from
+// multiple threads once fully built.
+class ItemTable {
+ public:
+  ItemTable() = default;
+  ItemTable(ItemTable&&) = default;
+  ItemTable& operator=(ItemTable&&) = default;
+
+  // Reads a TSV file that starts with kItemTsvHeader. Tags are written
+  // `tag:weight;tag:weight` (may be empty). Errors are INVALID_ARGUMENT
+  // naming `path:line` and the problem: wrong column count, unparsable or
+  // out-of-range number, empty or duplicate id, missing header, no rows.
+  static absl::StatusOr<ItemTable> ReadTsv(const std::string& path);
+
+  // Writes the table in the format ReadTsv reads.
+  absl::Status WriteTsv(const std::string& path) const;
+
+  // Appends an item as the next row. INVALID_ARGUMENT for an empty id, a
+  // duplicate id, or an id/field containing a tab or newline.
+  absl::Status Add(Item item);
+
+  int32_t size() const { return static_cast<int32_t>(items_.size()); }
+  const Item& item(ItemRow row) const { return items_[row]; }
+  const std::vector<Item>& items() const { return items_; }
+
+  // The row of `id`, or kNoItem when the table does not hold it.
+  ItemRow Find(absl::string_view id) const;
+
+ private:
+  std::vector<Item> items_;
+  absl::flat_hash_map<std::string, ItemRow> row_of_;
+};
+
+}  // namespace recall
+
+#endif  // RECALL_STORE_ITEM_TABLE_H_
