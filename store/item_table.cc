@@ -52,6 +52,12 @@ absl::Status ItemTable::Add(Item item) {
           absl::StrCat("item ", item.id, ": field contains a tab or newline"));
     }
   }
+  for (const auto& [tag, weight] : item.tags) {
+    if (tag.empty() || tag.find_first_of("\t\n\r;") != std::string::npos) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "item ", item.id, ": tag \"", tag, "\" is empty or contains one of ;\\t\\n"));
+    }
+  }
   auto [it, inserted] = row_of_.emplace(item.id, size());
   if (!inserted) {
     return absl::InvalidArgumentError(

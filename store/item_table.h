@@ -25,7 +25,9 @@ struct Item {
   std::string cat1;      // top-level category, e.g. "sports"
   std::string cat2;      // sub-category, e.g. "sports/football"
   std::string media_id;  // the author or outlet
-  // Tags with weights in (0, 1], heaviest first.
+  // Tags with non-negative weights, heaviest first. Tag names are non-empty
+  // and contain no `;`, tab or newline (a `:` is fine: the weight follows
+  // the last one).
   std::vector<std::pair<std::string, float>> tags;
   int64_t publish_ts = 0;  // unix seconds
   float hotness = 0;       // non-negative popularity score
@@ -54,7 +56,7 @@ class ItemTable {
   absl::Status WriteTsv(const std::string& path) const;
 
   // Appends an item as the next row. INVALID_ARGUMENT for an empty id, a
-  // duplicate id, or an id/field containing a tab or newline.
+  // duplicate id, an id/field containing a tab or newline, or a malformed tag.
   absl::Status Add(Item item);
 
   int32_t size() const { return static_cast<int32_t>(items_.size()); }
