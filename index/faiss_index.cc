@@ -125,12 +125,13 @@ void EnableReconstruct(faiss::Index* index) {
 
 }  // namespace
 
-absl::Status NormalizeRows(float* vectors, int64_t n, int dim) {
+absl::Status NormalizeRows(float* vectors, int64_t n, int dim, int64_t* bad_row) {
   for (int64_t i = 0; i < n; ++i) {
     float* v = vectors + i * dim;
     double norm2 = 0;
     for (int j = 0; j < dim; ++j) norm2 += double{v[j]} * v[j];
     if (!(norm2 > 0) || !std::isfinite(norm2)) {
+      if (bad_row != nullptr) *bad_row = i;
       return absl::InvalidArgumentError(
           absl::StrCat("vector ", i, " has zero or non-finite norm"));
     }

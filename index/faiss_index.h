@@ -53,8 +53,10 @@ absl::StatusOr<std::unique_ptr<IndexHandle>> LoadFaissIndex(
     const std::string& path, std::string description);
 
 // Scales each of `n` vectors to unit L2 norm in place. INVALID_ARGUMENT naming
-// the first vector (0-based) whose norm is zero or not finite.
-absl::Status NormalizeRows(float* vectors, int64_t n, int dim);
+// the first vector (0-based) whose norm is zero or not finite; its index also
+// goes to `*bad_row` when given.
+absl::Status NormalizeRows(float* vectors, int64_t n, int dim,
+                           int64_t* bad_row = nullptr);
 
 }  // namespace recall
 

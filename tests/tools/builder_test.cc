@@ -1,0 +1,207 @@
+#include "tools/builder.h"
+
+#include <filesystem>
+#include <fstream>
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "recall/snapshot.h"
+#include "store/snapshot_files.h"
+#include "tools/gen_world.h"
+
+namespace recall {
+namespace {
+
+namespace fs = std::filesystem;
+using ::testing::AllOf;
+using ::testing::HasSubstr;
+
+class BuilderTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    world_ = new fs::path(fs::path(::testing::TempDir()) /
+                          ("builder_world_" + std::to_string(::getpid())));
+    GenWorldOptions options;
+    options.items = 400;
+    options.users = 60;
+    options.dim = 8;
+    options.mean_clicks_per_user = 5;
+    ASSERT_TRUE(GenerateWorld(options, world_->string()).ok());
+  }
+  static void TearDownTestSuite() {
+    fs::remove_all(*world_);
+    delete world_;
+  }
+
+  void SetUp() override {
+    dir_ = fs::path(::testing::TempDir()) / ("builder_test_" + std::to_string(::getpid()));
+    fs::remove_all(dir_);
+    fs::create_directories(dir_);
+    input_ = dir_ / "world";
+    fs::copy(*world_, input_, fs::copy_options::recursive);
+    root_ = dir_ / "root";
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+
+  BuildOptions Options(const std::string& version = "") const {
+    BuildOptions o;
+    o.input_dir = input_;
+    o.out_root = root_;
+    o.factory = "Flat";
+    o.version = version;
+    return o;
+  }
+
+  // Rewrites line `line_no` (1-based) of `path` with `f(line)`.
+  static void EditLine(const fs::path& path, int line_no,
+                       const std::function<std::string(const std::string&)>& f) {
+    std::ifstream in(path);
+    std::vector<std::string> lines;
+    for (std::string line; std::getline(in, line);) lines.push_back(line);
+    lines[line_no - 1] = f(lines[line_no - 1]);
+    std::ofstream out(path, std::ios::trunc);
+    for (const std::string& line : lines) out << line << "\n";
+  }
+
+  // Expects the build to fail with INVALID_ARGUMENT mentioning every part.
+  void ExpectRejected(const std::vector<std::string>& parts) {
+    absl::StatusOr<v1::Manifest> m = BuildSnapshot(Options("bad"));
+    ASSERT_FALSE(m.ok());
+    EXPECT_EQ(m.status().code(), absl::StatusCode::kInvalidArgument) << m.status();
+    for (const std::string& part : parts) EXPECT_THAT(m.status().message(), HasSubstr(part));
+    EXPECT_FALSE(fs::exists(root_ / "bad"));
+    EXPECT_FALSE(fs::exists(root_ / ".bad.tmp"));
+  }
+
+  static fs::path* world_;
+  fs::path dir_, input_, root_;
+};
+fs::path* BuilderTest::world_ = nullptr;
+
+TEST_F(BuilderTest, BuildsAVerifiableSnapshotAndPublishesIt) {
+  auto m = BuildSnapshot(Options("v1"));
+  ASSERT_TRUE(m.ok()) << m.status();
+  EXPECT_EQ(*ReadCurrent(root_), "v1");
+  EXPECT_EQ(m->items().count(), 400);
+  ASSERT_EQ(m->spaces_size(), 1);
+  EXPECT_EQ(m->spaces(0).name(), "dssm");
+  EXPECT_EQ(m->spaces(0).user_count(), 60);
+  EXPECT_EQ(m->store().user_count(), 60);
+
+  auto snapshot = Snapshot::Load(root_, "v1");
+  ASSERT_TRUE(snapshot.ok()) << snapshot.status();
+  v1::UserRecord user;
+  ASSERT_TRUE(*(*snapshot)->users().Get("u0000001", &user));
+  ASSERT_EQ(user.vectors_size(), 1);
+  EXPECT_EQ(user.vectors(0).values_size(), 8);
+  ASSERT_GT(user.recent_clicks_size(), 0);
+  for (int i = 1; i < user.recent_clicks_size(); ++i) {
+    EXPECT_GE(user.recent_clicks(i - 1).ts(), user.recent_clicks(i).ts());  // newest first
+  }
+}
+
+TEST_F(BuilderTest, VersionsAreImmutable) {
+  ASSERT_TRUE(BuildSnapshot(Options("v1")).ok());
+  EXPECT_EQ(BuildSnapshot(Options("v1")).status().code(), absl::StatusCode::kAlreadyExists);
+}
+
+TEST_F(BuilderTest, FailedBuildLeavesCurrentUntouched) {
+  ASSERT_TRUE(BuildSnapshot(Options("v1")).ok());
+  // The user vectors are read after the index is written: a late failure.
+  EditLine(input_ / "vectors/dssm.user.vec", 3, [](const std::string& line) {
+    return line.substr(0, line.rfind(' '));
+  });
+  ExpectRejected({"dssm.user.vec:3", "wrong dimension"});
+  EXPECT_EQ(*ReadCurrent(root_), "v1");
+  EXPECT_TRUE(Snapshot::Load(root_, "v1").ok());
+}
+
+TEST_F(BuilderTest, RejectsWrongDimension) {
+  EditLine(input_ / "vectors/dssm.item.vec", 5, [](const std::string& line) { return line + " 0.5"; });
+  ExpectRejected({"dssm.item.vec:5", "wrong dimension"});
+}
+
+TEST_F(BuilderTest, RejectsNaNAndInf) {
+  EditLine(input_ / "vectors/dssm.item.vec", 4, [](const std::string& line) {
+    return line.substr(0, line.find(' ')) + " nan" + line.substr(line.find(' ', line.find(' ') + 1));
+  });
+  ExpectRejected({"dssm.item.vec:4", "NaN"});
+}
+
+TEST_F(BuilderTest, RejectsDuplicateIds) {
+  std::string first_id;
+  EditLine(input_ / "vectors/dssm.item.vec", 2, [&](const std::string& line) {
+    first_id = line.substr(0, line.find(' '));
+    return line;
+  });
+  EditLine(input_ / "vectors/dssm.item.vec", 7, [&](const std::string& line) {
+    return first_id + line.substr(line.find(' '));
+  });
+  ExpectRejected({"dssm.item.vec:7", "duplicate id"});
+  fs::copy(*world_ / "vectors/dssm.item.vec", input_ / "vectors/dssm.item.vec",
+           fs::copy_options::overwrite_existing);
+  EditLine(input_ / "items.tsv", 9, [&](const std::string& line) {
+    return first_id + line.substr(line.find('\t'));
+  });
+  ExpectRejected({"items.tsv:9", "duplicate"});
+}
+
+TEST_F(BuilderTest, RejectsMalformedRows) {
+  EditLine(input_ / "items.tsv", 3, [](const std::string& line) {
+    return line.substr(0, line.rfind('\t'));
+  });
+  ExpectRejected({"items.tsv:3", "columns"});
+  fs::copy(*world_ / "items.tsv", input_ / "items.tsv", fs::copy_options::overwrite_existing);
+  EditLine(input_ / "clicks.tsv", 6, [](const std::string&) { return "u1\tonly-two"; });
+  ExpectRejected({"clicks.tsv:6", "malformed"});
+}
+
+TEST_F(BuilderTest, RejectsVectorsOfUnknownItemsAndZeroVectors) {
+  EditLine(input_ / "vectors/dssm.item.vec", 6, [](const std::string& line) {
+    return "NOT_AN_ITEM" + line.substr(line.find(' '));
+  });
+  ExpectRejected({"dssm.item.vec:6", "NOT_AN_ITEM", "not in items.tsv"});
+  fs::copy(*world_ / "vectors/dssm.item.vec", input_ / "vectors/dssm.item.vec",
+           fs::copy_options::overwrite_existing);
+  EditLine(input_ / "vectors/dssm.item.vec", 3, [](const std::string& line) {
+    std::string out = line.substr(0, line.find(' '));
+    for (int i = 0; i < 8; ++i) out += " 0";
+    return out;
+  });
+  ExpectRejected({"dssm.item.vec:3", "zero vector"});
+}
+
+TEST_F(BuilderTest, RejectsEmptyInput) {
+  std::ofstream(input_ / "items.tsv", std::ios::trunc);
+  ExpectRejected({"items.tsv", "empty input"});
+  fs::copy(*world_ / "items.tsv", input_ / "items.tsv", fs::copy_options::overwrite_existing);
+  std::ofstream(input_ / "vectors/dssm.item.vec", std::ios::trunc);
+  ExpectRejected({"dssm.item.vec", "empty input"});
+  fs::remove_all(input_ / "vectors");
+  fs::create_directories(input_ / "vectors");
+  ExpectRejected({"vectors", "empty input"});
+}
+
+TEST_F(BuilderTest, TooFewVectorsForTheIndexIsAClearError) {
+  BuildOptions o = Options("bad");
+  o.factory = "IVF1024,Flat";
+  auto m = BuildSnapshot(o);
+  EXPECT_EQ(m.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(m.status().message(), AllOf(HasSubstr("dssm"), HasSubstr("needs at least 1024")));
+}
+
+TEST_F(BuilderTest, CorruptedSnapshotIsRefusedAtLoad) {
+  ASSERT_TRUE(BuildSnapshot(Options("v1")).ok());
+  const fs::path index = root_ / "v1/spaces/dssm.faiss";
+  {
+    std::fstream f(index, std::ios::in | std::ios::out | std::ios::binary);
+    f.seekp(200);
+    f.put('\x7f');
+  }
+  auto snapshot = Snapshot::Load(root_, "v1");
+  EXPECT_EQ(snapshot.status().code(), absl::StatusCode::kDataLoss);
+  EXPECT_THAT(snapshot.status().message(), AllOf(HasSubstr("dssm.faiss"), HasSubstr("crc32c")));
+}
+
+}  // namespace
+}  // namespace recall

@@ -1,0 +1,346 @@
+#include "tools/builder.h"
+
+#include <algorithm>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <utility>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
+#include "index/faiss_index.h"
+#include "store/item_table.h"
+#include "store/snapshot_files.h"
+#include "store/user_store.h"
+#include "tools/word2vec_io.h"
+#include "util/status_macros.h"
+
+namespace recall {
+namespace {
+
+namespace fs = std::filesystem;
+
+constexpr char kItemVecSuffix[] = ".item.vec";
+constexpr char kUserVecSuffix[] = ".user.vec";
+constexpr absl::string_view kClicksHeader = "user_id\titem_id\tts";
+
+absl::Status LineError(const std::string& path, int64_t line, absl::string_view problem) {
+  return absl::InvalidArgumentError(absl::StrCat(path, ":", line, ": ", problem));
+}
+
+// Line of vector i in a word2vec file (the header is line 1).
+int64_t VectorLine(size_t i) { return static_cast<int64_t>(i) + 2; }
+
+struct UserVectors {
+  std::string space;
+  VectorSet vectors;
+};
+
+struct Click {
+  int32_t user;  // index into the user id list
+  ItemRow item;
+  int64_t ts;
+};
+
+struct UserTable {
+  std::vector<std::string> ids;
+  absl::flat_hash_map<std::string, int32_t> index;
+
+  int32_t Intern(absl::string_view id) {
+    auto [it, inserted] = index.emplace(id, static_cast<int32_t>(ids.size()));
+    if (inserted) ids.emplace_back(id);
+    return it->second;
+  }
+};
+
+// The spaces in input/vectors, sorted by name.
+absl::StatusOr<std::vector<std::string>> FindSpaces(const std::string& input_dir) {
+  const fs::path dir = fs::path(input_dir) / "vectors";
+  std::vector<std::string> spaces;
+  std::error_code ec;
+  for (const auto& entry : fs::directory_iterator(dir, ec)) {
+    const std::string name = entry.path().filename().string();
+    if (absl::EndsWith(name, kItemVecSuffix)) {
+      spaces.push_back(name.substr(0, name.size() - strlen(kItemVecSuffix)));
+    }
+  }
+  if (ec) return absl::InvalidArgumentError(absl::StrCat(dir.string(), ": ", ec.message()));
+  if (spaces.empty()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(dir.string(), ": no <space>", kItemVecSuffix, " files (empty input)"));
+  }
+  std::sort(spaces.begin(), spaces.end());
+  return spaces;
+}
+
+// Normalises `vectors` in place, naming the file and line of a zero vector.
+absl::Status Normalize(const std::string& path, VectorSet* vectors) {
+  int64_t bad = 0;
+  if (NormalizeRows(vectors->values.data(), static_cast<int64_t>(vectors->size()),
+                    vectors->dim, &bad)
+          .ok()) {
+    return absl::OkStatus();
+  }
+  return LineError(path, VectorLine(bad), "zero vector (cannot be normalised)");
+}
+
+// Builds spaces/<space>.faiss in `dir` from vectors/<space>.item.vec.
+absl::StatusOr<v1::SpaceManifest> BuildSpace(const BuildOptions& options,
+                                             const ItemTable& items, const std::string& space,
+                                             const std::string& dir) {
+  const std::string path =
+      (fs::path(options.input_dir) / "vectors" / (space + kItemVecSuffix)).string();
+  ASSIGN_OR_RETURN(VectorSet vectors, ReadWord2VecText(path));
+  RETURN_IF_ERROR(Normalize(path, &vectors));
+  // Faiss ids are item rows: order vectors by row.
+  std::vector<std::pair<ItemRow, size_t>> order;
+  order.reserve(vectors.size());
+  for (size_t i = 0; i < vectors.size(); ++i) {
+    ItemRow row = items.Find(vectors.ids[i]);
+    if (row == kNoItem) {
+      return LineError(path, VectorLine(i),
+                       absl::StrCat("item \"", vectors.ids[i], "\" is not in items.tsv"));
+    }
+    order.emplace_back(row, i);
+  }
+  std::sort(order.begin(), order.end());
+  std::vector<float> data(vectors.values.size());
+  std::vector<int32_t> rows(order.size());
+  for (size_t j = 0; j < order.size(); ++j) {
+    rows[j] = order[j].first;
+    std::copy_n(vectors.row(order[j].second), vectors.dim, data.data() + j * vectors.dim);
+  }
+  FaissBuildOptions faiss_options;
+  faiss_options.factory = options.factory;
+  faiss_options.hnsw_ef_construction = options.ef_construction;
+  absl::StatusOr<std::unique_ptr<IndexHandle>> index = BuildFaissIndex(
+      faiss_options, vectors.dim, data.data(), static_cast<int64_t>(rows.size()), rows);
+  if (!index.ok()) {
+    return absl::Status(index.status().code(),
+                        absl::StrCat("space \"", space, "\": ", index.status().message()));
+  }
+  const std::string relative = "spaces/" + space + ".faiss";
+  RETURN_IF_ERROR(WriteFaissIndex(**index, (fs::path(dir) / relative).string()));
+  RETURN_IF_ERROR(SyncPath((fs::path(dir) / relative).string()));
+
+  v1::SpaceManifest manifest;
+  manifest.set_name(space);
+  ASSIGN_OR_RETURN(*manifest.mutable_index(), MakeFileRef(dir, relative));
+  manifest.set_dim(vectors.dim);
+  manifest.set_metric(v1::METRIC_INNER_PRODUCT);
+  manifest.set_factory(options.factory);
+  manifest.set_count(static_cast<int64_t>(rows.size()));
+  manifest.set_ef_search(options.ef_search);
+  manifest.set_nprobe(options.nprobe);
+  return manifest;
+}
+
+// Reads vectors/<space>.user.vec if present; its dimension must match the
+// space's item vectors.
+absl::StatusOr<bool> ReadUserVectors(const std::string& input_dir,
+                                     const v1::SpaceManifest& space, UserVectors* out) {
+  const std::string path =
+      (fs::path(input_dir) / "vectors" / (space.name() + kUserVecSuffix)).string();
+  if (!fs::exists(path)) return false;
+  ASSIGN_OR_RETURN(out->vectors, ReadWord2VecText(path));
+  if (out->vectors.dim != space.dim()) {
+    return LineError(path, 1,
+                     absl::StrCat("wrong dimension: user vectors have ", out->vectors.dim,
+                                  ", item vectors of space \"", space.name(), "\" have ",
+                                  space.dim()));
+  }
+  RETURN_IF_ERROR(Normalize(path, &out->vectors));
+  out->space = space.name();
+  return true;
+}
+
+// Reads clicks.tsv (optional). Clicks on items missing from items.tsv are
+// skipped and counted: click logs outlive articles.
+absl::Status ReadClicks(const std::string& input_dir, const ItemTable& items, UserTable* users,
+                        std::vector<Click>* clicks, int64_t* skipped) {
+  const std::string path = (fs::path(input_dir) / "clicks.tsv").string();
+  if (!fs::exists(path)) return absl::OkStatus();
+  std::ifstream in(path);
+  if (!in) return absl::InvalidArgumentError(absl::StrCat(path, ": cannot open"));
+  std::string line;
+  int64_t line_no = 1;
+  if (!std::getline(in, line) || absl::StripSuffix(line, "\r") != kClicksHeader) {
+    return LineError(path, 1, "bad header; want \"user_id\\titem_id\\tts\"");
+  }
+  while (std::getline(in, line)) {
+    ++line_no;
+    absl::string_view text = absl::StripSuffix(line, "\r");
+    if (text.empty()) continue;
+    std::vector<absl::string_view> f = absl::StrSplit(text, '\t');
+    int64_t ts = 0;
+    if (f.size() != 3 || f[0].empty() || f[1].empty()) {
+      return LineError(path, line_no, absl::StrCat("malformed row: want 3 non-empty columns"));
+    }
+    if (!absl::SimpleAtoi(f[2], &ts)) {
+      return LineError(path, line_no, absl::StrCat("bad ts \"", f[2], "\""));
+    }
+    const ItemRow row = items.Find(f[1]);
+    if (row == kNoItem) {
+      ++*skipped;
+      continue;
+    }
+    clicks->push_back({users->Intern(f[0]), row, ts});
+  }
+  if (in.bad()) return absl::DataLossError(absl::StrCat(path, ": read error"));
+  return absl::OkStatus();
+}
+
+// Writes the RocksDB user store: for every user with a vector or a click,
+// its vectors and newest clicks.
+absl::StatusOr<int64_t> WriteUserStore(const BuildOptions& options, const std::string& dir,
+                                       std::vector<UserVectors>& user_vectors,
+                                       UserTable& users, std::vector<Click>& clicks) {
+  // vector position per (space, user)
+  std::vector<absl::flat_hash_map<int32_t, size_t>> vector_of(user_vectors.size());
+  for (size_t s = 0; s < user_vectors.size(); ++s) {
+    const VectorSet& vs = user_vectors[s].vectors;
+    for (size_t i = 0; i < vs.size(); ++i) vector_of[s][users.Intern(vs.ids[i])] = i;
+  }
+  // Newest first per user.
+  std::sort(clicks.begin(), clicks.end(), [](const Click& a, const Click& b) {
+    return a.user != b.user ? a.user < b.user : a.ts > b.ts;
+  });
+  std::vector<size_t> first_click(users.ids.size() + 1, clicks.size());
+  for (size_t i = clicks.size(); i-- > 0;) first_click[clicks[i].user] = i;
+  for (size_t u = users.ids.size(); u-- > 0;) {
+    first_click[u] = std::min(first_click[u], first_click[u + 1]);
+  }
+
+  std::vector<int32_t> order(users.ids.size());
+  for (size_t i = 0; i < order.size(); ++i) order[i] = static_cast<int32_t>(i);
+  std::sort(order.begin(), order.end(),
+            [&users](int32_t a, int32_t b) { return users.ids[a] < users.ids[b]; });
+
+  ASSIGN_OR_RETURN(auto writer, UserStoreWriter::Open((fs::path(dir) / "store").string()));
+  v1::UserRecord record;
+  for (int32_t u : order) {
+    record.Clear();
+    for (size_t s = 0; s < user_vectors.size(); ++s) {
+      auto it = vector_of[s].find(u);
+      if (it == vector_of[s].end()) continue;
+      v1::UserVector* v = record.add_vectors();
+      v->set_space(user_vectors[s].space);
+      const float* values = user_vectors[s].vectors.row(it->second);
+      v->mutable_values()->Add(values, values + user_vectors[s].vectors.dim);
+    }
+    for (size_t i = first_click[u]; i < first_click[u + 1] &&
+                                    record.recent_clicks_size() < options.recent_clicks;
+         ++i) {
+      v1::Click* click = record.add_recent_clicks();
+      click->set_item_row(static_cast<uint32_t>(clicks[i].item));
+      click->set_ts(clicks[i].ts);
+    }
+    RETURN_IF_ERROR(writer->Add(users.ids[u], record));
+  }
+  RETURN_IF_ERROR(writer->Finish());
+  return writer->count();
+}
+
+std::string DefaultVersion(const std::string& root) {
+  const std::string base =
+      absl::FormatTime("%Y%m%dT%H%M%SZ", absl::Now(), absl::UTCTimeZone());
+  std::string version = base;
+  for (int i = 2; fs::exists(fs::path(root) / version); ++i) version = absl::StrCat(base, "-", i);
+  return version;
+}
+
+absl::Status SyncTree(const std::string& dir) {
+  std::error_code ec;
+  for (const auto& entry : fs::recursive_directory_iterator(dir, ec)) {
+    RETURN_IF_ERROR(SyncPath(entry.path().string()));
+  }
+  if (ec) return absl::InternalError(absl::StrCat(dir, ": ", ec.message()));
+  return SyncPath(dir);
+}
+
+absl::StatusOr<v1::Manifest> BuildInto(const BuildOptions& options, const std::string& dir,
+                                       const std::string& version) {
+  const std::string items_path = (fs::path(options.input_dir) / "items.tsv").string();
+  ASSIGN_OR_RETURN(ItemTable items, ItemTable::ReadTsv(items_path));
+  ASSIGN_OR_RETURN(std::vector<std::string> space_names, FindSpaces(options.input_dir));
+
+  v1::Manifest manifest;
+  manifest.set_format_version(kManifestFormatVersion);
+  manifest.set_version(version);
+  manifest.set_created_at_unix(absl::ToUnixSeconds(absl::Now()));
+  int64_t newest = 0;
+  for (const Item& item : items.items()) newest = std::max(newest, item.publish_ts);
+  manifest.set_reference_time_unix(newest);
+
+  fs::create_directories(fs::path(dir) / "spaces");
+  RETURN_IF_ERROR(items.WriteTsv((fs::path(dir) / "items.tsv").string()));
+  ASSIGN_OR_RETURN(*manifest.mutable_items()->mutable_file(), MakeFileRef(dir, "items.tsv"));
+  manifest.mutable_items()->set_count(items.size());
+
+  UserTable users;
+  std::vector<UserVectors> user_vectors;
+  for (const std::string& name : space_names) {
+    ASSIGN_OR_RETURN(v1::SpaceManifest space, BuildSpace(options, items, name, dir));
+    UserVectors uv;
+    ASSIGN_OR_RETURN(bool has_users, ReadUserVectors(options.input_dir, space, &uv));
+    if (has_users) {
+      space.set_user_count(static_cast<int64_t>(uv.vectors.size()));
+      user_vectors.push_back(std::move(uv));
+    }
+    *manifest.add_spaces() = std::move(space);
+  }
+
+  std::vector<Click> clicks;
+  int64_t skipped_clicks = 0;
+  RETURN_IF_ERROR(ReadClicks(options.input_dir, items, &users, &clicks, &skipped_clicks));
+  ASSIGN_OR_RETURN(int64_t user_count,
+                   WriteUserStore(options, dir, user_vectors, users, clicks));
+  manifest.mutable_store()->set_dir("store");
+  manifest.mutable_store()->set_user_count(user_count);
+  if (skipped_clicks > 0) {
+    fprintf(stderr, "build: skipped %lld clicks on items missing from items.tsv\n",
+            static_cast<long long>(skipped_clicks));
+  }
+  RETURN_IF_ERROR(ValidateManifest(manifest));
+  RETURN_IF_ERROR(WriteManifest(dir, manifest));
+  RETURN_IF_ERROR(SyncTree(dir));
+  return manifest;
+}
+
+}  // namespace
+
+absl::StatusOr<v1::Manifest> BuildSnapshot(const BuildOptions& options) {
+  std::error_code ec;
+  fs::create_directories(options.out_root, ec);
+  if (ec) return absl::InvalidArgumentError(absl::StrCat(options.out_root, ": ", ec.message()));
+  const std::string version =
+      options.version.empty() ? DefaultVersion(options.out_root) : options.version;
+  const fs::path final_dir = fs::path(options.out_root) / version;
+  if (fs::exists(final_dir)) {
+    return absl::AlreadyExistsError(
+        absl::StrCat(final_dir.string(), ": version exists; versions are immutable"));
+  }
+  const fs::path tmp_dir = fs::path(options.out_root) / ("." + version + ".tmp");
+  fs::remove_all(tmp_dir, ec);
+
+  absl::StatusOr<v1::Manifest> manifest = BuildInto(options, tmp_dir.string(), version);
+  if (!manifest.ok()) {
+    fs::remove_all(tmp_dir, ec);
+    return manifest.status();
+  }
+  fs::rename(tmp_dir, final_dir, ec);
+  if (ec) return absl::InternalError(absl::StrCat("rename to ", final_dir.string(), ": ", ec.message()));
+  RETURN_IF_ERROR(SyncPath(options.out_root));
+  RETURN_IF_ERROR(PublishCurrent(options.out_root, version));
+  return manifest;
+}
+
+}  // namespace recall

@@ -1,0 +1,50 @@
+// `recallctl build`: turns a world directory (the format `recallctl gen`
+// writes; see tools/gen_world.h) into a new snapshot version under ROOT and
+// publishes it.
+//
+// Inputs, all in `input_dir`:
+//   items.tsv                  required; store/item_table.h format
+//   vectors/<space>.item.vec   one per space (at least one); word2vec text;
+//                              ids are item ids
+//   vectors/<space>.user.vec   optional; user vectors in the same space
+//   clicks.tsv                 optional; "user_id\titem_id\tts" with header
+//
+// Any bad input stops the build with INVALID_ARGUMENT naming file, line and
+// problem, before anything is published. The version is assembled in a
+// hidden ROOT/.<version>.tmp directory, synced, renamed to ROOT/<version>,
+// and only then does CURRENT change; a build that fails or is interrupted
+// leaves CURRENT (and the version it names) untouched.
+#ifndef RECALL_TOOLS_BUILDER_H_
+#define RECALL_TOOLS_BUILDER_H_
+
+#include <cstdint>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "recall/v1/snapshot.pb.h"
+
+namespace recall {
+
+struct BuildOptions {
+  std::string input_dir;
+  std::string out_root;
+  // Faiss index_factory string for every space.
+  std::string factory = "HNSW32";
+  // HNSW graph build depth: higher builds slower, searches better.
+  int ef_construction = 80;
+  // Default per-request search parameters recorded in the MANIFEST.
+  int ef_search = 128;
+  int nprobe = 32;
+  // Newest clicks kept per user in the store.
+  int recent_clicks = 100;
+  // Version directory name; empty means a UTC timestamp like
+  // "20261128T120000Z" (with "-2", "-3", ... appended if taken).
+  std::string version;
+};
+
+// Builds and publishes a snapshot; returns its MANIFEST.
+absl::StatusOr<v1::Manifest> BuildSnapshot(const BuildOptions& options);
+
+}  // namespace recall
+
+#endif  // RECALL_TOOLS_BUILDER_H_
