@@ -1,0 +1,54 @@
+// Prometheus metrics of the server. Every handle is resolved at construction
+// so the request path only increments pre-registered series.
+#ifndef RECALL_SERVER_METRICS_H_
+#define RECALL_SERVER_METRICS_H_
+
+#include <array>
+#include <memory>
+#include <string>
+
+#include "grpcpp/support/status.h"
+#include "prometheus/counter.h"
+#include "prometheus/gauge.h"
+#include "prometheus/histogram.h"
+#include "prometheus/registry.h"
+
+namespace recall {
+
+enum class Method { kRecall = 0, kGetSnapshotInfo = 1 };
+inline constexpr int kMethodCount = 2;
+inline constexpr int kGrpcCodeCount = 17;
+
+// Names (Prometheus conventions: base units, _total for counters):
+//   recall_requests_total{method,code}              counter
+//   recall_request_duration_seconds{method}         histogram
+//   recall_partial_responses_total                  counter
+//   recall_snapshot_info{version}                   gauge, 1 for the served version
+//   recall_snapshot_loaded_timestamp_seconds        gauge
+// Thread safety: all methods are safe for concurrent use.
+class ServerMetrics {
+ public:
+  ServerMetrics();
+
+  std::shared_ptr<prometheus::Registry> registry() const { return registry_; }
+
+  void ObserveRequest(Method method, grpc::StatusCode code, double seconds);
+  void CountPartial() { partial_->Increment(); }
+  void SetSnapshot(const std::string& version, double loaded_at_unix);
+
+ private:
+  std::shared_ptr<prometheus::Registry> registry_;
+  std::array<std::array<prometheus::Counter*, kGrpcCodeCount>, kMethodCount> requests_{};
+  std::array<prometheus::Histogram*, kMethodCount> latency_{};
+  prometheus::Counter* partial_ = nullptr;
+  prometheus::Family<prometheus::Gauge>* snapshot_info_ = nullptr;
+  prometheus::Gauge* snapshot_loaded_ = nullptr;
+  prometheus::Gauge* current_info_ = nullptr;  // guarded by the single loader thread
+};
+
+// "OK", "INVALID_ARGUMENT", ...
+const char* GrpcCodeName(grpc::StatusCode code);
+
+}  // namespace recall
+
+#endif  // RECALL_SERVER_METRICS_H_

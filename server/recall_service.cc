@@ -1,0 +1,131 @@
+#include "server/recall_service.h"
+
+#include <chrono>
+#include <string>
+
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
+
+namespace recall {
+namespace {
+
+constexpr char kNoSnapshot[] = "no snapshot loaded yet";
+
+// The client's deadline; "none" (gRPC reports a far-future time) is infinite.
+absl::Time RequestDeadline(const grpc::CallbackServerContext& context) {
+  const auto deadline = context.deadline();
+  if (deadline >= std::chrono::system_clock::now() + std::chrono::hours(24 * 365)) {
+    return absl::InfiniteFuture();
+  }
+  return absl::FromChrono(deadline);
+}
+
+void ToProto(const Snapshot& snapshot, const RecallAnswer& answer, v1::RecallResponse* response) {
+  const ItemTable& items = snapshot.items();
+  response->mutable_items()->Reserve(static_cast<int>(answer.items.size()));
+  for (const RecalledCandidate& candidate : answer.items) {
+    v1::RecalledItem* item = response->add_items();
+    item->set_item_id(items.item(candidate.row).id);
+    item->set_score(candidate.score);
+    for (const ItemSource& source : candidate.sources) {
+      v1::Source* s = item->add_sources();
+      s->set_channel(*source.channel);
+      s->set_similarity(source.similarity);
+      s->set_rank(source.rank);
+      s->set_via(source.via.data(), source.via.size());
+    }
+  }
+  for (const ChannelReport& report : answer.channels) {
+    v1::ChannelStats* stats = response->add_channel_stats();
+    stats->set_channel(*report.channel);
+    stats->set_found(report.found);
+    stats->set_kept(report.kept);
+    stats->set_dropped_by_threshold(report.dropped_by_threshold);
+    stats->set_latency_us(report.latency_us);
+    stats->set_status(report.status.ToString());
+  }
+  response->set_user_found(answer.user_found);
+  response->set_partial(answer.partial);
+  response->set_snapshot_version(snapshot.version());
+}
+
+}  // namespace
+
+grpc::Status ToGrpcStatus(const absl::Status& status) {
+  if (status.ok()) return grpc::Status::OK;
+  return grpc::Status(static_cast<grpc::StatusCode>(status.code()), std::string(status.message()));
+}
+
+grpc::Status RecallServiceImpl::DoRecall(grpc::CallbackServerContext* context,
+                                         const v1::RecallRequest& request,
+                                         v1::RecallResponse* response) const {
+  if (context->IsCancelled()) return grpc::Status(grpc::StatusCode::CANCELLED, "cancelled");
+  std::shared_ptr<const Serving> serving = snapshots_->Current();
+  if (serving == nullptr) return grpc::Status(grpc::StatusCode::UNAVAILABLE, kNoSnapshot);
+
+  RecallQuery query;
+  query.user_id = request.user_id();
+  query.k = request.k();
+  query.seed_item_ids.assign(request.seed_item_ids().begin(), request.seed_item_ids().end());
+  query.exclude_item_ids.assign(request.exclude_item_ids().begin(),
+                                request.exclude_item_ids().end());
+  query.deadline = RequestDeadline(*context);
+
+  // One answer buffer per worker thread, reused across requests.
+  thread_local RecallAnswer answer;
+  const RecallEngine& engine = *serving->engine;
+  absl::Status status = engine.Recall(query, &answer);
+  if (!status.ok()) return ToGrpcStatus(status);
+  ToProto(engine.snapshot(), answer, response);
+  response->set_request_id(request.request_id());
+  if (answer.partial) metrics_->CountPartial();
+  return grpc::Status::OK;
+}
+
+grpc::ServerUnaryReactor* RecallServiceImpl::Recall(grpc::CallbackServerContext* context,
+                                                    const v1::RecallRequest* request,
+                                                    v1::RecallResponse* response) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  const absl::Time start = absl::Now();
+  workers_->Submit([this, context, request, response, reactor, start] {
+    grpc::Status status = DoRecall(context, *request, response);
+    metrics_->ObserveRequest(Method::kRecall, status.error_code(),
+                             absl::ToDoubleSeconds(absl::Now() - start));
+    reactor->Finish(status);
+  });
+  return reactor;
+}
+
+grpc::ServerUnaryReactor* RecallServiceImpl::GetSnapshotInfo(
+    grpc::CallbackServerContext* context, const v1::GetSnapshotInfoRequest* /*request*/,
+    v1::GetSnapshotInfoResponse* response) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  const absl::Time start = absl::Now();
+  grpc::Status status = grpc::Status::OK;
+  std::shared_ptr<const Serving> serving = snapshots_->Current();
+  if (serving == nullptr) {
+    status = grpc::Status(grpc::StatusCode::UNAVAILABLE, kNoSnapshot);
+  } else {
+    const Snapshot& snapshot = serving->engine->snapshot();
+    const v1::Manifest& manifest = snapshot.manifest();
+    response->set_version(manifest.version());
+    response->set_created_at_unix(manifest.created_at_unix());
+    response->set_loaded_at_unix(absl::ToUnixSeconds(serving->loaded_at));
+    response->set_item_count(snapshot.items().size());
+    response->set_user_count(manifest.store().user_count());
+    for (const Space& space : snapshot.spaces()) {
+      v1::SpaceInfo* info = response->add_spaces();
+      info->set_name(space.manifest.name());
+      info->set_dim(space.manifest.dim());
+      info->set_count(space.manifest.count());
+      info->set_index_factory(space.manifest.factory());
+      info->set_has_user_vectors(space.manifest.user_count() > 0);
+    }
+  }
+  metrics_->ObserveRequest(Method::kGetSnapshotInfo, status.error_code(),
+                           absl::ToDoubleSeconds(absl::Now() - start));
+  reactor->Finish(status);
+  return reactor;
+}
+
+}  // namespace recall

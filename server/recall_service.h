@@ -1,0 +1,44 @@
+// The gRPC adapter: recall.v1.RecallService on the callback API. Converts
+// proto <-> domain types and absl::Status -> grpc::Status, and hands the work
+// to a WorkerPool so that gRPC's own threads never run a search.
+#ifndef RECALL_SERVER_RECALL_SERVICE_H_
+#define RECALL_SERVER_RECALL_SERVICE_H_
+
+#include "grpcpp/grpcpp.h"
+#include "recall/v1/recall.grpc.pb.h"
+#include "server/metrics.h"
+#include "server/snapshot_manager.h"
+#include "server/worker_pool.h"
+
+namespace recall {
+
+// Converts an absl::Status to the grpc::Status with the same code and message.
+grpc::Status ToGrpcStatus(const absl::Status& status);
+
+class RecallServiceImpl final : public v1::RecallService::CallbackService {
+ public:
+  // All three must outlive the service.
+  RecallServiceImpl(const SnapshotManager* snapshots, WorkerPool* workers,
+                    ServerMetrics* metrics)
+      : snapshots_(snapshots), workers_(workers), metrics_(metrics) {}
+
+  grpc::ServerUnaryReactor* Recall(grpc::CallbackServerContext* context,
+                                   const v1::RecallRequest* request,
+                                   v1::RecallResponse* response) override;
+
+  grpc::ServerUnaryReactor* GetSnapshotInfo(grpc::CallbackServerContext* context,
+                                            const v1::GetSnapshotInfoRequest* request,
+                                            v1::GetSnapshotInfoResponse* response) override;
+
+ private:
+  grpc::Status DoRecall(grpc::CallbackServerContext* context, const v1::RecallRequest& request,
+                        v1::RecallResponse* response) const;
+
+  const SnapshotManager* snapshots_;
+  WorkerPool* workers_;
+  ServerMetrics* metrics_;
+};
+
+}  // namespace recall
+
+#endif  // RECALL_SERVER_RECALL_SERVICE_H_

@@ -1,0 +1,120 @@
+#include "server/server.h"
+
+#include <cstdio>
+#include <thread>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/clock.h"
+#include "grpcpp/ext/proto_server_reflection_plugin.h"
+#include "grpcpp/grpcpp.h"
+#include "grpcpp/health_check_service_interface.h"
+#include "prometheus/exposer.h"
+#include "server/metrics.h"
+#include "server/recall_service.h"
+#include "server/snapshot_manager.h"
+#include "server/worker_pool.h"
+
+namespace recall {
+
+struct RecallServer::Impl {
+  ServerOptions options;
+  ServerMetrics metrics;
+  std::unique_ptr<SnapshotManager> snapshots;
+  std::unique_ptr<WorkerPool> workers;
+  std::unique_ptr<RecallServiceImpl> service;
+  std::unique_ptr<grpc::Server> server;
+  std::unique_ptr<prometheus::Exposer> exposer;
+  int port = 0;
+  absl::Mutex mu;
+  bool shut_down ABSL_GUARDED_BY(mu) = false;
+
+  void SetServing(bool serving) {
+    grpc::HealthCheckServiceInterface* health = server->GetHealthCheckService();
+    health->SetServingStatus(serving);  // every service, including ""
+    health->SetServingStatus(v1::RecallService::service_full_name(), serving);
+  }
+};
+
+RecallServer::RecallServer(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+
+RecallServer::~RecallServer() { Shutdown(absl::ZeroDuration()); }
+
+absl::StatusOr<std::unique_ptr<RecallServer>> RecallServer::Start(ServerOptions options) {
+  auto impl = std::make_unique<Impl>();
+  impl->options = std::move(options);
+  const ServerOptions& o = impl->options;
+  const int workers = o.workers > 0 ? o.workers
+                                    : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  impl->snapshots = std::make_unique<SnapshotManager>(o.snapshot_root, o.engine);
+  impl->workers = std::make_unique<WorkerPool>(workers);
+  impl->service =
+      std::make_unique<RecallServiceImpl>(impl->snapshots.get(), impl->workers.get(), &impl->metrics);
+
+  if (!o.metrics_address.empty()) {
+    try {
+      impl->exposer = std::make_unique<prometheus::Exposer>(o.metrics_address);
+    } catch (const std::exception& e) {
+      return absl::UnavailableError(
+          absl::StrCat("metrics: cannot listen on ", o.metrics_address, ": ", e.what()));
+    }
+    impl->exposer->RegisterCollectable(impl->metrics.registry());
+  }
+
+  grpc::EnableDefaultHealthCheckService(true);
+  grpc::reflection::InitProtoReflectionServerBuilderPlugin();
+  grpc::ServerBuilder builder;
+  builder.AddListeningPort(o.listen_address, grpc::InsecureServerCredentials(), &impl->port);
+  builder.RegisterService(impl->service.get());
+  impl->server = builder.BuildAndStart();
+  if (impl->server == nullptr || impl->port == 0) {
+    return absl::UnavailableError(absl::StrCat("cannot listen on ", o.listen_address));
+  }
+  impl->SetServing(false);
+
+  const absl::Time start = absl::Now();
+  if (absl::Status s = impl->snapshots->LoadCurrent(); !s.ok()) {
+    impl->server->Shutdown();
+    return absl::Status(s.code(), absl::StrCat("loading snapshot from ", o.snapshot_root, ": ",
+                                               s.message()));
+  }
+  std::shared_ptr<const Serving> serving = impl->snapshots->Current();
+  impl->metrics.SetSnapshot(serving->engine->snapshot().version(),
+                            absl::ToDoubleSeconds(serving->loaded_at - absl::UnixEpoch()));
+  fprintf(stderr, "recall-server: loaded snapshot %s (%d items) in %.2f s\n",
+          serving->engine->snapshot().version().c_str(), serving->engine->snapshot().items().size(),
+          absl::ToDoubleSeconds(absl::Now() - start));
+  impl->SetServing(true);
+  return std::unique_ptr<RecallServer>(new RecallServer(std::move(impl)));
+}
+
+int RecallServer::port() const { return impl_->port; }
+
+int RecallServer::metrics_port() const {
+  if (impl_->exposer == nullptr) return 0;
+  std::vector<int> ports = impl_->exposer->GetListeningPorts();
+  return ports.empty() ? 0 : ports[0];
+}
+
+void RecallServer::Shutdown(absl::Duration grace) {
+  {
+    absl::MutexLock lock(&impl_->mu);
+    if (impl_->shut_down) return;
+    impl_->shut_down = true;
+  }
+  impl_->SetServing(false);
+  // Waits for in-flight calls (which finish on the worker pool, still
+  // running) up to the deadline, then cancels what is left.
+  impl_->server->Shutdown(absl::ToChronoTime(absl::Now() + grace));
+  impl_->server->Wait();
+  impl_->workers.reset();  // runs anything still queued, joins
+  impl_->exposer.reset();
+}
+
+void RecallServer::Wait() {
+  absl::MutexLock lock(&impl_->mu);
+  impl_->mu.Await(absl::Condition(&impl_->shut_down));
+}
+
+}  // namespace recall

@@ -1,0 +1,56 @@
+// RecallServer: the whole serving process minus flag parsing and signals:
+// gRPC server (RecallService, health, reflection), Prometheus exposer,
+// worker pool and snapshot manager. main.cc and the end-to-end tests both
+// run it, so tests exercise exactly what production runs.
+#ifndef RECALL_SERVER_SERVER_H_
+#define RECALL_SERVER_SERVER_H_
+
+#include <memory>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "recall/engine.h"
+
+namespace recall {
+
+struct ServerOptions {
+  std::string snapshot_root;
+  // gRPC listen address; port 0 picks a free port (see RecallServer::port).
+  std::string listen_address = "0.0.0.0:50051";
+  // Prometheus /metrics address; empty disables the exposer.
+  std::string metrics_address = "0.0.0.0:9464";
+  // Worker threads running recall requests; 0 means one per core.
+  int workers = 0;
+  EngineOptions engine;
+};
+
+class RecallServer {
+ public:
+  // Starts serving with health NOT_SERVING, loads the snapshot CURRENT names,
+  // then switches health to SERVING. Fails (and stops) when a port cannot be
+  // bound or the snapshot cannot be loaded; the error names the cause.
+  static absl::StatusOr<std::unique_ptr<RecallServer>> Start(ServerOptions options);
+
+  ~RecallServer();
+
+  int port() const;
+  int metrics_port() const;  // 0 when metrics are disabled
+
+  // Health NOT_SERVING, stop accepting new calls, let in-flight calls finish
+  // for up to `grace`, then cancel the rest. Idempotent.
+  void Shutdown(absl::Duration grace);
+
+  // Blocks until Shutdown has completed.
+  void Wait();
+
+  struct Impl;
+
+ private:
+  explicit RecallServer(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace recall
+
+#endif  // RECALL_SERVER_SERVER_H_

@@ -1,0 +1,49 @@
+// SnapshotManager: owns what the server is serving. Loads the version
+// ROOT/CURRENT names, verifies it (recall::Snapshot::Load), builds its
+// RecallEngine, and swaps it in atomically; a version that fails is refused
+// and the previous one keeps serving.
+#ifndef RECALL_SERVER_SNAPSHOT_MANAGER_H_
+#define RECALL_SERVER_SNAPSHOT_MANAGER_H_
+
+#include <memory>
+#include <string>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/status/status.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "recall/engine.h"
+
+namespace recall {
+
+// What one loaded version serves with.
+struct Serving {
+  std::shared_ptr<const RecallEngine> engine;
+  absl::Time loaded_at;
+};
+
+// Thread safety: Current() is safe from any thread at any time; LoadCurrent
+// calls are serialised internally.
+class SnapshotManager {
+ public:
+  SnapshotManager(std::string root, EngineOptions engine_options);
+
+  // Loads the version CURRENT names unless it is already serving. Returns
+  // the load error (the old version, if any, keeps serving).
+  absl::Status LoadCurrent();
+
+  // The version being served; nullptr before the first successful load. The
+  // caller's reference keeps it alive for the whole request.
+  std::shared_ptr<const Serving> Current() const;
+
+ private:
+  const std::string root_;
+  const EngineOptions engine_options_;
+  absl::Mutex load_mu_;  // serialises loads
+  mutable absl::Mutex mu_;
+  std::shared_ptr<const Serving> current_ ABSL_GUARDED_BY(mu_);
+};
+
+}  // namespace recall
+
+#endif  // RECALL_SERVER_SNAPSHOT_MANAGER_H_

@@ -1,0 +1,40 @@
+// A fixed pool of worker threads running submitted closures in FIFO order.
+// gRPC callback threads hand requests to it so they never block on a search.
+#ifndef RECALL_SERVER_WORKER_POOL_H_
+#define RECALL_SERVER_WORKER_POOL_H_
+
+#include <deque>
+#include <functional>
+#include <thread>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/synchronization/mutex.h"
+
+namespace recall {
+
+// Thread safety: Submit may be called from any thread. The destructor runs
+// everything already submitted, then joins the threads.
+class WorkerPool {
+ public:
+  explicit WorkerPool(int threads);
+  ~WorkerPool();
+  WorkerPool(const WorkerPool&) = delete;
+  WorkerPool& operator=(const WorkerPool&) = delete;
+
+  void Submit(std::function<void()> task);
+
+  int threads() const { return static_cast<int>(threads_.size()); }
+
+ private:
+  void Loop();
+
+  absl::Mutex mu_;
+  std::deque<std::function<void()>> queue_ ABSL_GUARDED_BY(mu_);
+  bool stopping_ ABSL_GUARDED_BY(mu_) = false;
+  std::vector<std::thread> threads_;
+};
+
+}  // namespace recall
+
+#endif  // RECALL_SERVER_WORKER_POOL_H_
