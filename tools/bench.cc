@@ -127,7 +127,8 @@ std::string JsonString(absl::string_view s) {
 }
 
 absl::Status ValidateWindow(absl::Duration duration, absl::Duration warmup) {
-  if (duration <= absl::ZeroDuration() || duration == absl::InfiniteDuration()) {
+  if (duration <= absl::ZeroDuration() ||
+      duration == absl::InfiniteDuration()) {
     return absl::InvalidArgumentError(
         absl::StrCat("bench: duration must be positive and finite, got ",
                      absl::FormatDuration(duration)));
@@ -205,7 +206,8 @@ class RpcBench {
   BenchReport Run() {
     t0_ = Clock::now();
     measure_start_ = t0_ + absl::ToChronoNanoseconds(options_.warmup);
-    measure_end_ = measure_start_ + absl::ToChronoNanoseconds(options_.duration);
+    measure_end_ =
+        measure_start_ + absl::ToChronoNanoseconds(options_.duration);
     int64_t unsent = options_.rate > 0 ? RunOpenLoop() : RunClosedLoop();
     std::vector<Samples> parts;
     parts.reserve(slots_.size());
@@ -298,9 +300,7 @@ class RpcBench {
   bool HasFreeSlot() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
     return !free_.empty();
   }
-  bool AllIdle() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-    return busy_ == 0;
-  }
+  bool AllIdle() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return busy_ == 0; }
 
   // Starts one call on `slot`, whose latency counts from `start`. The slot
   // belongs to the call (and then to OnDone) from here on: nothing here
@@ -355,7 +355,7 @@ class RpcBench {
     --busy_;
   }
 
-  const BenchOptions& options_;
+  const BenchOptions options_;
   const std::vector<std::unique_ptr<v1::RecallService::Stub>> stubs_;
   const std::chrono::nanoseconds deadline_;
   std::vector<std::unique_ptr<Slot>> slots_;
@@ -383,20 +383,21 @@ std::string BenchReport::ToJson() const {
       "{\"qps\":", JsonNumber(qps, 2), ",\"requests\":", requests,
       ",\"errors\":", errors, ",\"errors_by_code\":{",
       absl::StrJoin(codes, ","), "},\"p50_ms\":", JsonNumber(p50_ms, 3),
-      ",\"p90_ms\":", JsonNumber(p90_ms, 3), ",\"p99_ms\":",
-      JsonNumber(p99_ms, 3), ",\"p999_ms\":", JsonNumber(p999_ms, 3),
-      ",\"mean_ms\":", JsonNumber(mean_ms, 3), ",\"max_ms\":",
-      JsonNumber(max_ms, 3), ",\"seconds\":", JsonNumber(seconds, 3),
-      ",\"concurrency\":", concurrency, ",\"rate\":", JsonNumber(rate, 2),
-      ",\"unsent\":", unsent, "}");
+      ",\"p90_ms\":", JsonNumber(p90_ms, 3),
+      ",\"p99_ms\":", JsonNumber(p99_ms, 3),
+      ",\"p999_ms\":", JsonNumber(p999_ms, 3),
+      ",\"mean_ms\":", JsonNumber(mean_ms, 3),
+      ",\"max_ms\":", JsonNumber(max_ms, 3),
+      ",\"seconds\":", JsonNumber(seconds, 3), ",\"concurrency\":", concurrency,
+      ",\"rate\":", JsonNumber(rate, 2), ",\"unsent\":", unsent, "}");
 }
 
 std::string BenchReport::ToText() const {
-  std::string out = absl::StrFormat(
-      "%d requests in %.2f s: %.1f qps, concurrency %d, %s\n", requests,
-      seconds, qps, concurrency,
-      rate > 0 ? absl::StrFormat("open loop at %.1f/s", rate)
-               : std::string("closed loop"));
+  std::string out =
+      absl::StrFormat("%d requests in %.2f s: %.1f qps, concurrency %d, %s\n",
+                      requests, seconds, qps, concurrency,
+                      rate > 0 ? absl::StrFormat("open loop at %.1f/s", rate)
+                               : std::string("closed loop"));
   absl::StrAppendFormat(&out,
                         "latency ms: mean %.3f  p50 %.3f  p90 %.3f  p99 %.3f  "
                         "p99.9 %.3f  max %.3f\n",
@@ -420,9 +421,8 @@ absl::StatusOr<std::vector<std::string>> ReadUserIds(const std::string& path) {
   std::ifstream in(path);
   if (!in.is_open()) {
     const int err = errno;
-    return absl::ErrnoToStatus(
-        err != 0 ? err : ENOENT,
-        absl::StrCat("cannot open user id file ", path));
+    return absl::ErrnoToStatus(err != 0 ? err : ENOENT,
+                               absl::StrCat("cannot open user id file ", path));
   }
   std::vector<std::string> ids;
   std::string line;

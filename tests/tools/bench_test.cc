@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/base/thread_annotations.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
@@ -141,8 +142,8 @@ TEST(RunRpcBenchTest, ClosedLoopCountsRequestsAndErrors) {
   EXPECT_EQ(server.service().distinct_peers(), 4u);
 
   google::protobuf::Struct json;
-  ASSERT_TRUE(google::protobuf::util::JsonStringToMessage(r.ToJson(), &json)
-                  .ok())
+  ASSERT_TRUE(
+      google::protobuf::util::JsonStringToMessage(r.ToJson(), &json).ok())
       << r.ToJson();
   for (const char* key :
        {"qps", "requests", "errors", "errors_by_code", "p50_ms", "p90_ms",

@@ -1,0 +1,188 @@
+// End to end with the shipped executables: `recallctl gen` and `recallctl
+// build` make a snapshot, `recall-server` serves it on port 0 in a child
+// process, and standard clients (reflection v1alpha and health, generated
+// from Debian's grpc-proto) talk to it. SIGTERM must drain and exit 0.
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <set>
+#include <string>
+
+#include "gmock/gmock.h"
+#include "grpc/health/v1/health.grpc.pb.h"
+#include "grpc/reflection/v1alpha/reflection.grpc.pb.h"
+#include "grpcpp/grpcpp.h"
+#include "gtest/gtest.h"
+#include "recall/v1/recall.grpc.pb.h"
+
+namespace recall {
+namespace {
+
+namespace fs = std::filesystem;
+using ::testing::HasSubstr;
+
+// Runs a shell command; returns its exit code and captures stdout+stderr.
+int RunCommand(const std::string& command, std::string* output) {
+  FILE* pipe = popen((command + " 2>&1").c_str(), "r");
+  if (pipe == nullptr) return -1;
+  char buffer[4096];
+  output->clear();
+  while (fgets(buffer, sizeof(buffer), pipe) != nullptr) output->append(buffer);
+  const int status = pclose(pipe);
+  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+class BinaryE2eTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::path(::testing::TempDir()) / ("binary_e2e_" + std::to_string(getpid()));
+    fs::remove_all(dir_);
+    std::string out;
+    ASSERT_EQ(RunCommand(std::string(RECALLCTL_BIN) + " gen --out " + (dir_ / "world").string() +
+                      " --items 2000 --users 100 --dim 16 --seed 7",
+                  &out),
+              0)
+        << out;
+    ASSERT_EQ(RunCommand(std::string(RECALLCTL_BIN) + " build --input " + (dir_ / "world").string() +
+                      " --out " + (dir_ / "root").string() + " --version v1",
+                  &out),
+              0)
+        << out;
+    EXPECT_THAT(out, HasSubstr("published"));
+  }
+
+  void TearDown() override {
+    if (pid_ > 0) {
+      kill(pid_, SIGKILL);
+      waitpid(pid_, nullptr, 0);
+    }
+    if (stderr_ != nullptr) fclose(stderr_);
+    fs::remove_all(dir_);
+  }
+
+  // Starts recall-server on free ports; returns its gRPC port.
+  int StartServer() {
+    int fds[2];
+    EXPECT_EQ(pipe(fds), 0);
+    pid_ = fork();
+    if (pid_ == 0) {
+      dup2(fds[1], STDERR_FILENO);
+      close(fds[0]);
+      const std::string root = (dir_ / "root").string();
+      execl(RECALL_SERVER_BIN, RECALL_SERVER_BIN, "--snapshot_root", root.c_str(), "--host",
+            "127.0.0.1", "--port", "0", "--metrics_host", "127.0.0.1", "--metrics_port", "0",
+            "--workers", "2", nullptr);
+      _exit(127);
+    }
+    close(fds[1]);
+    stderr_ = fdopen(fds[0], "r");
+    char line[1024];
+    while (fgets(line, sizeof(line), stderr_) != nullptr) {
+      log_ += line;
+      int port = 0;
+      if (sscanf(line, "recall-server: serving on port %d", &port) == 1) return port;
+    }
+    return 0;
+  }
+
+  std::string ReadRestOfLog() {
+    char line[1024];
+    while (fgets(line, sizeof(line), stderr_) != nullptr) log_ += line;
+    return log_;
+  }
+
+  fs::path dir_;
+  pid_t pid_ = -1;
+  FILE* stderr_ = nullptr;
+  std::string log_;
+};
+
+TEST_F(BinaryE2eTest, ServesReflectionHealthAndRecallThenDrainsOnSigterm) {
+  const int port = StartServer();
+  ASSERT_GT(port, 0) << log_;
+  auto channel = grpc::CreateChannel("127.0.0.1:" + std::to_string(port),
+                                     grpc::InsecureChannelCredentials());
+
+  // Reflection, as `grpcurl list` uses it.
+  auto reflection = grpc::reflection::v1alpha::ServerReflection::NewStub(channel);
+  {
+    grpc::ClientContext context;
+    auto stream = reflection->ServerReflectionInfo(&context);
+    grpc::reflection::v1alpha::ServerReflectionRequest request;
+    request.set_list_services("");
+    ASSERT_TRUE(stream->Write(request));
+    grpc::reflection::v1alpha::ServerReflectionResponse response;
+    ASSERT_TRUE(stream->Read(&response));
+    std::set<std::string> services;
+    for (const auto& s : response.list_services_response().service()) services.insert(s.name());
+    EXPECT_TRUE(services.count("recall.v1.RecallService"));
+    EXPECT_TRUE(services.count("grpc.health.v1.Health"));
+    // `grpcurl describe` fetches the file defining the service.
+    request.set_file_containing_symbol("recall.v1.RecallService");
+    ASSERT_TRUE(stream->Write(request));
+    ASSERT_TRUE(stream->Read(&response));
+    EXPECT_GT(response.file_descriptor_response().file_descriptor_proto_size(), 0);
+    stream->WritesDone();
+    EXPECT_TRUE(stream->Finish().ok());
+  }
+
+  auto health = grpc::health::v1::Health::NewStub(channel);
+  {
+    grpc::ClientContext context;
+    grpc::health::v1::HealthCheckResponse response;
+    ASSERT_TRUE(health->Check(&context, {}, &response).ok());
+    EXPECT_EQ(response.status(), grpc::health::v1::HealthCheckResponse::SERVING);
+  }
+
+  auto stub = v1::RecallService::NewStub(channel);
+  {
+    grpc::ClientContext context;
+    v1::RecallRequest request;
+    request.set_user_id("u0000001");
+    request.set_k(50);
+    v1::RecallResponse response;
+    ASSERT_TRUE(stub->Recall(&context, request, &response).ok());
+    EXPECT_TRUE(response.user_found());
+    EXPECT_EQ(response.items_size(), 50);
+    EXPECT_EQ(response.snapshot_version(), "v1");
+  }
+
+  ASSERT_EQ(kill(pid_, SIGTERM), 0);
+  int status = 0;
+  ASSERT_EQ(waitpid(pid_, &status, 0), pid_);
+  pid_ = -1;
+  EXPECT_TRUE(WIFEXITED(status));
+  EXPECT_EQ(WEXITSTATUS(status), 0);
+  EXPECT_THAT(ReadRestOfLog(), HasSubstr("recall-server: stopped"));
+}
+
+TEST_F(BinaryE2eTest, BadInputExitsNonZeroNamingFileAndLine) {
+  fs::path items = dir_ / "world/items.tsv";
+  {
+    std::FILE* f = std::fopen(items.c_str(), "a");
+    std::fputs("broken-row\twith\ttoo-few-columns\n", f);
+    std::fclose(f);
+  }
+  std::string out;
+  const int rc = RunCommand(std::string(RECALLCTL_BIN) + " build --input " + (dir_ / "world").string() +
+                         " --out " + (dir_ / "root").string() + " --version v2",
+                     &out);
+  EXPECT_NE(rc, 0);
+  EXPECT_THAT(out, HasSubstr("items.tsv:2002: malformed row"));
+  EXPECT_FALSE(fs::exists(dir_ / "root/v2"));
+}
+
+TEST_F(BinaryE2eTest, ServerRefusesToStartWithoutASnapshot) {
+  std::string out;
+  const int rc = RunCommand(std::string(RECALL_SERVER_BIN) + " --snapshot_root " +
+                         (dir_ / "nothing-here").string() + " --port 0 --metrics_port -1",
+                     &out);
+  EXPECT_EQ(rc, 1);
+  EXPECT_THAT(out, HasSubstr("CURRENT"));
+}
+
+}  // namespace
+}  // namespace recall

@@ -1,0 +1,261 @@
+// End to end over real sockets: builds a snapshot from a generated world,
+// starts the real server (in process, on port 0), and talks to it with gRPC
+// clients (the service, health) and plain HTTP (/metrics). Reflection and
+// signals are covered by binary_e2e_test, which runs the executables.
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <set>
+
+#include "gmock/gmock.h"
+#include "grpc/health/v1/health.grpc.pb.h"
+#include "grpcpp/grpcpp.h"
+#include "gtest/gtest.h"
+#include "index/exact_index.h"
+#include "index/faiss_index.h"
+#include "recall/channel.h"
+#include "recall/v1/recall.grpc.pb.h"
+#include "server/server.h"
+#include "tools/builder.h"
+#include "tools/gen_world.h"
+#include "tools/word2vec_io.h"
+
+namespace recall {
+namespace {
+
+namespace fs = std::filesystem;
+using ::testing::HasSubstr;
+
+// Plain HTTP/1.0 GET; returns the whole response (headers and body).
+std::string HttpGet(int port, const std::string& path) {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(port);
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0) {
+    close(fd);
+    return "";
+  }
+  const std::string request = "GET " + path + " HTTP/1.0\r\nHost: localhost\r\n\r\n";
+  if (write(fd, request.data(), request.size()) < 0) {
+    close(fd);
+    return "";
+  }
+  std::string response;
+  char buffer[4096];
+  for (ssize_t n; (n = read(fd, buffer, sizeof(buffer))) > 0;) response.append(buffer, n);
+  close(fd);
+  return response;
+}
+
+class ServerE2eTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    RegisterBuiltinChannels();
+    dir_ = new fs::path(fs::path(::testing::TempDir()) / ("e2e_" + std::to_string(getpid())));
+    fs::remove_all(*dir_);
+    GenWorldOptions gen;
+    gen.items = 3000;
+    gen.users = 200;
+    gen.dim = 16;
+    ASSERT_TRUE(GenerateWorld(gen, (*dir_ / "world").string()).ok());
+    // Without clicks only u2i applies to known users, so the answer is
+    // exactly the u2i search and can be checked against an exact oracle.
+    fs::remove(*dir_ / "world/clicks.tsv");
+    BuildOptions build;
+    build.input_dir = (*dir_ / "world").string();
+    build.out_root = (*dir_ / "root").string();
+    build.factory = "Flat";
+    ASSERT_TRUE(BuildSnapshot(build).ok());
+
+    ServerOptions options;
+    options.snapshot_root = build.out_root;
+    options.listen_address = "127.0.0.1:0";
+    options.metrics_address = "127.0.0.1:0";
+    options.workers = 2;
+    auto server = RecallServer::Start(options);
+    ASSERT_TRUE(server.ok()) << server.status();
+    server_ = server->release();
+    channel_ = new std::shared_ptr<grpc::Channel>(grpc::CreateChannel(
+        "127.0.0.1:" + std::to_string(server_->port()), grpc::InsecureChannelCredentials()));
+  }
+
+  static void TearDownTestSuite() {
+    delete channel_;
+    if (server_ != nullptr) server_->Shutdown(absl::Seconds(1));
+    delete server_;
+    fs::remove_all(*dir_);
+    delete dir_;
+  }
+
+  void SetUp() override { ASSERT_NE(server_, nullptr); }
+
+  static grpc::Status Recall(const v1::RecallRequest& request, v1::RecallResponse* response) {
+    auto stub = v1::RecallService::NewStub(*channel_);
+    grpc::ClientContext context;
+    context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(5));
+    return stub->Recall(&context, request, response);
+  }
+
+  // Exact oracle over the world's normalised item vectors.
+  struct Oracle {
+    VectorSet items;
+    VectorSet users;
+    std::unique_ptr<IndexHandle> index;
+  };
+  static Oracle MakeOracle() {
+    Oracle oracle;
+    oracle.items = *ReadWord2VecText((*dir_ / "world/vectors/dssm.item.vec").string());
+    oracle.users = *ReadWord2VecText((*dir_ / "world/vectors/dssm.user.vec").string());
+    EXPECT_TRUE(NormalizeRows(oracle.items.values.data(), oracle.items.size(), 16).ok());
+    EXPECT_TRUE(NormalizeRows(oracle.users.values.data(), oracle.users.size(), 16).ok());
+    oracle.index = NewExactIndex(16, oracle.items.values);
+    return oracle;
+  }
+
+  static fs::path* dir_;
+  static RecallServer* server_;
+  static std::shared_ptr<grpc::Channel>* channel_;
+};
+fs::path* ServerE2eTest::dir_ = nullptr;
+RecallServer* ServerE2eTest::server_ = nullptr;
+std::shared_ptr<grpc::Channel>* ServerE2eTest::channel_ = nullptr;
+
+TEST_F(ServerE2eTest, HealthIsServing) {
+  auto health = grpc::health::v1::Health::NewStub(*channel_);
+  for (const std::string service : {"", "recall.v1.RecallService"}) {
+    grpc::ClientContext context;
+    grpc::health::v1::HealthCheckRequest request;
+    request.set_service(service);
+    grpc::health::v1::HealthCheckResponse response;
+    ASSERT_TRUE(health->Check(&context, request, &response).ok());
+    EXPECT_EQ(response.status(), grpc::health::v1::HealthCheckResponse::SERVING) << service;
+  }
+}
+
+TEST_F(ServerE2eTest, RecallMatchesExactSearch) {
+  Oracle oracle = MakeOracle();
+  for (size_t u : {0, 7, 123}) {
+    v1::RecallRequest request;
+    request.set_user_id(oracle.users.ids[u]);
+    request.set_k(20);
+    request.set_request_id("req-" + std::to_string(u));
+    v1::RecallResponse response;
+    ASSERT_TRUE(Recall(request, &response).ok());
+    EXPECT_TRUE(response.user_found());
+    EXPECT_FALSE(response.partial());
+    EXPECT_EQ(response.request_id(), request.request_id());
+    EXPECT_FALSE(response.snapshot_version().empty());
+
+    std::vector<Neighbor> want;
+    ASSERT_TRUE(oracle.index->Search(oracle.users.row(u), 20, {}, &want).ok());
+    ASSERT_EQ(response.items_size(), 20);
+    for (int i = 0; i < 20; ++i) {
+      const v1::RecalledItem& item = response.items(i);
+      EXPECT_EQ(item.item_id(), oracle.items.ids[want[i].row]) << "rank " << i;
+      EXPECT_NEAR(item.score(), want[i].score, 1e-4);
+      ASSERT_EQ(item.sources_size(), 1);
+      EXPECT_EQ(item.sources(0).channel(), "u2i_dssm");
+      EXPECT_EQ(item.sources(0).rank(), i);
+      EXPECT_EQ(item.sources(0).via(), "user");
+      EXPECT_NEAR(item.sources(0).similarity(), want[i].score, 1e-4);
+    }
+    ASSERT_EQ(response.channel_stats_size(), 1);
+    EXPECT_EQ(response.channel_stats(0).channel(), "u2i_dssm");
+    EXPECT_EQ(response.channel_stats(0).status(), "OK");
+    EXPECT_EQ(response.channel_stats(0).kept(), 20);
+  }
+}
+
+TEST_F(ServerE2eTest, SeedsAndExclusions) {
+  Oracle oracle = MakeOracle();
+  v1::RecallRequest request;
+  request.set_k(10);
+  request.add_seed_item_ids(oracle.items.ids[5]);
+  std::vector<Neighbor> want;
+  ASSERT_TRUE(oracle.index->Search(oracle.items.row(5), 30, {}, &want).ok());
+  request.add_exclude_item_ids(oracle.items.ids[want[1].row]);  // the nearest non-seed
+  v1::RecallResponse response;
+  ASSERT_TRUE(Recall(request, &response).ok());
+  std::set<std::string> returned;
+  for (const auto& item : response.items()) {
+    returned.insert(item.item_id());
+    EXPECT_EQ(item.sources(0).channel(), "i2i_dssm");
+    EXPECT_EQ(item.sources(0).via(), oracle.items.ids[5]);
+    EXPECT_GE(item.sources(0).similarity(), 0.6f);
+  }
+  EXPECT_FALSE(returned.count(oracle.items.ids[5]));            // the seed itself
+  EXPECT_FALSE(returned.count(oracle.items.ids[want[1].row]));  // excluded
+  EXPECT_TRUE(returned.count(oracle.items.ids[want[2].row]));
+}
+
+TEST_F(ServerE2eTest, UnknownUserGetsPopularFallback) {
+  v1::RecallRequest request;
+  request.set_user_id("nobody-knows-me");
+  request.set_k(15);
+  v1::RecallResponse response;
+  ASSERT_TRUE(Recall(request, &response).ok());
+  EXPECT_FALSE(response.user_found());
+  ASSERT_EQ(response.items_size(), 15);
+  for (const auto& item : response.items()) EXPECT_EQ(item.sources(0).channel(), "popular");
+  EXPECT_FLOAT_EQ(response.items(0).score(), 1.0f);
+  for (int i = 1; i < 15; ++i) EXPECT_LE(response.items(i).score(), response.items(i - 1).score());
+}
+
+TEST_F(ServerE2eTest, InvalidRequestsNameTheField) {
+  struct Case {
+    std::string user;
+    int k;
+    std::string field;
+  };
+  for (const Case& c : {Case{"u0000001", 0, "k:"}, Case{"u0000001", 2001, "k:"},
+                        Case{"u0000001", -5, "k:"}, Case{"", 10, "user_id"}}) {
+    v1::RecallRequest request;
+    request.set_user_id(c.user);
+    request.set_k(c.k);
+    v1::RecallResponse response;
+    grpc::Status status = Recall(request, &response);
+    EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << c.k;
+    EXPECT_THAT(status.error_message(), HasSubstr(c.field));
+  }
+}
+
+TEST_F(ServerE2eTest, SnapshotInfo) {
+  auto stub = v1::RecallService::NewStub(*channel_);
+  grpc::ClientContext context;
+  v1::GetSnapshotInfoResponse info;
+  ASSERT_TRUE(stub->GetSnapshotInfo(&context, {}, &info).ok());
+  EXPECT_EQ(info.item_count(), 3000);
+  EXPECT_EQ(info.user_count(), 200);
+  ASSERT_EQ(info.spaces_size(), 1);
+  EXPECT_EQ(info.spaces(0).name(), "dssm");
+  EXPECT_EQ(info.spaces(0).dim(), 16);
+  EXPECT_EQ(info.spaces(0).index_factory(), "Flat");
+  EXPECT_TRUE(info.spaces(0).has_user_vectors());
+}
+
+TEST_F(ServerE2eTest, MetricsOverHttp) {
+  v1::RecallRequest request;
+  request.set_user_id("u0000002");
+  request.set_k(5);
+  v1::RecallResponse response;
+  ASSERT_TRUE(Recall(request, &response).ok());
+  request.set_k(0);
+  ASSERT_FALSE(Recall(request, &response).ok());
+
+  const std::string metrics = HttpGet(server_->metrics_port(), "/metrics");
+  EXPECT_THAT(metrics, HasSubstr("200 OK"));
+  EXPECT_THAT(metrics, HasSubstr("# TYPE recall_requests_total counter"));
+  EXPECT_THAT(metrics, HasSubstr("recall_requests_total{code=\"OK\",method=\"Recall\"}"));
+  EXPECT_THAT(metrics,
+              HasSubstr("recall_requests_total{code=\"INVALID_ARGUMENT\",method=\"Recall\"}"));
+  EXPECT_THAT(metrics, HasSubstr("# TYPE recall_request_duration_seconds histogram"));
+  EXPECT_THAT(metrics, HasSubstr("recall_snapshot_info{version="));
+}
+
+}  // namespace
+}  // namespace recall
