@@ -4,7 +4,8 @@
 //   recallctl build --input DIR --out ROOT [--index FACTORY ...]
 //   recallctl bench --target HOST:PORT --users FILE [--concurrency C
 //                   --duration S --k K --json]
-//   recallctl bench --snapshot ROOT --users FILE ...   (in-process)
+//   recallctl bench --snapshot ROOT --users FILE [--mode engine|search] ...
+//                   (in process: the same work without gRPC)
 #include <cstdio>
 #include <string>
 #include <vector>
@@ -12,8 +13,14 @@
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "index/index_handle.h"
+#include "recall/engine.h"
+#include "recall/snapshot.h"
+#include "store/snapshot_files.h"
+#include "tools/bench.h"
 #include "tools/builder.h"
 #include "tools/gen_world.h"
 
@@ -22,7 +29,9 @@ ABSL_FLAG(std::string, out, "", "gen: world directory to write; build: snapshot 
 ABSL_FLAG(std::string, input, "", "build: world directory to read");
 // gen
 ABSL_FLAG(int64_t, items, 100000, "gen: number of items");
-ABSL_FLAG(int64_t, users, 100000, "gen: number of users");
+// gen takes a count, bench a file: one flag, read per command.
+ABSL_FLAG(std::string, users, "",
+          "gen: number of users (default 100000); bench: file with one user id per line");
 ABSL_FLAG(int, dim, 64, "gen: vector dimension");
 ABSL_FLAG(uint64_t, seed, 42, "gen: random seed (same seed, same files)");
 ABSL_FLAG(int, clicks_per_user, 30, "gen: mean clicks per user");
@@ -34,6 +43,20 @@ ABSL_FLAG(int, ef_search, 128, "build: default HNSW efSearch recorded in the MAN
 ABSL_FLAG(int, nprobe, 32, "build: default IVF nprobe recorded in the MANIFEST");
 ABSL_FLAG(int, recent_clicks, 100, "build: newest clicks kept per user");
 ABSL_FLAG(std::string, version, "", "build: version name (default: UTC timestamp)");
+// bench
+ABSL_FLAG(std::string, target, "", "bench: HOST:PORT of a recall server (RPC mode)");
+ABSL_FLAG(std::string, snapshot, "", "bench: snapshot root to load in process (no gRPC)");
+ABSL_FLAG(std::string, mode, "engine",
+          "bench in process: engine (the server's whole Recall path) or search (user "
+          "vector read + one Faiss search in --space)");
+ABSL_FLAG(std::string, space, "dssm", "bench --mode search: the space to search");
+ABSL_FLAG(int, concurrency, 8, "bench: requests in flight (RPC) or threads (in process)");
+ABSL_FLAG(double, duration, 10, "bench: measured window, seconds");
+ABSL_FLAG(double, warmup, 1, "bench: unmeasured warm-up, seconds");
+ABSL_FLAG(int, k, 100, "bench: candidates per request");
+ABSL_FLAG(double, rate, 0, "bench RPC: open-loop requests/s (0: closed loop)");
+ABSL_FLAG(double, deadline_ms, 500, "bench RPC: per-request deadline, milliseconds");
+ABSL_FLAG(bool, json, false, "bench: print one JSON object instead of text");
 
 namespace recall {
 namespace {
@@ -43,6 +66,7 @@ constexpr char kUsage[] =
     "  gen    --out DIR [--items N --users N --dim D --seed S]   synthetic news world\n"
     "  build  --input DIR --out ROOT [--index FACTORY]          build + publish a snapshot\n"
     "  bench  --target HOST:PORT --users FILE [--concurrency C --duration S --k K --json]\n"
+    "  bench  --snapshot ROOT --users FILE [--mode engine|search ...]  in process, no gRPC\n"
     "Run `recallctl --helpfull` for every flag.";
 
 int Fail(const absl::Status& status) {
@@ -53,7 +77,11 @@ int Fail(const absl::Status& status) {
 int Gen() {
   GenWorldOptions options;
   options.items = absl::GetFlag(FLAGS_items);
-  options.users = absl::GetFlag(FLAGS_users);
+  const std::string users = absl::GetFlag(FLAGS_users);
+  if (!users.empty() && !absl::SimpleAtoi(users, &options.users)) {
+    return Fail(absl::InvalidArgumentError(
+        absl::StrCat("gen: --users wants a number of users, got \"", users, "\"")));
+  }
   options.dim = absl::GetFlag(FLAGS_dim);
   options.seed = absl::GetFlag(FLAGS_seed);
   options.mean_clicks_per_user = absl::GetFlag(FLAGS_clicks_per_user);
@@ -91,6 +119,87 @@ int Build() {
   return 0;
 }
 
+// The in-process workload: what the server does per request, minus gRPC.
+absl::StatusOr<std::function<absl::Status(int64_t)>> InProcessWork(
+    std::shared_ptr<const RecallEngine> engine, const std::vector<std::string>& users, int k,
+    const std::string& mode, const std::string& space_name) {
+  if (mode == "engine") {
+    return [engine, &users, k](int64_t i) {
+      thread_local RecallAnswer answer;
+      RecallQuery query;
+      query.user_id = users[i % users.size()];
+      query.k = k;
+      return engine->Recall(query, &answer);
+    };
+  }
+  if (mode == "search") {
+    const Space* space = engine->snapshot().FindSpace(space_name);
+    if (space == nullptr) {
+      return absl::InvalidArgumentError(absl::StrCat("--space: no space \"", space_name, "\""));
+    }
+    const SearchParams params{.ef_search = space->manifest.ef_search(),
+                              .nprobe = space->manifest.nprobe()};
+    return [engine, space, params, &users, k, space_name](int64_t i) -> absl::Status {
+      thread_local v1::UserRecord user;
+      thread_local std::vector<Neighbor> neighbors;
+      absl::StatusOr<bool> found = engine->snapshot().users().Get(users[i % users.size()], &user);
+      if (!found.ok()) return found.status();
+      for (const v1::UserVector& v : user.vectors()) {
+        if (v.space() == space_name) {
+          return space->index->Search(v.values().data(), k, params, &neighbors);
+        }
+      }
+      return absl::NotFoundError("user has no vector in the space");
+    };
+  }
+  return absl::InvalidArgumentError(absl::StrCat("--mode: want engine or search, got ", mode));
+}
+
+int Bench() {
+  const std::string users_file = absl::GetFlag(FLAGS_users);
+  if (users_file.empty()) return Fail(absl::InvalidArgumentError("bench: --users FILE is required"));
+  const absl::Duration duration = absl::Seconds(absl::GetFlag(FLAGS_duration));
+  const absl::Duration warmup = absl::Seconds(absl::GetFlag(FLAGS_warmup));
+  absl::StatusOr<std::vector<std::string>> users = ReadUserIds(users_file);
+  if (!users.ok()) return Fail(users.status());
+
+  absl::StatusOr<BenchReport> report;
+  if (!absl::GetFlag(FLAGS_target).empty()) {
+    BenchOptions options;
+    options.target = absl::GetFlag(FLAGS_target);
+    options.user_ids = *users;
+    options.concurrency = absl::GetFlag(FLAGS_concurrency);
+    options.duration = duration;
+    options.warmup = warmup;
+    options.k = absl::GetFlag(FLAGS_k);
+    options.rate = absl::GetFlag(FLAGS_rate);
+    options.deadline = absl::Milliseconds(absl::GetFlag(FLAGS_deadline_ms));
+    report = RunRpcBench(options);
+  } else if (!absl::GetFlag(FLAGS_snapshot).empty()) {
+    const std::string root = absl::GetFlag(FLAGS_snapshot);
+    absl::StatusOr<std::string> version = ReadCurrent(root);
+    if (!version.ok()) return Fail(version.status());
+    absl::StatusOr<std::shared_ptr<const Snapshot>> snapshot = Snapshot::Load(root, *version);
+    if (!snapshot.ok()) return Fail(snapshot.status());
+    RegisterBuiltinChannels();
+    absl::StatusOr<std::unique_ptr<RecallEngine>> engine = RecallEngine::Create(*snapshot, {});
+    if (!engine.ok()) return Fail(engine.status());
+    auto work = InProcessWork(std::move(*engine), *users, absl::GetFlag(FLAGS_k),
+                              absl::GetFlag(FLAGS_mode), absl::GetFlag(FLAGS_space));
+    if (!work.ok()) return Fail(work.status());
+    report = RunInProcessBench(absl::GetFlag(FLAGS_concurrency), duration, warmup, *work);
+  } else {
+    return Fail(absl::InvalidArgumentError("bench: give --target HOST:PORT or --snapshot ROOT"));
+  }
+  if (!report.ok()) return Fail(report.status());
+  if (absl::GetFlag(FLAGS_json)) {
+    printf("%s\n", report->ToJson().c_str());
+  } else {
+    printf("%s", report->ToText().c_str());
+  }
+  return 0;
+}
+
 }  // namespace
 }  // namespace recall
 
@@ -104,6 +213,7 @@ int main(int argc, char** argv) {
   const std::string command = args[1];
   if (command == "gen") return recall::Gen();
   if (command == "build") return recall::Build();
+  if (command == "bench") return recall::Bench();
   fprintf(stderr, "recallctl: unknown command \"%s\"\n%s\n", command.c_str(), recall::kUsage);
   return 2;
 }
