@@ -4,6 +4,7 @@
 //   recallctl build --input DIR --out ROOT [--index FACTORY ...]
 //   recallctl bench --target HOST:PORT --users FILE [--concurrency C
 //                   --duration S --k K --json]
+//   recallctl query --target HOST:PORT --user ID [--k K --seeds A,B --json]
 //   recallctl bench --snapshot ROOT --users FILE [--mode engine|search] ...
 //                   (in process: the same work without gRPC)
 #include <cstdio>
@@ -15,12 +16,16 @@
 #include "absl/flags/usage.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
 #include "index/index_handle.h"
 #include "recall/engine.h"
 #include "recall/snapshot.h"
 #include "store/snapshot_files.h"
 #include "tools/bench.h"
+#include "google/protobuf/util/json_util.h"
+#include "grpcpp/grpcpp.h"
+#include "recall/v1/recall.grpc.pb.h"
 #include "tools/builder.h"
 #include "tools/gen_world.h"
 
@@ -56,7 +61,12 @@ ABSL_FLAG(double, warmup, 1, "bench: unmeasured warm-up, seconds");
 ABSL_FLAG(int, k, 100, "bench: candidates per request");
 ABSL_FLAG(double, rate, 0, "bench RPC: open-loop requests/s (0: closed loop)");
 ABSL_FLAG(double, deadline_ms, 500, "bench RPC: per-request deadline, milliseconds");
-ABSL_FLAG(bool, json, false, "bench: print one JSON object instead of text");
+ABSL_FLAG(bool, json, false, "bench, query: print JSON instead of text");
+// query
+ABSL_FLAG(std::string, user, "", "query: user id");
+ABSL_FLAG(std::vector<std::string>, seeds, {}, "query: comma-separated seed item ids");
+ABSL_FLAG(std::vector<std::string>, exclude, {}, "query: comma-separated item ids to exclude");
+ABSL_FLAG(double, wait, 0, "query: keep retrying this many seconds while the server is unavailable");
 
 namespace recall {
 namespace {
@@ -67,6 +77,7 @@ constexpr char kUsage[] =
     "  build  --input DIR --out ROOT [--index FACTORY]          build + publish a snapshot\n"
     "  bench  --target HOST:PORT --users FILE [--concurrency C --duration S --k K --json]\n"
     "  bench  --snapshot ROOT --users FILE [--mode engine|search ...]  in process, no gRPC\n"
+    "  query  --target HOST:PORT (--user ID | --seeds ID,ID) [--k K --exclude ID,ID --json]\n"
     "Run `recallctl --helpfull` for every flag.";
 
 int Fail(const absl::Status& status) {
@@ -200,6 +211,67 @@ int Bench() {
   return 0;
 }
 
+// Calls Recall once and prints the candidates with their sources.
+int Query() {
+  const std::string target = absl::GetFlag(FLAGS_target);
+  if (target.empty()) return Fail(absl::InvalidArgumentError("query: --target is required"));
+  v1::RecallRequest request;
+  request.set_user_id(absl::GetFlag(FLAGS_user));
+  request.set_k(absl::GetFlag(FLAGS_k));
+  for (const std::string& id : absl::GetFlag(FLAGS_seeds)) request.add_seed_item_ids(id);
+  for (const std::string& id : absl::GetFlag(FLAGS_exclude)) request.add_exclude_item_ids(id);
+  request.set_request_id("recallctl-query");
+
+  auto stub = v1::RecallService::NewStub(
+      grpc::CreateChannel(target, grpc::InsecureChannelCredentials()));
+  const absl::Time give_up = absl::Now() + absl::Seconds(absl::GetFlag(FLAGS_wait));
+  v1::RecallResponse response;
+  grpc::Status status;
+  while (true) {
+    grpc::ClientContext context;
+    context.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(5)));
+    context.set_wait_for_ready(absl::GetFlag(FLAGS_wait) > 0);
+    status = stub->Recall(&context, request, &response);
+    if (status.error_code() != grpc::StatusCode::UNAVAILABLE || absl::Now() >= give_up) break;
+    absl::SleepFor(absl::Milliseconds(200));
+  }
+  if (!status.ok()) {
+    fprintf(stderr, "recallctl: Recall failed: %d %s\n", status.error_code(),
+            status.error_message().c_str());
+    return 1;
+  }
+  if (absl::GetFlag(FLAGS_json)) {
+    std::string json;
+    google::protobuf::util::JsonPrintOptions options;
+    options.add_whitespace = true;
+    options.preserve_proto_field_names = true;
+    (void)google::protobuf::util::MessageToJsonString(response, &json, options);
+    printf("%s", json.c_str());
+    return 0;
+  }
+  printf("snapshot %s  user_found=%s  partial=%s  items=%d\n", response.snapshot_version().c_str(),
+         response.user_found() ? "true" : "false", response.partial() ? "true" : "false",
+         response.items_size());
+  printf("  %-5s %-20s %8s  %s\n", "rank", "item_id", "score", "sources (channel similarity #rank via)");
+  for (int i = 0; i < response.items_size(); ++i) {
+    const v1::RecalledItem& item = response.items(i);
+    std::string sources;
+    for (const v1::Source& s : item.sources()) {
+      absl::StrAppend(&sources, sources.empty() ? "" : "; ", s.channel(), " ",
+                      absl::StrFormat("%.3f", s.similarity()), " #", s.rank(),
+                      s.via().empty() ? "" : " via " + s.via());
+    }
+    printf("  %-5d %-20s %8.4f  %s\n", i, item.item_id().c_str(), item.score(), sources.c_str());
+  }
+  printf("  %-12s %6s %6s %8s %10s  %s\n", "channel", "found", "kept", "dropped", "latency_us",
+         "status");
+  for (const v1::ChannelStats& c : response.channel_stats()) {
+    printf("  %-12s %6d %6d %8d %10lld  %s\n", c.channel().c_str(), c.found(), c.kept(),
+           c.dropped_by_threshold(), static_cast<long long>(c.latency_us()), c.status().c_str());
+  }
+  return 0;
+}
+
 }  // namespace
 }  // namespace recall
 
@@ -214,6 +286,7 @@ int main(int argc, char** argv) {
   if (command == "gen") return recall::Gen();
   if (command == "build") return recall::Build();
   if (command == "bench") return recall::Bench();
+  if (command == "query") return recall::Query();
   fprintf(stderr, "recallctl: unknown command \"%s\"\n%s\n", command.c_str(), recall::kUsage);
   return 2;
 }

@@ -1,0 +1,55 @@
+#!/usr/bin/env bash
+# The demo, end to end: installs dependencies, builds, generates the synthetic
+# news world (100k items, 100k users, 64 dims), builds a snapshot, starts
+# recall-server on 127.0.0.1:50051 (metrics on 127.0.0.1:9464), prints a few
+# real answers and the commands to try, and serves until Ctrl-C.
+#
+# Environment: DEMO_DIR (default ./demo-data), DEMO_ITEMS, DEMO_USERS.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT_DIR=$(pwd)
+
+scripts/install-deps.sh
+scripts/build.sh recall-server recallctl
+
+BIN="$ROOT_DIR/build/bin"
+DEMO_DIR="${DEMO_DIR:-$ROOT_DIR/demo-data}"
+ITEMS="${DEMO_ITEMS:-100000}"
+USERS="${DEMO_USERS:-100000}"
+export OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1
+
+start=$(date +%s)
+echo "== generating the demo world in $DEMO_DIR/world ($ITEMS items, $USERS users)"
+"$BIN/recallctl" gen --out "$DEMO_DIR/world" --items "$ITEMS" --users "$USERS" --seed 42
+rm -rf "$DEMO_DIR/snapshots"  # the demo keeps one version
+echo "== building a snapshot (HNSW32) into $DEMO_DIR/snapshots"
+OMP_NUM_THREADS=$(nproc) "$BIN/recallctl" build --input "$DEMO_DIR/world" --out "$DEMO_DIR/snapshots"
+
+echo "== starting recall-server"
+"$BIN/recall-server" --snapshot_root "$DEMO_DIR/snapshots" \
+  --host 127.0.0.1 --port 50051 --metrics_host 127.0.0.1 --metrics_port 9464 &
+server=$!
+trap 'kill -TERM $server 2>/dev/null; wait $server 2>/dev/null' EXIT
+trap 'exit 0' INT TERM
+
+user=$(sed -n 1p "$DEMO_DIR/world/users.txt")
+item=$(sed -n 2p "$DEMO_DIR/world/items.tsv" | cut -f1)
+echo
+echo "== Recall for known user $user (k=10): u2i over the DSSM space + i2i from recent clicks"
+"$BIN/recallctl" query --target 127.0.0.1:50051 --user "$user" --k 10 --wait 60
+echo
+echo "== Recall for an unknown user (k=5): the popular fallback"
+"$BIN/recallctl" query --target 127.0.0.1:50051 --user new-user-0001 --k 5
+echo
+echo "== Related articles for seed item $item (k=5): i2i"
+"$BIN/recallctl" query --target 127.0.0.1:50051 --seeds "$item" --k 5
+echo
+echo "Set-up took $(( $(date +%s) - start )) s after the build. Try:"
+echo "  grpcurl -plaintext 127.0.0.1:50051 list"
+echo "  grpcurl -plaintext 127.0.0.1:50051 describe recall.v1.RecallService"
+echo "  grpcurl -plaintext -d '{\"user_id\":\"$user\",\"k\":20}' 127.0.0.1:50051 recall.v1.RecallService/Recall"
+echo "  $BIN/recallctl query --target 127.0.0.1:50051 --user $user --k 20 [--json]"
+echo "  curl -s 127.0.0.1:9464/metrics | grep ^recall_"
+echo "  $BIN/recallctl bench --target 127.0.0.1:50051 --users $DEMO_DIR/world/users.txt --concurrency 4 --duration 10"
+echo "Serving until Ctrl-C."
+wait $server
