@@ -218,6 +218,7 @@ absl::StatusOr<std::unique_ptr<IndexHandle>> BuildFaissIndex(
       std::make_unique<FaissIndexHandle>(std::move(index), options.factory));
 }
 
+
 absl::Status WriteFaissIndex(const IndexHandle& index, const std::string& path) {
   const auto* faiss_index = dynamic_cast<const FaissIndexHandle*>(&index);
   if (faiss_index == nullptr) {

@@ -58,6 +58,10 @@ absl::StatusOr<std::unique_ptr<IndexHandle>> LoadFaissIndex(
 absl::Status NormalizeRows(float* vectors, int64_t n, int dim,
                            int64_t* bad_row = nullptr);
 
+// The inner-product kernel Faiss searches run with: "avx2-fma" when this CPU
+// has them, else "faiss-generic" (see index/simd_inner_product.cc).
+const char* InnerProductKernel();
+
 }  // namespace recall
 
 #endif  // RECALL_INDEX_FAISS_INDEX_H_
