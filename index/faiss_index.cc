@@ -29,7 +29,8 @@ using FaissId = faiss::Index::idx_t;
 // Runs `fn`, turning Faiss and std exceptions into a Status: exceptions never
 // cross the index/ boundary.
 template <typename Fn>
-absl::Status CatchFaiss(absl::StatusCode code, absl::string_view what, Fn&& fn) {
+absl::Status CatchFaiss(absl::StatusCode code, absl::string_view what,
+                        Fn&& fn) {
   try {
     fn();
     return absl::OkStatus();
@@ -117,7 +118,8 @@ class FaissIndexHandle final : public IndexHandle {
 // IVF indexes need a direct map to reconstruct vectors (i2i seeds).
 void EnableReconstruct(faiss::Index* index) {
   faiss::Index* inner = index;
-  if (auto* idmap = dynamic_cast<faiss::IndexIDMap2*>(index)) inner = idmap->index;
+  if (auto* idmap = dynamic_cast<faiss::IndexIDMap2*>(index))
+    inner = idmap->index;
   if (faiss::IndexIVF* ivf = faiss::ivflib::try_extract_index_ivf(inner)) {
     ivf->make_direct_map(true);
   }
@@ -125,7 +127,8 @@ void EnableReconstruct(faiss::Index* index) {
 
 }  // namespace
 
-absl::Status NormalizeRows(float* vectors, int64_t n, int dim, int64_t* bad_row) {
+absl::Status NormalizeRows(float* vectors, int64_t n, int dim,
+                           int64_t* bad_row) {
   for (int64_t i = 0; i < n; ++i) {
     float* v = vectors + i * dim;
     double norm2 = 0;
@@ -145,8 +148,8 @@ absl::StatusOr<std::unique_ptr<IndexHandle>> BuildFaissIndex(
     const FaissBuildOptions& options, int dim, const float* vectors, int64_t n,
     const std::vector<int32_t>& rows) {
   if (dim <= 0 || n <= 0) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("cannot build an index over ", n, " vectors of dim ", dim));
+    return absl::InvalidArgumentError(absl::StrCat(
+        "cannot build an index over ", n, " vectors of dim ", dim));
   }
   if (!rows.empty() && static_cast<int64_t>(rows.size()) != n) {
     return absl::InvalidArgumentError("rows.size() differs from n");
@@ -184,11 +187,12 @@ absl::StatusOr<std::unique_ptr<IndexHandle>> BuildFaissIndex(
       }
       train = sample.data();
     }
-    const faiss::IndexIVF* ivf = faiss::ivflib::try_extract_index_ivf(index.get());
+    const faiss::IndexIVF* ivf =
+        faiss::ivflib::try_extract_index_ivf(index.get());
     if (ivf != nullptr && n_train < static_cast<int64_t>(ivf->nlist)) {
       return absl::InvalidArgumentError(absl::StrCat(
-          what, ": needs at least ", ivf->nlist, " vectors to train ", ivf->nlist,
-          " inverted lists (about ", 39 * ivf->nlist,
+          what, ": needs at least ", ivf->nlist, " vectors to train ",
+          ivf->nlist, " inverted lists (about ", 39 * ivf->nlist,
           " for good quality), got ", n_train));
     }
     RETURN_IF_ERROR(CatchFaiss(absl::StatusCode::kInvalidArgument,
@@ -218,8 +222,8 @@ absl::StatusOr<std::unique_ptr<IndexHandle>> BuildFaissIndex(
       std::make_unique<FaissIndexHandle>(std::move(index), options.factory));
 }
 
-
-absl::Status WriteFaissIndex(const IndexHandle& index, const std::string& path) {
+absl::Status WriteFaissIndex(const IndexHandle& index,
+                             const std::string& path) {
   const auto* faiss_index = dynamic_cast<const FaissIndexHandle*>(&index);
   if (faiss_index == nullptr) {
     return absl::InvalidArgumentError("WriteFaissIndex: not a Faiss index");

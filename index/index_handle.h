@@ -20,8 +20,10 @@ struct Neighbor {
 // Per-call search parameters. Zero means "the index's own default"; a
 // parameter that does not apply to the index type is ignored.
 struct SearchParams {
-  int ef_search = 0;  // HNSW: candidate list size. Higher: better recall, slower.
-  int nprobe = 0;     // IVF: inverted lists visited. Higher: better recall, slower.
+  int ef_search =
+      0;  // HNSW: candidate list size. Higher: better recall, slower.
+  int nprobe =
+      0;  // IVF: inverted lists visited. Higher: better recall, slower.
 };
 
 // Thread safety: every method is const and safe for concurrent calls from

@@ -18,8 +18,9 @@ int FetchSize(const ChannelConfig& config, const RequestContext& ctx) {
 
 absl::Status NeedSpace(const ChannelConfig& config, const Snapshot& snapshot) {
   if (snapshot.FindSpace(config.space) == nullptr) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "channel \"", config.name, "\": snapshot has no space \"", config.space, "\""));
+    return absl::InvalidArgumentError(
+        absl::StrCat("channel \"", config.name, "\": snapshot has no space \"",
+                     config.space, "\""));
   }
   return absl::OkStatus();
 }
@@ -30,7 +31,9 @@ class U2iChannel final : public RecallChannel {
   U2iChannel(ChannelConfig config, const Space* space)
       : RecallChannel(std::move(config)), space_(space) {}
 
-  bool AppliesTo(const RequestContext& ctx) const override { return ctx.user != nullptr; }
+  bool AppliesTo(const RequestContext& ctx) const override {
+    return ctx.user != nullptr;
+  }
 
   void Run(const RequestContext& ctx, ChannelOutput* out) const override {
     const v1::UserVector* vector = nullptr;
@@ -44,14 +47,15 @@ class U2iChannel final : public RecallChannel {
     }
     const IndexHandle& index = *space_->index;
     if (vector->values_size() != index.dim()) {
-      out->status = absl::FailedPreconditionError(
-          absl::StrCat("user vector has dim ", vector->values_size(), ", space \"",
-                       config().space, "\" has dim ", index.dim()));
+      out->status = absl::FailedPreconditionError(absl::StrCat(
+          "user vector has dim ", vector->values_size(), ", space \"",
+          config().space, "\" has dim ", index.dim()));
       return;
     }
     thread_local std::vector<Neighbor> neighbors;
     out->status =
-        index.Search(vector->values().data(), FetchSize(config(), ctx), config().search, &neighbors);
+        index.Search(vector->values().data(), FetchSize(config(), ctx),
+                     config().search, &neighbors);
     if (out->status.ok()) AddNeighbors(neighbors, kViaUser, out);
   }
 
@@ -68,13 +72,15 @@ class I2iChannel final : public RecallChannel {
       : RecallChannel(std::move(config)), space_(space) {}
 
   bool AppliesTo(const RequestContext& ctx) const override {
-    return !ctx.seeds.empty() || (ctx.user != nullptr && ctx.user->recent_clicks_size() > 0);
+    return !ctx.seeds.empty() ||
+           (ctx.user != nullptr && ctx.user->recent_clicks_size() > 0);
   }
 
   void Run(const RequestContext& ctx, ChannelOutput* out) const override {
     std::vector<ItemRow> seeds(ctx.seeds.begin(), ctx.seeds.end());
     if (seeds.empty()) {
-      for (const v1::Click& click : ctx.user->recent_clicks()) {  // newest first
+      for (const v1::Click& click :
+           ctx.user->recent_clicks()) {  // newest first
         if (static_cast<int>(seeds.size()) >= config().seeds_from_clicks) break;
         seeds.push_back(static_cast<ItemRow>(click.item_row()));
       }
@@ -88,18 +94,20 @@ class I2iChannel final : public RecallChannel {
     ChannelOutput per_seed;
     int seeds_in_space = 0;
     for (ItemRow seed : seeds) {
-      if (!index.Reconstruct(seed, query.data()).ok()) continue;  // not in this space
+      if (!index.Reconstruct(seed, query.data()).ok())
+        continue;  // not in this space
       ++seeds_in_space;
       // One extra: the seed finds itself.
-      absl::Status s =
-          index.Search(query.data(), FetchSize(config(), ctx) + 1, config().search, &neighbors);
+      absl::Status s = index.Search(query.data(), FetchSize(config(), ctx) + 1,
+                                    config().search, &neighbors);
       if (!s.ok()) {
         out->status = s;
         return;
       }
-      neighbors.erase(std::remove_if(neighbors.begin(), neighbors.end(),
-                                     [seed](const Neighbor& n) { return n.row == seed; }),
-                      neighbors.end());
+      neighbors.erase(
+          std::remove_if(neighbors.begin(), neighbors.end(),
+                         [seed](const Neighbor& n) { return n.row == seed; }),
+          neighbors.end());
       per_seed.Clear();
       AddNeighbors(neighbors, items.item(seed).id, &per_seed);
       out->found += per_seed.found;
@@ -136,13 +144,15 @@ class PopularChannel final : public RecallChannel {
       : RecallChannel(std::move(config)) {
     const ItemTable& items = snapshot.items();
     const int64_t newest = snapshot.manifest().reference_time_unix();
-    const int64_t oldest = newest - absl::ToInt64Seconds(this->config().freshness_window);
+    const int64_t oldest =
+        newest - absl::ToInt64Seconds(this->config().freshness_window);
     for (ItemRow row = 0; row < items.size(); ++row) {
       if (items.item(row).publish_ts >= oldest) ranked_.push_back(row);
     }
-    std::stable_sort(ranked_.begin(), ranked_.end(), [&items](ItemRow a, ItemRow b) {
-      return items.item(a).hotness > items.item(b).hotness;
-    });
+    std::stable_sort(ranked_.begin(), ranked_.end(),
+                     [&items](ItemRow a, ItemRow b) {
+                       return items.item(a).hotness > items.item(b).hotness;
+                     });
     constexpr size_t kMaxKept = 50000;
     if (ranked_.size() > kMaxKept) ranked_.resize(kMaxKept);
     similarity_.reserve(ranked_.size());
@@ -169,8 +179,8 @@ class PopularChannel final : public RecallChannel {
 
 template <typename Channel>
 ChannelFactory SpaceChannelFactory() {
-  return [](const ChannelConfig& config,
-            const Snapshot& snapshot) -> absl::StatusOr<std::unique_ptr<RecallChannel>> {
+  return [](const ChannelConfig& config, const Snapshot& snapshot)
+             -> absl::StatusOr<std::unique_ptr<RecallChannel>> {
     if (absl::Status s = NeedSpace(config, snapshot); !s.ok()) return s;
     return std::make_unique<Channel>(config, snapshot.FindSpace(config.space));
   };
@@ -182,10 +192,11 @@ void RegisterBuiltinChannels() {
   ChannelRegistry& registry = ChannelRegistry::Global();
   registry.Register("u2i", SpaceChannelFactory<U2iChannel>());
   registry.Register("i2i", SpaceChannelFactory<I2iChannel>());
-  registry.Register("popular", [](const ChannelConfig& config, const Snapshot& snapshot)
-                                   -> absl::StatusOr<std::unique_ptr<RecallChannel>> {
-    return std::make_unique<PopularChannel>(config, snapshot);
-  });
+  registry.Register("popular",
+                    [](const ChannelConfig& config, const Snapshot& snapshot)
+                        -> absl::StatusOr<std::unique_ptr<RecallChannel>> {
+                      return std::make_unique<PopularChannel>(config, snapshot);
+                    });
 }
 
 }  // namespace recall

@@ -6,7 +6,8 @@
 
 namespace recall {
 
-void RecallChannel::AddNeighbors(absl::Span<const Neighbor> neighbors, absl::string_view via,
+void RecallChannel::AddNeighbors(absl::Span<const Neighbor> neighbors,
+                                 absl::string_view via,
                                  ChannelOutput* out) const {
   out->found += static_cast<int>(neighbors.size());
   for (const Neighbor& n : neighbors) {
@@ -23,7 +24,8 @@ ChannelRegistry& ChannelRegistry::Global() {
   return *registry;
 }
 
-void ChannelRegistry::Register(const std::string& kind, ChannelFactory factory) {
+void ChannelRegistry::Register(const std::string& kind,
+                               ChannelFactory factory) {
   factories_[kind] = std::move(factory);
 }
 
@@ -31,8 +33,8 @@ absl::StatusOr<std::unique_ptr<RecallChannel>> ChannelRegistry::Create(
     const ChannelConfig& config, const Snapshot& snapshot) const {
   auto it = factories_.find(config.kind);
   if (it == factories_.end()) {
-    return absl::InvalidArgumentError(absl::StrCat("channel \"", config.name,
-                                                   "\": unknown kind \"", config.kind, "\""));
+    return absl::InvalidArgumentError(absl::StrCat(
+        "channel \"", config.name, "\": unknown kind \"", config.kind, "\""));
   }
   return it->second(config, snapshot);
 }

@@ -108,8 +108,9 @@ class RecallChannel {
   const ChannelConfig config_;
 };
 
-using ChannelFactory = std::function<absl::StatusOr<std::unique_ptr<RecallChannel>>(
-    const ChannelConfig&, const Snapshot&)>;
+using ChannelFactory =
+    std::function<absl::StatusOr<std::unique_ptr<RecallChannel>>(
+        const ChannelConfig&, const Snapshot&)>;
 
 // Maps channel kinds to factories. Registration happens explicitly at
 // start-up (RegisterBuiltinChannels), never from static initialisers.
@@ -123,8 +124,8 @@ class ChannelRegistry {
 
   // INVALID_ARGUMENT for an unknown kind, or whatever the factory says about
   // the config (e.g. a space the snapshot does not have).
-  absl::StatusOr<std::unique_ptr<RecallChannel>> Create(const ChannelConfig& config,
-                                                        const Snapshot& snapshot) const;
+  absl::StatusOr<std::unique_ptr<RecallChannel>> Create(
+      const ChannelConfig& config, const Snapshot& snapshot) const;
 
  private:
   absl::flat_hash_map<std::string, ChannelFactory> factories_;

@@ -22,8 +22,8 @@ class Merger {
   // Adds one channel's candidates; returns how many were kept. With
   // `fill_only` (back-fill), items already present are skipped and each new
   // item's score is capped at `score_cap`.
-  int Add(const RecallChannel& channel, const ChannelOutput& output, bool fill_only,
-          float score_cap) {
+  int Add(const RecallChannel& channel, const ChannelOutput& output,
+          bool fill_only, float score_cap) {
     const float weight = channel.config().weight;
     int kept = 0;
     for (size_t rank = 0; rank < output.candidates.size(); ++rank) {
@@ -35,7 +35,8 @@ class Merger {
       if (inserted) answer_->items.push_back({c.row, 0.0f, {}});
       RecalledCandidate& item = answer_->items[it->second];
       item.score += std::min(weight * c.similarity, score_cap);
-      item.sources.push_back({&channel.name(), c.similarity, static_cast<int>(rank), c.via});
+      item.sources.push_back(
+          {&channel.name(), c.similarity, static_cast<int>(rank), c.via});
     }
     return kept;
   }
@@ -89,7 +90,8 @@ std::vector<ChannelConfig> DefaultPolicy(const Snapshot& snapshot) {
   return channels;
 }
 
-RecallEngine::RecallEngine(std::shared_ptr<const Snapshot> snapshot, EngineOptions options)
+RecallEngine::RecallEngine(std::shared_ptr<const Snapshot> snapshot,
+                           EngineOptions options)
     : snapshot_(std::move(snapshot)), options_(std::move(options)) {}
 
 absl::StatusOr<std::unique_ptr<RecallEngine>> RecallEngine::Create(
@@ -97,30 +99,36 @@ absl::StatusOr<std::unique_ptr<RecallEngine>> RecallEngine::Create(
   if (options.channels.empty()) options.channels = DefaultPolicy(*snapshot);
   if (options.backfill.kind != "popular") {
     return absl::InvalidArgumentError(
-        absl::StrCat("back-fill channel \"", options.backfill.name, "\" must be of kind popular"));
+        absl::StrCat("back-fill channel \"", options.backfill.name,
+                     "\" must be of kind popular"));
   }
-  std::unique_ptr<RecallEngine> engine(new RecallEngine(std::move(snapshot), std::move(options)));
+  std::unique_ptr<RecallEngine> engine(
+      new RecallEngine(std::move(snapshot), std::move(options)));
   const ChannelRegistry& registry = ChannelRegistry::Global();
   absl::flat_hash_set<std::string> names;
   for (const ChannelConfig& config : engine->options_.channels) {
     if (!names.insert(config.name).second) {
-      return absl::InvalidArgumentError(absl::StrCat("duplicate channel name \"", config.name, "\""));
+      return absl::InvalidArgumentError(
+          absl::StrCat("duplicate channel name \"", config.name, "\""));
     }
     ASSIGN_OR_RETURN(auto channel, registry.Create(config, *engine->snapshot_));
     engine->channels_.push_back(std::move(channel));
   }
-  ASSIGN_OR_RETURN(engine->backfill_, registry.Create(engine->options_.backfill, *engine->snapshot_));
+  ASSIGN_OR_RETURN(engine->backfill_, registry.Create(engine->options_.backfill,
+                                                      *engine->snapshot_));
   return engine;
 }
 
-absl::Status RecallEngine::Recall(const RecallQuery& query, RecallAnswer* answer) const {
+absl::Status RecallEngine::Recall(const RecallQuery& query,
+                                  RecallAnswer* answer) const {
   answer->Clear();
   if (query.k <= 0 || query.k > options_.max_k) {
     return absl::InvalidArgumentError(
         absl::StrCat("k: must be in [1, ", options_.max_k, "], got ", query.k));
   }
   if (query.user_id.empty() && query.seed_item_ids.empty()) {
-    return absl::InvalidArgumentError("user_id: required when seed_item_ids is empty");
+    return absl::InvalidArgumentError(
+        "user_id: required when seed_item_ids is empty");
   }
   if (absl::Now() >= query.deadline) {
     return absl::DeadlineExceededError("deadline passed before recall started");
@@ -131,7 +139,8 @@ absl::Status RecallEngine::Recall(const RecallQuery& query, RecallAnswer* answer
   if (!query.user_id.empty()) {
     absl::StatusOr<bool> found = snapshot_->users().Get(query.user_id, &user);
     if (!found.ok()) {
-      return absl::InternalError(absl::StrCat("user store: ", found.status().message()));
+      return absl::InternalError(
+          absl::StrCat("user store: ", found.status().message()));
     }
     answer->user_found = *found;
   }
@@ -139,7 +148,8 @@ absl::Status RecallEngine::Recall(const RecallQuery& query, RecallAnswer* answer
   absl::flat_hash_set<ItemRow> excluded;
   for (const std::string& id : query.seed_item_ids) {
     ItemRow row = items.Find(id);
-    if (row == kNoItem) continue;  // new or unknown article: nothing to seed from
+    if (row == kNoItem)
+      continue;  // new or unknown article: nothing to seed from
     seeds.push_back(row);
     excluded.insert(row);  // never recommend the article being read
   }
@@ -158,23 +168,27 @@ absl::Status RecallEngine::Recall(const RecallQuery& query, RecallAnswer* answer
 
   Merger merger(excluded, answer);
   ChannelOutput output;
-  auto run = [&](const RecallChannel& channel, bool fill_only, float score_cap) {
+  auto run = [&](const RecallChannel& channel, bool fill_only,
+                 float score_cap) {
     ChannelReport report{&channel.name()};
     const absl::Time start = absl::Now();
     output.Clear();
     if (start >= query.deadline) {
-      report.status = absl::DeadlineExceededError("deadline passed before the channel started");
+      report.status = absl::DeadlineExceededError(
+          "deadline passed before the channel started");
     } else {
       channel.Run(ctx, &output);
       report.status = output.status;
       report.found = output.found;
       report.dropped_by_threshold = output.dropped_by_threshold;
-      if (output.status.ok()) report.kept = merger.Add(channel, output, fill_only, score_cap);
+      if (output.status.ok())
+        report.kept = merger.Add(channel, output, fill_only, score_cap);
     }
     report.latency_us = absl::ToInt64Microseconds(absl::Now() - start);
     // NOT_FOUND means "nothing to work from" (no vector, no seed in space),
     // which is a normal answer; anything else lost candidates.
-    if (!report.status.ok() && !absl::IsNotFound(report.status)) answer->partial = true;
+    if (!report.status.ok() && !absl::IsNotFound(report.status))
+      answer->partial = true;
     answer->channels.push_back(std::move(report));
   };
 
@@ -187,7 +201,8 @@ absl::Status RecallEngine::Recall(const RecallQuery& query, RecallAnswer* answer
   // empty, each scoring no higher than the weakest item found so far.
   if (merger.size() < static_cast<size_t>(query.k)) {
     float cap = backfill_->config().weight;
-    for (const RecalledCandidate& item : answer->items) cap = std::min(cap, item.score);
+    for (const RecalledCandidate& item : answer->items)
+      cap = std::min(cap, item.score);
     ctx.excluded_count += static_cast<int>(merger.size());
     run(*backfill_, /*fill_only=*/true, std::max(cap, 0.0f));
   }

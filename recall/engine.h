@@ -22,7 +22,8 @@ struct EngineOptions {
   std::vector<ChannelConfig> channels;
   // The channel that fills the answer when the others found fewer than k
   // (and answers alone for unknown users). Must be of kind "popular".
-  ChannelConfig backfill = {.name = "popular", .kind = "popular", .weight = 1.0f};
+  ChannelConfig backfill = {
+      .name = "popular", .kind = "popular", .weight = 1.0f};
 };
 
 // The default policy: for every space with user vectors, a u2i channel
@@ -88,7 +89,9 @@ class RecallEngine {
   absl::Status Recall(const RecallQuery& query, RecallAnswer* answer) const;
 
   const Snapshot& snapshot() const { return *snapshot_; }
-  const std::shared_ptr<const Snapshot>& shared_snapshot() const { return snapshot_; }
+  const std::shared_ptr<const Snapshot>& shared_snapshot() const {
+    return snapshot_;
+  }
   const EngineOptions& options() const { return options_; }
 
  private:

@@ -21,14 +21,14 @@ absl::Status SmokeQuery(const Space& space, int32_t item_count) {
   std::vector<Neighbor> result;
   RETURN_IF_ERROR(index.Search(query.data(), 10, SearchParams{}, &result));
   if (result.empty()) {
-    return absl::DataLossError(
-        absl::StrCat("space ", space.manifest.name(), ": smoke query found nothing"));
+    return absl::DataLossError(absl::StrCat("space ", space.manifest.name(),
+                                            ": smoke query found nothing"));
   }
   for (const Neighbor& n : result) {
     if (n.row < 0 || n.row >= item_count) {
-      return absl::DataLossError(absl::StrCat("space ", space.manifest.name(),
-                                              ": smoke query returned row ", n.row,
-                                              " outside the item table"));
+      return absl::DataLossError(absl::StrCat(
+          "space ", space.manifest.name(), ": smoke query returned row ", n.row,
+          " outside the item table"));
     }
   }
   std::vector<float> v(index.dim());
@@ -37,18 +37,19 @@ absl::Status SmokeQuery(const Space& space, int32_t item_count) {
 
 }  // namespace
 
-Snapshot::Snapshot(v1::Manifest manifest, ItemTable items, std::vector<Space> spaces,
-                   std::unique_ptr<UserStore> users)
+Snapshot::Snapshot(v1::Manifest manifest, ItemTable items,
+                   std::vector<Space> spaces, std::unique_ptr<UserStore> users)
     : manifest_(std::move(manifest)),
       items_(std::move(items)),
       spaces_(std::move(spaces)),
       users_(std::move(users)) {}
 
-std::shared_ptr<const Snapshot> Snapshot::FromParts(v1::Manifest manifest, ItemTable items,
-                                                    std::vector<Space> spaces,
-                                                    std::unique_ptr<UserStore> users) {
-  return std::shared_ptr<const Snapshot>(new Snapshot(
-      std::move(manifest), std::move(items), std::move(spaces), std::move(users)));
+std::shared_ptr<const Snapshot> Snapshot::FromParts(
+    v1::Manifest manifest, ItemTable items, std::vector<Space> spaces,
+    std::unique_ptr<UserStore> users) {
+  return std::shared_ptr<const Snapshot>(
+      new Snapshot(std::move(manifest), std::move(items), std::move(spaces),
+                   std::move(users)));
 }
 
 const Space* Snapshot::FindSpace(absl::string_view name) const {
@@ -58,41 +59,48 @@ const Space* Snapshot::FindSpace(absl::string_view name) const {
   return nullptr;
 }
 
-absl::StatusOr<std::shared_ptr<const Snapshot>> Snapshot::Load(const std::string& root,
-                                                               const std::string& version) {
+absl::StatusOr<std::shared_ptr<const Snapshot>> Snapshot::Load(
+    const std::string& root, const std::string& version) {
   const std::string dir = (fs::path(root) / version).string();
   ASSIGN_OR_RETURN(v1::Manifest manifest, ReadManifest(dir));
   if (manifest.version() != version) {
-    return absl::DataLossError(absl::StrCat(dir, "/MANIFEST: version \"", manifest.version(),
+    return absl::DataLossError(absl::StrCat(dir, "/MANIFEST: version \"",
+                                            manifest.version(),
                                             "\" does not match its directory"));
   }
 
   RETURN_IF_ERROR(VerifyFileRef(dir, manifest.items().file()));
-  ASSIGN_OR_RETURN(ItemTable items,
-                   ItemTable::ReadTsv((fs::path(dir) / manifest.items().file().path()).string()));
+  ASSIGN_OR_RETURN(
+      ItemTable items,
+      ItemTable::ReadTsv(
+          (fs::path(dir) / manifest.items().file().path()).string()));
   if (items.size() != manifest.items().count()) {
-    return absl::DataLossError(absl::StrCat(dir, ": item table has ", items.size(),
-                                            " rows, MANIFEST says ", manifest.items().count()));
+    return absl::DataLossError(
+        absl::StrCat(dir, ": item table has ", items.size(),
+                     " rows, MANIFEST says ", manifest.items().count()));
   }
 
   std::vector<Space> spaces;
   for (const v1::SpaceManifest& sm : manifest.spaces()) {
     RETURN_IF_ERROR(VerifyFileRef(dir, sm.index()));
     const std::string path = (fs::path(dir) / sm.index().path()).string();
-    ASSIGN_OR_RETURN(std::unique_ptr<IndexHandle> index, LoadFaissIndex(path, sm.factory()));
+    ASSIGN_OR_RETURN(std::unique_ptr<IndexHandle> index,
+                     LoadFaissIndex(path, sm.factory()));
     if (index->dim() != sm.dim() || index->size() != sm.count()) {
-      return absl::DataLossError(absl::StrCat(path, ": index has dim ", index->dim(), " and ",
-                                              index->size(), " vectors, MANIFEST says dim ",
-                                              sm.dim(), " and ", sm.count()));
+      return absl::DataLossError(absl::StrCat(
+          path, ": index has dim ", index->dim(), " and ", index->size(),
+          " vectors, MANIFEST says dim ", sm.dim(), " and ", sm.count()));
     }
     Space space{sm, std::move(index)};
     RETURN_IF_ERROR(SmokeQuery(space, items.size()));
     spaces.push_back(std::move(space));
   }
 
-  ASSIGN_OR_RETURN(std::unique_ptr<UserStore> users,
-                   OpenRocksDbUserStore((fs::path(dir) / manifest.store().dir()).string()));
-  return FromParts(std::move(manifest), std::move(items), std::move(spaces), std::move(users));
+  ASSIGN_OR_RETURN(
+      std::unique_ptr<UserStore> users,
+      OpenRocksDbUserStore((fs::path(dir) / manifest.store().dir()).string()));
+  return FromParts(std::move(manifest), std::move(items), std::move(spaces),
+                   std::move(users));
 }
 
 }  // namespace recall

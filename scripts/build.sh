@@ -8,4 +8,4 @@ export CCACHE_DIR="${CCACHE_DIR:-$HOME/.cache/ccache}"
 if [[ ! -f build/build.ninja ]]; then
   cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release
 fi
-cmake --build build --parallel "$(nproc)" ${1:+--target "$@"}
+cmake --build build --parallel "$(getconf _NPROCESSORS_ONLN)" ${1:+--target "$@"}

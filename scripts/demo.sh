@@ -16,14 +16,16 @@ BIN="$ROOT_DIR/build/bin"
 DEMO_DIR="${DEMO_DIR:-$ROOT_DIR/demo-data}"
 ITEMS="${DEMO_ITEMS:-100000}"
 USERS="${DEMO_USERS:-100000}"
-export OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1
+# One OpenMP/BLAS thread per search; malloc'd memory (Faiss's vectors and graph)
+# on transparent huge pages: see docs/OPERATIONS.md.
+export OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 GLIBC_TUNABLES=glibc.malloc.hugetlb=1
 
 start=$(date +%s)
 echo "== generating the demo world in $DEMO_DIR/world ($ITEMS items, $USERS users)"
 "$BIN/recallctl" gen --out "$DEMO_DIR/world" --items "$ITEMS" --users "$USERS" --seed 42
 rm -rf "$DEMO_DIR/snapshots"  # the demo keeps one version
 echo "== building a snapshot (HNSW32) into $DEMO_DIR/snapshots"
-OMP_NUM_THREADS=$(nproc) "$BIN/recallctl" build --input "$DEMO_DIR/world" --out "$DEMO_DIR/snapshots"
+OMP_NUM_THREADS=$(getconf _NPROCESSORS_ONLN) "$BIN/recallctl" build --input "$DEMO_DIR/world" --out "$DEMO_DIR/snapshots"
 
 echo "== starting recall-server"
 "$BIN/recall-server" --snapshot_root "$DEMO_DIR/snapshots" \

@@ -9,4 +9,4 @@ scripts/build.sh
 # Faiss and OpenBLAS single-threaded, as in the server (see ECOSYSTEM notes
 # in docs/PERFORMANCE.md): tests run in parallel instead.
 export OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1
-ctest --test-dir build --output-on-failure --parallel "$(nproc)" --timeout 300
+ctest --test-dir build --output-on-failure --parallel "$(getconf _NPROCESSORS_ONLN)" --timeout 300

@@ -14,10 +14,12 @@
 #include "recall/channel.h"
 #include "server/server.h"
 
-ABSL_FLAG(std::string, snapshot_root, "", "Snapshot root directory (holds CURRENT).");
+ABSL_FLAG(std::string, snapshot_root, "",
+          "Snapshot root directory (holds CURRENT).");
 ABSL_FLAG(std::string, host, "0.0.0.0", "Address to listen on for gRPC.");
 ABSL_FLAG(int, port, 50051, "gRPC port; 0 picks a free one.");
-ABSL_FLAG(std::string, metrics_host, "0.0.0.0", "Address for Prometheus /metrics.");
+ABSL_FLAG(std::string, metrics_host, "0.0.0.0",
+          "Address for Prometheus /metrics.");
 ABSL_FLAG(int, metrics_port, 9464, "Prometheus /metrics port; -1 disables it.");
 ABSL_FLAG(int, workers, 0, "Request worker threads; 0 means one per core.");
 ABSL_FLAG(int, max_k, 2000, "Largest k a request may ask for.");
@@ -25,7 +27,8 @@ ABSL_FLAG(absl::Duration, shutdown_grace, absl::Seconds(10),
           "How long SIGTERM waits for in-flight calls before cancelling them.");
 
 int main(int argc, char** argv) {
-  absl::SetProgramUsageMessage("recall-server --snapshot_root ROOT [--port P --metrics_port M]");
+  absl::SetProgramUsageMessage(
+      "recall-server --snapshot_root ROOT [--port P --metrics_port M]");
   absl::ParseCommandLine(argc, argv);
   const std::string root = absl::GetFlag(FLAGS_snapshot_root);
   if (root.empty()) {
@@ -44,21 +47,24 @@ int main(int argc, char** argv) {
   recall::RegisterBuiltinChannels();
   recall::ServerOptions options;
   options.snapshot_root = root;
-  options.listen_address = absl::StrCat(absl::GetFlag(FLAGS_host), ":", absl::GetFlag(FLAGS_port));
+  options.listen_address =
+      absl::StrCat(absl::GetFlag(FLAGS_host), ":", absl::GetFlag(FLAGS_port));
   options.metrics_address =
       absl::GetFlag(FLAGS_metrics_port) < 0
           ? ""
-          : absl::StrCat(absl::GetFlag(FLAGS_metrics_host), ":", absl::GetFlag(FLAGS_metrics_port));
+          : absl::StrCat(absl::GetFlag(FLAGS_metrics_host), ":",
+                         absl::GetFlag(FLAGS_metrics_port));
   options.workers = absl::GetFlag(FLAGS_workers);
   options.engine.max_k = absl::GetFlag(FLAGS_max_k);
 
   auto server = recall::RecallServer::Start(options);
   if (!server.ok()) {
-    fprintf(stderr, "recall-server: %s\n", std::string(server.status().message()).c_str());
+    fprintf(stderr, "recall-server: %s\n",
+            std::string(server.status().message()).c_str());
     return 1;
   }
-  fprintf(stderr, "recall-server: serving on port %d, metrics on port %d\n", (*server)->port(),
-          (*server)->metrics_port());
+  fprintf(stderr, "recall-server: serving on port %d, metrics on port %d\n",
+          (*server)->port(), (*server)->metrics_port());
 
   int signal = 0;
   sigwait(&signals, &signal);

@@ -3,63 +3,83 @@
 namespace recall {
 namespace {
 
-constexpr const char* kMethodNames[kMethodCount] = {"Recall", "GetSnapshotInfo"};
+constexpr const char* kMethodNames[kMethodCount] = {"Recall",
+                                                    "GetSnapshotInfo"};
 
 }  // namespace
 
 const char* GrpcCodeName(grpc::StatusCode code) {
-  static constexpr const char* kNames[kGrpcCodeCount] = {
-      "OK",           "CANCELLED",         "UNKNOWN",           "INVALID_ARGUMENT",
-      "DEADLINE_EXCEEDED", "NOT_FOUND",    "ALREADY_EXISTS",    "PERMISSION_DENIED",
-      "RESOURCE_EXHAUSTED", "FAILED_PRECONDITION", "ABORTED",   "OUT_OF_RANGE",
-      "UNIMPLEMENTED", "INTERNAL",         "UNAVAILABLE",       "DATA_LOSS",
-      "UNAUTHENTICATED"};
+  static constexpr const char* kNames[kGrpcCodeCount] = {"OK",
+                                                         "CANCELLED",
+                                                         "UNKNOWN",
+                                                         "INVALID_ARGUMENT",
+                                                         "DEADLINE_EXCEEDED",
+                                                         "NOT_FOUND",
+                                                         "ALREADY_EXISTS",
+                                                         "PERMISSION_DENIED",
+                                                         "RESOURCE_EXHAUSTED",
+                                                         "FAILED_PRECONDITION",
+                                                         "ABORTED",
+                                                         "OUT_OF_RANGE",
+                                                         "UNIMPLEMENTED",
+                                                         "INTERNAL",
+                                                         "UNAVAILABLE",
+                                                         "DATA_LOSS",
+                                                         "UNAUTHENTICATED"};
   const int i = static_cast<int>(code);
   return i >= 0 && i < kGrpcCodeCount ? kNames[i] : "UNKNOWN";
 }
 
-ServerMetrics::ServerMetrics() : registry_(std::make_shared<prometheus::Registry>()) {
+ServerMetrics::ServerMetrics()
+    : registry_(std::make_shared<prometheus::Registry>()) {
   auto& requests = prometheus::BuildCounter()
                        .Name("recall_requests_total")
                        .Help("RPCs handled, by method and gRPC status code.")
                        .Register(*registry_);
-  auto& latency = prometheus::BuildHistogram()
-                      .Name("recall_request_duration_seconds")
-                      .Help("Time from receiving an RPC to finishing it, in seconds.")
-                      .Register(*registry_);
+  auto& latency =
+      prometheus::BuildHistogram()
+          .Name("recall_request_duration_seconds")
+          .Help("Time from receiving an RPC to finishing it, in seconds.")
+          .Register(*registry_);
   const prometheus::Histogram::BucketBoundaries buckets = {
-      0.0001, 0.00025, 0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1};
+      0.0001, 0.00025, 0.0005, 0.001, 0.002, 0.005,
+      0.01,   0.025,   0.05,   0.1,   0.25,  1};
   for (int m = 0; m < kMethodCount; ++m) {
     for (int c = 0; c < kGrpcCodeCount; ++c) {
       requests_[m][c] = &requests.Add(
-          {{"method", kMethodNames[m]}, {"code", GrpcCodeName(static_cast<grpc::StatusCode>(c))}});
+          {{"method", kMethodNames[m]},
+           {"code", GrpcCodeName(static_cast<grpc::StatusCode>(c))}});
     }
     latency_[m] = &latency.Add({{"method", kMethodNames[m]}}, buckets);
   }
-  partial_ = &prometheus::BuildCounter()
-                  .Name("recall_partial_responses_total")
-                  .Help("Recall answers where a channel failed or ran out of time.")
-                  .Register(*registry_)
-                  .Add({});
+  partial_ =
+      &prometheus::BuildCounter()
+           .Name("recall_partial_responses_total")
+           .Help("Recall answers where a channel failed or ran out of time.")
+           .Register(*registry_)
+           .Add({});
   snapshot_info_ = &prometheus::BuildGauge()
                         .Name("recall_snapshot_info")
                         .Help("1 for the snapshot version being served.")
                         .Register(*registry_);
-  snapshot_loaded_ = &prometheus::BuildGauge()
-                          .Name("recall_snapshot_loaded_timestamp_seconds")
-                          .Help("Unix time the served snapshot finished loading.")
-                          .Register(*registry_)
-                          .Add({});
+  snapshot_loaded_ =
+      &prometheus::BuildGauge()
+           .Name("recall_snapshot_loaded_timestamp_seconds")
+           .Help("Unix time the served snapshot finished loading.")
+           .Register(*registry_)
+           .Add({});
 }
 
-void ServerMetrics::ObserveRequest(Method method, grpc::StatusCode code, double seconds) {
+void ServerMetrics::ObserveRequest(Method method, grpc::StatusCode code,
+                                   double seconds) {
   const int m = static_cast<int>(method);
   const int c = static_cast<int>(code);
   if (c >= 0 && c < kGrpcCodeCount) requests_[m][c]->Increment();
   latency_[m]->Observe(seconds);
 }
 
-void ServerMetrics::SetSnapshot(const std::string& version, double loaded_at_unix) {
+void ServerMetrics::SetSnapshot(const std::string& version,
+                                double loaded_at_unix) {
   if (current_info_ != nullptr) snapshot_info_->Remove(current_info_);
   current_info_ = &snapshot_info_->Add({{"version", version}});
   current_info_->Set(1);

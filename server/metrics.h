@@ -23,8 +23,8 @@ inline constexpr int kGrpcCodeCount = 17;
 //   recall_requests_total{method,code}              counter
 //   recall_request_duration_seconds{method}         histogram
 //   recall_partial_responses_total                  counter
-//   recall_snapshot_info{version}                   gauge, 1 for the served version
-//   recall_snapshot_loaded_timestamp_seconds        gauge
+//   recall_snapshot_info{version}                   gauge, 1 for the served
+//   version recall_snapshot_loaded_timestamp_seconds        gauge
 // Thread safety: all methods are safe for concurrent use.
 class ServerMetrics {
  public:
@@ -38,12 +38,14 @@ class ServerMetrics {
 
  private:
   std::shared_ptr<prometheus::Registry> registry_;
-  std::array<std::array<prometheus::Counter*, kGrpcCodeCount>, kMethodCount> requests_{};
+  std::array<std::array<prometheus::Counter*, kGrpcCodeCount>, kMethodCount>
+      requests_{};
   std::array<prometheus::Histogram*, kMethodCount> latency_{};
   prometheus::Counter* partial_ = nullptr;
   prometheus::Family<prometheus::Gauge>* snapshot_info_ = nullptr;
   prometheus::Gauge* snapshot_loaded_ = nullptr;
-  prometheus::Gauge* current_info_ = nullptr;  // guarded by the single loader thread
+  prometheus::Gauge* current_info_ =
+      nullptr;  // guarded by the single loader thread
 };
 
 // "OK", "INVALID_ARGUMENT", ...

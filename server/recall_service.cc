@@ -14,13 +14,15 @@ constexpr char kNoSnapshot[] = "no snapshot loaded yet";
 // The client's deadline; "none" (gRPC reports a far-future time) is infinite.
 absl::Time RequestDeadline(const grpc::CallbackServerContext& context) {
   const auto deadline = context.deadline();
-  if (deadline >= std::chrono::system_clock::now() + std::chrono::hours(24 * 365)) {
+  if (deadline >=
+      std::chrono::system_clock::now() + std::chrono::hours(24 * 365)) {
     return absl::InfiniteFuture();
   }
   return absl::FromChrono(deadline);
 }
 
-void ToProto(const Snapshot& snapshot, const RecallAnswer& answer, v1::RecallResponse* response) {
+void ToProto(const Snapshot& snapshot, const RecallAnswer& answer,
+             v1::RecallResponse* response) {
   const ItemTable& items = snapshot.items();
   response->mutable_items()->Reserve(static_cast<int>(answer.items.size()));
   for (const RecalledCandidate& candidate : answer.items) {
@@ -53,20 +55,24 @@ void ToProto(const Snapshot& snapshot, const RecallAnswer& answer, v1::RecallRes
 
 grpc::Status ToGrpcStatus(const absl::Status& status) {
   if (status.ok()) return grpc::Status::OK;
-  return grpc::Status(static_cast<grpc::StatusCode>(status.code()), std::string(status.message()));
+  return grpc::Status(static_cast<grpc::StatusCode>(status.code()),
+                      std::string(status.message()));
 }
 
 grpc::Status RecallServiceImpl::DoRecall(grpc::CallbackServerContext* context,
                                          const v1::RecallRequest& request,
                                          v1::RecallResponse* response) const {
-  if (context->IsCancelled()) return grpc::Status(grpc::StatusCode::CANCELLED, "cancelled");
+  if (context->IsCancelled())
+    return grpc::Status(grpc::StatusCode::CANCELLED, "cancelled");
   std::shared_ptr<const Serving> serving = snapshots_->Current();
-  if (serving == nullptr) return grpc::Status(grpc::StatusCode::UNAVAILABLE, kNoSnapshot);
+  if (serving == nullptr)
+    return grpc::Status(grpc::StatusCode::UNAVAILABLE, kNoSnapshot);
 
   RecallQuery query;
   query.user_id = request.user_id();
   query.k = request.k();
-  query.seed_item_ids.assign(request.seed_item_ids().begin(), request.seed_item_ids().end());
+  query.seed_item_ids.assign(request.seed_item_ids().begin(),
+                             request.seed_item_ids().end());
   query.exclude_item_ids.assign(request.exclude_item_ids().begin(),
                                 request.exclude_item_ids().end());
   query.deadline = RequestDeadline(*context);
@@ -82,9 +88,9 @@ grpc::Status RecallServiceImpl::DoRecall(grpc::CallbackServerContext* context,
   return grpc::Status::OK;
 }
 
-grpc::ServerUnaryReactor* RecallServiceImpl::Recall(grpc::CallbackServerContext* context,
-                                                    const v1::RecallRequest* request,
-                                                    v1::RecallResponse* response) {
+grpc::ServerUnaryReactor* RecallServiceImpl::Recall(
+    grpc::CallbackServerContext* context, const v1::RecallRequest* request,
+    v1::RecallResponse* response) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
   const absl::Time start = absl::Now();
   workers_->Submit([this, context, request, response, reactor, start] {
@@ -97,7 +103,8 @@ grpc::ServerUnaryReactor* RecallServiceImpl::Recall(grpc::CallbackServerContext*
 }
 
 grpc::ServerUnaryReactor* RecallServiceImpl::GetSnapshotInfo(
-    grpc::CallbackServerContext* context, const v1::GetSnapshotInfoRequest* /*request*/,
+    grpc::CallbackServerContext* context,
+    const v1::GetSnapshotInfoRequest* /*request*/,
     v1::GetSnapshotInfoResponse* response) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
   const absl::Time start = absl::Now();

@@ -26,12 +26,14 @@ class RecallServiceImpl final : public v1::RecallService::CallbackService {
                                    const v1::RecallRequest* request,
                                    v1::RecallResponse* response) override;
 
-  grpc::ServerUnaryReactor* GetSnapshotInfo(grpc::CallbackServerContext* context,
-                                            const v1::GetSnapshotInfoRequest* request,
-                                            v1::GetSnapshotInfoResponse* response) override;
+  grpc::ServerUnaryReactor* GetSnapshotInfo(
+      grpc::CallbackServerContext* context,
+      const v1::GetSnapshotInfoRequest* request,
+      v1::GetSnapshotInfoResponse* response) override;
 
  private:
-  grpc::Status DoRecall(grpc::CallbackServerContext* context, const v1::RecallRequest& request,
+  grpc::Status DoRecall(grpc::CallbackServerContext* context,
+                        const v1::RecallRequest& request,
                         v1::RecallResponse* response) const;
 
   const SnapshotManager* snapshots_;

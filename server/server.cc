@@ -37,27 +37,32 @@ struct RecallServer::Impl {
   }
 };
 
-RecallServer::RecallServer(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+RecallServer::RecallServer(std::unique_ptr<Impl> impl)
+    : impl_(std::move(impl)) {}
 
 RecallServer::~RecallServer() { Shutdown(absl::ZeroDuration()); }
 
-absl::StatusOr<std::unique_ptr<RecallServer>> RecallServer::Start(ServerOptions options) {
+absl::StatusOr<std::unique_ptr<RecallServer>> RecallServer::Start(
+    ServerOptions options) {
   auto impl = std::make_unique<Impl>();
   impl->options = std::move(options);
   const ServerOptions& o = impl->options;
-  const int workers = o.workers > 0 ? o.workers
-                                    : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
-  impl->snapshots = std::make_unique<SnapshotManager>(o.snapshot_root, o.engine);
+  const int workers =
+      o.workers > 0
+          ? o.workers
+          : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  impl->snapshots =
+      std::make_unique<SnapshotManager>(o.snapshot_root, o.engine);
   impl->workers = std::make_unique<WorkerPool>(workers);
-  impl->service =
-      std::make_unique<RecallServiceImpl>(impl->snapshots.get(), impl->workers.get(), &impl->metrics);
+  impl->service = std::make_unique<RecallServiceImpl>(
+      impl->snapshots.get(), impl->workers.get(), &impl->metrics);
 
   if (!o.metrics_address.empty()) {
     try {
       impl->exposer = std::make_unique<prometheus::Exposer>(o.metrics_address);
     } catch (const std::exception& e) {
-      return absl::UnavailableError(
-          absl::StrCat("metrics: cannot listen on ", o.metrics_address, ": ", e.what()));
+      return absl::UnavailableError(absl::StrCat(
+          "metrics: cannot listen on ", o.metrics_address, ": ", e.what()));
     }
     impl->exposer->RegisterCollectable(impl->metrics.registry());
   }
@@ -65,25 +70,30 @@ absl::StatusOr<std::unique_ptr<RecallServer>> RecallServer::Start(ServerOptions 
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
-  builder.AddListeningPort(o.listen_address, grpc::InsecureServerCredentials(), &impl->port);
+  builder.AddListeningPort(o.listen_address, grpc::InsecureServerCredentials(),
+                           &impl->port);
   builder.RegisterService(impl->service.get());
   impl->server = builder.BuildAndStart();
   if (impl->server == nullptr || impl->port == 0) {
-    return absl::UnavailableError(absl::StrCat("cannot listen on ", o.listen_address));
+    return absl::UnavailableError(
+        absl::StrCat("cannot listen on ", o.listen_address));
   }
   impl->SetServing(false);
 
   const absl::Time start = absl::Now();
   if (absl::Status s = impl->snapshots->LoadCurrent(); !s.ok()) {
     impl->server->Shutdown();
-    return absl::Status(s.code(), absl::StrCat("loading snapshot from ", o.snapshot_root, ": ",
-                                               s.message()));
+    return absl::Status(
+        s.code(), absl::StrCat("loading snapshot from ", o.snapshot_root, ": ",
+                               s.message()));
   }
   std::shared_ptr<const Serving> serving = impl->snapshots->Current();
-  impl->metrics.SetSnapshot(serving->engine->snapshot().version(),
-                            absl::ToDoubleSeconds(serving->loaded_at - absl::UnixEpoch()));
+  impl->metrics.SetSnapshot(
+      serving->engine->snapshot().version(),
+      absl::ToDoubleSeconds(serving->loaded_at - absl::UnixEpoch()));
   fprintf(stderr, "recall-server: loaded snapshot %s (%d items) in %.2f s\n",
-          serving->engine->snapshot().version().c_str(), serving->engine->snapshot().items().size(),
+          serving->engine->snapshot().version().c_str(),
+          serving->engine->snapshot().items().size(),
           absl::ToDoubleSeconds(absl::Now() - start));
   impl->SetServing(true);
   return std::unique_ptr<RecallServer>(new RecallServer(std::move(impl)));

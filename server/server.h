@@ -30,7 +30,8 @@ class RecallServer {
   // Starts serving with health NOT_SERVING, loads the snapshot CURRENT names,
   // then switches health to SERVING. Fails (and stops) when a port cannot be
   // bound or the snapshot cannot be loaded; the error names the cause.
-  static absl::StatusOr<std::unique_ptr<RecallServer>> Start(ServerOptions options);
+  static absl::StatusOr<std::unique_ptr<RecallServer>> Start(
+      ServerOptions options);
 
   ~RecallServer();
 

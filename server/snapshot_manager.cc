@@ -20,9 +20,11 @@ absl::Status SnapshotManager::LoadCurrent() {
   absl::MutexLock load_lock(&load_mu_);
   ASSIGN_OR_RETURN(std::string version, ReadCurrent(root_));
   std::shared_ptr<const Serving> old = Current();
-  if (old != nullptr && old->engine->snapshot().version() == version) return absl::OkStatus();
+  if (old != nullptr && old->engine->snapshot().version() == version)
+    return absl::OkStatus();
 
-  ASSIGN_OR_RETURN(std::shared_ptr<const Snapshot> snapshot, Snapshot::Load(root_, version));
+  ASSIGN_OR_RETURN(std::shared_ptr<const Snapshot> snapshot,
+                   Snapshot::Load(root_, version));
   ASSIGN_OR_RETURN(std::unique_ptr<RecallEngine> engine,
                    RecallEngine::Create(std::move(snapshot), engine_options_));
   auto serving = std::make_shared<Serving>();

@@ -19,7 +19,8 @@ bool HasSeparator(absl::string_view s) {
 
 absl::Status LineError(const std::string& path, int64_t line,
                        absl::string_view problem) {
-  return absl::InvalidArgumentError(absl::StrCat(path, ":", line, ": ", problem));
+  return absl::InvalidArgumentError(
+      absl::StrCat(path, ":", line, ": ", problem));
 }
 
 // Parses "tag:weight;tag:weight" (empty allowed).
@@ -32,8 +33,8 @@ absl::Status ParseTags(absl::string_view field,
     if (colon == absl::string_view::npos || colon == 0 ||
         !absl::SimpleAtof(entry.substr(colon + 1), &weight) ||
         !std::isfinite(weight) || weight < 0) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("malformed tag \"", entry, "\" (want tag:weight, weight >= 0)"));
+      return absl::InvalidArgumentError(absl::StrCat(
+          "malformed tag \"", entry, "\" (want tag:weight, weight >= 0)"));
     }
     tags->emplace_back(std::string(entry.substr(0, colon)), weight);
   }
@@ -44,9 +45,9 @@ absl::Status ParseTags(absl::string_view field,
 
 absl::Status ItemTable::Add(Item item) {
   if (item.id.empty()) return absl::InvalidArgumentError("empty item id");
-  for (absl::string_view s : {absl::string_view(item.id), absl::string_view(item.cat1),
-                             absl::string_view(item.cat2),
-                             absl::string_view(item.media_id)}) {
+  for (absl::string_view s :
+       {absl::string_view(item.id), absl::string_view(item.cat1),
+        absl::string_view(item.cat2), absl::string_view(item.media_id)}) {
     if (HasSeparator(s)) {
       return absl::InvalidArgumentError(
           absl::StrCat("item ", item.id, ": field contains a tab or newline"));
@@ -54,15 +55,15 @@ absl::Status ItemTable::Add(Item item) {
   }
   for (const auto& [tag, weight] : item.tags) {
     if (tag.empty() || tag.find_first_of("\t\n\r;") != std::string::npos) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "item ", item.id, ": tag \"", tag, "\" is empty or contains one of ;\\t\\n"));
+      return absl::InvalidArgumentError(
+          absl::StrCat("item ", item.id, ": tag \"", tag,
+                       "\" is empty or contains one of ;\\t\\n"));
     }
   }
   auto [it, inserted] = row_of_.emplace(item.id, size());
   if (!inserted) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("duplicate item id \"", item.id, "\" (first at row ",
-                     it->second, ")"));
+    return absl::InvalidArgumentError(absl::StrCat(
+        "duplicate item id \"", item.id, "\" (first at row ", it->second, ")"));
   }
   items_.push_back(std::move(item));
   return absl::OkStatus();
@@ -79,14 +80,16 @@ absl::StatusOr<ItemTable> ItemTable::ReadTsv(const std::string& path) {
   ItemTable table;
   std::string line;
   int64_t line_no = 0;
-  if (!std::getline(in, line)) return LineError(path, 1, "empty input (no header)");
+  if (!std::getline(in, line))
+    return LineError(path, 1, "empty input (no header)");
   ++line_no;
   if (!line.empty() && line.back() == '\r') line.pop_back();
   if (line != kItemTsvHeader) {
-    return LineError(path, 1,
-                     absl::StrCat("bad header; want \"",
-                                  absl::StrReplaceAll(kItemTsvHeader, {{"\t", "\\t"}}),
-                                  "\""));
+    return LineError(
+        path, 1,
+        absl::StrCat("bad header; want \"",
+                     absl::StrReplaceAll(kItemTsvHeader, {{"\t", "\\t"}}),
+                     "\""));
   }
   while (std::getline(in, line)) {
     ++line_no;
@@ -94,9 +97,9 @@ absl::StatusOr<ItemTable> ItemTable::ReadTsv(const std::string& path) {
     if (line.empty()) continue;
     std::vector<absl::string_view> f = absl::StrSplit(line, '\t');
     if (f.size() != 8) {
-      return LineError(path, line_no,
-                       absl::StrCat("malformed row: ", f.size(),
-                                    " columns, want 8"));
+      return LineError(
+          path, line_no,
+          absl::StrCat("malformed row: ", f.size(), " columns, want 8"));
     }
     Item item;
     item.id = std::string(f[0]);
@@ -107,23 +110,28 @@ absl::StatusOr<ItemTable> ItemTable::ReadTsv(const std::string& path) {
       return LineError(path, line_no, s.message());
     }
     if (!absl::SimpleAtoi(f[5], &item.publish_ts)) {
-      return LineError(path, line_no, absl::StrCat("bad publish_ts \"", f[5], "\""));
-    }
-    if (!absl::SimpleAtof(f[6], &item.hotness) || !std::isfinite(item.hotness) ||
-        item.hotness < 0) {
       return LineError(path, line_no,
-                       absl::StrCat("bad hotness \"", f[6], "\" (want a finite number >= 0)"));
+                       absl::StrCat("bad publish_ts \"", f[5], "\""));
     }
-    if (!absl::SimpleAtof(f[7], &item.ctr) || !(item.ctr >= 0 && item.ctr <= 1)) {
+    if (!absl::SimpleAtof(f[6], &item.hotness) ||
+        !std::isfinite(item.hotness) || item.hotness < 0) {
       return LineError(path, line_no,
-                       absl::StrCat("bad ctr \"", f[7], "\" (want a number in [0, 1])"));
+                       absl::StrCat("bad hotness \"", f[6],
+                                    "\" (want a finite number >= 0)"));
+    }
+    if (!absl::SimpleAtof(f[7], &item.ctr) ||
+        !(item.ctr >= 0 && item.ctr <= 1)) {
+      return LineError(
+          path, line_no,
+          absl::StrCat("bad ctr \"", f[7], "\" (want a number in [0, 1])"));
     }
     if (absl::Status s = table.Add(std::move(item)); !s.ok()) {
       return LineError(path, line_no, s.message());
     }
   }
   if (in.bad()) return absl::DataLossError(absl::StrCat(path, ": read error"));
-  if (table.size() == 0) return LineError(path, line_no, "empty input (no items)");
+  if (table.size() == 0)
+    return LineError(path, line_no, "empty input (no items)");
   return table;
 }
 
@@ -136,11 +144,11 @@ absl::Status ItemTable::WriteTsv(const std::string& path) const {
     row.clear();
     absl::StrAppend(&row, item.id, "\t", item.cat1, "\t", item.cat2, "\t",
                     item.media_id, "\t");
-    absl::StrAppend(&row, absl::StrJoin(item.tags, ";",
-                                        [](std::string* out, const auto& tag) {
-                                          absl::StrAppend(out, tag.first, ":",
-                                                          tag.second);
-                                        }));
+    absl::StrAppend(
+        &row,
+        absl::StrJoin(item.tags, ";", [](std::string* out, const auto& tag) {
+          absl::StrAppend(out, tag.first, ":", tag.second);
+        }));
     absl::StrAppend(&row, "\t", item.publish_ts, "\t", item.hotness, "\t",
                     item.ctr, "\n");
     out << row;

@@ -24,7 +24,8 @@ namespace {
 namespace fs = std::filesystem;
 
 absl::Status ErrnoError(absl::string_view what, const std::string& path) {
-  return absl::InternalError(absl::StrCat(what, " ", path, ": ", std::strerror(errno)));
+  return absl::InternalError(
+      absl::StrCat(what, " ", path, ": ", std::strerror(errno)));
 }
 
 absl::StatusOr<std::string> ReadWholeFile(const std::string& path) {
@@ -37,7 +38,8 @@ absl::StatusOr<std::string> ReadWholeFile(const std::string& path) {
 }
 
 // Writes `contents` to `path` and fsyncs it.
-absl::Status WriteFileSynced(const std::string& path, absl::string_view contents) {
+absl::Status WriteFileSynced(const std::string& path,
+                             absl::string_view contents) {
   int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (fd < 0) return ErrnoError("open", path);
   size_t done = 0;
@@ -86,27 +88,32 @@ absl::StatusOr<std::string> ReadCurrent(const std::string& root) {
   return std::string(name);
 }
 
-absl::Status PublishCurrent(const std::string& root, const std::string& version) {
+absl::Status PublishCurrent(const std::string& root,
+                            const std::string& version) {
   if (!IsPlainName(version) || !fs::is_directory(fs::path(root) / version)) {
-    return absl::FailedPreconditionError(
-        absl::StrCat("cannot publish \"", version, "\": not a directory under ", root));
+    return absl::FailedPreconditionError(absl::StrCat(
+        "cannot publish \"", version, "\": not a directory under ", root));
   }
   const std::string tmp = (fs::path(root) / "CURRENT.tmp").string();
   const std::string current = (fs::path(root) / kCurrentFileName).string();
   RETURN_IF_ERROR(WriteFileSynced(tmp, version + "\n"));
-  if (::rename(tmp.c_str(), current.c_str()) != 0) return ErrnoError("rename", tmp);
+  if (::rename(tmp.c_str(), current.c_str()) != 0)
+    return ErrnoError("rename", tmp);
   return SyncPath(root);
 }
 
 absl::Status ValidateManifest(const v1::Manifest& m) {
   auto bad = [](absl::string_view field, absl::string_view problem) {
-    return absl::DataLossError(absl::StrCat("MANIFEST: ", field, ": ", problem));
+    return absl::DataLossError(
+        absl::StrCat("MANIFEST: ", field, ": ", problem));
   };
   if (m.format_version() != kManifestFormatVersion) {
-    return bad("format_version", absl::StrCat(m.format_version(), " is not the supported ",
-                                              kManifestFormatVersion));
+    return bad("format_version",
+               absl::StrCat(m.format_version(), " is not the supported ",
+                            kManifestFormatVersion));
   }
-  if (!IsPlainName(m.version())) return bad("version", "missing or not a plain name");
+  if (!IsPlainName(m.version()))
+    return bad("version", "missing or not a plain name");
   if (m.items().count() <= 0) return bad("items.count", "must be positive");
   if (m.items().file().path().empty()) return bad("items.file.path", "missing");
   absl::flat_hash_set<std::string> names;
@@ -115,15 +122,18 @@ absl::Status ValidateManifest(const v1::Manifest& m) {
     const std::string field = absl::StrCat("spaces[", i, "]");
     if (s.name().empty()) return bad(field + ".name", "missing");
     if (!names.insert(s.name()).second) {
-      return bad(field + ".name", absl::StrCat("duplicate space \"", s.name(), "\""));
+      return bad(field + ".name",
+                 absl::StrCat("duplicate space \"", s.name(), "\""));
     }
     if (s.dim() <= 0) return bad(field + ".dim", "must be positive");
-    if (s.metric() != v1::METRIC_INNER_PRODUCT) return bad(field + ".metric", "unsupported");
+    if (s.metric() != v1::METRIC_INNER_PRODUCT)
+      return bad(field + ".metric", "unsupported");
     if (s.factory().empty()) return bad(field + ".factory", "missing");
     if (s.index().path().empty()) return bad(field + ".index.path", "missing");
     if (s.count() <= 0 || s.count() > m.items().count()) {
-      return bad(field + ".count", absl::StrCat(s.count(), " is not in [1, items.count=",
-                                                m.items().count(), "]"));
+      return bad(field + ".count",
+                 absl::StrCat(s.count(), " is not in [1, items.count=",
+                              m.items().count(), "]"));
     }
   }
   if (m.store().dir().empty()) return bad("store.dir", "missing");
@@ -138,7 +148,8 @@ absl::StatusOr<v1::Manifest> ReadManifest(const std::string& version_dir) {
   struct Collector : google::protobuf::io::ErrorCollector {
     std::string error;
     void AddError(int line, int column, const std::string& message) override {
-      if (error.empty()) error = absl::StrCat(line + 1, ":", column + 1, ": ", message);
+      if (error.empty())
+        error = absl::StrCat(line + 1, ":", column + 1, ": ", message);
     }
   } collector;
   parser.RecordErrorsTo(&collector);
@@ -146,16 +157,19 @@ absl::StatusOr<v1::Manifest> ReadManifest(const std::string& version_dir) {
     return absl::DataLossError(absl::StrCat(path, ":", collector.error));
   }
   absl::Status valid = ValidateManifest(manifest);
-  if (!valid.ok()) return absl::DataLossError(absl::StrCat(path, ": ", valid.message()));
+  if (!valid.ok())
+    return absl::DataLossError(absl::StrCat(path, ": ", valid.message()));
   return manifest;
 }
 
-absl::Status WriteManifest(const std::string& version_dir, const v1::Manifest& manifest) {
+absl::Status WriteManifest(const std::string& version_dir,
+                           const v1::Manifest& manifest) {
   std::string text;
   if (!google::protobuf::TextFormat::PrintToString(manifest, &text)) {
     return absl::InternalError("cannot print MANIFEST");
   }
-  return WriteFileSynced((fs::path(version_dir) / kManifestFileName).string(), text);
+  return WriteFileSynced((fs::path(version_dir) / kManifestFileName).string(),
+                         text);
 }
 
 absl::StatusOr<std::string> FileCrc32c(const std::string& path) {
@@ -163,7 +177,8 @@ absl::StatusOr<std::string> FileCrc32c(const std::string& path) {
   if (!in) return absl::NotFoundError(absl::StrCat(path, ": cannot open"));
   rocksdb::FileChecksumGenContext context;
   std::unique_ptr<rocksdb::FileChecksumGenerator> gen =
-      rocksdb::GetFileChecksumGenCrc32cFactory()->CreateFileChecksumGenerator(context);
+      rocksdb::GetFileChecksumGenCrc32cFactory()->CreateFileChecksumGenerator(
+          context);
   std::vector<char> buffer(1 << 20);
   while (in) {
     in.read(buffer.data(), static_cast<std::streamsize>(buffer.size()));
@@ -179,7 +194,8 @@ absl::StatusOr<v1::FileRef> MakeFileRef(const std::string& version_dir,
   const fs::path path = fs::path(version_dir) / relative_path;
   std::error_code ec;
   const auto size = fs::file_size(path, ec);
-  if (ec) return absl::NotFoundError(absl::StrCat(path.string(), ": ", ec.message()));
+  if (ec)
+    return absl::NotFoundError(absl::StrCat(path.string(), ": ", ec.message()));
   v1::FileRef ref;
   ref.set_path(relative_path);
   ref.set_size_bytes(static_cast<int64_t>(size));
@@ -187,14 +203,17 @@ absl::StatusOr<v1::FileRef> MakeFileRef(const std::string& version_dir,
   return ref;
 }
 
-absl::Status VerifyFileRef(const std::string& version_dir, const v1::FileRef& ref) {
+absl::Status VerifyFileRef(const std::string& version_dir,
+                           const v1::FileRef& ref) {
   const fs::path path = fs::path(version_dir) / ref.path();
   std::error_code ec;
   const auto size = fs::file_size(path, ec);
-  if (ec) return absl::DataLossError(absl::StrCat(path.string(), ": ", ec.message()));
+  if (ec)
+    return absl::DataLossError(absl::StrCat(path.string(), ": ", ec.message()));
   if (static_cast<int64_t>(size) != ref.size_bytes()) {
     return absl::DataLossError(absl::StrCat(path.string(), ": size ", size,
-                                            " bytes, MANIFEST says ", ref.size_bytes()));
+                                            " bytes, MANIFEST says ",
+                                            ref.size_bytes()));
   }
   ASSIGN_OR_RETURN(std::string crc, FileCrc32c(path.string()));
   if (crc != ref.crc32c()) {

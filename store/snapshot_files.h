@@ -30,7 +30,8 @@ absl::StatusOr<std::string> ReadCurrent(const std::string& root);
 
 // Atomically points ROOT/CURRENT at `version` (a directory under ROOT that
 // must already exist). Durable on return.
-absl::Status PublishCurrent(const std::string& root, const std::string& version);
+absl::Status PublishCurrent(const std::string& root,
+                            const std::string& version);
 
 // Reads and validates ROOT/<version>/MANIFEST (see ValidateManifest).
 absl::StatusOr<v1::Manifest> ReadManifest(const std::string& version_dir);

@@ -41,19 +41,22 @@ rocksdb::Options StoreOptions() {
 
 class RocksDbUserStore final : public UserStore {
  public:
-  explicit RocksDbUserStore(std::unique_ptr<rocksdb::DB> db) : db_(std::move(db)) {}
+  explicit RocksDbUserStore(std::unique_ptr<rocksdb::DB> db)
+      : db_(std::move(db)) {}
 
   absl::StatusOr<bool> Get(absl::string_view user_id,
                            v1::UserRecord* record) const override {
     record->Clear();
     rocksdb::PinnableSlice value;
-    rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), db_->DefaultColumnFamily(),
-                                 rocksdb::Slice(user_id.data(), user_id.size()), &value);
+    rocksdb::Status s =
+        db_->Get(rocksdb::ReadOptions(), db_->DefaultColumnFamily(),
+                 rocksdb::Slice(user_id.data(), user_id.size()), &value);
     if (s.IsNotFound()) return false;
-    RETURN_IF_ERROR(FromRocks(s, absl::StrCat("user store get \"", user_id, "\"")));
+    RETURN_IF_ERROR(
+        FromRocks(s, absl::StrCat("user store get \"", user_id, "\"")));
     if (!record->ParseFromArray(value.data(), static_cast<int>(value.size()))) {
-      return absl::DataLossError(
-          absl::StrCat("user store: corrupt record for user \"", user_id, "\""));
+      return absl::DataLossError(absl::StrCat(
+          "user store: corrupt record for user \"", user_id, "\""));
     }
     return true;
   }
@@ -64,7 +67,8 @@ class RocksDbUserStore final : public UserStore {
 
 class InMemoryUserStore final : public UserStore {
  public:
-  explicit InMemoryUserStore(absl::flat_hash_map<std::string, v1::UserRecord> records)
+  explicit InMemoryUserStore(
+      absl::flat_hash_map<std::string, v1::UserRecord> records)
       : records_(std::move(records)) {}
 
   absl::StatusOr<bool> Get(absl::string_view user_id,
@@ -93,20 +97,24 @@ class RocksDbUserStoreWriter final : public UserStoreWriter {
   absl::Status Start() {
     std::error_code ec;
     fs::create_directories(staging_, ec);
-    if (ec) return absl::InternalError(absl::StrCat(staging_, ": ", ec.message()));
+    if (ec)
+      return absl::InternalError(absl::StrCat(staging_, ": ", ec.message()));
     return FromRocks(writer_.Open(SstPath()), "user store: open SST writer");
   }
 
-  absl::Status Add(absl::string_view user_id, const v1::UserRecord& record) override {
-    if (user_id.empty()) return absl::InvalidArgumentError("user store: empty user id");
+  absl::Status Add(absl::string_view user_id,
+                   const v1::UserRecord& record) override {
+    if (user_id.empty())
+      return absl::InvalidArgumentError("user store: empty user id");
     if (count_ > 0 && user_id <= last_key_) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "user store: user \"", user_id, "\" added after \"", last_key_,
-          "\" (ids must be unique and ascending)"));
+      return absl::InvalidArgumentError(
+          absl::StrCat("user store: user \"", user_id, "\" added after \"",
+                       last_key_, "\" (ids must be unique and ascending)"));
     }
     last_key_ = std::string(user_id);
     record.SerializeToString(&value_);
-    RETURN_IF_ERROR(FromRocks(writer_.Put(last_key_, value_), "user store: put"));
+    RETURN_IF_ERROR(
+        FromRocks(writer_.Put(last_key_, value_), "user store: put"));
     ++count_;
     return absl::OkStatus();
   }
@@ -116,7 +124,8 @@ class RocksDbUserStoreWriter final : public UserStoreWriter {
     options.create_if_missing = true;
     options.error_if_exists = true;
     rocksdb::DB* raw = nullptr;
-    RETURN_IF_ERROR(FromRocks(rocksdb::DB::Open(options, dir_, &raw), "user store: create " + dir_));
+    RETURN_IF_ERROR(FromRocks(rocksdb::DB::Open(options, dir_, &raw),
+                              "user store: create " + dir_));
     std::unique_ptr<rocksdb::DB> db(raw);
     if (count_ > 0) {
       RETURN_IF_ERROR(FromRocks(writer_.Finish(), "user store: finish SST"));
@@ -135,7 +144,9 @@ class RocksDbUserStoreWriter final : public UserStoreWriter {
   int64_t count() const override { return count_; }
 
  private:
-  std::string SstPath() const { return (fs::path(staging_) / "users.sst").string(); }
+  std::string SstPath() const {
+    return (fs::path(staging_) / "users.sst").string();
+  }
 
   const std::string dir_;
   const std::string staging_;
@@ -148,13 +159,15 @@ class RocksDbUserStoreWriter final : public UserStoreWriter {
 
 }  // namespace
 
-absl::StatusOr<std::unique_ptr<UserStore>> OpenRocksDbUserStore(const std::string& dir) {
+absl::StatusOr<std::unique_ptr<UserStore>> OpenRocksDbUserStore(
+    const std::string& dir) {
   if (!fs::exists(fs::path(dir) / "CURRENT")) {
     return absl::NotFoundError(absl::StrCat(dir, ": no RocksDB database"));
   }
   rocksdb::DB* raw = nullptr;
-  RETURN_IF_ERROR(FromRocks(rocksdb::DB::OpenForReadOnly(StoreOptions(), dir, &raw),
-                            "user store: open " + dir));
+  RETURN_IF_ERROR(
+      FromRocks(rocksdb::DB::OpenForReadOnly(StoreOptions(), dir, &raw),
+                "user store: open " + dir));
   return std::unique_ptr<UserStore>(
       std::make_unique<RocksDbUserStore>(std::unique_ptr<rocksdb::DB>(raw)));
 }
@@ -164,7 +177,8 @@ std::unique_ptr<UserStore> NewInMemoryUserStore(
   return std::make_unique<InMemoryUserStore>(std::move(records));
 }
 
-absl::StatusOr<std::unique_ptr<UserStoreWriter>> UserStoreWriter::Open(const std::string& dir) {
+absl::StatusOr<std::unique_ptr<UserStoreWriter>> UserStoreWriter::Open(
+    const std::string& dir) {
   if (fs::exists(dir)) {
     return absl::FailedPreconditionError(absl::StrCat(dir, ": already exists"));
   }

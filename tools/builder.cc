@@ -32,8 +32,10 @@ constexpr char kItemVecSuffix[] = ".item.vec";
 constexpr char kUserVecSuffix[] = ".user.vec";
 constexpr absl::string_view kClicksHeader = "user_id\titem_id\tts";
 
-absl::Status LineError(const std::string& path, int64_t line, absl::string_view problem) {
-  return absl::InvalidArgumentError(absl::StrCat(path, ":", line, ": ", problem));
+absl::Status LineError(const std::string& path, int64_t line,
+                       absl::string_view problem) {
+  return absl::InvalidArgumentError(
+      absl::StrCat(path, ":", line, ": ", problem));
 }
 
 // Line of vector i in a word2vec file (the header is line 1).
@@ -62,7 +64,8 @@ struct UserTable {
 };
 
 // The spaces in input/vectors, sorted by name.
-absl::StatusOr<std::vector<std::string>> FindSpaces(const std::string& input_dir) {
+absl::StatusOr<std::vector<std::string>> FindSpaces(
+    const std::string& input_dir) {
   const fs::path dir = fs::path(input_dir) / "vectors";
   std::vector<std::string> spaces;
   std::error_code ec;
@@ -72,10 +75,12 @@ absl::StatusOr<std::vector<std::string>> FindSpaces(const std::string& input_dir
       spaces.push_back(name.substr(0, name.size() - strlen(kItemVecSuffix)));
     }
   }
-  if (ec) return absl::InvalidArgumentError(absl::StrCat(dir.string(), ": ", ec.message()));
-  if (spaces.empty()) {
+  if (ec)
     return absl::InvalidArgumentError(
-        absl::StrCat(dir.string(), ": no <space>", kItemVecSuffix, " files (empty input)"));
+        absl::StrCat(dir.string(), ": ", ec.message()));
+  if (spaces.empty()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        dir.string(), ": no <space>", kItemVecSuffix, " files (empty input)"));
   }
   std::sort(spaces.begin(), spaces.end());
   return spaces;
@@ -84,8 +89,8 @@ absl::StatusOr<std::vector<std::string>> FindSpaces(const std::string& input_dir
 // Normalises `vectors` in place, naming the file and line of a zero vector.
 absl::Status Normalize(const std::string& path, VectorSet* vectors) {
   int64_t bad = 0;
-  if (NormalizeRows(vectors->values.data(), static_cast<int64_t>(vectors->size()),
-                    vectors->dim, &bad)
+  if (NormalizeRows(vectors->values.data(),
+                    static_cast<int64_t>(vectors->size()), vectors->dim, &bad)
           .ok()) {
     return absl::OkStatus();
   }
@@ -94,10 +99,12 @@ absl::Status Normalize(const std::string& path, VectorSet* vectors) {
 
 // Builds spaces/<space>.faiss in `dir` from vectors/<space>.item.vec.
 absl::StatusOr<v1::SpaceManifest> BuildSpace(const BuildOptions& options,
-                                             const ItemTable& items, const std::string& space,
+                                             const ItemTable& items,
+                                             const std::string& space,
                                              const std::string& dir) {
   const std::string path =
-      (fs::path(options.input_dir) / "vectors" / (space + kItemVecSuffix)).string();
+      (fs::path(options.input_dir) / "vectors" / (space + kItemVecSuffix))
+          .string();
   ASSIGN_OR_RETURN(VectorSet vectors, ReadWord2VecText(path));
   RETURN_IF_ERROR(Normalize(path, &vectors));
   // Faiss ids are item rows: order vectors by row.
@@ -106,8 +113,9 @@ absl::StatusOr<v1::SpaceManifest> BuildSpace(const BuildOptions& options,
   for (size_t i = 0; i < vectors.size(); ++i) {
     ItemRow row = items.Find(vectors.ids[i]);
     if (row == kNoItem) {
-      return LineError(path, VectorLine(i),
-                       absl::StrCat("item \"", vectors.ids[i], "\" is not in items.tsv"));
+      return LineError(
+          path, VectorLine(i),
+          absl::StrCat("item \"", vectors.ids[i], "\" is not in items.tsv"));
     }
     order.emplace_back(row, i);
   }
@@ -116,19 +124,23 @@ absl::StatusOr<v1::SpaceManifest> BuildSpace(const BuildOptions& options,
   std::vector<int32_t> rows(order.size());
   for (size_t j = 0; j < order.size(); ++j) {
     rows[j] = order[j].first;
-    std::copy_n(vectors.row(order[j].second), vectors.dim, data.data() + j * vectors.dim);
+    std::copy_n(vectors.row(order[j].second), vectors.dim,
+                data.data() + j * vectors.dim);
   }
   FaissBuildOptions faiss_options;
   faiss_options.factory = options.factory;
   faiss_options.hnsw_ef_construction = options.ef_construction;
-  absl::StatusOr<std::unique_ptr<IndexHandle>> index = BuildFaissIndex(
-      faiss_options, vectors.dim, data.data(), static_cast<int64_t>(rows.size()), rows);
+  absl::StatusOr<std::unique_ptr<IndexHandle>> index =
+      BuildFaissIndex(faiss_options, vectors.dim, data.data(),
+                      static_cast<int64_t>(rows.size()), rows);
   if (!index.ok()) {
-    return absl::Status(index.status().code(),
-                        absl::StrCat("space \"", space, "\": ", index.status().message()));
+    return absl::Status(
+        index.status().code(),
+        absl::StrCat("space \"", space, "\": ", index.status().message()));
   }
   const std::string relative = "spaces/" + space + ".faiss";
-  RETURN_IF_ERROR(WriteFaissIndex(**index, (fs::path(dir) / relative).string()));
+  RETURN_IF_ERROR(
+      WriteFaissIndex(**index, (fs::path(dir) / relative).string()));
   RETURN_IF_ERROR(SyncPath((fs::path(dir) / relative).string()));
 
   v1::SpaceManifest manifest;
@@ -146,16 +158,19 @@ absl::StatusOr<v1::SpaceManifest> BuildSpace(const BuildOptions& options,
 // Reads vectors/<space>.user.vec if present; its dimension must match the
 // space's item vectors.
 absl::StatusOr<bool> ReadUserVectors(const std::string& input_dir,
-                                     const v1::SpaceManifest& space, UserVectors* out) {
+                                     const v1::SpaceManifest& space,
+                                     UserVectors* out) {
   const std::string path =
-      (fs::path(input_dir) / "vectors" / (space.name() + kUserVecSuffix)).string();
+      (fs::path(input_dir) / "vectors" / (space.name() + kUserVecSuffix))
+          .string();
   if (!fs::exists(path)) return false;
   ASSIGN_OR_RETURN(out->vectors, ReadWord2VecText(path));
   if (out->vectors.dim != space.dim()) {
-    return LineError(path, 1,
-                     absl::StrCat("wrong dimension: user vectors have ", out->vectors.dim,
-                                  ", item vectors of space \"", space.name(), "\" have ",
-                                  space.dim()));
+    return LineError(
+        path, 1,
+        absl::StrCat("wrong dimension: user vectors have ", out->vectors.dim,
+                     ", item vectors of space \"", space.name(), "\" have ",
+                     space.dim()));
   }
   RETURN_IF_ERROR(Normalize(path, &out->vectors));
   out->space = space.name();
@@ -164,15 +179,18 @@ absl::StatusOr<bool> ReadUserVectors(const std::string& input_dir,
 
 // Reads clicks.tsv (optional). Clicks on items missing from items.tsv are
 // skipped and counted: click logs outlive articles.
-absl::Status ReadClicks(const std::string& input_dir, const ItemTable& items, UserTable* users,
-                        std::vector<Click>* clicks, int64_t* skipped) {
+absl::Status ReadClicks(const std::string& input_dir, const ItemTable& items,
+                        UserTable* users, std::vector<Click>* clicks,
+                        int64_t* skipped) {
   const std::string path = (fs::path(input_dir) / "clicks.tsv").string();
   if (!fs::exists(path)) return absl::OkStatus();
   std::ifstream in(path);
-  if (!in) return absl::InvalidArgumentError(absl::StrCat(path, ": cannot open"));
+  if (!in)
+    return absl::InvalidArgumentError(absl::StrCat(path, ": cannot open"));
   std::string line;
   int64_t line_no = 1;
-  if (!std::getline(in, line) || absl::StripSuffix(line, "\r") != kClicksHeader) {
+  if (!std::getline(in, line) ||
+      absl::StripSuffix(line, "\r") != kClicksHeader) {
     return LineError(path, 1, "bad header; want \"user_id\\titem_id\\tts\"");
   }
   while (std::getline(in, line)) {
@@ -182,7 +200,8 @@ absl::Status ReadClicks(const std::string& input_dir, const ItemTable& items, Us
     std::vector<absl::string_view> f = absl::StrSplit(text, '\t');
     int64_t ts = 0;
     if (f.size() != 3 || f[0].empty() || f[1].empty()) {
-      return LineError(path, line_no, absl::StrCat("malformed row: want 3 non-empty columns"));
+      return LineError(path, line_no,
+                       absl::StrCat("malformed row: want 3 non-empty columns"));
     }
     if (!absl::SimpleAtoi(f[2], &ts)) {
       return LineError(path, line_no, absl::StrCat("bad ts \"", f[2], "\""));
@@ -200,14 +219,18 @@ absl::Status ReadClicks(const std::string& input_dir, const ItemTable& items, Us
 
 // Writes the RocksDB user store: for every user with a vector or a click,
 // its vectors and newest clicks.
-absl::StatusOr<int64_t> WriteUserStore(const BuildOptions& options, const std::string& dir,
+absl::StatusOr<int64_t> WriteUserStore(const BuildOptions& options,
+                                       const std::string& dir,
                                        std::vector<UserVectors>& user_vectors,
-                                       UserTable& users, std::vector<Click>& clicks) {
+                                       UserTable& users,
+                                       std::vector<Click>& clicks) {
   // vector position per (space, user)
-  std::vector<absl::flat_hash_map<int32_t, size_t>> vector_of(user_vectors.size());
+  std::vector<absl::flat_hash_map<int32_t, size_t>> vector_of(
+      user_vectors.size());
   for (size_t s = 0; s < user_vectors.size(); ++s) {
     const VectorSet& vs = user_vectors[s].vectors;
-    for (size_t i = 0; i < vs.size(); ++i) vector_of[s][users.Intern(vs.ids[i])] = i;
+    for (size_t i = 0; i < vs.size(); ++i)
+      vector_of[s][users.Intern(vs.ids[i])] = i;
   }
   // Newest first per user.
   std::sort(clicks.begin(), clicks.end(), [](const Click& a, const Click& b) {
@@ -221,10 +244,12 @@ absl::StatusOr<int64_t> WriteUserStore(const BuildOptions& options, const std::s
 
   std::vector<int32_t> order(users.ids.size());
   for (size_t i = 0; i < order.size(); ++i) order[i] = static_cast<int32_t>(i);
-  std::sort(order.begin(), order.end(),
-            [&users](int32_t a, int32_t b) { return users.ids[a] < users.ids[b]; });
+  std::sort(order.begin(), order.end(), [&users](int32_t a, int32_t b) {
+    return users.ids[a] < users.ids[b];
+  });
 
-  ASSIGN_OR_RETURN(auto writer, UserStoreWriter::Open((fs::path(dir) / "store").string()));
+  ASSIGN_OR_RETURN(auto writer,
+                   UserStoreWriter::Open((fs::path(dir) / "store").string()));
   v1::UserRecord record;
   for (int32_t u : order) {
     record.Clear();
@@ -236,8 +261,9 @@ absl::StatusOr<int64_t> WriteUserStore(const BuildOptions& options, const std::s
       const float* values = user_vectors[s].vectors.row(it->second);
       v->mutable_values()->Add(values, values + user_vectors[s].vectors.dim);
     }
-    for (size_t i = first_click[u]; i < first_click[u + 1] &&
-                                    record.recent_clicks_size() < options.recent_clicks;
+    for (size_t i = first_click[u];
+         i < first_click[u + 1] &&
+         record.recent_clicks_size() < options.recent_clicks;
          ++i) {
       v1::Click* click = record.add_recent_clicks();
       click->set_item_row(static_cast<uint32_t>(clicks[i].item));
@@ -253,7 +279,8 @@ std::string DefaultVersion(const std::string& root) {
   const std::string base =
       absl::FormatTime("%Y%m%dT%H%M%SZ", absl::Now(), absl::UTCTimeZone());
   std::string version = base;
-  for (int i = 2; fs::exists(fs::path(root) / version); ++i) version = absl::StrCat(base, "-", i);
+  for (int i = 2; fs::exists(fs::path(root) / version); ++i)
+    version = absl::StrCat(base, "-", i);
   return version;
 }
 
@@ -266,31 +293,38 @@ absl::Status SyncTree(const std::string& dir) {
   return SyncPath(dir);
 }
 
-absl::StatusOr<v1::Manifest> BuildInto(const BuildOptions& options, const std::string& dir,
+absl::StatusOr<v1::Manifest> BuildInto(const BuildOptions& options,
+                                       const std::string& dir,
                                        const std::string& version) {
-  const std::string items_path = (fs::path(options.input_dir) / "items.tsv").string();
+  const std::string items_path =
+      (fs::path(options.input_dir) / "items.tsv").string();
   ASSIGN_OR_RETURN(ItemTable items, ItemTable::ReadTsv(items_path));
-  ASSIGN_OR_RETURN(std::vector<std::string> space_names, FindSpaces(options.input_dir));
+  ASSIGN_OR_RETURN(std::vector<std::string> space_names,
+                   FindSpaces(options.input_dir));
 
   v1::Manifest manifest;
   manifest.set_format_version(kManifestFormatVersion);
   manifest.set_version(version);
   manifest.set_created_at_unix(absl::ToUnixSeconds(absl::Now()));
   int64_t newest = 0;
-  for (const Item& item : items.items()) newest = std::max(newest, item.publish_ts);
+  for (const Item& item : items.items())
+    newest = std::max(newest, item.publish_ts);
   manifest.set_reference_time_unix(newest);
 
   fs::create_directories(fs::path(dir) / "spaces");
   RETURN_IF_ERROR(items.WriteTsv((fs::path(dir) / "items.tsv").string()));
-  ASSIGN_OR_RETURN(*manifest.mutable_items()->mutable_file(), MakeFileRef(dir, "items.tsv"));
+  ASSIGN_OR_RETURN(*manifest.mutable_items()->mutable_file(),
+                   MakeFileRef(dir, "items.tsv"));
   manifest.mutable_items()->set_count(items.size());
 
   UserTable users;
   std::vector<UserVectors> user_vectors;
   for (const std::string& name : space_names) {
-    ASSIGN_OR_RETURN(v1::SpaceManifest space, BuildSpace(options, items, name, dir));
+    ASSIGN_OR_RETURN(v1::SpaceManifest space,
+                     BuildSpace(options, items, name, dir));
     UserVectors uv;
-    ASSIGN_OR_RETURN(bool has_users, ReadUserVectors(options.input_dir, space, &uv));
+    ASSIGN_OR_RETURN(bool has_users,
+                     ReadUserVectors(options.input_dir, space, &uv));
     if (has_users) {
       space.set_user_count(static_cast<int64_t>(uv.vectors.size()));
       user_vectors.push_back(std::move(uv));
@@ -300,13 +334,15 @@ absl::StatusOr<v1::Manifest> BuildInto(const BuildOptions& options, const std::s
 
   std::vector<Click> clicks;
   int64_t skipped_clicks = 0;
-  RETURN_IF_ERROR(ReadClicks(options.input_dir, items, &users, &clicks, &skipped_clicks));
+  RETURN_IF_ERROR(
+      ReadClicks(options.input_dir, items, &users, &clicks, &skipped_clicks));
   ASSIGN_OR_RETURN(int64_t user_count,
                    WriteUserStore(options, dir, user_vectors, users, clicks));
   manifest.mutable_store()->set_dir("store");
   manifest.mutable_store()->set_user_count(user_count);
   if (skipped_clicks > 0) {
-    fprintf(stderr, "build: skipped %lld clicks on items missing from items.tsv\n",
+    fprintf(stderr,
+            "build: skipped %lld clicks on items missing from items.tsv\n",
             static_cast<long long>(skipped_clicks));
   }
   RETURN_IF_ERROR(ValidateManifest(manifest));
@@ -320,24 +356,31 @@ absl::StatusOr<v1::Manifest> BuildInto(const BuildOptions& options, const std::s
 absl::StatusOr<v1::Manifest> BuildSnapshot(const BuildOptions& options) {
   std::error_code ec;
   fs::create_directories(options.out_root, ec);
-  if (ec) return absl::InvalidArgumentError(absl::StrCat(options.out_root, ": ", ec.message()));
-  const std::string version =
-      options.version.empty() ? DefaultVersion(options.out_root) : options.version;
+  if (ec)
+    return absl::InvalidArgumentError(
+        absl::StrCat(options.out_root, ": ", ec.message()));
+  const std::string version = options.version.empty()
+                                  ? DefaultVersion(options.out_root)
+                                  : options.version;
   const fs::path final_dir = fs::path(options.out_root) / version;
   if (fs::exists(final_dir)) {
-    return absl::AlreadyExistsError(
-        absl::StrCat(final_dir.string(), ": version exists; versions are immutable"));
+    return absl::AlreadyExistsError(absl::StrCat(
+        final_dir.string(), ": version exists; versions are immutable"));
   }
-  const fs::path tmp_dir = fs::path(options.out_root) / ("." + version + ".tmp");
+  const fs::path tmp_dir =
+      fs::path(options.out_root) / ("." + version + ".tmp");
   fs::remove_all(tmp_dir, ec);
 
-  absl::StatusOr<v1::Manifest> manifest = BuildInto(options, tmp_dir.string(), version);
+  absl::StatusOr<v1::Manifest> manifest =
+      BuildInto(options, tmp_dir.string(), version);
   if (!manifest.ok()) {
     fs::remove_all(tmp_dir, ec);
     return manifest.status();
   }
   fs::rename(tmp_dir, final_dir, ec);
-  if (ec) return absl::InternalError(absl::StrCat("rename to ", final_dir.string(), ": ", ec.message()));
+  if (ec)
+    return absl::InternalError(
+        absl::StrCat("rename to ", final_dir.string(), ": ", ec.message()));
   RETURN_IF_ERROR(SyncPath(options.out_root));
   RETURN_IF_ERROR(PublishCurrent(options.out_root, version));
   return manifest;

@@ -18,66 +18,87 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
+#include "google/protobuf/util/json_util.h"
+#include "grpcpp/grpcpp.h"
 #include "index/index_handle.h"
 #include "recall/engine.h"
 #include "recall/snapshot.h"
+#include "recall/v1/recall.grpc.pb.h"
 #include "store/snapshot_files.h"
 #include "tools/bench.h"
-#include "google/protobuf/util/json_util.h"
-#include "grpcpp/grpcpp.h"
-#include "recall/v1/recall.grpc.pb.h"
 #include "tools/builder.h"
 #include "tools/gen_world.h"
 
 // Flags shared by several commands.
-ABSL_FLAG(std::string, out, "", "gen: world directory to write; build: snapshot root");
+ABSL_FLAG(std::string, out, "",
+          "gen: world directory to write; build: snapshot root");
 ABSL_FLAG(std::string, input, "", "build: world directory to read");
 // gen
 ABSL_FLAG(int64_t, items, 100000, "gen: number of items");
 // gen takes a count, bench a file: one flag, read per command.
 ABSL_FLAG(std::string, users, "",
-          "gen: number of users (default 100000); bench: file with one user id per line");
+          "gen: number of users (default 100000); bench: file with one user id "
+          "per line");
 ABSL_FLAG(int, dim, 64, "gen: vector dimension");
 ABSL_FLAG(uint64_t, seed, 42, "gen: random seed (same seed, same files)");
 ABSL_FLAG(int, clicks_per_user, 30, "gen: mean clicks per user");
 // build
 ABSL_FLAG(std::string, index, "HNSW32",
-          "build: Faiss index_factory string (HNSW32, Flat, IVF1024,Flat, IVF1024,PQ16, SQ8)");
+          "build: Faiss index_factory string (HNSW32, Flat, IVF1024,Flat, "
+          "IVF1024,PQ16, SQ8)");
 ABSL_FLAG(int, ef_construction, 80, "build: HNSW construction depth");
-ABSL_FLAG(int, ef_search, 128, "build: default HNSW efSearch recorded in the MANIFEST");
-ABSL_FLAG(int, nprobe, 32, "build: default IVF nprobe recorded in the MANIFEST");
+ABSL_FLAG(int, ef_search, 128,
+          "build: default HNSW efSearch recorded in the MANIFEST");
+ABSL_FLAG(int, nprobe, 32,
+          "build: default IVF nprobe recorded in the MANIFEST");
 ABSL_FLAG(int, recent_clicks, 100, "build: newest clicks kept per user");
-ABSL_FLAG(std::string, version, "", "build: version name (default: UTC timestamp)");
+ABSL_FLAG(std::string, version, "",
+          "build: version name (default: UTC timestamp)");
 // bench
-ABSL_FLAG(std::string, target, "", "bench: HOST:PORT of a recall server (RPC mode)");
-ABSL_FLAG(std::string, snapshot, "", "bench: snapshot root to load in process (no gRPC)");
-ABSL_FLAG(std::string, mode, "engine",
-          "bench in process: engine (the server's whole Recall path) or search (user "
-          "vector read + one Faiss search in --space)");
-ABSL_FLAG(std::string, space, "dssm", "bench --mode search: the space to search");
-ABSL_FLAG(int, concurrency, 8, "bench: requests in flight (RPC) or threads (in process)");
+ABSL_FLAG(std::string, target, "",
+          "bench: HOST:PORT of a recall server (RPC mode)");
+ABSL_FLAG(std::string, snapshot, "",
+          "bench: snapshot root to load in process (no gRPC)");
+ABSL_FLAG(
+    std::string, mode, "engine",
+    "bench in process: engine (the server's whole Recall path) or search (user "
+    "vector read + one Faiss search in --space)");
+ABSL_FLAG(std::string, space, "dssm",
+          "bench --mode search: the space to search");
+ABSL_FLAG(int, concurrency, 8,
+          "bench: requests in flight (RPC) or threads (in process)");
 ABSL_FLAG(double, duration, 10, "bench: measured window, seconds");
 ABSL_FLAG(double, warmup, 1, "bench: unmeasured warm-up, seconds");
 ABSL_FLAG(int, k, 100, "bench: candidates per request");
 ABSL_FLAG(double, rate, 0, "bench RPC: open-loop requests/s (0: closed loop)");
-ABSL_FLAG(double, deadline_ms, 500, "bench RPC: per-request deadline, milliseconds");
+ABSL_FLAG(double, deadline_ms, 500,
+          "bench RPC: per-request deadline, milliseconds");
 ABSL_FLAG(bool, json, false, "bench, query: print JSON instead of text");
 // query
 ABSL_FLAG(std::string, user, "", "query: user id");
-ABSL_FLAG(std::vector<std::string>, seeds, {}, "query: comma-separated seed item ids");
-ABSL_FLAG(std::vector<std::string>, exclude, {}, "query: comma-separated item ids to exclude");
-ABSL_FLAG(double, wait, 0, "query: keep retrying this many seconds while the server is unavailable");
+ABSL_FLAG(std::vector<std::string>, seeds, {},
+          "query: comma-separated seed item ids");
+ABSL_FLAG(std::vector<std::string>, exclude, {},
+          "query: comma-separated item ids to exclude");
+ABSL_FLAG(
+    double, wait, 0,
+    "query: keep retrying this many seconds while the server is unavailable");
 
 namespace recall {
 namespace {
 
 constexpr char kUsage[] =
     "recallctl COMMAND [flags]\n"
-    "  gen    --out DIR [--items N --users N --dim D --seed S]   synthetic news world\n"
-    "  build  --input DIR --out ROOT [--index FACTORY]          build + publish a snapshot\n"
-    "  bench  --target HOST:PORT --users FILE [--concurrency C --duration S --k K --json]\n"
-    "  bench  --snapshot ROOT --users FILE [--mode engine|search ...]  in process, no gRPC\n"
-    "  query  --target HOST:PORT (--user ID | --seeds ID,ID) [--k K --exclude ID,ID --json]\n"
+    "  gen    --out DIR [--items N --users N --dim D --seed S]   synthetic "
+    "news world\n"
+    "  build  --input DIR --out ROOT [--index FACTORY]          build + "
+    "publish a snapshot\n"
+    "  bench  --target HOST:PORT --users FILE [--concurrency C --duration S "
+    "--k K --json]\n"
+    "  bench  --snapshot ROOT --users FILE [--mode engine|search ...]  in "
+    "process, no gRPC\n"
+    "  query  --target HOST:PORT (--user ID | --seeds ID,ID) [--k K --exclude "
+    "ID,ID --json]\n"
     "Run `recallctl --helpfull` for every flag.";
 
 int Fail(const absl::Status& status) {
@@ -90,19 +111,21 @@ int Gen() {
   options.items = absl::GetFlag(FLAGS_items);
   const std::string users = absl::GetFlag(FLAGS_users);
   if (!users.empty() && !absl::SimpleAtoi(users, &options.users)) {
-    return Fail(absl::InvalidArgumentError(
-        absl::StrCat("gen: --users wants a number of users, got \"", users, "\"")));
+    return Fail(absl::InvalidArgumentError(absl::StrCat(
+        "gen: --users wants a number of users, got \"", users, "\"")));
   }
   options.dim = absl::GetFlag(FLAGS_dim);
   options.seed = absl::GetFlag(FLAGS_seed);
   options.mean_clicks_per_user = absl::GetFlag(FLAGS_clicks_per_user);
   const std::string out = absl::GetFlag(FLAGS_out);
-  if (out.empty()) return Fail(absl::InvalidArgumentError("gen: --out is required"));
+  if (out.empty())
+    return Fail(absl::InvalidArgumentError("gen: --out is required"));
   const absl::Time start = absl::Now();
   if (absl::Status s = GenerateWorld(options, out); !s.ok()) return Fail(s);
   printf("gen: wrote %lld items, %lld users to %s in %.1f s\n",
-         static_cast<long long>(options.items), static_cast<long long>(options.users),
-         out.c_str(), absl::ToDoubleSeconds(absl::Now() - start));
+         static_cast<long long>(options.items),
+         static_cast<long long>(options.users), out.c_str(),
+         absl::ToDoubleSeconds(absl::Now() - start));
   return 0;
 }
 
@@ -117,23 +140,27 @@ int Build() {
   options.recent_clicks = absl::GetFlag(FLAGS_recent_clicks);
   options.version = absl::GetFlag(FLAGS_version);
   if (options.input_dir.empty() || options.out_root.empty()) {
-    return Fail(absl::InvalidArgumentError("build: --input and --out are required"));
+    return Fail(
+        absl::InvalidArgumentError("build: --input and --out are required"));
   }
   const absl::Time start = absl::Now();
   absl::StatusOr<v1::Manifest> manifest = BuildSnapshot(options);
   if (!manifest.ok()) return Fail(manifest.status());
-  printf("build: published %s/%s (%lld items, %d spaces, %lld users) in %.1f s\n",
-         options.out_root.c_str(), manifest->version().c_str(),
-         static_cast<long long>(manifest->items().count()), manifest->spaces_size(),
-         static_cast<long long>(manifest->store().user_count()),
-         absl::ToDoubleSeconds(absl::Now() - start));
+  printf(
+      "build: published %s/%s (%lld items, %d spaces, %lld users) in %.1f s\n",
+      options.out_root.c_str(), manifest->version().c_str(),
+      static_cast<long long>(manifest->items().count()),
+      manifest->spaces_size(),
+      static_cast<long long>(manifest->store().user_count()),
+      absl::ToDoubleSeconds(absl::Now() - start));
   return 0;
 }
 
 // The in-process workload: what the server does per request, minus gRPC.
 absl::StatusOr<std::function<absl::Status(int64_t)>> InProcessWork(
-    std::shared_ptr<const RecallEngine> engine, const std::vector<std::string>& users, int k,
-    const std::string& mode, const std::string& space_name) {
+    std::shared_ptr<const RecallEngine> engine,
+    const std::vector<std::string>& users, int k, const std::string& mode,
+    const std::string& space_name) {
   if (mode == "engine") {
     return [engine, &users, k](int64_t i) {
       thread_local RecallAnswer answer;
@@ -146,14 +173,17 @@ absl::StatusOr<std::function<absl::Status(int64_t)>> InProcessWork(
   if (mode == "search") {
     const Space* space = engine->snapshot().FindSpace(space_name);
     if (space == nullptr) {
-      return absl::InvalidArgumentError(absl::StrCat("--space: no space \"", space_name, "\""));
+      return absl::InvalidArgumentError(
+          absl::StrCat("--space: no space \"", space_name, "\""));
     }
     const SearchParams params{.ef_search = space->manifest.ef_search(),
                               .nprobe = space->manifest.nprobe()};
-    return [engine, space, params, &users, k, space_name](int64_t i) -> absl::Status {
+    return [engine, space, params, &users, k,
+            space_name](int64_t i) -> absl::Status {
       thread_local v1::UserRecord user;
       thread_local std::vector<Neighbor> neighbors;
-      absl::StatusOr<bool> found = engine->snapshot().users().Get(users[i % users.size()], &user);
+      absl::StatusOr<bool> found =
+          engine->snapshot().users().Get(users[i % users.size()], &user);
       if (!found.ok()) return found.status();
       for (const v1::UserVector& v : user.vectors()) {
         if (v.space() == space_name) {
@@ -163,12 +193,14 @@ absl::StatusOr<std::function<absl::Status(int64_t)>> InProcessWork(
       return absl::NotFoundError("user has no vector in the space");
     };
   }
-  return absl::InvalidArgumentError(absl::StrCat("--mode: want engine or search, got ", mode));
+  return absl::InvalidArgumentError(
+      absl::StrCat("--mode: want engine or search, got ", mode));
 }
 
 int Bench() {
   const std::string users_file = absl::GetFlag(FLAGS_users);
-  if (users_file.empty()) return Fail(absl::InvalidArgumentError("bench: --users FILE is required"));
+  if (users_file.empty())
+    return Fail(absl::InvalidArgumentError("bench: --users FILE is required"));
   const absl::Duration duration = absl::Seconds(absl::GetFlag(FLAGS_duration));
   const absl::Duration warmup = absl::Seconds(absl::GetFlag(FLAGS_warmup));
   absl::StatusOr<std::vector<std::string>> users = ReadUserIds(users_file);
@@ -190,17 +222,22 @@ int Bench() {
     const std::string root = absl::GetFlag(FLAGS_snapshot);
     absl::StatusOr<std::string> version = ReadCurrent(root);
     if (!version.ok()) return Fail(version.status());
-    absl::StatusOr<std::shared_ptr<const Snapshot>> snapshot = Snapshot::Load(root, *version);
+    absl::StatusOr<std::shared_ptr<const Snapshot>> snapshot =
+        Snapshot::Load(root, *version);
     if (!snapshot.ok()) return Fail(snapshot.status());
     RegisterBuiltinChannels();
-    absl::StatusOr<std::unique_ptr<RecallEngine>> engine = RecallEngine::Create(*snapshot, {});
+    absl::StatusOr<std::unique_ptr<RecallEngine>> engine =
+        RecallEngine::Create(*snapshot, {});
     if (!engine.ok()) return Fail(engine.status());
-    auto work = InProcessWork(std::move(*engine), *users, absl::GetFlag(FLAGS_k),
-                              absl::GetFlag(FLAGS_mode), absl::GetFlag(FLAGS_space));
+    auto work =
+        InProcessWork(std::move(*engine), *users, absl::GetFlag(FLAGS_k),
+                      absl::GetFlag(FLAGS_mode), absl::GetFlag(FLAGS_space));
     if (!work.ok()) return Fail(work.status());
-    report = RunInProcessBench(absl::GetFlag(FLAGS_concurrency), duration, warmup, *work);
+    report = RunInProcessBench(absl::GetFlag(FLAGS_concurrency), duration,
+                               warmup, *work);
   } else {
-    return Fail(absl::InvalidArgumentError("bench: give --target HOST:PORT or --snapshot ROOT"));
+    return Fail(absl::InvalidArgumentError(
+        "bench: give --target HOST:PORT or --snapshot ROOT"));
   }
   if (!report.ok()) return Fail(report.status());
   if (absl::GetFlag(FLAGS_json)) {
@@ -214,17 +251,21 @@ int Bench() {
 // Calls Recall once and prints the candidates with their sources.
 int Query() {
   const std::string target = absl::GetFlag(FLAGS_target);
-  if (target.empty()) return Fail(absl::InvalidArgumentError("query: --target is required"));
+  if (target.empty())
+    return Fail(absl::InvalidArgumentError("query: --target is required"));
   v1::RecallRequest request;
   request.set_user_id(absl::GetFlag(FLAGS_user));
   request.set_k(absl::GetFlag(FLAGS_k));
-  for (const std::string& id : absl::GetFlag(FLAGS_seeds)) request.add_seed_item_ids(id);
-  for (const std::string& id : absl::GetFlag(FLAGS_exclude)) request.add_exclude_item_ids(id);
+  for (const std::string& id : absl::GetFlag(FLAGS_seeds))
+    request.add_seed_item_ids(id);
+  for (const std::string& id : absl::GetFlag(FLAGS_exclude))
+    request.add_exclude_item_ids(id);
   request.set_request_id("recallctl-query");
 
   auto stub = v1::RecallService::NewStub(
       grpc::CreateChannel(target, grpc::InsecureChannelCredentials()));
-  const absl::Time give_up = absl::Now() + absl::Seconds(absl::GetFlag(FLAGS_wait));
+  const absl::Time give_up =
+      absl::Now() + absl::Seconds(absl::GetFlag(FLAGS_wait));
   v1::RecallResponse response;
   grpc::Status status;
   while (true) {
@@ -232,7 +273,9 @@ int Query() {
     context.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(5)));
     context.set_wait_for_ready(absl::GetFlag(FLAGS_wait) > 0);
     status = stub->Recall(&context, request, &response);
-    if (status.error_code() != grpc::StatusCode::UNAVAILABLE || absl::Now() >= give_up) break;
+    if (status.error_code() != grpc::StatusCode::UNAVAILABLE ||
+        absl::Now() >= give_up)
+      break;
     absl::SleepFor(absl::Milliseconds(200));
   }
   if (!status.ok()) {
@@ -249,10 +292,12 @@ int Query() {
     printf("%s", json.c_str());
     return 0;
   }
-  printf("snapshot %s  user_found=%s  partial=%s  items=%d\n", response.snapshot_version().c_str(),
-         response.user_found() ? "true" : "false", response.partial() ? "true" : "false",
-         response.items_size());
-  printf("  %-5s %-20s %8s  %s\n", "rank", "item_id", "score", "sources (channel similarity #rank via)");
+  printf("snapshot %s  user_found=%s  partial=%s  items=%d\n",
+         response.snapshot_version().c_str(),
+         response.user_found() ? "true" : "false",
+         response.partial() ? "true" : "false", response.items_size());
+  printf("  %-5s %-20s %8s  %s\n", "rank", "item_id", "score",
+         "sources (channel similarity #rank via)");
   for (int i = 0; i < response.items_size(); ++i) {
     const v1::RecalledItem& item = response.items(i);
     std::string sources;
@@ -261,13 +306,15 @@ int Query() {
                       absl::StrFormat("%.3f", s.similarity()), " #", s.rank(),
                       s.via().empty() ? "" : " via " + s.via());
     }
-    printf("  %-5d %-20s %8.4f  %s\n", i, item.item_id().c_str(), item.score(), sources.c_str());
+    printf("  %-5d %-20s %8.4f  %s\n", i, item.item_id().c_str(), item.score(),
+           sources.c_str());
   }
-  printf("  %-12s %6s %6s %8s %10s  %s\n", "channel", "found", "kept", "dropped", "latency_us",
-         "status");
+  printf("  %-12s %6s %6s %8s %10s  %s\n", "channel", "found", "kept",
+         "dropped", "latency_us", "status");
   for (const v1::ChannelStats& c : response.channel_stats()) {
-    printf("  %-12s %6d %6d %8d %10lld  %s\n", c.channel().c_str(), c.found(), c.kept(),
-           c.dropped_by_threshold(), static_cast<long long>(c.latency_us()), c.status().c_str());
+    printf("  %-12s %6d %6d %8d %10lld  %s\n", c.channel().c_str(), c.found(),
+           c.kept(), c.dropped_by_threshold(),
+           static_cast<long long>(c.latency_us()), c.status().c_str());
   }
   return 0;
 }
@@ -287,6 +334,7 @@ int main(int argc, char** argv) {
   if (command == "build") return recall::Build();
   if (command == "bench") return recall::Bench();
   if (command == "query") return recall::Query();
-  fprintf(stderr, "recallctl: unknown command \"%s\"\n%s\n", command.c_str(), recall::kUsage);
+  fprintf(stderr, "recallctl: unknown command \"%s\"\n%s\n", command.c_str(),
+          recall::kUsage);
   return 2;
 }

@@ -38,17 +38,20 @@ int RunCommand(const std::string& command, std::string* output) {
 class BinaryE2eTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = fs::path(::testing::TempDir()) / ("binary_e2e_" + std::to_string(getpid()));
+    dir_ = fs::path(::testing::TempDir()) /
+           ("binary_e2e_" + std::to_string(getpid()));
     fs::remove_all(dir_);
     std::string out;
-    ASSERT_EQ(RunCommand(std::string(RECALLCTL_BIN) + " gen --out " + (dir_ / "world").string() +
-                      " --items 2000 --users 100 --dim 16 --seed 7",
-                  &out),
+    ASSERT_EQ(RunCommand(std::string(RECALLCTL_BIN) + " gen --out " +
+                             (dir_ / "world").string() +
+                             " --items 2000 --users 100 --dim 16 --seed 7",
+                         &out),
               0)
         << out;
-    ASSERT_EQ(RunCommand(std::string(RECALLCTL_BIN) + " build --input " + (dir_ / "world").string() +
-                      " --out " + (dir_ / "root").string() + " --version v1",
-                  &out),
+    ASSERT_EQ(RunCommand(std::string(RECALLCTL_BIN) + " build --input " +
+                             (dir_ / "world").string() + " --out " +
+                             (dir_ / "root").string() + " --version v1",
+                         &out),
               0)
         << out;
     EXPECT_THAT(out, HasSubstr("published"));
@@ -72,9 +75,10 @@ class BinaryE2eTest : public ::testing::Test {
       dup2(fds[1], STDERR_FILENO);
       close(fds[0]);
       const std::string root = (dir_ / "root").string();
-      execl(RECALL_SERVER_BIN, RECALL_SERVER_BIN, "--snapshot_root", root.c_str(), "--host",
-            "127.0.0.1", "--port", "0", "--metrics_host", "127.0.0.1", "--metrics_port", "0",
-            "--workers", "2", nullptr);
+      execl(RECALL_SERVER_BIN, RECALL_SERVER_BIN, "--snapshot_root",
+            root.c_str(), "--host", "127.0.0.1", "--port", "0",
+            "--metrics_host", "127.0.0.1", "--metrics_port", "0", "--workers",
+            "2", nullptr);
       _exit(127);
     }
     close(fds[1]);
@@ -83,7 +87,8 @@ class BinaryE2eTest : public ::testing::Test {
     while (fgets(line, sizeof(line), stderr_) != nullptr) {
       log_ += line;
       int port = 0;
-      if (sscanf(line, "recall-server: serving on port %d", &port) == 1) return port;
+      if (sscanf(line, "recall-server: serving on port %d", &port) == 1)
+        return port;
     }
     return 0;
   }
@@ -107,7 +112,8 @@ TEST_F(BinaryE2eTest, ServesReflectionHealthAndRecallThenDrainsOnSigterm) {
                                      grpc::InsecureChannelCredentials());
 
   // Reflection, as `grpcurl list` uses it.
-  auto reflection = grpc::reflection::v1alpha::ServerReflection::NewStub(channel);
+  auto reflection =
+      grpc::reflection::v1alpha::ServerReflection::NewStub(channel);
   {
     grpc::ClientContext context;
     auto stream = reflection->ServerReflectionInfo(&context);
@@ -117,14 +123,16 @@ TEST_F(BinaryE2eTest, ServesReflectionHealthAndRecallThenDrainsOnSigterm) {
     grpc::reflection::v1alpha::ServerReflectionResponse response;
     ASSERT_TRUE(stream->Read(&response));
     std::set<std::string> services;
-    for (const auto& s : response.list_services_response().service()) services.insert(s.name());
+    for (const auto& s : response.list_services_response().service())
+      services.insert(s.name());
     EXPECT_TRUE(services.count("recall.v1.RecallService"));
     EXPECT_TRUE(services.count("grpc.health.v1.Health"));
     // `grpcurl describe` fetches the file defining the service.
     request.set_file_containing_symbol("recall.v1.RecallService");
     ASSERT_TRUE(stream->Write(request));
     ASSERT_TRUE(stream->Read(&response));
-    EXPECT_GT(response.file_descriptor_response().file_descriptor_proto_size(), 0);
+    EXPECT_GT(response.file_descriptor_response().file_descriptor_proto_size(),
+              0);
     stream->WritesDone();
     EXPECT_TRUE(stream->Finish().ok());
   }
@@ -134,7 +142,8 @@ TEST_F(BinaryE2eTest, ServesReflectionHealthAndRecallThenDrainsOnSigterm) {
     grpc::ClientContext context;
     grpc::health::v1::HealthCheckResponse response;
     ASSERT_TRUE(health->Check(&context, {}, &response).ok());
-    EXPECT_EQ(response.status(), grpc::health::v1::HealthCheckResponse::SERVING);
+    EXPECT_EQ(response.status(),
+              grpc::health::v1::HealthCheckResponse::SERVING);
   }
 
   auto stub = v1::RecallService::NewStub(channel);
@@ -167,9 +176,10 @@ TEST_F(BinaryE2eTest, BadInputExitsNonZeroNamingFileAndLine) {
     std::fclose(f);
   }
   std::string out;
-  const int rc = RunCommand(std::string(RECALLCTL_BIN) + " build --input " + (dir_ / "world").string() +
-                         " --out " + (dir_ / "root").string() + " --version v2",
-                     &out);
+  const int rc = RunCommand(std::string(RECALLCTL_BIN) + " build --input " +
+                                (dir_ / "world").string() + " --out " +
+                                (dir_ / "root").string() + " --version v2",
+                            &out);
   EXPECT_NE(rc, 0);
   EXPECT_THAT(out, HasSubstr("items.tsv:2002: malformed row"));
   EXPECT_FALSE(fs::exists(dir_ / "root/v2"));
@@ -177,9 +187,10 @@ TEST_F(BinaryE2eTest, BadInputExitsNonZeroNamingFileAndLine) {
 
 TEST_F(BinaryE2eTest, ServerRefusesToStartWithoutASnapshot) {
   std::string out;
-  const int rc = RunCommand(std::string(RECALL_SERVER_BIN) + " --snapshot_root " +
-                         (dir_ / "nothing-here").string() + " --port 0 --metrics_port -1",
-                     &out);
+  const int rc = RunCommand(
+      std::string(RECALL_SERVER_BIN) + " --snapshot_root " +
+          (dir_ / "nothing-here").string() + " --port 0 --metrics_port -1",
+      &out);
   EXPECT_EQ(rc, 1);
   EXPECT_THAT(out, HasSubstr("CURRENT"));
 }

@@ -40,14 +40,16 @@ std::string HttpGet(int port, const std::string& path) {
     close(fd);
     return "";
   }
-  const std::string request = "GET " + path + " HTTP/1.0\r\nHost: localhost\r\n\r\n";
+  const std::string request =
+      "GET " + path + " HTTP/1.0\r\nHost: localhost\r\n\r\n";
   if (write(fd, request.data(), request.size()) < 0) {
     close(fd);
     return "";
   }
   std::string response;
   char buffer[4096];
-  for (ssize_t n; (n = read(fd, buffer, sizeof(buffer))) > 0;) response.append(buffer, n);
+  for (ssize_t n; (n = read(fd, buffer, sizeof(buffer))) > 0;)
+    response.append(buffer, n);
   close(fd);
   return response;
 }
@@ -56,7 +58,8 @@ class ServerE2eTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
     RegisterBuiltinChannels();
-    dir_ = new fs::path(fs::path(::testing::TempDir()) / ("e2e_" + std::to_string(getpid())));
+    dir_ = new fs::path(fs::path(::testing::TempDir()) /
+                        ("e2e_" + std::to_string(getpid())));
     fs::remove_all(*dir_);
     GenWorldOptions gen;
     gen.items = 3000;
@@ -80,8 +83,9 @@ class ServerE2eTest : public ::testing::Test {
     auto server = RecallServer::Start(options);
     ASSERT_TRUE(server.ok()) << server.status();
     server_ = server->release();
-    channel_ = new std::shared_ptr<grpc::Channel>(grpc::CreateChannel(
-        "127.0.0.1:" + std::to_string(server_->port()), grpc::InsecureChannelCredentials()));
+    channel_ = new std::shared_ptr<grpc::Channel>(
+        grpc::CreateChannel("127.0.0.1:" + std::to_string(server_->port()),
+                            grpc::InsecureChannelCredentials()));
   }
 
   static void TearDownTestSuite() {
@@ -94,10 +98,12 @@ class ServerE2eTest : public ::testing::Test {
 
   void SetUp() override { ASSERT_NE(server_, nullptr); }
 
-  static grpc::Status Recall(const v1::RecallRequest& request, v1::RecallResponse* response) {
+  static grpc::Status Recall(const v1::RecallRequest& request,
+                             v1::RecallResponse* response) {
     auto stub = v1::RecallService::NewStub(*channel_);
     grpc::ClientContext context;
-    context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(5));
+    context.set_deadline(std::chrono::system_clock::now() +
+                         std::chrono::seconds(5));
     return stub->Recall(&context, request, response);
   }
 
@@ -109,10 +115,16 @@ class ServerE2eTest : public ::testing::Test {
   };
   static Oracle MakeOracle() {
     Oracle oracle;
-    oracle.items = *ReadWord2VecText((*dir_ / "world/vectors/dssm.item.vec").string());
-    oracle.users = *ReadWord2VecText((*dir_ / "world/vectors/dssm.user.vec").string());
-    EXPECT_TRUE(NormalizeRows(oracle.items.values.data(), oracle.items.size(), 16).ok());
-    EXPECT_TRUE(NormalizeRows(oracle.users.values.data(), oracle.users.size(), 16).ok());
+    oracle.items =
+        *ReadWord2VecText((*dir_ / "world/vectors/dssm.item.vec").string());
+    oracle.users =
+        *ReadWord2VecText((*dir_ / "world/vectors/dssm.user.vec").string());
+    EXPECT_TRUE(
+        NormalizeRows(oracle.items.values.data(), oracle.items.size(), 16)
+            .ok());
+    EXPECT_TRUE(
+        NormalizeRows(oracle.users.values.data(), oracle.users.size(), 16)
+            .ok());
     oracle.index = NewExactIndex(16, oracle.items.values);
     return oracle;
   }
@@ -133,7 +145,8 @@ TEST_F(ServerE2eTest, HealthIsServing) {
     request.set_service(service);
     grpc::health::v1::HealthCheckResponse response;
     ASSERT_TRUE(health->Check(&context, request, &response).ok());
-    EXPECT_EQ(response.status(), grpc::health::v1::HealthCheckResponse::SERVING) << service;
+    EXPECT_EQ(response.status(), grpc::health::v1::HealthCheckResponse::SERVING)
+        << service;
   }
 }
 
@@ -178,7 +191,8 @@ TEST_F(ServerE2eTest, SeedsAndExclusions) {
   request.add_seed_item_ids(oracle.items.ids[5]);
   std::vector<Neighbor> want;
   ASSERT_TRUE(oracle.index->Search(oracle.items.row(5), 30, {}, &want).ok());
-  request.add_exclude_item_ids(oracle.items.ids[want[1].row]);  // the nearest non-seed
+  request.add_exclude_item_ids(
+      oracle.items.ids[want[1].row]);  // the nearest non-seed
   v1::RecallResponse response;
   ASSERT_TRUE(Recall(request, &response).ok());
   std::set<std::string> returned;
@@ -188,7 +202,7 @@ TEST_F(ServerE2eTest, SeedsAndExclusions) {
     EXPECT_EQ(item.sources(0).via(), oracle.items.ids[5]);
     EXPECT_GE(item.sources(0).similarity(), 0.6f);
   }
-  EXPECT_FALSE(returned.count(oracle.items.ids[5]));            // the seed itself
+  EXPECT_FALSE(returned.count(oracle.items.ids[5]));  // the seed itself
   EXPECT_FALSE(returned.count(oracle.items.ids[want[1].row]));  // excluded
   EXPECT_TRUE(returned.count(oracle.items.ids[want[2].row]));
 }
@@ -201,9 +215,11 @@ TEST_F(ServerE2eTest, UnknownUserGetsPopularFallback) {
   ASSERT_TRUE(Recall(request, &response).ok());
   EXPECT_FALSE(response.user_found());
   ASSERT_EQ(response.items_size(), 15);
-  for (const auto& item : response.items()) EXPECT_EQ(item.sources(0).channel(), "popular");
+  for (const auto& item : response.items())
+    EXPECT_EQ(item.sources(0).channel(), "popular");
   EXPECT_FLOAT_EQ(response.items(0).score(), 1.0f);
-  for (int i = 1; i < 15; ++i) EXPECT_LE(response.items(i).score(), response.items(i - 1).score());
+  for (int i = 1; i < 15; ++i)
+    EXPECT_LE(response.items(i).score(), response.items(i - 1).score());
 }
 
 TEST_F(ServerE2eTest, InvalidRequestsNameTheField) {
@@ -250,10 +266,13 @@ TEST_F(ServerE2eTest, MetricsOverHttp) {
   const std::string metrics = HttpGet(server_->metrics_port(), "/metrics");
   EXPECT_THAT(metrics, HasSubstr("200 OK"));
   EXPECT_THAT(metrics, HasSubstr("# TYPE recall_requests_total counter"));
-  EXPECT_THAT(metrics, HasSubstr("recall_requests_total{code=\"OK\",method=\"Recall\"}"));
+  EXPECT_THAT(
+      metrics,
+      HasSubstr("recall_requests_total{code=\"OK\",method=\"Recall\"}"));
+  EXPECT_THAT(metrics, HasSubstr("recall_requests_total{code=\"INVALID_"
+                                 "ARGUMENT\",method=\"Recall\"}"));
   EXPECT_THAT(metrics,
-              HasSubstr("recall_requests_total{code=\"INVALID_ARGUMENT\",method=\"Recall\"}"));
-  EXPECT_THAT(metrics, HasSubstr("# TYPE recall_request_duration_seconds histogram"));
+              HasSubstr("# TYPE recall_request_duration_seconds histogram"));
   EXPECT_THAT(metrics, HasSubstr("recall_snapshot_info{version="));
 }
 

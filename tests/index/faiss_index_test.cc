@@ -18,7 +18,8 @@ using ::testing::HasSubstr;
 // embeddings, where approximate indexes behave as they do in production.
 // Queries drawn with the same `clusters` and a different `seed` share the
 // centres (which depend on `clusters` only).
-std::vector<float> ClusteredVectors(int n, int dim, int clusters, uint64_t seed) {
+std::vector<float> ClusteredVectors(int n, int dim, int clusters,
+                                    uint64_t seed) {
   std::mt19937_64 centre_rng(clusters);
   std::mt19937_64 rng(seed);
   std::normal_distribution<float> normal(0, 1);
@@ -80,7 +81,8 @@ TEST_F(FaissIndexTest, HnswRecallAgainstExactOracle) {
   // A smaller efSearch through SearchParams is visibly worse: the parameter
   // reaches Faiss per call.
   const double low = RecallAtK(**hnsw, *exact, queries, 10, {.ef_search = 1});
-  const double high = RecallAtK(**hnsw, *exact, queries, 10, {.ef_search = 256});
+  const double high =
+      RecallAtK(**hnsw, *exact, queries, 10, {.ef_search = 256});
   EXPECT_LT(low, high);
 }
 
@@ -96,7 +98,8 @@ TEST_F(FaissIndexTest, FlatMatchesOracleExactly) {
   ASSERT_EQ(got.size(), want.size());
   EXPECT_EQ(got[0].row, 0);
   EXPECT_NEAR(got[0].score, 1.0, 1e-5);
-  for (size_t i = 0; i < got.size(); ++i) EXPECT_NEAR(got[i].score, want[i].score, 1e-5);
+  for (size_t i = 0; i < got.size(); ++i)
+    EXPECT_NEAR(got[i].score, want[i].score, 1e-5);
 }
 
 TEST_F(FaissIndexTest, EveryFactoryBuildsWritesLoadsAndSearches) {
@@ -109,11 +112,10 @@ TEST_F(FaissIndexTest, EveryFactoryBuildsWritesLoadsAndSearches) {
     SearchParams params;
     double min_recall;
   };
-  for (const Case& c : {Case{"HNSW32", {.ef_search = 64}, 0.9},
-                        Case{"Flat", {}, 0.999},
-                        Case{"IVF1024,Flat", {.nprobe = 64}, 0.8},
-                        Case{"IVF1024,PQ16", {.nprobe = 64}, 0.3},
-                        Case{"SQ8", {}, 0.9}}) {
+  for (const Case& c :
+       {Case{"HNSW32", {.ef_search = 64}, 0.9}, Case{"Flat", {}, 0.999},
+        Case{"IVF1024,Flat", {.nprobe = 64}, 0.8},
+        Case{"IVF1024,PQ16", {.nprobe = 64}, 0.3}, Case{"SQ8", {}, 0.9}}) {
     SCOPED_TRACE(c.factory);
     auto built = BuildFaissIndex({.factory = c.factory}, kDim, data.data(), n);
     ASSERT_TRUE(built.ok()) << built.status();
@@ -134,7 +136,8 @@ TEST_F(FaissIndexTest, SubsetOfRowsKeepsItemRowsAsIds) {
   std::vector<float> data = ClusteredVectors(n, kDim, 10, 6);
   std::vector<int32_t> rows(n);
   for (int i = 0; i < n; ++i) rows[i] = 3 * i + 1;  // rows 1, 4, 7, ...
-  auto index = BuildFaissIndex({.factory = "HNSW32"}, kDim, data.data(), n, rows);
+  auto index =
+      BuildFaissIndex({.factory = "HNSW32"}, kDim, data.data(), n, rows);
   ASSERT_TRUE(index.ok()) << index.status();
   const std::string path = dir_ / "subset.faiss";
   ASSERT_TRUE(WriteFaissIndex(**index, path).ok());
@@ -152,11 +155,13 @@ TEST_F(FaissIndexTest, SubsetOfRowsKeepsItemRowsAsIds) {
 
 TEST_F(FaissIndexTest, ErrorsAreStatusesNotExceptions) {
   std::vector<float> data = ClusteredVectors(100, kDim, 5, 7);
-  auto bad = BuildFaissIndex({.factory = "NoSuchIndex99"}, kDim, data.data(), 100);
+  auto bad =
+      BuildFaissIndex({.factory = "NoSuchIndex99"}, kDim, data.data(), 100);
   EXPECT_EQ(bad.status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_THAT(bad.status().message(), HasSubstr("NoSuchIndex99"));
 
-  auto few = BuildFaissIndex({.factory = "IVF1024,Flat"}, kDim, data.data(), 100);
+  auto few =
+      BuildFaissIndex({.factory = "IVF1024,Flat"}, kDim, data.data(), 100);
   EXPECT_EQ(few.status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_THAT(few.status().message(), HasSubstr("needs at least 1024"));
 

@@ -14,8 +14,10 @@ float fvec_inner_product_ref(const float* x, const float* y, size_t d);
 namespace recall {
 namespace {
 
-TEST(SimdInnerProductTest, FaissCallsAreRoutedToTheVectorisedKernelOnAvx2Machines) {
-  const bool avx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+TEST(SimdInnerProductTest,
+     FaissCallsAreRoutedToTheVectorisedKernelOnAvx2Machines) {
+  const bool avx2 =
+      __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
   EXPECT_STREQ(InnerProductKernel(), avx2 ? "avx2-fma" : "faiss-generic");
 }
 
@@ -36,7 +38,8 @@ TEST(SimdInnerProductTest, MatchesTheScalarReferenceForEveryLength) {
     // The call goes through the linker wrap, like Faiss's own calls.
     const float got = faiss::fvec_inner_product(x.data(), y.data(), d);
     EXPECT_NEAR(got, want, 1e-5 * (scale + 1)) << "d=" << d;
-    EXPECT_NEAR(faiss::fvec_inner_product_ref(x.data(), y.data(), d), got, 1e-5 * (scale + 1))
+    EXPECT_NEAR(faiss::fvec_inner_product_ref(x.data(), y.data(), d), got,
+                1e-5 * (scale + 1))
         << "d=" << d;
   }
 }

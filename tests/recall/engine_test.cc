@@ -63,14 +63,17 @@ class EngineTest : public ::testing::Test {
   static void SetUpTestSuite() { RegisterBuiltinChannels(); }
 
   std::unique_ptr<RecallEngine> Engine(std::vector<ChannelConfig> channels) {
-    auto engine = RecallEngine::Create(TinySnapshot(), {.channels = std::move(channels)});
+    auto engine =
+        RecallEngine::Create(TinySnapshot(), {.channels = std::move(channels)});
     EXPECT_TRUE(engine.ok()) << engine.status();
     return std::move(engine).value();
   }
 
-  static std::vector<std::string> Ids(const RecallEngine& engine, const RecallAnswer& answer) {
+  static std::vector<std::string> Ids(const RecallEngine& engine,
+                                      const RecallAnswer& answer) {
     std::vector<std::string> ids;
-    for (const auto& item : answer.items) ids.push_back(engine.snapshot().items().item(item.row).id);
+    for (const auto& item : answer.items)
+      ids.push_back(engine.snapshot().items().item(item.row).id);
     return ids;
   }
 
@@ -98,7 +101,10 @@ TEST_F(EngineTest, ExcludedItemsNeverComeBackAndDoNotShrinkTheAnswer) {
   auto engine = Engine({u2i_});
   RecallAnswer answer;
   ASSERT_TRUE(
-      engine->Recall({.user_id = "u1", .k = 3, .exclude_item_ids = {"a", "zzz"}}, &answer).ok());
+      engine
+          ->Recall({.user_id = "u1", .k = 3, .exclude_item_ids = {"a", "zzz"}},
+                   &answer)
+          .ok());
   EXPECT_THAT(Ids(*engine, answer), ElementsAre("b", "c", "d"));
 }
 
@@ -115,7 +121,8 @@ TEST_F(EngineTest, UnknownUserFallsBackToFreshPopularItems) {
   EXPECT_EQ(*answer.channels[0].channel, "popular");
 }
 
-TEST_F(EngineTest, ThresholdDropsAreCountedAndBackFillScoresBelowEverythingElse) {
+TEST_F(EngineTest,
+       ThresholdDropsAreCountedAndBackFillScoresBelowEverythingElse) {
   ChannelConfig strict = u2i_;
   strict.min_similarity = 0.5f;
   auto engine = Engine({strict});
@@ -135,10 +142,15 @@ TEST_F(EngineTest, ThresholdDropsAreCountedAndBackFillScoresBelowEverythingElse)
 }
 
 TEST_F(EngineTest, SeedsDriveI2iAndAreExcluded) {
-  auto engine = Engine({u2i_, {.name = "i2i_dssm", .kind = "i2i", .space = "dssm",
-                               .min_similarity = 0.6f}});
+  auto engine = Engine({u2i_,
+                        {.name = "i2i_dssm",
+                         .kind = "i2i",
+                         .space = "dssm",
+                         .min_similarity = 0.6f}});
   RecallAnswer answer;
-  ASSERT_TRUE(engine->Recall({.k = 3, .seed_item_ids = {"c", "unknown"}}, &answer).ok());
+  ASSERT_TRUE(
+      engine->Recall({.k = 3, .seed_item_ids = {"c", "unknown"}}, &answer)
+          .ok());
   // c . b = .96, c . d = .8, c . a = .6
   EXPECT_THAT(Ids(*engine, answer), ElementsAre("b", "d", "a"));
   EXPECT_EQ(answer.items[0].sources[0].via, "c");
@@ -146,8 +158,11 @@ TEST_F(EngineTest, SeedsDriveI2iAndAreExcluded) {
 }
 
 TEST_F(EngineTest, ItemsFoundByTwoChannelsKeepBothSourcesAndSumScores) {
-  auto engine = Engine({u2i_, {.name = "i2i_dssm", .kind = "i2i", .space = "dssm",
-                               .min_similarity = 0.6f}});
+  auto engine = Engine({u2i_,
+                        {.name = "i2i_dssm",
+                         .kind = "i2i",
+                         .space = "dssm",
+                         .min_similarity = 0.6f}});
   RecallAnswer answer;
   // u1's newest clicks c and a seed i2i.
   ASSERT_TRUE(engine->Recall({.user_id = "u1", .k = 2}, &answer).ok());
@@ -166,9 +181,11 @@ TEST_F(EngineTest, AFailingChannelGivesAPartialAnswer) {
   RecallAnswer answer;
   ASSERT_TRUE(engine->Recall({.user_id = "broken", .k = 2}, &answer).ok());
   EXPECT_TRUE(answer.partial);
-  EXPECT_EQ(answer.channels[0].status.code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(answer.channels[0].status.code(),
+            absl::StatusCode::kFailedPrecondition);
   EXPECT_THAT(answer.channels[0].status.message(), HasSubstr("dim 1"));
-  EXPECT_THAT(Ids(*engine, answer), ElementsAre("d", "b"));  // back-fill still answers
+  EXPECT_THAT(Ids(*engine, answer),
+              ElementsAre("d", "b"));  // back-fill still answers
 }
 
 TEST_F(EngineTest, InvalidRequestsNameTheField) {
@@ -183,16 +200,19 @@ TEST_F(EngineTest, InvalidRequestsNameTheField) {
   s = engine->Recall({.k = 10}, &answer);
   EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
   EXPECT_THAT(s.message(), HasSubstr("user_id"));
-  s = engine->Recall({.user_id = "u1", .k = 1, .deadline = absl::Now() - absl::Seconds(1)},
-                     &answer);
+  s = engine->Recall(
+      {.user_id = "u1", .k = 1, .deadline = absl::Now() - absl::Seconds(1)},
+      &answer);
   EXPECT_EQ(s.code(), absl::StatusCode::kDeadlineExceeded);
 }
 
 TEST_F(EngineTest, BadPoliciesAreRefusedByName) {
-  auto s = RecallEngine::Create(TinySnapshot(), {.channels = {{.name = "x", .kind = "nope"}}});
+  auto s = RecallEngine::Create(TinySnapshot(),
+                                {.channels = {{.name = "x", .kind = "nope"}}});
   EXPECT_THAT(s.status().message(), HasSubstr("unknown kind \"nope\""));
-  s = RecallEngine::Create(TinySnapshot(),
-                           {.channels = {{.name = "y", .kind = "u2i", .space = "title"}}});
+  s = RecallEngine::Create(
+      TinySnapshot(),
+      {.channels = {{.name = "y", .kind = "u2i", .space = "title"}}});
   EXPECT_THAT(s.status().message(), HasSubstr("no space \"title\""));
   s = RecallEngine::Create(TinySnapshot(), {.channels = {u2i_, u2i_}});
   EXPECT_THAT(s.status().message(), HasSubstr("duplicate channel"));

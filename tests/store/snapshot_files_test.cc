@@ -72,7 +72,8 @@ TEST_F(SnapshotFilesTest, ManifestRoundTrip) {
 }
 
 TEST_F(SnapshotFilesTest, ManifestSyntaxErrorNamesFileAndLine) {
-  std::ofstream(root_ / "v1" / "MANIFEST") << "format_version: 1\nversion: \"v1\"\nspaces { nme: \"x\" }\n";
+  std::ofstream(root_ / "v1" / "MANIFEST")
+      << "format_version: 1\nversion: \"v1\"\nspaces { nme: \"x\" }\n";
   auto read = ReadManifest(root_ / "v1");
   EXPECT_EQ(read.status().code(), absl::StatusCode::kDataLoss);
   EXPECT_THAT(read.status().message(), HasSubstr("MANIFEST:3:"));
@@ -88,13 +89,20 @@ TEST_F(SnapshotFilesTest, ValidationNamesTheField) {
   const std::vector<Case> cases = {
       {[](v1::Manifest* m) { m->set_format_version(99); }, "format_version"},
       {[](v1::Manifest* m) { m->set_version(""); }, "version"},
-      {[](v1::Manifest* m) { m->mutable_items()->set_count(0); }, "items.count"},
-      {[](v1::Manifest* m) { m->mutable_spaces(0)->set_dim(0); }, "spaces[0].dim"},
-      {[](v1::Manifest* m) { m->mutable_spaces(0)->set_count(11); }, "spaces[0].count"},
-      {[](v1::Manifest* m) { m->mutable_spaces(0)->set_factory(""); }, "spaces[0].factory"},
-      {[](v1::Manifest* m) { m->mutable_spaces(0)->set_metric(v1::METRIC_UNSPECIFIED); },
+      {[](v1::Manifest* m) { m->mutable_items()->set_count(0); },
+       "items.count"},
+      {[](v1::Manifest* m) { m->mutable_spaces(0)->set_dim(0); },
+       "spaces[0].dim"},
+      {[](v1::Manifest* m) { m->mutable_spaces(0)->set_count(11); },
+       "spaces[0].count"},
+      {[](v1::Manifest* m) { m->mutable_spaces(0)->set_factory(""); },
+       "spaces[0].factory"},
+      {[](v1::Manifest* m) {
+         m->mutable_spaces(0)->set_metric(v1::METRIC_UNSPECIFIED);
+       },
        "spaces[0].metric"},
-      {[](v1::Manifest* m) { *m->add_spaces() = m->spaces(0); }, "spaces[1].name"},
+      {[](v1::Manifest* m) { *m->add_spaces() = m->spaces(0); },
+       "spaces[1].name"},
       {[](v1::Manifest* m) { m->mutable_store()->clear_dir(); }, "store.dir"},
   };
   for (const Case& c : cases) {
@@ -122,7 +130,8 @@ TEST_F(SnapshotFilesTest, FileRefDetectsCorruption) {
   std::ofstream(root_ / "v1" / "data.bin") << "hello";
   EXPECT_THAT(VerifyFileRef(root_ / "v1", *ref).message(), HasSubstr("size 5"));
   fs::remove(root_ / "v1" / "data.bin");
-  EXPECT_EQ(VerifyFileRef(root_ / "v1", *ref).code(), absl::StatusCode::kDataLoss);
+  EXPECT_EQ(VerifyFileRef(root_ / "v1", *ref).code(),
+            absl::StatusCode::kDataLoss);
 }
 
 }  // namespace

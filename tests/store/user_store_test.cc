@@ -25,7 +25,8 @@ v1::UserRecord Record(float x, uint32_t clicked_row) {
 class UserStoreTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = fs::path(::testing::TempDir()) / ("user_store_test_" + std::to_string(::getpid()));
+    dir_ = fs::path(::testing::TempDir()) /
+           ("user_store_test_" + std::to_string(::getpid()));
     fs::remove_all(dir_);
     fs::create_directories(dir_);
   }
@@ -61,9 +62,12 @@ TEST_F(UserStoreTest, WriterRejectsUnorderedOrDuplicateIds) {
   auto writer = UserStoreWriter::Open(dir_ / "store");
   ASSERT_TRUE(writer.ok());
   ASSERT_TRUE((*writer)->Add("u2", Record(1, 1)).ok());
-  EXPECT_EQ((*writer)->Add("u1", Record(1, 1)).code(), absl::StatusCode::kInvalidArgument);
-  EXPECT_EQ((*writer)->Add("u2", Record(1, 1)).code(), absl::StatusCode::kInvalidArgument);
-  EXPECT_EQ((*writer)->Add("", Record(1, 1)).code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ((*writer)->Add("u1", Record(1, 1)).code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ((*writer)->Add("u2", Record(1, 1)).code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ((*writer)->Add("", Record(1, 1)).code(),
+            absl::StatusCode::kInvalidArgument);
 }
 
 TEST_F(UserStoreTest, WriterRefusesExistingDirAndOpenRefusesMissingDb) {

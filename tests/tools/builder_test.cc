@@ -34,7 +34,8 @@ class BuilderTest : public ::testing::Test {
   }
 
   void SetUp() override {
-    dir_ = fs::path(::testing::TempDir()) / ("builder_test_" + std::to_string(::getpid()));
+    dir_ = fs::path(::testing::TempDir()) /
+           ("builder_test_" + std::to_string(::getpid()));
     fs::remove_all(dir_);
     fs::create_directories(dir_);
     input_ = dir_ / "world";
@@ -53,8 +54,9 @@ class BuilderTest : public ::testing::Test {
   }
 
   // Rewrites line `line_no` (1-based) of `path` with `f(line)`.
-  static void EditLine(const fs::path& path, int line_no,
-                       const std::function<std::string(const std::string&)>& f) {
+  static void EditLine(
+      const fs::path& path, int line_no,
+      const std::function<std::string(const std::string&)>& f) {
     std::ifstream in(path);
     std::vector<std::string> lines;
     for (std::string line; std::getline(in, line);) lines.push_back(line);
@@ -67,8 +69,10 @@ class BuilderTest : public ::testing::Test {
   void ExpectRejected(const std::vector<std::string>& parts) {
     absl::StatusOr<v1::Manifest> m = BuildSnapshot(Options("bad"));
     ASSERT_FALSE(m.ok());
-    EXPECT_EQ(m.status().code(), absl::StatusCode::kInvalidArgument) << m.status();
-    for (const std::string& part : parts) EXPECT_THAT(m.status().message(), HasSubstr(part));
+    EXPECT_EQ(m.status().code(), absl::StatusCode::kInvalidArgument)
+        << m.status();
+    for (const std::string& part : parts)
+      EXPECT_THAT(m.status().message(), HasSubstr(part));
     EXPECT_FALSE(fs::exists(root_ / "bad"));
     EXPECT_FALSE(fs::exists(root_ / ".bad.tmp"));
   }
@@ -96,13 +100,15 @@ TEST_F(BuilderTest, BuildsAVerifiableSnapshotAndPublishesIt) {
   EXPECT_EQ(user.vectors(0).values_size(), 8);
   ASSERT_GT(user.recent_clicks_size(), 0);
   for (int i = 1; i < user.recent_clicks_size(); ++i) {
-    EXPECT_GE(user.recent_clicks(i - 1).ts(), user.recent_clicks(i).ts());  // newest first
+    EXPECT_GE(user.recent_clicks(i - 1).ts(),
+              user.recent_clicks(i).ts());  // newest first
   }
 }
 
 TEST_F(BuilderTest, VersionsAreImmutable) {
   ASSERT_TRUE(BuildSnapshot(Options("v1")).ok());
-  EXPECT_EQ(BuildSnapshot(Options("v1")).status().code(), absl::StatusCode::kAlreadyExists);
+  EXPECT_EQ(BuildSnapshot(Options("v1")).status().code(),
+            absl::StatusCode::kAlreadyExists);
 }
 
 TEST_F(BuilderTest, FailedBuildLeavesCurrentUntouched) {
@@ -117,13 +123,15 @@ TEST_F(BuilderTest, FailedBuildLeavesCurrentUntouched) {
 }
 
 TEST_F(BuilderTest, RejectsWrongDimension) {
-  EditLine(input_ / "vectors/dssm.item.vec", 5, [](const std::string& line) { return line + " 0.5"; });
+  EditLine(input_ / "vectors/dssm.item.vec", 5,
+           [](const std::string& line) { return line + " 0.5"; });
   ExpectRejected({"dssm.item.vec:5", "wrong dimension"});
 }
 
 TEST_F(BuilderTest, RejectsNaNAndInf) {
   EditLine(input_ / "vectors/dssm.item.vec", 4, [](const std::string& line) {
-    return line.substr(0, line.find(' ')) + " nan" + line.substr(line.find(' ', line.find(' ') + 1));
+    return line.substr(0, line.find(' ')) + " nan" +
+           line.substr(line.find(' ', line.find(' ') + 1));
   });
   ExpectRejected({"dssm.item.vec:4", "NaN"});
 }
@@ -151,8 +159,10 @@ TEST_F(BuilderTest, RejectsMalformedRows) {
     return line.substr(0, line.rfind('\t'));
   });
   ExpectRejected({"items.tsv:3", "columns"});
-  fs::copy(*world_ / "items.tsv", input_ / "items.tsv", fs::copy_options::overwrite_existing);
-  EditLine(input_ / "clicks.tsv", 6, [](const std::string&) { return "u1\tonly-two"; });
+  fs::copy(*world_ / "items.tsv", input_ / "items.tsv",
+           fs::copy_options::overwrite_existing);
+  EditLine(input_ / "clicks.tsv", 6,
+           [](const std::string&) { return "u1\tonly-two"; });
   ExpectRejected({"clicks.tsv:6", "malformed"});
 }
 
@@ -174,7 +184,8 @@ TEST_F(BuilderTest, RejectsVectorsOfUnknownItemsAndZeroVectors) {
 TEST_F(BuilderTest, RejectsEmptyInput) {
   std::ofstream(input_ / "items.tsv", std::ios::trunc);
   ExpectRejected({"items.tsv", "empty input"});
-  fs::copy(*world_ / "items.tsv", input_ / "items.tsv", fs::copy_options::overwrite_existing);
+  fs::copy(*world_ / "items.tsv", input_ / "items.tsv",
+           fs::copy_options::overwrite_existing);
   std::ofstream(input_ / "vectors/dssm.item.vec", std::ios::trunc);
   ExpectRejected({"dssm.item.vec", "empty input"});
   fs::remove_all(input_ / "vectors");
@@ -187,7 +198,8 @@ TEST_F(BuilderTest, TooFewVectorsForTheIndexIsAClearError) {
   o.factory = "IVF1024,Flat";
   auto m = BuildSnapshot(o);
   EXPECT_EQ(m.status().code(), absl::StatusCode::kInvalidArgument);
-  EXPECT_THAT(m.status().message(), AllOf(HasSubstr("dssm"), HasSubstr("needs at least 1024")));
+  EXPECT_THAT(m.status().message(),
+              AllOf(HasSubstr("dssm"), HasSubstr("needs at least 1024")));
 }
 
 TEST_F(BuilderTest, CorruptedSnapshotIsRefusedAtLoad) {
@@ -200,7 +212,8 @@ TEST_F(BuilderTest, CorruptedSnapshotIsRefusedAtLoad) {
   }
   auto snapshot = Snapshot::Load(root_, "v1");
   EXPECT_EQ(snapshot.status().code(), absl::StatusCode::kDataLoss);
-  EXPECT_THAT(snapshot.status().message(), AllOf(HasSubstr("dssm.faiss"), HasSubstr("crc32c")));
+  EXPECT_THAT(snapshot.status().message(),
+              AllOf(HasSubstr("dssm.faiss"), HasSubstr("crc32c")));
 }
 
 }  // namespace
