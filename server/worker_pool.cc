@@ -34,6 +34,11 @@ void WorkerPool::Submit(std::function<void()> task) {
   }
 }
 
+int WorkerPool::idle_workers() const {
+  absl::MutexLock lock(&mu_);
+  return static_cast<int>(idle_.size());
+}
+
 void WorkerPool::Loop(Worker* self) {
   absl::MutexLock lock(&mu_);
   while (true) {

@@ -31,6 +31,9 @@ class WorkerPool {
 
   int threads() const { return static_cast<int>(threads_.size()); }
 
+  // Workers waiting for work right now.
+  int idle_workers() const;
+
  private:
   struct Worker {
     absl::CondVar wake;
@@ -39,7 +42,7 @@ class WorkerPool {
 
   void Loop(Worker* self);
 
-  absl::Mutex mu_;
+  mutable absl::Mutex mu_;
   std::deque<std::function<void()>> queue_ ABSL_GUARDED_BY(mu_);
   std::vector<Worker*> idle_ ABSL_GUARDED_BY(mu_);  // most recently idle last
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;

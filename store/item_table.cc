@@ -9,18 +9,13 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_replace.h"
 #include "absl/strings/str_split.h"
+#include "util/line_error.h"
 
 namespace recall {
 namespace {
 
 bool HasSeparator(absl::string_view s) {
   return s.find_first_of("\t\n\r") != absl::string_view::npos;
-}
-
-absl::Status LineError(const std::string& path, int64_t line,
-                       absl::string_view problem) {
-  return absl::InvalidArgumentError(
-      absl::StrCat(path, ":", line, ": ", problem));
 }
 
 // Parses "tag:weight;tag:weight" (empty allowed).

@@ -21,6 +21,7 @@
 #include "store/snapshot_files.h"
 #include "store/user_store.h"
 #include "tools/word2vec_io.h"
+#include "util/line_error.h"
 #include "util/status_macros.h"
 
 namespace recall {
@@ -31,12 +32,6 @@ namespace fs = std::filesystem;
 constexpr char kItemVecSuffix[] = ".item.vec";
 constexpr char kUserVecSuffix[] = ".user.vec";
 constexpr absl::string_view kClicksHeader = "user_id\titem_id\tts";
-
-absl::Status LineError(const std::string& path, int64_t line,
-                       absl::string_view problem) {
-  return absl::InvalidArgumentError(
-      absl::StrCat(path, ":", line, ": ", problem));
-}
 
 // Line of vector i in a word2vec file (the header is line 1).
 int64_t VectorLine(size_t i) { return static_cast<int64_t>(i) + 2; }

@@ -20,6 +20,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
 #include "store/item_table.h"
+#include "tools/file_writer.h"
 #include "tools/word2vec_io.h"
 #include "util/status_macros.h"
 
@@ -216,65 +217,6 @@ std::string DateYmd(int64_t unix_seconds) {
                       absl::Dec(month, absl::kZeroPad2),
                       absl::Dec(day, absl::kZeroPad2));
 }
-
-absl::Status ErrnoError(int error_number, const std::string& path,
-                        absl::string_view what) {
-  return absl::Status(
-      absl::ErrnoToStatusCode(error_number),
-      absl::StrCat(path, ": ", what, ": ", std::strerror(error_number)));
-}
-
-// Buffered writer over stdio that reports the first error with errno.
-class FileWriter {
- public:
-  static constexpr size_t kChunk = size_t{1} << 20;
-
-  FileWriter() = default;
-  FileWriter(const FileWriter&) = delete;
-  FileWriter& operator=(const FileWriter&) = delete;
-  ~FileWriter() {
-    if (file_ != nullptr) std::fclose(file_);
-  }
-
-  absl::Status Open(const std::string& path) {
-    path_ = path;
-    file_ = std::fopen(path.c_str(), "wb");
-    if (file_ == nullptr) return ErrnoError(errno, path, "cannot create");
-    buffer_.reserve(kChunk + 4096);
-    return absl::OkStatus();
-  }
-
-  std::string* buffer() { return &buffer_; }
-
-  absl::Status MaybeFlush() {
-    return buffer_.size() >= kChunk ? Flush() : absl::OkStatus();
-  }
-
-  absl::Status Close() {
-    absl::Status status = Flush();
-    const int close_result = std::fclose(file_);
-    const int close_errno = errno;
-    file_ = nullptr;
-    if (status.ok() && close_result != 0) {
-      status = ErrnoError(close_errno, path_, "write failed");
-    }
-    return status;
-  }
-
- private:
-  absl::Status Flush() {
-    if (!buffer_.empty() && std::fwrite(buffer_.data(), 1, buffer_.size(),
-                                        file_) != buffer_.size()) {
-      return ErrnoError(errno, path_, "write failed");
-    }
-    buffer_.clear();
-    return absl::OkStatus();
-  }
-
-  std::string path_;
-  std::FILE* file_ = nullptr;
-  std::string buffer_;
-};
 
 struct Cat1 {
   std::string name;

@@ -16,12 +16,13 @@
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
+#include "tools/file_writer.h"
+#include "util/line_error.h"
 
 namespace recall {
 namespace {
 
 // Flush the write buffer once it holds this many bytes.
-constexpr size_t kWriteChunk = size_t{1} << 20;
 
 bool IsBlank(char c) { return c == ' ' || c == '\t' || c == '\r'; }
 
@@ -33,19 +34,6 @@ bool HasWhitespace(absl::string_view s) {
     }
   }
   return false;
-}
-
-absl::Status ErrnoError(int error_number, const std::string& path,
-                        absl::string_view what) {
-  return absl::Status(
-      absl::ErrnoToStatusCode(error_number),
-      absl::StrCat(path, ": ", what, ": ", std::strerror(error_number)));
-}
-
-absl::Status LineError(const std::string& path, int64_t line,
-                       absl::string_view problem) {
-  return absl::InvalidArgumentError(
-      absl::StrCat(path, ":", line, ": ", problem));
 }
 
 // Reads the whole file into memory: one read syscall sequence and no
@@ -136,57 +124,6 @@ FloatParse ParseFloat(absl::string_view s, float* out) {
   if (!std::isfinite(*out)) return FloatParse::kNotFinite;
   return FloatParse::kOk;
 }
-
-// Buffered writer over stdio that reports the first error with errno.
-class FileWriter {
- public:
-  FileWriter() = default;
-  FileWriter(const FileWriter&) = delete;
-  FileWriter& operator=(const FileWriter&) = delete;
-  ~FileWriter() {
-    if (file_ != nullptr) std::fclose(file_);
-  }
-
-  absl::Status Open(const std::string& path) {
-    path_ = path;
-    file_ = std::fopen(path.c_str(), "wb");
-    if (file_ == nullptr) return ErrnoError(errno, path, "cannot create");
-    buffer_.reserve(kWriteChunk + 4096);
-    return absl::OkStatus();
-  }
-
-  std::string* buffer() { return &buffer_; }
-
-  // Writes the buffer out once it is large enough.
-  absl::Status MaybeFlush() {
-    return buffer_.size() >= kWriteChunk ? Flush() : absl::OkStatus();
-  }
-
-  absl::Status Close() {
-    absl::Status status = Flush();
-    const int close_result = std::fclose(file_);
-    const int close_errno = errno;
-    file_ = nullptr;
-    if (status.ok() && close_result != 0) {
-      status = ErrnoError(close_errno, path_, "write failed");
-    }
-    return status;
-  }
-
- private:
-  absl::Status Flush() {
-    if (!buffer_.empty() && std::fwrite(buffer_.data(), 1, buffer_.size(),
-                                        file_) != buffer_.size()) {
-      return ErrnoError(errno, path_, "write failed");
-    }
-    buffer_.clear();
-    return absl::OkStatus();
-  }
-
-  std::string path_;
-  std::FILE* file_ = nullptr;
-  std::string buffer_;
-};
 
 }  // namespace
 

@@ -8,6 +8,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "index/exact_index.h"
+#include "tests/test_util.h"
 
 namespace recall {
 namespace {
@@ -57,13 +58,8 @@ double RecallAtK(const IndexHandle& index, const IndexHandle& exact,
 class FaissIndexTest : public ::testing::Test {
  protected:
   static constexpr int kDim = 32;
-  void SetUp() override {
-    dir_ = std::filesystem::path(::testing::TempDir()) /
-           ("faiss_index_test_" + std::to_string(::getpid()));
-    std::filesystem::create_directories(dir_);
-  }
-  void TearDown() override { std::filesystem::remove_all(dir_); }
-  std::filesystem::path dir_;
+  ScopedTempDir tmp_{"faiss_index_test"};
+  const std::filesystem::path dir_{tmp_.dir()};
 };
 
 TEST_F(FaissIndexTest, HnswRecallAgainstExactOracle) {

@@ -55,6 +55,7 @@ TEST(WorkerPoolTest, DestructorDrainsQueuedTasks) {
 
 TEST(WorkerPoolTest, SequentialTasksReuseTheMostRecentlyIdleWorker) {
   WorkerPool pool(4);
+  while (pool.idle_workers() < pool.threads()) absl::SleepFor(absl::Microseconds(100));
   std::set<std::thread::id> threads;
   for (int i = 0; i < 50; ++i) {
     absl::Notification done;
@@ -64,12 +65,12 @@ TEST(WorkerPoolTest, SequentialTasksReuseTheMostRecentlyIdleWorker) {
       done.Notify();
     });
     done.WaitForNotification();
-    // Let the worker go back to waiting before the next submit.
-    absl::SleepFor(absl::Milliseconds(1));
     threads.insert(id);
+    // Every worker back to waiting before the next submit.
+    while (pool.idle_workers() < pool.threads()) absl::SleepFor(absl::Microseconds(100));
   }
   // LIFO wake-up: one warm thread serves a sequential stream.
-  EXPECT_LE(threads.size(), 2u);
+  EXPECT_EQ(threads.size(), 1u);
 }
 
 }  // namespace

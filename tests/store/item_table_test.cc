@@ -12,6 +12,7 @@
 #include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "tests/test_util.h"
 
 namespace recall {
 namespace {
@@ -24,17 +25,7 @@ using ::testing::Pair;
 // A fresh directory per test, removed afterwards.
 class ItemTableTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    std::string pattern = ::testing::TempDir() + "item_table_test.XXXXXX";
-    ASSERT_NE(mkdtemp(pattern.data()), nullptr);
-    dir_ = pattern;
-  }
-  void TearDown() override {
-    std::error_code ec;
-    std::filesystem::remove_all(dir_, ec);
-  }
-
-  std::string Path(const std::string& name) const { return dir_ + "/" + name; }
+  std::string Path(const std::string& name) const { return tmp_.Path(name); }
 
   // Writes `content` to a file named `name` and returns its path.
   std::string WriteFile(const std::string& name, const std::string& content) {
@@ -64,7 +55,7 @@ class ItemTableTest : public ::testing::Test {
     EXPECT_THAT(std::string(table.status().message()), HasSubstr(problem));
   }
 
-  std::string dir_;
+  ScopedTempDir tmp_{"item_table_test"};
 };
 
 constexpr char kGoodRow[] =

@@ -5,6 +5,7 @@
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "tests/test_util.h"
 
 namespace recall {
 namespace {
@@ -14,13 +15,7 @@ using ::testing::HasSubstr;
 
 class SnapshotFilesTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    root_ = fs::path(::testing::TempDir()) /
-            ("snapshot_files_test_" + std::to_string(::getpid()));
-    fs::remove_all(root_);
-    fs::create_directories(root_ / "v1");
-  }
-  void TearDown() override { fs::remove_all(root_); }
+  void SetUp() override { fs::create_directories(root_ / "v1"); }
 
   static v1::Manifest ValidManifest() {
     v1::Manifest m;
@@ -39,7 +34,8 @@ class SnapshotFilesTest : public ::testing::Test {
     return m;
   }
 
-  fs::path root_;
+  ScopedTempDir tmp_{"snapshot_files_test"};
+  const fs::path root_{tmp_.dir()};
 };
 
 TEST_F(SnapshotFilesTest, CurrentRoundTripAndAtomicReplace) {

@@ -4,6 +4,7 @@
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "tests/test_util.h"
 
 namespace recall {
 namespace {
@@ -24,14 +25,8 @@ v1::UserRecord Record(float x, uint32_t clicked_row) {
 
 class UserStoreTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    dir_ = fs::path(::testing::TempDir()) /
-           ("user_store_test_" + std::to_string(::getpid()));
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
-  }
-  void TearDown() override { fs::remove_all(dir_); }
-  fs::path dir_;
+  ScopedTempDir tmp_{"user_store_test"};
+  const fs::path dir_{tmp_.dir()};
 };
 
 TEST_F(UserStoreTest, RocksDbRoundTrip) {

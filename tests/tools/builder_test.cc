@@ -7,6 +7,7 @@
 #include "gtest/gtest.h"
 #include "recall/snapshot.h"
 #include "store/snapshot_files.h"
+#include "tests/test_util.h"
 #include "tools/gen_world.h"
 
 namespace recall {
@@ -34,15 +35,8 @@ class BuilderTest : public ::testing::Test {
   }
 
   void SetUp() override {
-    dir_ = fs::path(::testing::TempDir()) /
-           ("builder_test_" + std::to_string(::getpid()));
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
-    input_ = dir_ / "world";
     fs::copy(*world_, input_, fs::copy_options::recursive);
-    root_ = dir_ / "root";
   }
-  void TearDown() override { fs::remove_all(dir_); }
 
   BuildOptions Options(const std::string& version = "") const {
     BuildOptions o;
@@ -78,7 +72,10 @@ class BuilderTest : public ::testing::Test {
   }
 
   static fs::path* world_;
-  fs::path dir_, input_, root_;
+  ScopedTempDir tmp_{"builder_test"};
+  const fs::path dir_{tmp_.dir()};
+  const fs::path input_{dir_ / "world"};
+  const fs::path root_{dir_ / "root"};
 };
 fs::path* BuilderTest::world_ = nullptr;
 

@@ -24,6 +24,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "store/item_table.h"
+#include "tests/test_util.h"
 #include "tools/word2vec_io.h"
 
 namespace recall {
@@ -61,17 +62,7 @@ struct Click {
 
 class GenWorldTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    std::string pattern = ::testing::TempDir() + "gen_world_test.XXXXXX";
-    ASSERT_NE(mkdtemp(pattern.data()), nullptr);
-    dir_ = pattern;
-  }
-  void TearDown() override {
-    std::error_code ec;
-    std::filesystem::remove_all(dir_, ec);
-  }
-
-  std::string Path(const std::string& name) const { return dir_ + "/" + name; }
+  std::string Path(const std::string& name) const { return tmp_.Path(name); }
 
   std::vector<Click> ReadClicks(const std::string& world) {
     std::vector<std::string> lines = ReadLines(world + "/clicks.tsv");
@@ -90,7 +81,7 @@ class GenWorldTest : public ::testing::Test {
     return clicks;
   }
 
-  std::string dir_;
+  ScopedTempDir tmp_{"gen_world_test"};
 };
 
 double Dot(const float* a, const float* b, int dim) {

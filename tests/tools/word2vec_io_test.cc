@@ -17,6 +17,7 @@
 #include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "tests/test_util.h"
 
 namespace recall {
 namespace {
@@ -26,17 +27,7 @@ using ::testing::HasSubstr;
 
 class Word2VecTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    std::string pattern = ::testing::TempDir() + "word2vec_io_test.XXXXXX";
-    ASSERT_NE(mkdtemp(pattern.data()), nullptr);
-    dir_ = pattern;
-  }
-  void TearDown() override {
-    std::error_code ec;
-    std::filesystem::remove_all(dir_, ec);
-  }
-
-  std::string Path(const std::string& name) const { return dir_ + "/" + name; }
+  std::string Path(const std::string& name) const { return tmp_.Path(name); }
 
   std::string WriteFile(const std::string& content) {
     const std::string path = Path(absl::StrCat("in", files_++, ".vec"));
@@ -64,7 +55,7 @@ class Word2VecTest : public ::testing::Test {
     EXPECT_THAT(std::string(set.status().message()), HasSubstr(problem));
   }
 
-  std::string dir_;
+  ScopedTempDir tmp_{"word2vec_io_test"};
   int files_ = 0;
 };
 
