@@ -78,6 +78,10 @@ class EngineTest : public ::testing::Test {
   }
 
   const ChannelConfig u2i_{.name = "u2i_dssm", .kind = "u2i", .space = "dssm"};
+  const ChannelConfig i2i_{.name = "i2i_dssm",
+                           .kind = "i2i",
+                           .space = "dssm",
+                           .min_similarity = 0.6f};
 };
 
 TEST_F(EngineTest, U2iReturnsNearestItemsWithProvenance) {
@@ -142,11 +146,7 @@ TEST_F(EngineTest,
 }
 
 TEST_F(EngineTest, SeedsDriveI2iAndAreExcluded) {
-  auto engine = Engine({u2i_,
-                        {.name = "i2i_dssm",
-                         .kind = "i2i",
-                         .space = "dssm",
-                         .min_similarity = 0.6f}});
+  auto engine = Engine({u2i_, i2i_});
   RecallAnswer answer;
   ASSERT_TRUE(
       engine->Recall({.k = 3, .seed_item_ids = {"c", "unknown"}}, &answer)
@@ -158,11 +158,7 @@ TEST_F(EngineTest, SeedsDriveI2iAndAreExcluded) {
 }
 
 TEST_F(EngineTest, ItemsFoundByTwoChannelsKeepBothSourcesAndSumScores) {
-  auto engine = Engine({u2i_,
-                        {.name = "i2i_dssm",
-                         .kind = "i2i",
-                         .space = "dssm",
-                         .min_similarity = 0.6f}});
+  auto engine = Engine({u2i_, i2i_});
   RecallAnswer answer;
   // u1's newest clicks c and a seed i2i.
   ASSERT_TRUE(engine->Recall({.user_id = "u1", .k = 2}, &answer).ok());

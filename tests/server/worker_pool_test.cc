@@ -55,7 +55,8 @@ TEST(WorkerPoolTest, DestructorDrainsQueuedTasks) {
 
 TEST(WorkerPoolTest, SequentialTasksReuseTheMostRecentlyIdleWorker) {
   WorkerPool pool(4);
-  while (pool.idle_workers() < pool.threads()) absl::SleepFor(absl::Microseconds(100));
+  while (pool.idle_workers() < pool.threads())
+    absl::SleepFor(absl::Microseconds(100));
   std::set<std::thread::id> threads;
   for (int i = 0; i < 50; ++i) {
     absl::Notification done;
@@ -67,7 +68,8 @@ TEST(WorkerPoolTest, SequentialTasksReuseTheMostRecentlyIdleWorker) {
     done.WaitForNotification();
     threads.insert(id);
     // Every worker back to waiting before the next submit.
-    while (pool.idle_workers() < pool.threads()) absl::SleepFor(absl::Microseconds(100));
+    while (pool.idle_workers() < pool.threads())
+      absl::SleepFor(absl::Microseconds(100));
   }
   // LIFO wake-up: one warm thread serves a sequential stream.
   EXPECT_EQ(threads.size(), 1u);
