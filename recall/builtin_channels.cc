@@ -147,34 +147,27 @@ class PopularChannel final : public RecallChannel {
     const int64_t oldest =
         newest - absl::ToInt64Seconds(this->config().freshness_window);
     for (ItemRow row = 0; row < items.size(); ++row) {
-      if (items.item(row).publish_ts >= oldest) ranked_.push_back(row);
+      const Item& item = items.item(row);
+      if (item.publish_ts >= oldest) ranked_.push_back({row, item.hotness});
     }
-    std::stable_sort(ranked_.begin(), ranked_.end(),
-                     [&items](ItemRow a, ItemRow b) {
-                       return items.item(a).hotness > items.item(b).hotness;
-                     });
+    std::stable_sort(
+        ranked_.begin(), ranked_.end(),
+        [](const Neighbor& a, const Neighbor& b) { return a.score > b.score; });
     constexpr size_t kMaxKept = 50000;
     if (ranked_.size() > kMaxKept) ranked_.resize(kMaxKept);
-    similarity_.reserve(ranked_.size());
-    const float top = ranked_.empty() ? 0.0f : items.item(ranked_[0]).hotness;
-    for (ItemRow row : ranked_) {
-      similarity_.push_back(top > 0 ? items.item(row).hotness / top : 0.0f);
-    }
+    const float top = ranked_.empty() ? 0.0f : ranked_[0].score;
+    for (Neighbor& n : ranked_) n.score = top > 0 ? n.score / top : 0.0f;
   }
 
   bool AppliesTo(const RequestContext&) const override { return true; }
 
   void Run(const RequestContext& ctx, ChannelOutput* out) const override {
     const size_t n = std::min<size_t>(ranked_.size(), FetchSize(config(), ctx));
-    std::vector<Neighbor> top;
-    top.reserve(n);
-    for (size_t i = 0; i < n; ++i) top.push_back({ranked_[i], similarity_[i]});
-    AddNeighbors(top, "", out);
+    AddNeighbors(absl::MakeConstSpan(ranked_.data(), n), "", out);
   }
 
  private:
-  std::vector<ItemRow> ranked_;
-  std::vector<float> similarity_;
+  std::vector<Neighbor> ranked_;  // best first; score = normalised hotness
 };
 
 template <typename Channel>

@@ -45,9 +45,9 @@ class RecallServer {
   // Blocks until Shutdown has completed.
   void Wait();
 
+ private:
   struct Impl;
 
- private:
   explicit RecallServer(std::unique_ptr<Impl> impl);
   std::unique_ptr<Impl> impl_;
 };
