@@ -11,6 +11,7 @@
 #include "absl/flags/usage.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
+#include "index/faiss_index.h"
 #include "recall/channel.h"
 #include "server/server.h"
 
@@ -63,6 +64,8 @@ int main(int argc, char** argv) {
             std::string(server.status().message()).c_str());
     return 1;
   }
+  fprintf(stderr, "recall-server: faiss inner product kernel: %s\n",
+          recall::InnerProductKernel());
   fprintf(stderr, "recall-server: serving on port %d, metrics on port %d\n",
           (*server)->port(), (*server)->metrics_port());
 
