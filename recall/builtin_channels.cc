@@ -1,5 +1,7 @@
-// The built-in channel kinds: u2i, i2i and popular.
+// The built-in channel kinds: u2i, i2i, crosstag, media2vec and popular.
 #include <algorithm>
+#include <cmath>
+#include <string>
 #include <utility>
 #include <vector>
 
@@ -12,15 +14,51 @@ namespace {
 
 constexpr absl::string_view kViaUser = "user";
 
-int FetchSize(const ChannelConfig& config, const RequestContext& ctx) {
-  return config.fetch_k > 0 ? config.fetch_k : ctx.k + ctx.excluded_count;
+// `value` when set (> 0), else `fallback`: policy numbers use 0 for default.
+template <typename T>
+T Or(T value, T fallback) {
+  return value > 0 ? value : fallback;
 }
 
+// Keeps, per item, the best candidate seen so far; then sorts best first.
+class BestPerItem {
+ public:
+  void Offer(const ChannelCandidate& c) {
+    auto [it, inserted] = position_.emplace(c.row, candidates_.size());
+    if (inserted) {
+      candidates_.push_back(c);
+    } else if (c.similarity > candidates_[it->second].similarity) {
+      candidates_[it->second] = c;
+    }
+  }
+  void MoveSortedTo(ChannelOutput* out) {
+    std::stable_sort(candidates_.begin(), candidates_.end(),
+                     [](const ChannelCandidate& a, const ChannelCandidate& b) {
+                       return a.similarity > b.similarity;
+                     });
+    out->candidates = std::move(candidates_);
+  }
+
+ private:
+  std::vector<ChannelCandidate> candidates_;
+  absl::flat_hash_map<ItemRow, size_t> position_;
+};
+
 absl::Status NeedSpace(const ChannelConfig& config, const Snapshot& snapshot) {
-  if (snapshot.FindSpace(config.space) == nullptr) {
+  if (snapshot.FindSpace(config.space()) == nullptr) {
     return absl::InvalidArgumentError(
-        absl::StrCat("channel \"", config.name, "\": snapshot has no space \"",
-                     config.space, "\""));
+        absl::StrCat("channel \"", config.name(),
+                     "\": snapshot has no space \"", config.space(), "\""));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status NeedTable(const ChannelConfig& config, const Snapshot& snapshot,
+                       absl::string_view table) {
+  if (snapshot.FindTable(table) == nullptr) {
+    return absl::InvalidArgumentError(absl::StrCat("channel \"", config.name(),
+                                                   "\": snapshot has no ",
+                                                   table, " vectors"));
   }
   return absl::OkStatus();
 }
@@ -28,35 +66,36 @@ absl::Status NeedSpace(const ChannelConfig& config, const Snapshot& snapshot) {
 // u2i: the user's vector in the channel's space -> nearest items.
 class U2iChannel final : public RecallChannel {
  public:
-  U2iChannel(ChannelConfig config, const Space* space)
-      : RecallChannel(std::move(config)), space_(space) {}
+  U2iChannel(ChannelConfig config, const Snapshot& snapshot)
+      : RecallChannel(std::move(config)),
+        space_(snapshot.FindSpace(this->config().space())) {}
 
   bool AppliesTo(const RequestContext& ctx) const override {
     return ctx.user != nullptr;
   }
 
-  void Run(const RequestContext& ctx, ChannelOutput* out) const override {
+  void Run(const RequestContext& ctx, const ChannelParams& params,
+           ChannelOutput* out) const override {
     const v1::UserVector* vector = nullptr;
     for (const v1::UserVector& v : ctx.user->vectors()) {
-      if (v.space() == config().space) vector = &v;
+      if (v.space() == config().space()) vector = &v;
     }
     if (vector == nullptr) {
-      out->status = absl::NotFoundError(
-          absl::StrCat("user has no vector in space \"", config().space, "\""));
+      out->status = absl::NotFoundError(absl::StrCat(
+          "user has no vector in space \"", config().space(), "\""));
       return;
     }
     const IndexHandle& index = *space_->index;
     if (vector->values_size() != index.dim()) {
       out->status = absl::FailedPreconditionError(absl::StrCat(
           "user vector has dim ", vector->values_size(), ", space \"",
-          config().space, "\" has dim ", index.dim()));
+          config().space(), "\" has dim ", index.dim()));
       return;
     }
     thread_local std::vector<Neighbor> neighbors;
-    out->status =
-        index.Search(vector->values().data(), FetchSize(config(), ctx),
-                     config().search, &neighbors);
-    if (out->status.ok()) AddNeighbors(neighbors, kViaUser, out);
+    out->status = index.Search(vector->values().data(), params.fetch_k,
+                               params.search, &neighbors);
+    if (out->status.ok()) AddNeighbors(neighbors, kViaUser, params, out);
   }
 
  private:
@@ -64,76 +103,281 @@ class U2iChannel final : public RecallChannel {
 };
 
 // i2i: seed items (the request's, else the user's newest clicks) -> similar
-// items. An item reached from several seeds keeps its best similarity and
-// names that seed in `via`.
+// items, combined across seeds by the policy's aggregation.
 class I2iChannel final : public RecallChannel {
  public:
-  I2iChannel(ChannelConfig config, const Space* space)
-      : RecallChannel(std::move(config)), space_(space) {}
+  I2iChannel(ChannelConfig config, const Snapshot& snapshot)
+      : RecallChannel(std::move(config)),
+        space_(snapshot.FindSpace(this->config().space())) {}
 
   bool AppliesTo(const RequestContext& ctx) const override {
     return !ctx.seeds.empty() ||
            (ctx.user != nullptr && ctx.user->recent_clicks_size() > 0);
   }
 
-  void Run(const RequestContext& ctx, ChannelOutput* out) const override {
-    std::vector<ItemRow> seeds(ctx.seeds.begin(), ctx.seeds.end());
+  void Run(const RequestContext& ctx, const ChannelParams& params,
+           ChannelOutput* out) const override {
+    struct Seed {
+      ItemRow row;
+      double weight;
+    };
+    std::vector<Seed> seeds;
+    for (ItemRow row : ctx.seeds) seeds.push_back({row, 1.0});
     if (seeds.empty()) {
-      for (const v1::Click& click :
-           ctx.user->recent_clicks()) {  // newest first
-        if (static_cast<int>(seeds.size()) >= config().seeds_from_clicks) break;
-        seeds.push_back(static_cast<ItemRow>(click.item_row()));
+      const auto& clicks = ctx.user->recent_clicks();  // newest first
+      const int n =
+          std::min(clicks.size(), Or(config().seeds_from_clicks(), 3));
+      const double half_life_s =
+          3600.0 * Or(config().seed_half_life_hours(), 24.0f);
+      for (int i = 0; i < n; ++i) {
+        const double age_s =
+            static_cast<double>(clicks[0].ts() - clicks[i].ts());
+        seeds.push_back({static_cast<ItemRow>(clicks[i].item_row()),
+                         std::exp2(-age_s / half_life_s)});
       }
     }
+    const bool weighted_sum =
+        config().aggregation() == v1::SEED_AGGREGATION_RECENCY_WEIGHTED_SUM;
     const IndexHandle& index = *space_->index;
     const ItemTable& items = ctx.snapshot->items();
     std::vector<float> query(index.dim());
     thread_local std::vector<Neighbor> neighbors;
-    // row -> position in out->candidates
-    absl::flat_hash_map<ItemRow, size_t> position;
     ChannelOutput per_seed;
+    BestPerItem best;  // MAX: best similarity; SUM: best contribution's seed
+    absl::flat_hash_map<ItemRow, double> sum;
+    double weight_total = 0;
     int seeds_in_space = 0;
-    for (ItemRow seed : seeds) {
-      if (!index.Reconstruct(seed, query.data()).ok())
-        continue;  // not in this space
+    for (const Seed& seed : seeds) {
+      if (!index.Reconstruct(seed.row, query.data()).ok()) continue;
       ++seeds_in_space;
+      weight_total += seed.weight;
       // One extra: the seed finds itself.
-      absl::Status s = index.Search(query.data(), FetchSize(config(), ctx) + 1,
-                                    config().search, &neighbors);
+      absl::Status s = index.Search(query.data(), params.fetch_k + 1,
+                                    params.search, &neighbors);
       if (!s.ok()) {
         out->status = s;
         return;
       }
-      neighbors.erase(
-          std::remove_if(neighbors.begin(), neighbors.end(),
-                         [seed](const Neighbor& n) { return n.row == seed; }),
-          neighbors.end());
+      neighbors.erase(std::remove_if(neighbors.begin(), neighbors.end(),
+                                     [&seed](const Neighbor& n) {
+                                       return n.row == seed.row;
+                                     }),
+                      neighbors.end());
       per_seed.Clear();
-      AddNeighbors(neighbors, items.item(seed).id, &per_seed);
+      AddNeighbors(neighbors, items.item(seed.row).id, params, &per_seed);
       out->found += per_seed.found;
       out->dropped_by_threshold += per_seed.dropped_by_threshold;
-      for (const ChannelCandidate& c : per_seed.candidates) {
-        auto [it, inserted] = position.emplace(c.row, out->candidates.size());
-        if (inserted) {
-          out->candidates.push_back(c);
-        } else if (c.similarity > out->candidates[it->second].similarity) {
-          out->candidates[it->second] = c;
+      for (ChannelCandidate c : per_seed.candidates) {
+        if (weighted_sum) {
+          sum[c.row] += seed.weight * c.similarity;
+          c.similarity = static_cast<float>(seed.weight * c.similarity);
         }
+        best.Offer(c);
       }
     }
     if (seeds_in_space == 0) {
       out->status = absl::NotFoundError(
-          absl::StrCat("no seed item is in space \"", config().space, "\""));
+          absl::StrCat("no seed item is in space \"", config().space(), "\""));
       return;
     }
-    std::stable_sort(out->candidates.begin(), out->candidates.end(),
-                     [](const ChannelCandidate& a, const ChannelCandidate& b) {
-                       return a.similarity > b.similarity;
-                     });
+    best.MoveSortedTo(out);
+    if (weighted_sum) {
+      for (ChannelCandidate& c : out->candidates) {
+        c.similarity = static_cast<float>(sum[c.row] / weight_total);
+      }
+      std::stable_sort(
+          out->candidates.begin(), out->candidates.end(),
+          [](const ChannelCandidate& a, const ChannelCandidate& b) {
+            return a.similarity > b.similarity;
+          });
+    }
   }
 
  private:
   const Space* space_;
+};
+
+// crosstag: the user's tag profile grouped by category; the top tags of each
+// of the strongest categories form a group whose weighted, normalised tag
+// vector is searched separately, each group contributing at most its quota.
+// `via` is the group's category.
+class CrosstagChannel final : public RecallChannel {
+ public:
+  CrosstagChannel(ChannelConfig config, const Snapshot& snapshot)
+      : RecallChannel(std::move(config)),
+        space_(snapshot.FindSpace(this->config().space())),
+        tags_(snapshot.FindTable("tags")) {}
+
+  bool AppliesTo(const RequestContext& ctx) const override {
+    return ctx.user != nullptr && ctx.user->tags_size() > 0;
+  }
+
+  void Run(const RequestContext& ctx, const ChannelParams& params,
+           ChannelOutput* out) const override {
+    struct Group {
+      absl::string_view category;
+      double weight = 0;
+      std::vector<const v1::TagWeight*> tags;
+    };
+    const int per_category = Or(config().tags_per_category(), 3);
+    std::vector<Group> groups;
+    for (const v1::TagWeight& tag : ctx.user->tags()) {  // heaviest first
+      auto it = std::find_if(groups.begin(), groups.end(), [&](const Group& g) {
+        return g.category == tag.category();
+      });
+      if (it == groups.end()) {
+        groups.push_back({tag.category()});
+        it = groups.end() - 1;
+      }
+      if (static_cast<int>(it->tags.size()) < per_category) {
+        it->tags.push_back(&tag);
+        it->weight += tag.weight();
+      }
+    }
+    std::stable_sort(
+        groups.begin(), groups.end(),
+        [](const Group& a, const Group& b) { return a.weight > b.weight; });
+    const int max_groups = Or(config().max_groups(), 3);
+    if (static_cast<int>(groups.size()) > max_groups) groups.resize(max_groups);
+    const int group_quota = Or(
+        config().group_quota(),
+        std::max(1, params.quota /
+                        static_cast<int>(std::max<size_t>(1, groups.size()))));
+
+    const IndexHandle& index = *space_->index;
+    std::vector<float> tag_vector(tags_->index->dim());
+    std::vector<float> query(index.dim());
+    thread_local std::vector<Neighbor> neighbors;
+    ChannelOutput group_out;
+    BestPerItem best;
+    for (const Group& group : groups) {
+      std::fill(query.begin(), query.end(), 0.0f);
+      double norm2 = 0;
+      for (const v1::TagWeight* tag : group.tags) {
+        const int32_t row = tags_->Find(tag->tag());
+        if (row < 0 || !tags_->index->Reconstruct(row, tag_vector.data()).ok())
+          continue;
+        for (size_t j = 0; j < query.size(); ++j)
+          query[j] += tag->weight() * tag_vector[j];
+      }
+      for (float x : query) norm2 += double{x} * x;
+      if (!(norm2 > 0)) continue;  // no known tag in this group
+      for (float& x : query) x = static_cast<float>(x / std::sqrt(norm2));
+      absl::Status s =
+          index.Search(query.data(), params.fetch_k, params.search, &neighbors);
+      if (!s.ok()) {
+        out->status = s;
+        return;
+      }
+      group_out.Clear();
+      AddNeighbors(neighbors, group.category, params, &group_out);
+      out->found += group_out.found;
+      out->dropped_by_threshold += group_out.dropped_by_threshold;
+      int taken = 0;
+      for (const ChannelCandidate& c : group_out.candidates) {
+        if (taken >= group_quota) break;
+        if (ctx.excluded != nullptr && ctx.excluded->contains(c.row)) continue;
+        best.Offer(c);
+        ++taken;
+      }
+    }
+    best.MoveSortedTo(out);
+  }
+
+ private:
+  const Space* space_;
+  const VectorTable* tags_;
+};
+
+// media2vec: the media of the seeds (or of the user's newest clicks) ->
+// similar media in the media vector table -> each similar media's freshest
+// items. An item's similarity is its media's; `via` names the media.
+class Media2vecChannel final : public RecallChannel {
+ public:
+  Media2vecChannel(ChannelConfig config, const Snapshot& snapshot)
+      : RecallChannel(std::move(config)), media_(snapshot.FindTable("media")) {
+    const ItemTable& items = snapshot.items();
+    media_of_item_.resize(items.size(), -1);
+    freshest_.resize(media_->ids.size());
+    for (ItemRow row = 0; row < items.size(); ++row) {
+      const int32_t m = media_->Find(items.item(row).media_id);
+      media_of_item_[row] = m;
+      if (m >= 0) freshest_[m].push_back(row);
+    }
+    for (std::vector<ItemRow>& rows : freshest_) {
+      std::stable_sort(
+          rows.begin(), rows.end(), [&items](ItemRow a, ItemRow b) {
+            return items.item(a).publish_ts > items.item(b).publish_ts;
+          });
+    }
+  }
+
+  bool AppliesTo(const RequestContext& ctx) const override {
+    return !ctx.seeds.empty() ||
+           (ctx.user != nullptr && ctx.user->recent_clicks_size() > 0);
+  }
+
+  void Run(const RequestContext& ctx, const ChannelParams& params,
+           ChannelOutput* out) const override {
+    std::vector<int32_t> sources;
+    auto add_source = [&](ItemRow row) {
+      const int32_t m = media_of_item_[row];
+      if (m >= 0 &&
+          std::find(sources.begin(), sources.end(), m) == sources.end()) {
+        sources.push_back(m);
+      }
+    };
+    for (ItemRow row : ctx.seeds) add_source(row);
+    if (ctx.seeds.empty()) {
+      const int n = Or(config().seeds_from_clicks(), 3);
+      for (const v1::Click& click : ctx.user->recent_clicks()) {
+        if (static_cast<int>(sources.size()) >= n) break;
+        add_source(static_cast<ItemRow>(click.item_row()));
+      }
+    }
+    if (sources.empty()) {
+      out->status = absl::NotFoundError("no seed has a media with a vector");
+      return;
+    }
+    const int similar = Or(config().similar_media(), 10);
+    const size_t per_media = Or(config().items_per_media(), 5);
+    std::vector<float> query(media_->index->dim());
+    thread_local std::vector<Neighbor> similar_media;
+    std::vector<Neighbor> media_items;
+    BestPerItem best;
+    for (int32_t m : sources) {
+      if (!media_->index->Reconstruct(m, query.data()).ok()) continue;
+      absl::Status s =
+          media_->index->Search(query.data(), similar, {}, &similar_media);
+      if (!s.ok()) {
+        out->status = s;
+        return;
+      }
+      for (const Neighbor& media : similar_media) {
+        media_items.clear();
+        for (ItemRow row : freshest_[media.row]) {
+          if (media_items.size() >= per_media) break;
+          if (ctx.excluded != nullptr && ctx.excluded->contains(row)) continue;
+          media_items.push_back({row, media.score});
+        }
+        ChannelOutput media_out;
+        AddNeighbors(media_items, media_->ids[media.row], params, &media_out);
+        out->found += media_out.found;
+        out->dropped_by_threshold += media_out.dropped_by_threshold;
+        for (const ChannelCandidate& c : media_out.candidates) best.Offer(c);
+      }
+    }
+    best.MoveSortedTo(out);
+    if (static_cast<int>(out->candidates.size()) > params.fetch_k) {
+      out->candidates.resize(params.fetch_k);
+    }
+  }
+
+ private:
+  const VectorTable* media_;
+  std::vector<int32_t> media_of_item_;  // item row -> media row or -1
+  std::vector<std::vector<ItemRow>>
+      freshest_;  // media row -> items, newest first
 };
 
 // popular: the hottest items published within the freshness window before
@@ -145,7 +389,9 @@ class PopularChannel final : public RecallChannel {
     const ItemTable& items = snapshot.items();
     const int64_t newest = snapshot.manifest().reference_time_unix();
     const int64_t oldest =
-        newest - absl::ToInt64Seconds(this->config().freshness_window);
+        newest -
+        static_cast<int64_t>(
+            3600.0 * Or(this->config().freshness_window_hours(), 72.0f));
     for (ItemRow row = 0; row < items.size(); ++row) {
       const Item& item = items.item(row);
       if (item.publish_ts >= oldest) ranked_.push_back({row, item.hotness});
@@ -161,21 +407,23 @@ class PopularChannel final : public RecallChannel {
 
   bool AppliesTo(const RequestContext&) const override { return true; }
 
-  void Run(const RequestContext& ctx, ChannelOutput* out) const override {
-    const size_t n = std::min<size_t>(ranked_.size(), FetchSize(config(), ctx));
-    AddNeighbors(absl::MakeConstSpan(ranked_.data(), n), "", out);
+  void Run(const RequestContext&, const ChannelParams& params,
+           ChannelOutput* out) const override {
+    const size_t n = std::min<size_t>(ranked_.size(), params.fetch_k);
+    AddNeighbors(absl::MakeConstSpan(ranked_.data(), n), "", params, out);
   }
 
  private:
   std::vector<Neighbor> ranked_;  // best first; score = normalised hotness
 };
 
-template <typename Channel>
-ChannelFactory SpaceChannelFactory() {
-  return [](const ChannelConfig& config, const Snapshot& snapshot)
+// A factory for a channel class after checks on the snapshot.
+template <typename Channel, typename Check>
+ChannelFactory Factory(Check check) {
+  return [check](const ChannelConfig& config, const Snapshot& snapshot)
              -> absl::StatusOr<std::unique_ptr<RecallChannel>> {
-    if (absl::Status s = NeedSpace(config, snapshot); !s.ok()) return s;
-    return std::make_unique<Channel>(config, snapshot.FindSpace(config.space));
+    if (absl::Status s = check(config, snapshot); !s.ok()) return s;
+    return std::make_unique<Channel>(config, snapshot);
   };
 }
 
@@ -183,13 +431,23 @@ ChannelFactory SpaceChannelFactory() {
 
 void RegisterBuiltinChannels() {
   ChannelRegistry& registry = ChannelRegistry::Global();
-  registry.Register("u2i", SpaceChannelFactory<U2iChannel>());
-  registry.Register("i2i", SpaceChannelFactory<I2iChannel>());
-  registry.Register("popular",
-                    [](const ChannelConfig& config, const Snapshot& snapshot)
-                        -> absl::StatusOr<std::unique_ptr<RecallChannel>> {
-                      return std::make_unique<PopularChannel>(config, snapshot);
-                    });
+  registry.Register("u2i", Factory<U2iChannel>(NeedSpace));
+  registry.Register("i2i", Factory<I2iChannel>(NeedSpace));
+  registry.Register(
+      "crosstag",
+      Factory<CrosstagChannel>([](const ChannelConfig& c, const Snapshot& s) {
+        absl::Status status = NeedSpace(c, s);
+        return status.ok() ? NeedTable(c, s, "tags") : status;
+      }));
+  registry.Register(
+      "media2vec",
+      Factory<Media2vecChannel>([](const ChannelConfig& c, const Snapshot& s) {
+        return NeedTable(c, s, "media");
+      }));
+  registry.Register("popular", Factory<PopularChannel>(
+                                   [](const ChannelConfig&, const Snapshot&) {
+                                     return absl::OkStatus();
+                                   }));
 }
 
 }  // namespace recall

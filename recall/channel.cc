@@ -8,10 +8,11 @@ namespace recall {
 
 void RecallChannel::AddNeighbors(absl::Span<const Neighbor> neighbors,
                                  absl::string_view via,
-                                 ChannelOutput* out) const {
+                                 const ChannelParams& params,
+                                 ChannelOutput* out) {
   out->found += static_cast<int>(neighbors.size());
   for (const Neighbor& n : neighbors) {
-    if (n.score < config_.min_similarity) {
+    if (n.score < params.min_similarity) {
       ++out->dropped_by_threshold;
       continue;
     }
@@ -31,10 +32,11 @@ void ChannelRegistry::Register(const std::string& kind,
 
 absl::StatusOr<std::unique_ptr<RecallChannel>> ChannelRegistry::Create(
     const ChannelConfig& config, const Snapshot& snapshot) const {
-  auto it = factories_.find(config.kind);
+  auto it = factories_.find(config.kind());
   if (it == factories_.end()) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "channel \"", config.name, "\": unknown kind \"", config.kind, "\""));
+    return absl::InvalidArgumentError(absl::StrCat("channel \"", config.name(),
+                                                   "\": unknown kind \"",
+                                                   config.kind(), "\""));
   }
   return it->second(config, snapshot);
 }

@@ -1,6 +1,7 @@
 // RecallChannel: one way to produce candidates (一路召回): u2i over a space,
-// i2i from seed items, popular items, ... Channels are created per snapshot
-// from a ChannelConfig by the ChannelRegistry and run once per request.
+// i2i from seed items, crosstag, media2vec, popular items. Channels are
+// created per snapshot from their policy (v1::ChannelPolicy) by the
+// ChannelRegistry, and run once per request with that request's parameters.
 #ifndef RECALL_RECALL_CHANNEL_H_
 #define RECALL_RECALL_CHANNEL_H_
 
@@ -10,6 +11,7 @@
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
@@ -22,26 +24,18 @@
 
 namespace recall {
 
-// How one channel is set up. Plain data: later read from the snapshot's
-// policy file.
-struct ChannelConfig {
-  std::string name;   // unique within a policy, e.g. "u2i_dssm"
-  std::string kind;   // registry key: "u2i", "i2i", "popular"
-  std::string space;  // embedding space for u2i / i2i
-  // Neighbours fetched per search; 0 means the request's k plus the number of
-  // excluded items. Larger: more candidates survive exclusion, slower.
-  int fetch_k = 0;
-  // Candidates with a similarity below this are dropped (and counted).
+// A channel's static set-up: plain data from the snapshot's policy.
+using ChannelConfig = v1::ChannelPolicy;
+
+// The tunables of one channel for one request: the policy's values (defaults
+// filled in), after the request's overrides and the server's clamping.
+struct ChannelParams {
+  bool enabled = true;
+  int fetch_k = 0;  // neighbours per search; > 0
   float min_similarity = 0.0f;
-  // Multiplies the channel's similarities in the merged score.
+  int quota = 0;  // most items contributed to the merge; > 0
   float weight = 1.0f;
   SearchParams search;
-  // i2i: how many of the user's newest clicks seed it when the request has
-  // no seed items.
-  int seeds_from_clicks = 3;
-  // popular: only items published within this window before the snapshot's
-  // reference time qualify.
-  absl::Duration freshness_window = absl::Hours(72);
 };
 
 // What a channel may read while it runs. Everything is owned by the caller
@@ -52,8 +46,8 @@ struct RequestContext {
   const v1::UserRecord* user = nullptr;
   // Seed items from the request (rows; unknown ids already dropped).
   absl::Span<const ItemRow> seeds;
-  // Items the merge will drop; channels fetch this many extra.
-  int excluded_count = 0;
+  // Items the merge will drop (request exclusions, seeds, seen items).
+  const absl::flat_hash_set<ItemRow>* excluded = nullptr;
   int k = 0;
   absl::Time deadline = absl::InfiniteFuture();
 };
@@ -61,19 +55,20 @@ struct RequestContext {
 struct ChannelCandidate {
   ItemRow row;
   float similarity;
-  // What triggered it (a seed item id, "user", ...). Points into data that
-  // outlives the request: the snapshot or a static string.
+  // What triggered it (a seed item id, "user", a tag group, a media id...).
+  // Points into data that outlives the request: the snapshot, the channel,
+  // or a static string.
   absl::string_view via;
 };
 
 struct ChannelOutput {
-  // Best first. Similarities at or above the channel's min_similarity.
+  // Best first. Similarities at or above the request's min_similarity.
   std::vector<ChannelCandidate> candidates;
   // Results the searches returned, before the threshold.
   int found = 0;
   int dropped_by_threshold = 0;
-  // Not OK when the channel could not run (e.g. the user has no vector in its
-  // space): the request goes on without it.
+  // Not OK when the channel could not run. NOT_FOUND means "nothing to work
+  // from" (no vector, no seed in the space), which is not a failure.
   absl::Status status;
 
   void Clear() {
@@ -90,19 +85,22 @@ class RecallChannel {
   virtual ~RecallChannel() = default;
 
   const ChannelConfig& config() const { return config_; }
-  const std::string& name() const { return config_.name; }
+  const std::string& name() const { return config_.name(); }
 
   // Whether the channel has anything to work from for this request; a
   // channel that does not apply is not run and not reported.
   virtual bool AppliesTo(const RequestContext& ctx) const = 0;
 
-  // Appends candidates to `out` (cleared by the caller).
-  virtual void Run(const RequestContext& ctx, ChannelOutput* out) const = 0;
+  // Appends candidates to `out` (cleared by the caller), best first.
+  virtual void Run(const RequestContext& ctx, const ChannelParams& params,
+                   ChannelOutput* out) const = 0;
 
  protected:
-  // Appends neighbours to `out`, dropping those under min_similarity.
-  void AddNeighbors(absl::Span<const Neighbor> neighbors, absl::string_view via,
-                    ChannelOutput* out) const;
+  // Appends neighbours to `out`, dropping (and counting) those under
+  // params.min_similarity.
+  static void AddNeighbors(absl::Span<const Neighbor> neighbors,
+                           absl::string_view via, const ChannelParams& params,
+                           ChannelOutput* out);
 
  private:
   const ChannelConfig config_;
@@ -131,7 +129,7 @@ class ChannelRegistry {
   absl::flat_hash_map<std::string, ChannelFactory> factories_;
 };
 
-// Registers "u2i", "i2i" and "popular". Idempotent.
+// Registers "u2i", "i2i", "crosstag", "media2vec" and "popular". Idempotent.
 void RegisterBuiltinChannels();
 
 }  // namespace recall

@@ -1,6 +1,7 @@
 #include "recall/engine.h"
 
 #include <algorithm>
+#include <cmath>
 #include <limits>
 #include <utility>
 
@@ -12,6 +13,14 @@
 namespace recall {
 namespace {
 
+// `via` of every back-filled item.
+constexpr absl::string_view kViaBackfill = "backfill";
+
+template <typename T>
+T Or(T value, T fallback) {
+  return value > 0 ? value : fallback;
+}
+
 // Merges channel outputs: dedup by item, every source kept, score = sum of
 // weight x similarity over the item's sources.
 class Merger {
@@ -19,14 +28,15 @@ class Merger {
   Merger(const absl::flat_hash_set<ItemRow>& excluded, RecallAnswer* answer)
       : excluded_(excluded), answer_(answer) {}
 
-  // Adds one channel's candidates; returns how many were kept. With
-  // `fill_only` (back-fill), items already present are skipped and each new
-  // item's score is capped at `score_cap`.
-  int Add(const RecallChannel& channel, const ChannelOutput& output,
-          bool fill_only, float score_cap) {
-    const float weight = channel.config().weight;
+  // Adds one channel's candidates, best first, until `params.quota` of them
+  // are kept; returns how many were. With `fill_only` (back-fill), items
+  // already present are skipped and each new item's score is capped at
+  // `score_cap`.
+  int Add(const RecallChannel& channel, const ChannelParams& params,
+          const ChannelOutput& output, bool fill_only, float score_cap) {
     int kept = 0;
-    for (size_t rank = 0; rank < output.candidates.size(); ++rank) {
+    for (size_t rank = 0;
+         rank < output.candidates.size() && kept < params.quota; ++rank) {
       const ChannelCandidate& c = output.candidates[rank];
       if (excluded_.contains(c.row)) continue;
       auto [it, inserted] = position_.emplace(c.row, answer_->items.size());
@@ -34,25 +44,15 @@ class Merger {
       ++kept;
       if (inserted) answer_->items.push_back({c.row, 0.0f, {}});
       RecalledCandidate& item = answer_->items[it->second];
-      item.score += std::min(weight * c.similarity, score_cap);
-      item.sources.push_back(
-          {&channel.name(), c.similarity, static_cast<int>(rank), c.via});
+      item.score += std::min(params.weight * c.similarity, score_cap);
+      item.sources.push_back({&channel.name(), c.similarity,
+                              static_cast<int>(rank),
+                              fill_only ? kViaBackfill : c.via});
     }
     return kept;
   }
 
   size_t size() const { return position_.size(); }
-
-  // Best first; ties by row so answers are deterministic.
-  void Finish(int k) {
-    auto& items = answer_->items;
-    auto better = [](const RecalledCandidate& a, const RecalledCandidate& b) {
-      return a.score != b.score ? a.score > b.score : a.row < b.row;
-    };
-    const size_t keep = std::min<size_t>(k, items.size());
-    std::partial_sort(items.begin(), items.begin() + keep, items.end(), better);
-    items.resize(keep);
-  }
 
  private:
   const absl::flat_hash_set<ItemRow>& excluded_;
@@ -60,84 +60,298 @@ class Merger {
   absl::flat_hash_map<ItemRow, size_t> position_;
 };
 
-void SortSources(RecalledCandidate* item) {
-  if (item->sources.size() < 2) return;
-  std::stable_sort(item->sources.begin(), item->sources.end(),
-                   [](const ItemSource& a, const ItemSource& b) {
-                     return a.similarity > b.similarity;
-                   });
+// Sets *value to `requested` clamped to [low, high], noting a clamp.
+template <typename T>
+void ClampInto(absl::string_view field, T requested, T low, T high, T* value,
+               std::string* clamped) {
+  *value = std::min(std::max(requested, low), high);
+  if (*value != requested) {
+    absl::StrAppend(clamped, clamped->empty() ? "" : "; ", field, " ",
+                    requested, " -> ", *value);
+  }
 }
 
 }  // namespace
 
-std::vector<ChannelConfig> DefaultPolicy(const Snapshot& snapshot) {
-  std::vector<ChannelConfig> channels;
-  for (const Space& space : snapshot.spaces()) {
-    const SearchParams search{.ef_search = space.manifest.ef_search(),
-                              .nprobe = space.manifest.nprobe()};
-    if (space.manifest.user_count() > 0) {
-      channels.push_back({.name = "u2i_" + space.manifest.name(),
-                          .kind = "u2i",
-                          .space = space.manifest.name(),
-                          .search = search});
+// Multiplies `score` by the item's feature factor (snapshot.proto,
+// FeatureWeights).
+class FeatureWeighting {
+ public:
+  FeatureWeighting(const v1::FeatureWeights& weights, const Snapshot& snapshot)
+      : weights_(weights),
+        reference_time_(snapshot.manifest().reference_time_unix()) {
+    for (const Item& item : snapshot.items().items()) {
+      max_hotness_ = std::max(max_hotness_, item.hotness);
     }
-    channels.push_back({.name = "i2i_" + space.manifest.name(),
-                        .kind = "i2i",
-                        .space = space.manifest.name(),
-                        .min_similarity = 0.6f,
-                        .search = search});
   }
-  return channels;
+
+  float Factor(const Item& item) const {
+    double factor = 1.0;
+    if (weights_.hotness_weight() != 0 && max_hotness_ > 0) {
+      factor *= 1.0 + weights_.hotness_weight() * item.hotness / max_hotness_;
+    }
+    if (weights_.ctr_weight() != 0)
+      factor *= 1.0 + weights_.ctr_weight() * item.ctr;
+    if (weights_.freshness_half_life_hours() > 0) {
+      const double age_h =
+          std::max<int64_t>(0, reference_time_ - item.publish_ts) / 3600.0;
+      const double floor = weights_.freshness_floor();
+      factor *=
+          floor + (1.0 - floor) *
+                      std::exp2(-age_h / weights_.freshness_half_life_hours());
+    }
+    return static_cast<float>(factor);
+  }
+
+ private:
+  const v1::FeatureWeights weights_;
+  const int64_t reference_time_;
+  float max_hotness_ = 0;
+};
+
+v1::Policy DefaultPolicy(const Snapshot& snapshot) {
+  v1::Policy policy;
+  const bool has_item2vec = snapshot.FindSpace("item2vec") != nullptr;
+  for (const Space& space : snapshot.spaces()) {
+    if (space.manifest.user_count() > 0) {
+      v1::ChannelPolicy* u2i = policy.add_channels();
+      u2i->set_name("u2i_" + space.manifest.name());
+      u2i->set_kind("u2i");
+      u2i->set_space(space.manifest.name());
+      // The tag profile is a coarser signal than a trained user tower.
+      if (space.manifest.name() == "tag2vec") u2i->set_weight(0.8f);
+    }
+  }
+  for (const Space& space : snapshot.spaces()) {
+    // i2i over the co-click space when there is one, else over every space.
+    if (has_item2vec && space.manifest.name() != "item2vec") continue;
+    v1::ChannelPolicy* i2i = policy.add_channels();
+    i2i->set_name("i2i_" + space.manifest.name());
+    i2i->set_kind("i2i");
+    i2i->set_space(space.manifest.name());
+    i2i->set_fetch_k(1000);
+    i2i->set_min_similarity(0.6f);
+  }
+  if (snapshot.FindTable("tags") != nullptr &&
+      snapshot.FindSpace("tag2vec") != nullptr) {
+    v1::ChannelPolicy* crosstag = policy.add_channels();
+    crosstag->set_name("crosstag");
+    crosstag->set_kind("crosstag");
+    crosstag->set_space("tag2vec");
+    crosstag->set_weight(0.8f);
+  }
+  if (snapshot.FindTable("media") != nullptr) {
+    v1::ChannelPolicy* media = policy.add_channels();
+    media->set_name("media2vec");
+    media->set_kind("media2vec");
+    // Every fresh item of a liked author scores its author's similarity
+    // (1 for the author itself): a weak, broad signal.
+    media->set_weight(0.5f);
+  }
+  policy.mutable_backfill()->set_name("popular");
+  policy.mutable_backfill()->set_kind("popular");
+  return policy;
 }
 
 RecallEngine::RecallEngine(std::shared_ptr<const Snapshot> snapshot,
                            EngineOptions options)
-    : snapshot_(std::move(snapshot)), options_(std::move(options)) {}
+    : snapshot_(std::move(snapshot)),
+      options_(std::move(options)),
+      weighting_(std::make_unique<FeatureWeighting>(options_.policy.features(),
+                                                    *snapshot_)) {}
+
+RecallEngine::~RecallEngine() = default;
 
 absl::StatusOr<std::unique_ptr<RecallEngine>> RecallEngine::Create(
     std::shared_ptr<const Snapshot> snapshot, EngineOptions options) {
-  if (options.channels.empty()) options.channels = DefaultPolicy(*snapshot);
-  if (options.backfill.kind != "popular") {
+  if (options.policy.channels_size() == 0) {
+    options.policy = snapshot->manifest().policy().channels_size() > 0
+                         ? snapshot->manifest().policy()
+                         : DefaultPolicy(*snapshot);
+  }
+  if (!options.policy.has_backfill()) {
+    options.policy.mutable_backfill()->set_name("popular");
+    options.policy.mutable_backfill()->set_kind("popular");
+  }
+  if (options.policy.backfill().kind() != "popular") {
     return absl::InvalidArgumentError(
-        absl::StrCat("back-fill channel \"", options.backfill.name,
+        absl::StrCat("back-fill channel \"", options.policy.backfill().name(),
                      "\" must be of kind popular"));
   }
   std::unique_ptr<RecallEngine> engine(
       new RecallEngine(std::move(snapshot), std::move(options)));
   const ChannelRegistry& registry = ChannelRegistry::Global();
   absl::flat_hash_set<std::string> names;
-  for (const ChannelConfig& config : engine->options_.channels) {
-    if (!names.insert(config.name).second) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("duplicate channel name \"", config.name, "\""));
+  for (const ChannelConfig& config : engine->options_.policy.channels()) {
+    if (config.name().empty() || !names.insert(config.name()).second) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "missing or duplicate channel name \"", config.name(), "\""));
     }
     ASSIGN_OR_RETURN(auto channel, registry.Create(config, *engine->snapshot_));
     engine->channels_.push_back(std::move(channel));
   }
-  ASSIGN_OR_RETURN(engine->backfill_, registry.Create(engine->options_.backfill,
-                                                      *engine->snapshot_));
+  ASSIGN_OR_RETURN(
+      engine->backfill_,
+      registry.Create(engine->options_.policy.backfill(), *engine->snapshot_));
+  // SimilarItems: one i2i channel per space, set up like the policy's i2i
+  // channel over the space when there is one.
+  for (const Space& space : engine->snapshot_->spaces()) {
+    ChannelConfig config;
+    config.set_min_similarity(0.6f);
+    for (const ChannelConfig& c : engine->options_.policy.channels()) {
+      if (c.kind() == "i2i" && c.space() == space.manifest.name()) config = c;
+    }
+    config.set_name("similar_" + space.manifest.name());
+    config.set_kind("i2i");
+    config.set_space(space.manifest.name());
+    ASSIGN_OR_RETURN(auto channel, registry.Create(config, *engine->snapshot_));
+    engine->similar_.push_back(std::move(channel));
+  }
   return engine;
+}
+
+ChannelParams RecallEngine::DefaultParams(const ChannelConfig& config,
+                                          int k) const {
+  ChannelParams params;
+  params.enabled = !config.disabled();
+  params.fetch_k = config.fetch_k();  // 0: resolved per request
+  params.min_similarity = config.min_similarity();
+  params.quota = Or(config.quota(), k);
+  params.weight = config.weight() != 0 ? config.weight() : 1.0f;
+  params.search.ef_search = config.ef_search();
+  params.search.nprobe = config.nprobe();
+  if (const Space* space = snapshot_->FindSpace(config.space())) {
+    params.search.ef_search =
+        Or(params.search.ef_search, space->manifest.ef_search());
+    params.search.nprobe = Or(params.search.nprobe, space->manifest.nprobe());
+  }
+  return params;
 }
 
 absl::Status RecallEngine::Recall(const RecallQuery& query,
                                   RecallAnswer* answer) const {
   answer->Clear();
-  if (query.k <= 0 || query.k > options_.max_k) {
+  const EngineLimits& limits = options_.limits;
+  if (query.k <= 0 || query.k > limits.max_k) {
     return absl::InvalidArgumentError(
-        absl::StrCat("k: must be in [1, ", options_.max_k, "], got ", query.k));
+        absl::StrCat("k: must be in [1, ", limits.max_k, "], got ", query.k));
   }
   if (query.user_id.empty() && query.seed_item_ids.empty()) {
     return absl::InvalidArgumentError(
         "user_id: required when seed_item_ids is empty");
   }
+
+  // Per-channel parameters: policy, then overrides, clamped to the limits.
+  std::vector<PlannedChannel> all(channels_.size());
+  std::vector<bool> listed(channels_.size(), false);
+  for (size_t i = 0; i < channels_.size(); ++i) {
+    all[i] = {channels_[i].get(),
+              DefaultParams(channels_[i]->config(), query.k), ""};
+  }
+  for (size_t o = 0; o < query.overrides.size(); ++o) {
+    const ChannelOverride& override = query.overrides[o];
+    auto it = std::find_if(
+        channels_.begin(), channels_.end(),
+        [&](const auto& c) { return c->name() == override.channel; });
+    if (it == channels_.end()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("channel_overrides[", o, "].channel: unknown channel \"",
+                       override.channel, "\""));
+    }
+    const size_t i = it - channels_.begin();
+    listed[i] = true;
+    ChannelParams& p = all[i].params;
+    std::string* note = &all[i].clamped;
+    if (override.enabled) p.enabled = *override.enabled;
+    if (override.quota)
+      ClampInto("quota", *override.quota, 1, limits.max_k, &p.quota, note);
+    if (override.fetch_k) {
+      ClampInto("fetch_k", *override.fetch_k, 1, limits.max_fetch_k, &p.fetch_k,
+                note);
+    }
+    if (override.min_similarity) {
+      ClampInto("min_similarity", *override.min_similarity, -1.0f, 1.0f,
+                &p.min_similarity, note);
+    }
+    if (override.weight)
+      ClampInto("weight", *override.weight, 0.0f, 100.0f, &p.weight, note);
+    if (override.ef_search) {
+      ClampInto("ef_search", *override.ef_search, 1, limits.max_ef_search,
+                &p.search.ef_search, note);
+    }
+    if (override.nprobe) {
+      ClampInto("nprobe", *override.nprobe, 1, limits.max_nprobe,
+                &p.search.nprobe, note);
+    }
+  }
+  std::vector<PlannedChannel> plan;
+  for (size_t i = 0; i < all.size(); ++i) {
+    if (query.only_overridden_channels && !listed[i]) continue;
+    if (all[i].params.enabled) plan.push_back(std::move(all[i]));
+  }
+  return Execute(std::move(plan), query, !query.only_overridden_channels,
+                 answer);
+}
+
+absl::Status RecallEngine::SimilarItems(const SimilarItemsQuery& query,
+                                        RecallAnswer* answer) const {
+  answer->Clear();
+  if (query.k <= 0 || query.k > options_.limits.max_k) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "k: must be in [1, ", options_.limits.max_k, "], got ", query.k));
+  }
+  if (query.item_ids.empty())
+    return absl::InvalidArgumentError("item_ids: required");
+  std::vector<PlannedChannel> plan;
+  auto add = [&](const RecallChannel& channel) {
+    ChannelParams params = DefaultParams(channel.config(), query.k);
+    std::string clamped;
+    if (query.min_similarity) {
+      ClampInto("min_similarity", *query.min_similarity, -1.0f, 1.0f,
+                &params.min_similarity, &clamped);
+    }
+    plan.push_back({&channel, params, std::move(clamped)});
+  };
+  for (size_t i = 0; i < query.spaces.size(); ++i) {
+    auto it = std::find_if(
+        similar_.begin(), similar_.end(),
+        [&](const auto& c) { return c->config().space() == query.spaces[i]; });
+    if (it == similar_.end()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("spaces[", i, "]: no space \"", query.spaces[i], "\""));
+    }
+    add(**it);
+  }
+  if (query.spaces.empty()) {
+    for (const auto& channel : similar_) {
+      const bool in_policy =
+          std::any_of(channels_.begin(), channels_.end(), [&](const auto& c) {
+            return c->config().kind() == "i2i" &&
+                   c->config().space() == channel->config().space();
+          });
+      if (in_policy) add(*channel);
+    }
+  }
+  RecallQuery recall_query;
+  recall_query.k = query.k;
+  recall_query.seed_item_ids = query.item_ids;
+  recall_query.exclude_item_ids = query.exclude_item_ids;
+  recall_query.deadline = query.deadline;
+  return Execute(std::move(plan), recall_query, /*backfill=*/false, answer);
+}
+
+absl::Status RecallEngine::Execute(std::vector<PlannedChannel> plan,
+                                   const RecallQuery& query, bool backfill,
+                                   RecallAnswer* answer) const {
+  const EngineLimits& limits = options_.limits;
   if (absl::Now() >= query.deadline) {
     return absl::DeadlineExceededError("deadline passed before recall started");
   }
 
   const ItemTable& items = snapshot_->items();
-  v1::UserRecord user;
   if (!query.user_id.empty()) {
-    absl::StatusOr<bool> found = snapshot_->users().Get(query.user_id, &user);
+    absl::StatusOr<bool> found =
+        snapshot_->users().Get(query.user_id, &answer->user);
     if (!found.ok()) {
       return absl::InternalError(
           absl::StrCat("user store: ", found.status().message()));
@@ -157,57 +371,82 @@ absl::Status RecallEngine::Recall(const RecallQuery& query,
     ItemRow row = items.Find(id);
     if (row != kNoItem) excluded.insert(row);
   }
+  for (uint32_t row : answer->user.seen_rows())
+    excluded.insert(static_cast<ItemRow>(row));
 
   RequestContext ctx;
   ctx.snapshot = snapshot_.get();
-  ctx.user = answer->user_found ? &user : nullptr;
+  ctx.user = answer->user_found ? &answer->user : nullptr;
   ctx.seeds = seeds;
-  ctx.excluded_count = static_cast<int>(excluded.size());
+  ctx.excluded = &excluded;
   ctx.k = query.k;
   ctx.deadline = query.deadline;
+  const int default_fetch = query.k + static_cast<int>(excluded.size());
 
   Merger merger(excluded, answer);
   ChannelOutput output;
-  auto run = [&](const RecallChannel& channel, bool fill_only,
-                 float score_cap) {
+  auto run = [&](const RecallChannel& channel, ChannelParams p,
+                 std::string clamp_note, bool fill_only, float score_cap) {
+    if (p.fetch_k == 0) p.fetch_k = std::min(default_fetch, limits.max_fetch_k);
     ChannelReport report{&channel.name()};
+    report.clamped = std::move(clamp_note);
     const absl::Time start = absl::Now();
     output.Clear();
     if (start >= query.deadline) {
       report.status = absl::DeadlineExceededError(
           "deadline passed before the channel started");
     } else {
-      channel.Run(ctx, &output);
+      channel.Run(ctx, p, &output);
       report.status = output.status;
       report.found = output.found;
       report.dropped_by_threshold = output.dropped_by_threshold;
       if (output.status.ok())
-        report.kept = merger.Add(channel, output, fill_only, score_cap);
+        report.kept = merger.Add(channel, p, output, fill_only, score_cap);
     }
     report.latency_us = absl::ToInt64Microseconds(absl::Now() - start);
-    // NOT_FOUND means "nothing to work from" (no vector, no seed in space),
-    // which is a normal answer; anything else lost candidates.
     if (!report.status.ok() && !absl::IsNotFound(report.status))
       answer->partial = true;
     answer->channels.push_back(std::move(report));
   };
 
   constexpr float kNoCap = std::numeric_limits<float>::infinity();
-  for (const auto& channel : channels_) {
-    if (channel->AppliesTo(ctx)) run(*channel, /*fill_only=*/false, kNoCap);
+  for (PlannedChannel& planned : plan) {
+    if (!planned.channel->AppliesTo(ctx)) continue;
+    run(*planned.channel, planned.params, std::move(planned.clamped),
+        /*fill_only=*/false, kNoCap);
+  }
+
+  for (RecalledCandidate& item : answer->items) {
+    item.score *= weighting_->Factor(items.item(item.row));
   }
 
   // Back-fill: popular items not found yet fill what the channels left
   // empty, each scoring no higher than the weakest item found so far.
-  if (merger.size() < static_cast<size_t>(query.k)) {
-    float cap = backfill_->config().weight;
+  const int missing = query.k - static_cast<int>(merger.size());
+  if (missing > 0 && backfill) {
+    ChannelParams p = DefaultParams(backfill_->config(), query.k);
+    p.fetch_k = std::min(default_fetch + static_cast<int>(merger.size()),
+                         limits.max_fetch_k);
+    p.quota = missing;
+    float cap = p.weight;
     for (const RecalledCandidate& item : answer->items)
       cap = std::min(cap, item.score);
-    ctx.excluded_count += static_cast<int>(merger.size());
-    run(*backfill_, /*fill_only=*/true, std::max(cap, 0.0f));
+    run(*backfill_, p, "", /*fill_only=*/true, std::max(cap, 0.0f));
   }
-  merger.Finish(query.k);
-  for (RecalledCandidate& item : answer->items) SortSources(&item);
+
+  auto better = [](const RecalledCandidate& a, const RecalledCandidate& b) {
+    return a.score != b.score ? a.score > b.score : a.row < b.row;
+  };
+  const size_t keep = std::min<size_t>(query.k, answer->items.size());
+  std::partial_sort(answer->items.begin(), answer->items.begin() + keep,
+                    answer->items.end(), better);
+  answer->items.resize(keep);
+  for (RecalledCandidate& item : answer->items) {
+    std::stable_sort(item.sources.begin(), item.sources.end(),
+                     [](const ItemSource& a, const ItemSource& b) {
+                       return a.similarity > b.similarity;
+                     });
+  }
   return absl::OkStatus();
 }
 

@@ -1,9 +1,13 @@
-// RecallEngine: runs one request against one snapshot: validate, read the
-// user's record, run the policy's channels, merge, back-fill, top k.
+// RecallEngine: runs one request against one snapshot: validate, resolve the
+// policy with the request's overrides, read the user's record, run the
+// channels, merge (dedup, quotas, exclusions, provenance), weight by item
+// features, back-fill, top k.
 #ifndef RECALL_RECALL_ENGINE_H_
 #define RECALL_RECALL_ENGINE_H_
 
+#include <deque>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -15,27 +19,62 @@
 
 namespace recall {
 
-struct EngineOptions {
-  // Requests asking for more than this many items are refused.
-  int max_k = 2000;
-  // The channels to run, in order. Empty: DefaultPolicy(snapshot).
-  std::vector<ChannelConfig> channels;
-  // The channel that fills the answer when the others found fewer than k
-  // (and answers alone for unknown users). Must be of kind "popular".
-  ChannelConfig backfill = {
-      .name = "popular", .kind = "popular", .weight = 1.0f};
+// What a request may ask of the server, at most. Overrides beyond these are
+// clamped (and reported), not refused.
+struct EngineLimits {
+  int max_k = 2000;          // k above this: INVALID_ARGUMENT
+  int max_fetch_k = 5000;    // per search
+  int max_ef_search = 4096;  // HNSW
+  int max_nprobe = 4096;     // IVF
 };
 
-// The default policy: for every space with user vectors, a u2i channel
-// "u2i_<space>"; for every space, an i2i channel "i2i_<space>" (seeds from
-// the request or the user's newest clicks, min_similarity 0.6).
-std::vector<ChannelConfig> DefaultPolicy(const Snapshot& snapshot);
+struct EngineOptions {
+  EngineLimits limits;
+  // The policy; when it has no channels, the snapshot's MANIFEST policy, and
+  // when that has none either, DefaultPolicy(snapshot).
+  v1::Policy policy;
+};
+
+// The policy a snapshot gets when its MANIFEST has none: for every space with
+// user vectors a u2i channel "u2i_<space>" (weight 0.8 for tag2vec, else 1);
+// an i2i channel "i2i_item2vec" when that space exists, else "i2i_<space>"
+// for every space (fetch_k 1000, min_similarity 0.6); "crosstag" over
+// tag2vec (weight 0.8) when the snapshot has tag vectors and that space;
+// "media2vec" (weight 0.5) when it has media vectors; back-fill from
+// "popular"; no feature weighting (policy files add it).
+v1::Policy DefaultPolicy(const Snapshot& snapshot);
+
+// A request's change to one channel; unset fields keep the policy's value.
+struct ChannelOverride {
+  std::string channel;
+  std::optional<bool> enabled;
+  std::optional<int> quota;
+  std::optional<float> min_similarity;
+  std::optional<int> fetch_k;
+  std::optional<int> ef_search;
+  std::optional<int> nprobe;
+  std::optional<float> weight;
+};
 
 struct RecallQuery {
   std::string user_id;
   int k = 0;
   std::vector<std::string> seed_item_ids;
   std::vector<std::string> exclude_item_ids;
+  std::vector<ChannelOverride> overrides;
+  // Run only the channels named in `overrides` (and no back-fill): how one
+  // channel is evaluated alone.
+  bool only_overridden_channels = false;
+  absl::Time deadline = absl::InfiniteFuture();
+};
+
+struct SimilarItemsQuery {
+  std::vector<std::string> item_ids;
+  // Spaces to search; empty: every space the policy has an i2i channel over.
+  std::vector<std::string> spaces;
+  int k = 0;
+  std::vector<std::string> exclude_item_ids;
+  std::optional<float> min_similarity;
   absl::Time deadline = absl::InfiniteFuture();
 };
 
@@ -59,6 +98,9 @@ struct ChannelReport {
   int dropped_by_threshold = 0;
   int64_t latency_us = 0;
   absl::Status status;
+  // What the server clamped in this request's overrides, e.g.
+  // "fetch_k 9000 -> 5000"; empty when nothing was.
+  std::string clamped;
 };
 
 struct RecallAnswer {
@@ -66,41 +108,72 @@ struct RecallAnswer {
   std::vector<ChannelReport> channels;   // channels that ran, in order
   bool user_found = false;
   bool partial = false;  // a channel failed or ran out of time
+  // The user's record; sources' `via` may point into it.
+  v1::UserRecord user;
 
   void Clear() {
     items.clear();
     channels.clear();
     user_found = partial = false;
+    user.Clear();
   }
 };
 
-// Thread safety: Recall is const and safe to call concurrently.
+class FeatureWeighting;
+
+// Thread safety: Recall and SimilarItems are const and safe to call
+// concurrently.
 class RecallEngine {
  public:
-  // Builds the channels of `options` against `snapshot`. Errors name the
-  // channel whose config is wrong.
+  // Builds the policy's channels against `snapshot`. Errors name the channel
+  // whose policy is wrong.
   static absl::StatusOr<std::unique_ptr<RecallEngine>> Create(
       std::shared_ptr<const Snapshot> snapshot, EngineOptions options);
+  ~RecallEngine();
 
-  // INVALID_ARGUMENT naming the field for k <= 0, k > max_k, or a query with
-  // neither user_id nor seed_item_ids; DEADLINE_EXCEEDED when the deadline
-  // passed before any work; INTERNAL when the user store fails. Channel
-  // failures do not fail the request: they set answer->partial.
+  // INVALID_ARGUMENT naming the field for k <= 0, k > max_k, a query with
+  // neither user_id nor seed_item_ids, or an override of an unknown channel;
+  // DEADLINE_EXCEEDED when the deadline passed before any work; INTERNAL
+  // when the user store fails. Channel failures and channels the deadline
+  // cut off do not fail the request: they set answer->partial.
   absl::Status Recall(const RecallQuery& query, RecallAnswer* answer) const;
 
+  // Items similar to query.item_ids in each requested space (channels named
+  // "similar_<space>", configured like the policy's i2i channel over that
+  // space, else min_similarity 0.6), merged and feature-weighted like
+  // Recall, without back-fill. INVALID_ARGUMENT for no item_ids, a bad k or
+  // an unknown space (naming `spaces[i]`).
+  absl::Status SimilarItems(const SimilarItemsQuery& query,
+                            RecallAnswer* answer) const;
+
   const Snapshot& snapshot() const { return *snapshot_; }
-  const std::shared_ptr<const Snapshot>& shared_snapshot() const {
-    return snapshot_;
-  }
-  const EngineOptions& options() const { return options_; }
+  const v1::Policy& policy() const { return options_.policy; }
 
  private:
   RecallEngine(std::shared_ptr<const Snapshot> snapshot, EngineOptions options);
+
+  struct PlannedChannel {
+    const RecallChannel* channel;
+    ChannelParams params;
+    std::string clamped;
+  };
+
+  // The policy's parameters for channel `config` and a request for k items.
+  ChannelParams DefaultParams(const ChannelConfig& config, int k) const;
+
+  // Runs `plan` for `query` (its user, seeds, exclusions, k and deadline;
+  // overrides already applied): merge, feature weighting, back-fill when
+  // `backfill`, top k.
+  absl::Status Execute(std::vector<PlannedChannel> plan,
+                       const RecallQuery& query, bool backfill,
+                       RecallAnswer* answer) const;
 
   std::shared_ptr<const Snapshot> snapshot_;
   EngineOptions options_;
   std::vector<std::unique_ptr<RecallChannel>> channels_;
   std::unique_ptr<RecallChannel> backfill_;
+  std::vector<std::unique_ptr<RecallChannel>> similar_;  // one i2i per space
+  std::unique_ptr<FeatureWeighting> weighting_;
 };
 
 }  // namespace recall

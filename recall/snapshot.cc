@@ -1,6 +1,7 @@
 #include "recall/snapshot.h"
 
 #include <filesystem>
+#include <fstream>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -35,21 +36,69 @@ absl::Status SmokeQuery(const Space& space, int32_t item_count) {
   return index.Reconstruct(result[0].row, v.data());
 }
 
+// Loads and verifies one VectorTableManifest: ids file and Flat index.
+absl::StatusOr<VectorTable> LoadVectorTable(const std::string& dir,
+                                            const v1::VectorTableManifest& tm) {
+  RETURN_IF_ERROR(VerifyFileRef(dir, tm.ids()));
+  RETURN_IF_ERROR(VerifyFileRef(dir, tm.index()));
+  const std::string ids_path = (fs::path(dir) / tm.ids().path()).string();
+  std::ifstream in(ids_path);
+  std::vector<std::string> ids;
+  for (std::string line; std::getline(in, line);) ids.push_back(line);
+  ASSIGN_OR_RETURN(
+      std::unique_ptr<IndexHandle> index,
+      LoadFaissIndex((fs::path(dir) / tm.index().path()).string(), "Flat"));
+  if (static_cast<int64_t>(ids.size()) != tm.count() ||
+      index->size() != tm.count() || index->dim() != tm.dim()) {
+    return absl::DataLossError(absl::StrCat(
+        ids_path, ": table \"", tm.name(), "\" has ", ids.size(), " ids and ",
+        index->size(), " vectors of dim ", index->dim(), ", MANIFEST says ",
+        tm.count(), " of dim ", tm.dim()));
+  }
+  VectorTable table =
+      MakeVectorTable(tm.name(), std::move(ids), std::move(index));
+  table.manifest = tm;
+  return table;
+}
+
 }  // namespace
 
 Snapshot::Snapshot(v1::Manifest manifest, ItemTable items,
-                   std::vector<Space> spaces, std::unique_ptr<UserStore> users)
+                   std::vector<Space> spaces, std::unique_ptr<UserStore> users,
+                   std::vector<VectorTable> tables)
     : manifest_(std::move(manifest)),
       items_(std::move(items)),
       spaces_(std::move(spaces)),
-      users_(std::move(users)) {}
+      users_(std::move(users)),
+      tables_(std::move(tables)) {}
 
 std::shared_ptr<const Snapshot> Snapshot::FromParts(
     v1::Manifest manifest, ItemTable items, std::vector<Space> spaces,
-    std::unique_ptr<UserStore> users) {
+    std::unique_ptr<UserStore> users, std::vector<VectorTable> tables) {
   return std::shared_ptr<const Snapshot>(
       new Snapshot(std::move(manifest), std::move(items), std::move(spaces),
-                   std::move(users)));
+                   std::move(users), std::move(tables)));
+}
+
+VectorTable MakeVectorTable(std::string name, std::vector<std::string> ids,
+                            std::unique_ptr<IndexHandle> index) {
+  VectorTable table;
+  table.manifest.set_name(std::move(name));
+  table.manifest.set_dim(index->dim());
+  table.manifest.set_count(static_cast<int64_t>(ids.size()));
+  for (size_t i = 0; i < ids.size(); ++i) {
+    table.row_of.emplace(ids[i], static_cast<int32_t>(i));
+  }
+  table.ids = std::move(ids);
+  table.index = std::move(index);
+  return table;
+}
+
+const VectorTable* Snapshot::FindTable(absl::string_view name) const {
+  for (const VectorTable& table : tables_) {
+    if (table.manifest.name() == name) return &table;
+  }
+  return nullptr;
 }
 
 const Space* Snapshot::FindSpace(absl::string_view name) const {
@@ -62,12 +111,18 @@ const Space* Snapshot::FindSpace(absl::string_view name) const {
 absl::StatusOr<std::shared_ptr<const Snapshot>> Snapshot::Load(
     const std::string& root, const std::string& version) {
   const std::string dir = (fs::path(root) / version).string();
-  ASSIGN_OR_RETURN(v1::Manifest manifest, ReadManifest(dir));
-  if (manifest.version() != version) {
+  ASSIGN_OR_RETURN(std::shared_ptr<const Snapshot> snapshot, LoadFromDir(dir));
+  if (snapshot->version() != version) {
     return absl::DataLossError(absl::StrCat(dir, "/MANIFEST: version \"",
-                                            manifest.version(),
+                                            snapshot->version(),
                                             "\" does not match its directory"));
   }
+  return snapshot;
+}
+
+absl::StatusOr<std::shared_ptr<const Snapshot>> Snapshot::LoadFromDir(
+    const std::string& dir) {
+  ASSIGN_OR_RETURN(v1::Manifest manifest, ReadManifest(dir));
 
   RETURN_IF_ERROR(VerifyFileRef(dir, manifest.items().file()));
   ASSIGN_OR_RETURN(
@@ -99,8 +154,13 @@ absl::StatusOr<std::shared_ptr<const Snapshot>> Snapshot::Load(
   ASSIGN_OR_RETURN(
       std::unique_ptr<UserStore> users,
       OpenRocksDbUserStore((fs::path(dir) / manifest.store().dir()).string()));
+  std::vector<VectorTable> tables;
+  for (const v1::VectorTableManifest& tm : manifest.tables()) {
+    ASSIGN_OR_RETURN(VectorTable table, LoadVectorTable(dir, tm));
+    tables.push_back(std::move(table));
+  }
   return FromParts(std::move(manifest), std::move(items), std::move(spaces),
-                   std::move(users));
+                   std::move(users), std::move(tables));
 }
 
 }  // namespace recall

@@ -1,7 +1,8 @@
 // Snapshot: everything one version of the data needs to answer requests, in
-// memory and immutable: the MANIFEST, the item table, one index per space and
-// the user store. Shared as std::shared_ptr<const Snapshot>; a request holds
-// its reference for its whole duration.
+// memory and immutable: the MANIFEST, the item table, one index per space,
+// the tag and media vectors, and the user store. Shared as
+// std::shared_ptr<const Snapshot>; a request holds its reference for its whole
+// duration.
 #ifndef RECALL_RECALL_SNAPSHOT_H_
 #define RECALL_RECALL_SNAPSHOT_H_
 
@@ -9,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "index/index_handle.h"
@@ -23,6 +25,25 @@ struct Space {
   std::unique_ptr<IndexHandle> index;
 };
 
+// Vectors of things that are not items ("tags", "media"): row i is ids[i]
+// and the index's id i.
+struct VectorTable {
+  v1::VectorTableManifest manifest;
+  std::vector<std::string> ids;
+  absl::flat_hash_map<std::string, int32_t> row_of;
+  std::unique_ptr<IndexHandle> index;
+
+  // The row of `id`, or -1.
+  int32_t Find(absl::string_view id) const {
+    auto it = row_of.find(id);
+    return it == row_of.end() ? -1 : it->second;
+  }
+};
+
+// Builds a table from ids and a matching index (tests, tools).
+VectorTable MakeVectorTable(std::string name, std::vector<std::string> ids,
+                            std::unique_ptr<IndexHandle> index);
+
 // Thread safety: immutable after construction; safe for concurrent reads.
 class Snapshot {
  public:
@@ -36,11 +57,17 @@ class Snapshot {
   static absl::StatusOr<std::shared_ptr<const Snapshot>> Load(
       const std::string& root, const std::string& version);
 
+  // The same checks on a version directory at any path, except that the
+  // MANIFEST's version need not match the directory's name (builders verify
+  // a version before renaming it into place).
+  static absl::StatusOr<std::shared_ptr<const Snapshot>> LoadFromDir(
+      const std::string& dir);
+
   // Assembles a snapshot from parts (tests, tools). The manifest should
   // describe the parts; only Load verifies that.
   static std::shared_ptr<const Snapshot> FromParts(
       v1::Manifest manifest, ItemTable items, std::vector<Space> spaces,
-      std::unique_ptr<UserStore> users);
+      std::unique_ptr<UserStore> users, std::vector<VectorTable> tables = {});
 
   const std::string& version() const { return manifest_.version(); }
   const v1::Manifest& manifest() const { return manifest_; }
@@ -50,15 +77,18 @@ class Snapshot {
 
   // The space called `name`, or nullptr.
   const Space* FindSpace(absl::string_view name) const;
+  // The vector table called `name` ("tags", "media"), or nullptr.
+  const VectorTable* FindTable(absl::string_view name) const;
 
  private:
   Snapshot(v1::Manifest manifest, ItemTable items, std::vector<Space> spaces,
-           std::unique_ptr<UserStore> users);
+           std::unique_ptr<UserStore> users, std::vector<VectorTable> tables);
 
   v1::Manifest manifest_;
   ItemTable items_;
   std::vector<Space> spaces_;
   std::unique_ptr<UserStore> users_;
+  std::vector<VectorTable> tables_;
 };
 
 }  // namespace recall

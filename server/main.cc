@@ -56,7 +56,7 @@ int main(int argc, char** argv) {
           : absl::StrCat(absl::GetFlag(FLAGS_metrics_host), ":",
                          absl::GetFlag(FLAGS_metrics_port));
   options.workers = absl::GetFlag(FLAGS_workers);
-  options.engine.max_k = absl::GetFlag(FLAGS_max_k);
+  options.engine.limits.max_k = absl::GetFlag(FLAGS_max_k);
 
   auto server = recall::RecallServer::Start(options);
   if (!server.ok()) {

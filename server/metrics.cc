@@ -1,33 +1,18 @@
 #include "server/metrics.h"
 
+#include "absl/status/status.h"
+
 namespace recall {
 namespace {
 
-constexpr const char* kMethodNames[kMethodCount] = {"Recall",
+constexpr const char* kMethodNames[kMethodCount] = {"Recall", "SimilarItems",
                                                     "GetSnapshotInfo"};
 
 }  // namespace
 
-const char* GrpcCodeName(grpc::StatusCode code) {
-  static constexpr const char* kNames[kGrpcCodeCount] = {"OK",
-                                                         "CANCELLED",
-                                                         "UNKNOWN",
-                                                         "INVALID_ARGUMENT",
-                                                         "DEADLINE_EXCEEDED",
-                                                         "NOT_FOUND",
-                                                         "ALREADY_EXISTS",
-                                                         "PERMISSION_DENIED",
-                                                         "RESOURCE_EXHAUSTED",
-                                                         "FAILED_PRECONDITION",
-                                                         "ABORTED",
-                                                         "OUT_OF_RANGE",
-                                                         "UNIMPLEMENTED",
-                                                         "INTERNAL",
-                                                         "UNAVAILABLE",
-                                                         "DATA_LOSS",
-                                                         "UNAUTHENTICATED"};
-  const int i = static_cast<int>(code);
-  return i >= 0 && i < kGrpcCodeCount ? kNames[i] : "UNKNOWN";
+std::string GrpcCodeName(grpc::StatusCode code) {
+  // gRPC and Abseil share the canonical codes and their names.
+  return absl::StatusCodeToString(static_cast<absl::StatusCode>(code));
 }
 
 ServerMetrics::ServerMetrics()
@@ -58,6 +43,12 @@ ServerMetrics::ServerMetrics()
            .Help("Recall answers where a channel failed or ran out of time.")
            .Register(*registry_)
            .Add({});
+  channel_failures_ = &prometheus::BuildCounter()
+                           .Name("recall_channel_failures_total")
+                           .Help(
+                               "Channels that failed or ran out of time, by "
+                               "channel and status code.")
+                           .Register(*registry_);
   snapshot_info_ = &prometheus::BuildGauge()
                         .Name("recall_snapshot_info")
                         .Help("1 for the snapshot version being served.")
@@ -76,6 +67,11 @@ void ServerMetrics::ObserveRequest(Method method, grpc::StatusCode code,
   const int c = static_cast<int>(code);
   if (c >= 0 && c < kGrpcCodeCount) requests_[m][c]->Increment();
   latency_[m]->Observe(seconds);
+}
+
+void ServerMetrics::CountChannelFailure(const std::string& channel,
+                                        const std::string& code) {
+  channel_failures_->Add({{"channel", channel}, {"code", code}}).Increment();
 }
 
 void ServerMetrics::SetSnapshot(const std::string& version,

@@ -15,14 +15,15 @@
 
 namespace recall {
 
-enum class Method { kRecall = 0, kGetSnapshotInfo = 1 };
-inline constexpr int kMethodCount = 2;
+enum class Method { kRecall = 0, kSimilarItems = 1, kGetSnapshotInfo = 2 };
+inline constexpr int kMethodCount = 3;
 inline constexpr int kGrpcCodeCount = 17;
 
 // Names (Prometheus conventions: base units, _total for counters):
 //   recall_requests_total{method,code}              counter
 //   recall_request_duration_seconds{method}         histogram
 //   recall_partial_responses_total                  counter
+//   recall_channel_failures_total{channel,code}     counter
 //   recall_snapshot_info{version}                   gauge, 1 for the served
 //   version recall_snapshot_loaded_timestamp_seconds        gauge
 // Thread safety: all methods are safe for concurrent use.
@@ -34,6 +35,9 @@ class ServerMetrics {
 
   void ObserveRequest(Method method, grpc::StatusCode code, double seconds);
   void CountPartial() { partial_->Increment(); }
+  // A channel that failed or ran out of time (not the request). Off the hot
+  // path: looks the series up by label.
+  void CountChannelFailure(const std::string& channel, const std::string& code);
   void SetSnapshot(const std::string& version, double loaded_at_unix);
 
  private:
@@ -42,6 +46,7 @@ class ServerMetrics {
       requests_{};
   std::array<prometheus::Histogram*, kMethodCount> latency_{};
   prometheus::Counter* partial_ = nullptr;
+  prometheus::Family<prometheus::Counter>* channel_failures_ = nullptr;
   prometheus::Family<prometheus::Gauge>* snapshot_info_ = nullptr;
   prometheus::Gauge* snapshot_loaded_ = nullptr;
   prometheus::Gauge* current_info_ =
@@ -49,7 +54,7 @@ class ServerMetrics {
 };
 
 // "OK", "INVALID_ARGUMENT", ...
-const char* GrpcCodeName(grpc::StatusCode code);
+std::string GrpcCodeName(grpc::StatusCode code);
 
 }  // namespace recall
 

@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <string>
+#include <utility>
 
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
@@ -19,6 +20,24 @@ absl::Time RequestDeadline(const grpc::CallbackServerContext& context) {
     return absl::InfiniteFuture();
   }
   return absl::FromChrono(deadline);
+}
+
+template <typename Repeated>
+std::vector<std::string> ToVector(const Repeated& ids) {
+  return std::vector<std::string>(ids.begin(), ids.end());
+}
+
+ChannelOverride FromProto(const v1::ChannelOverride& o) {
+  ChannelOverride out;
+  out.channel = o.channel();
+  if (o.has_enabled()) out.enabled = o.enabled();
+  if (o.has_quota()) out.quota = o.quota();
+  if (o.has_min_similarity()) out.min_similarity = o.min_similarity();
+  if (o.has_fetch_k()) out.fetch_k = o.fetch_k();
+  if (o.has_ef_search()) out.ef_search = o.ef_search();
+  if (o.has_nprobe()) out.nprobe = o.nprobe();
+  if (o.has_weight()) out.weight = o.weight();
+  return out;
 }
 
 void ToProto(const Snapshot& snapshot, const RecallAnswer& answer,
@@ -45,6 +64,7 @@ void ToProto(const Snapshot& snapshot, const RecallAnswer& answer,
     stats->set_dropped_by_threshold(report.dropped_by_threshold);
     stats->set_latency_us(report.latency_us);
     stats->set_status(report.status.ToString());
+    stats->set_clamped(report.clamped);
   }
   response->set_user_found(answer.user_found);
   response->set_partial(answer.partial);
@@ -59,47 +79,85 @@ grpc::Status ToGrpcStatus(const absl::Status& status) {
                       std::string(status.message()));
 }
 
-grpc::Status RecallServiceImpl::DoRecall(grpc::CallbackServerContext* context,
-                                         const v1::RecallRequest& request,
-                                         v1::RecallResponse* response) const {
-  if (context->IsCancelled())
-    return grpc::Status(grpc::StatusCode::CANCELLED, "cancelled");
-  std::shared_ptr<const Serving> serving = snapshots_->Current();
-  if (serving == nullptr)
-    return grpc::Status(grpc::StatusCode::UNAVAILABLE, kNoSnapshot);
-
-  RecallQuery query;
-  query.user_id = request.user_id();
-  query.k = request.k();
-  query.seed_item_ids.assign(request.seed_item_ids().begin(),
-                             request.seed_item_ids().end());
-  query.exclude_item_ids.assign(request.exclude_item_ids().begin(),
-                                request.exclude_item_ids().end());
-  query.deadline = RequestDeadline(*context);
-
-  // One answer buffer per worker thread, reused across requests.
-  thread_local RecallAnswer answer;
-  const RecallEngine& engine = *serving->engine;
-  absl::Status status = engine.Recall(query, &answer);
-  if (!status.ok()) return ToGrpcStatus(status);
-  ToProto(engine.snapshot(), answer, response);
-  response->set_request_id(request.request_id());
-  if (answer.partial) metrics_->CountPartial();
-  return grpc::Status::OK;
+grpc::ServerUnaryReactor* RecallServiceImpl::RunOnWorker(
+    grpc::CallbackServerContext* context, Method method, Work work,
+    v1::RecallResponse* response) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  const absl::Time start = absl::Now();
+  workers_->Submit([this, context, method, work = std::move(work), response,
+                    reactor, start] {
+    grpc::Status status;
+    std::shared_ptr<const Serving> serving = snapshots_->Current();
+    if (context->IsCancelled()) {
+      status = grpc::Status(grpc::StatusCode::CANCELLED, "cancelled");
+    } else if (serving == nullptr) {
+      status = grpc::Status(grpc::StatusCode::UNAVAILABLE, kNoSnapshot);
+    } else {
+      // One answer buffer per worker thread, reused across requests.
+      thread_local RecallAnswer answer;
+      const RecallEngine& engine = *serving->engine;
+      status = ToGrpcStatus(work(engine, &answer));
+      if (status.ok()) {
+        ToProto(engine.snapshot(), answer, response);
+        if (answer.partial) metrics_->CountPartial();
+        for (const ChannelReport& report : answer.channels) {
+          if (!report.status.ok() && !absl::IsNotFound(report.status)) {
+            metrics_->CountChannelFailure(
+                *report.channel,
+                absl::StatusCodeToString(report.status.code()));
+          }
+        }
+      }
+    }
+    metrics_->ObserveRequest(method, status.error_code(),
+                             absl::ToDoubleSeconds(absl::Now() - start));
+    reactor->Finish(status);
+  });
+  return reactor;
 }
 
 grpc::ServerUnaryReactor* RecallServiceImpl::Recall(
     grpc::CallbackServerContext* context, const v1::RecallRequest* request,
     v1::RecallResponse* response) {
-  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  const absl::Time start = absl::Now();
-  workers_->Submit([this, context, request, response, reactor, start] {
-    grpc::Status status = DoRecall(context, *request, response);
-    metrics_->ObserveRequest(Method::kRecall, status.error_code(),
-                             absl::ToDoubleSeconds(absl::Now() - start));
-    reactor->Finish(status);
-  });
-  return reactor;
+  RecallQuery query;
+  query.user_id = request->user_id();
+  query.k = request->k();
+  query.seed_item_ids = ToVector(request->seed_item_ids());
+  query.exclude_item_ids = ToVector(request->exclude_item_ids());
+  for (const v1::ChannelOverride& o : request->channel_overrides()) {
+    query.overrides.push_back(FromProto(o));
+  }
+  query.only_overridden_channels = request->only_overridden_channels();
+  query.deadline = RequestDeadline(*context);
+  response->set_request_id(request->request_id());
+  return RunOnWorker(
+      context, Method::kRecall,
+      [query = std::move(query)](const RecallEngine& engine,
+                                 RecallAnswer* answer) {
+        return engine.Recall(query, answer);
+      },
+      response);
+}
+
+grpc::ServerUnaryReactor* RecallServiceImpl::SimilarItems(
+    grpc::CallbackServerContext* context,
+    const v1::SimilarItemsRequest* request, v1::RecallResponse* response) {
+  SimilarItemsQuery query;
+  query.item_ids = ToVector(request->item_ids());
+  query.spaces = ToVector(request->spaces());
+  query.k = request->k();
+  query.exclude_item_ids = ToVector(request->exclude_item_ids());
+  if (request->has_min_similarity())
+    query.min_similarity = request->min_similarity();
+  query.deadline = RequestDeadline(*context);
+  response->set_request_id(request->request_id());
+  return RunOnWorker(
+      context, Method::kSimilarItems,
+      [query = std::move(query)](const RecallEngine& engine,
+                                 RecallAnswer* answer) {
+        return engine.SimilarItems(query, answer);
+      },
+      response);
 }
 
 grpc::ServerUnaryReactor* RecallServiceImpl::GetSnapshotInfo(
@@ -127,6 +185,9 @@ grpc::ServerUnaryReactor* RecallServiceImpl::GetSnapshotInfo(
       info->set_count(space.manifest.count());
       info->set_index_factory(space.manifest.factory());
       info->set_has_user_vectors(space.manifest.user_count() > 0);
+    }
+    for (const ChannelConfig& channel : serving->engine->policy().channels()) {
+      response->add_channels(channel.name());
     }
   }
   metrics_->ObserveRequest(Method::kGetSnapshotInfo, status.error_code(),

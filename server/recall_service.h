@@ -4,6 +4,8 @@
 #ifndef RECALL_SERVER_RECALL_SERVICE_H_
 #define RECALL_SERVER_RECALL_SERVICE_H_
 
+#include <functional>
+
 #include "grpcpp/grpcpp.h"
 #include "recall/v1/recall.grpc.pb.h"
 #include "server/metrics.h"
@@ -26,15 +28,23 @@ class RecallServiceImpl final : public v1::RecallService::CallbackService {
                                    const v1::RecallRequest* request,
                                    v1::RecallResponse* response) override;
 
+  grpc::ServerUnaryReactor* SimilarItems(grpc::CallbackServerContext* context,
+                                         const v1::SimilarItemsRequest* request,
+                                         v1::RecallResponse* response) override;
+
   grpc::ServerUnaryReactor* GetSnapshotInfo(
       grpc::CallbackServerContext* context,
       const v1::GetSnapshotInfoRequest* request,
       v1::GetSnapshotInfoResponse* response) override;
 
  private:
-  grpc::Status DoRecall(grpc::CallbackServerContext* context,
-                        const v1::RecallRequest& request,
-                        v1::RecallResponse* response) const;
+  // Runs `work` on the worker pool against the current snapshot, counts the
+  // outcome and the partial answers, and finishes the call.
+  using Work = std::function<absl::Status(const RecallEngine& engine,
+                                          RecallAnswer* answer)>;
+  grpc::ServerUnaryReactor* RunOnWorker(grpc::CallbackServerContext* context,
+                                        Method method, Work work,
+                                        v1::RecallResponse* response);
 
   const SnapshotManager* snapshots_;
   WorkerPool* workers_;

@@ -140,21 +140,30 @@ absl::Status ValidateManifest(const v1::Manifest& m) {
   return absl::OkStatus();
 }
 
-absl::StatusOr<v1::Manifest> ReadManifest(const std::string& version_dir) {
-  const std::string path = (fs::path(version_dir) / kManifestFileName).string();
+absl::Status ReadTextProto(const std::string& path,
+                           google::protobuf::Message* message) {
   ASSIGN_OR_RETURN(std::string text, ReadWholeFile(path));
-  v1::Manifest manifest;
   google::protobuf::TextFormat::Parser parser;
   struct Collector : google::protobuf::io::ErrorCollector {
     std::string error;
-    void AddError(int line, int column, const std::string& message) override {
-      if (error.empty())
-        error = absl::StrCat(line + 1, ":", column + 1, ": ", message);
+    void AddError(int line, int column, const std::string& text) override {
+      if (error.empty()) {
+        error = absl::StrCat(line + 1, ":", column + 1, ": ", text);
+      }
     }
   } collector;
   parser.RecordErrorsTo(&collector);
-  if (!parser.ParseFromString(text, &manifest)) {
-    return absl::DataLossError(absl::StrCat(path, ":", collector.error));
+  if (!parser.ParseFromString(text, message)) {
+    return absl::InvalidArgumentError(absl::StrCat(path, ":", collector.error));
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<v1::Manifest> ReadManifest(const std::string& version_dir) {
+  const std::string path = (fs::path(version_dir) / kManifestFileName).string();
+  v1::Manifest manifest;
+  if (absl::Status s = ReadTextProto(path, &manifest); !s.ok()) {
+    return absl::IsInvalidArgument(s) ? absl::DataLossError(s.message()) : s;
   }
   absl::Status valid = ValidateManifest(manifest);
   if (!valid.ok())

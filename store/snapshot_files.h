@@ -14,6 +14,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "google/protobuf/message.h"
 #include "recall/v1/snapshot.pb.h"
 
 namespace recall {
@@ -32,6 +33,11 @@ absl::StatusOr<std::string> ReadCurrent(const std::string& root);
 // must already exist). Durable on return.
 absl::Status PublishCurrent(const std::string& root,
                             const std::string& version);
+
+// Parses a text-format proto file. NOT_FOUND when it cannot be opened;
+// INVALID_ARGUMENT "PATH:LINE:COLUMN: problem" when it does not parse.
+absl::Status ReadTextProto(const std::string& path,
+                           google::protobuf::Message* message);
 
 // Reads and validates ROOT/<version>/MANIFEST (see ValidateManifest).
 absl::StatusOr<v1::Manifest> ReadManifest(const std::string& version_dir);

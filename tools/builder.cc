@@ -5,10 +5,12 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <optional>
 #include <utility>
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -17,9 +19,12 @@
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "index/faiss_index.h"
+#include "recall/engine.h"
+#include "recall/snapshot.h"
 #include "store/item_table.h"
 #include "store/snapshot_files.h"
 #include "store/user_store.h"
+#include "tools/profiles.h"
 #include "tools/word2vec_io.h"
 #include "util/line_error.h"
 #include "util/status_macros.h"
@@ -32,6 +37,7 @@ namespace fs = std::filesystem;
 constexpr char kItemVecSuffix[] = ".item.vec";
 constexpr char kUserVecSuffix[] = ".user.vec";
 constexpr absl::string_view kClicksHeader = "user_id\titem_id\tts";
+constexpr char kTag2vec[] = "tag2vec";
 
 // Line of vector i in a word2vec file (the header is line 1).
 int64_t VectorLine(size_t i) { return static_cast<int64_t>(i) + 2; }
@@ -39,23 +45,6 @@ int64_t VectorLine(size_t i) { return static_cast<int64_t>(i) + 2; }
 struct UserVectors {
   std::string space;
   VectorSet vectors;
-};
-
-struct Click {
-  int32_t user;  // index into the user id list
-  ItemRow item;
-  int64_t ts;
-};
-
-struct UserTable {
-  std::vector<std::string> ids;
-  absl::flat_hash_map<std::string, int32_t> index;
-
-  int32_t Intern(absl::string_view id) {
-    auto [it, inserted] = index.emplace(id, static_cast<int32_t>(ids.size()));
-    if (inserted) ids.emplace_back(id);
-    return it->second;
-  }
 };
 
 // The spaces in input/vectors, sorted by name.
@@ -92,14 +81,19 @@ absl::Status Normalize(const std::string& path, VectorSet* vectors) {
   return LineError(path, VectorLine(bad), "zero vector (cannot be normalised)");
 }
 
-// Builds spaces/<space>.faiss in `dir` from vectors/<space>.item.vec.
-absl::StatusOr<v1::SpaceManifest> BuildSpace(const BuildOptions& options,
-                                             const ItemTable& items,
-                                             const std::string& space,
-                                             const std::string& dir) {
+// Item vectors ready for an index: rows ascending, vectors row-major.
+struct ItemVectors {
+  int dim = 0;
+  std::vector<int32_t> rows;
+  std::vector<float> data;
+};
+
+// Reads and normalises vectors/<space>.item.vec, mapping ids to item rows.
+absl::StatusOr<ItemVectors> ReadItemVectors(const std::string& input_dir,
+                                            const ItemTable& items,
+                                            const std::string& space) {
   const std::string path =
-      (fs::path(options.input_dir) / "vectors" / (space + kItemVecSuffix))
-          .string();
+      (fs::path(input_dir) / "vectors" / (space + kItemVecSuffix)).string();
   ASSIGN_OR_RETURN(VectorSet vectors, ReadWord2VecText(path));
   RETURN_IF_ERROR(Normalize(path, &vectors));
   // Faiss ids are item rows: order vectors by row.
@@ -115,19 +109,29 @@ absl::StatusOr<v1::SpaceManifest> BuildSpace(const BuildOptions& options,
     order.emplace_back(row, i);
   }
   std::sort(order.begin(), order.end());
-  std::vector<float> data(vectors.values.size());
-  std::vector<int32_t> rows(order.size());
+  ItemVectors out;
+  out.dim = vectors.dim;
+  out.data.resize(vectors.values.size());
+  out.rows.resize(order.size());
   for (size_t j = 0; j < order.size(); ++j) {
-    rows[j] = order[j].first;
+    out.rows[j] = order[j].first;
     std::copy_n(vectors.row(order[j].second), vectors.dim,
-                data.data() + j * vectors.dim);
+                out.data.data() + j * vectors.dim);
   }
+  return out;
+}
+
+// Writes spaces/<space>.faiss in `dir`.
+absl::StatusOr<v1::SpaceManifest> WriteSpace(const BuildOptions& options,
+                                             const std::string& space,
+                                             const ItemVectors& vectors,
+                                             const std::string& dir) {
   FaissBuildOptions faiss_options;
   faiss_options.factory = options.factory;
   faiss_options.hnsw_ef_construction = options.ef_construction;
   absl::StatusOr<std::unique_ptr<IndexHandle>> index =
-      BuildFaissIndex(faiss_options, vectors.dim, data.data(),
-                      static_cast<int64_t>(rows.size()), rows);
+      BuildFaissIndex(faiss_options, vectors.dim, vectors.data.data(),
+                      static_cast<int64_t>(vectors.rows.size()), vectors.rows);
   if (!index.ok()) {
     return absl::Status(
         index.status().code(),
@@ -136,7 +140,6 @@ absl::StatusOr<v1::SpaceManifest> BuildSpace(const BuildOptions& options,
   const std::string relative = "spaces/" + space + ".faiss";
   RETURN_IF_ERROR(
       WriteFaissIndex(**index, (fs::path(dir) / relative).string()));
-  RETURN_IF_ERROR(SyncPath((fs::path(dir) / relative).string()));
 
   v1::SpaceManifest manifest;
   manifest.set_name(space);
@@ -144,9 +147,47 @@ absl::StatusOr<v1::SpaceManifest> BuildSpace(const BuildOptions& options,
   manifest.set_dim(vectors.dim);
   manifest.set_metric(v1::METRIC_INNER_PRODUCT);
   manifest.set_factory(options.factory);
-  manifest.set_count(static_cast<int64_t>(rows.size()));
+  manifest.set_count(static_cast<int64_t>(vectors.rows.size()));
   manifest.set_ef_search(options.ef_search);
   manifest.set_nprobe(options.nprobe);
+  return manifest;
+}
+
+// Reads and normalises vectors/<name>.vec when present ("tags", "media").
+absl::StatusOr<std::optional<VectorSet>> ReadOptionalVectors(
+    const std::string& input_dir, const std::string& name) {
+  const std::string path =
+      (fs::path(input_dir) / "vectors" / (name + ".vec")).string();
+  if (!fs::exists(path)) return std::nullopt;
+  ASSIGN_OR_RETURN(VectorSet vectors, ReadWord2VecText(path));
+  RETURN_IF_ERROR(Normalize(path, &vectors));
+  return vectors;
+}
+
+// Writes tables/<name>.ids and tables/<name>.faiss (Flat, inner product).
+absl::StatusOr<v1::VectorTableManifest> WriteVectorTable(
+    const std::string& name, const VectorSet& vectors, const std::string& dir) {
+  fs::create_directories(fs::path(dir) / "tables");
+  const std::string ids = "tables/" + name + ".ids";
+  const std::string index_file = "tables/" + name + ".faiss";
+  {
+    std::ofstream out(fs::path(dir) / ids);
+    for (const std::string& id : vectors.ids) out << id << "\n";
+    if (!out) return absl::InternalError(absl::StrCat(ids, ": write failed"));
+  }
+  FaissBuildOptions flat;
+  flat.factory = "Flat";
+  ASSIGN_OR_RETURN(auto index,
+                   BuildFaissIndex(flat, vectors.dim, vectors.values.data(),
+                                   static_cast<int64_t>(vectors.size())));
+  RETURN_IF_ERROR(
+      WriteFaissIndex(*index, (fs::path(dir) / index_file).string()));
+  v1::VectorTableManifest manifest;
+  manifest.set_name(name);
+  ASSIGN_OR_RETURN(*manifest.mutable_ids(), MakeFileRef(dir, ids));
+  ASSIGN_OR_RETURN(*manifest.mutable_index(), MakeFileRef(dir, index_file));
+  manifest.set_dim(vectors.dim);
+  manifest.set_count(static_cast<int64_t>(vectors.size()));
   return manifest;
 }
 
@@ -175,8 +216,7 @@ absl::StatusOr<bool> ReadUserVectors(const std::string& input_dir,
 // Reads clicks.tsv (optional). Clicks on items missing from items.tsv are
 // skipped and counted: click logs outlive articles.
 absl::Status ReadClicks(const std::string& input_dir, const ItemTable& items,
-                        UserTable* users, std::vector<Click>* clicks,
-                        int64_t* skipped) {
+                        ClickLog* log, int64_t* skipped) {
   const std::string path = (fs::path(input_dir) / "clicks.tsv").string();
   if (!fs::exists(path)) return absl::OkStatus();
   std::ifstream in(path);
@@ -206,46 +246,37 @@ absl::Status ReadClicks(const std::string& input_dir, const ItemTable& items,
       ++*skipped;
       continue;
     }
-    clicks->push_back({users->Intern(f[0]), row, ts});
+    log->AddClick(log->AddUser(f[0]), row, ts);
   }
   if (in.bad()) return absl::DataLossError(absl::StrCat(path, ": read error"));
   return absl::OkStatus();
 }
 
 // Writes the RocksDB user store: for every user with a vector or a click,
-// its vectors and newest clicks.
-absl::StatusOr<int64_t> WriteUserStore(const BuildOptions& options,
-                                       const std::string& dir,
-                                       std::vector<UserVectors>& user_vectors,
-                                       UserTable& users,
-                                       std::vector<Click>& clicks) {
+// its vectors, newest clicks, seen items and tag profile.
+absl::StatusOr<int64_t> WriteUserStore(
+    const BuildOptions& options, const std::string& dir,
+    const std::vector<UserVectors>& user_vectors, ClickLog& log,
+    const std::vector<std::vector<v1::TagWeight>>& profiles) {
   // vector position per (space, user)
   std::vector<absl::flat_hash_map<int32_t, size_t>> vector_of(
       user_vectors.size());
   for (size_t s = 0; s < user_vectors.size(); ++s) {
     const VectorSet& vs = user_vectors[s].vectors;
-    for (size_t i = 0; i < vs.size(); ++i)
-      vector_of[s][users.Intern(vs.ids[i])] = i;
+    for (size_t i = 0; i < vs.size(); ++i) {
+      vector_of[s][log.AddUser(vs.ids[i])] = i;
+    }
   }
-  // Newest first per user.
-  std::sort(clicks.begin(), clicks.end(), [](const Click& a, const Click& b) {
-    return a.user != b.user ? a.user < b.user : a.ts > b.ts;
-  });
-  std::vector<size_t> first_click(users.ids.size() + 1, clicks.size());
-  for (size_t i = clicks.size(); i-- > 0;) first_click[clicks[i].user] = i;
-  for (size_t u = users.ids.size(); u-- > 0;) {
-    first_click[u] = std::min(first_click[u], first_click[u + 1]);
-  }
-
-  std::vector<int32_t> order(users.ids.size());
+  const std::vector<std::string>& ids = log.users();
+  std::vector<int32_t> order(ids.size());
   for (size_t i = 0; i < order.size(); ++i) order[i] = static_cast<int32_t>(i);
-  std::sort(order.begin(), order.end(), [&users](int32_t a, int32_t b) {
-    return users.ids[a] < users.ids[b];
-  });
+  std::sort(order.begin(), order.end(),
+            [&ids](int32_t a, int32_t b) { return ids[a] < ids[b]; });
 
   ASSIGN_OR_RETURN(auto writer,
                    UserStoreWriter::Open((fs::path(dir) / "store").string()));
   v1::UserRecord record;
+  absl::flat_hash_set<ItemRow> seen;
   for (int32_t u : order) {
     record.Clear();
     for (size_t s = 0; s < user_vectors.size(); ++s) {
@@ -256,18 +287,33 @@ absl::StatusOr<int64_t> WriteUserStore(const BuildOptions& options,
       const float* values = user_vectors[s].vectors.row(it->second);
       v->mutable_values()->Add(values, values + user_vectors[s].vectors.dim);
     }
-    for (size_t i = first_click[u];
-         i < first_click[u + 1] &&
-         record.recent_clicks_size() < options.recent_clicks;
-         ++i) {
-      v1::Click* click = record.add_recent_clicks();
-      click->set_item_row(static_cast<uint32_t>(clicks[i].item));
-      click->set_ts(clicks[i].ts);
+    seen.clear();
+    for (const UserClick& c : log.ClicksOf(u)) {  // newest first
+      if (record.recent_clicks_size() < options.recent_clicks) {
+        v1::Click* click = record.add_recent_clicks();
+        click->set_item_row(static_cast<uint32_t>(c.item));
+        click->set_ts(c.ts);
+      }
+      if (static_cast<int>(seen.size()) < options.seen_items &&
+          seen.insert(c.item).second) {
+        record.add_seen_rows(static_cast<uint32_t>(c.item));
+      }
     }
-    RETURN_IF_ERROR(writer->Add(users.ids[u], record));
+    if (static_cast<size_t>(u) < profiles.size()) {
+      for (const v1::TagWeight& t : profiles[u]) *record.add_tags() = t;
+    }
+    RETURN_IF_ERROR(writer->Add(ids[u], record));
   }
   RETURN_IF_ERROR(writer->Finish());
   return writer->count();
+}
+
+// The policy from --policy FILE (text-format recall.v1.Policy), or an empty
+// one (the engine then derives the default).
+absl::StatusOr<v1::Policy> ReadPolicy(const std::string& path) {
+  v1::Policy policy;
+  if (!path.empty()) RETURN_IF_ERROR(ReadTextProto(path, &policy));
+  return policy;
 }
 
 std::string DefaultVersion(const std::string& root) {
@@ -296,14 +342,22 @@ absl::StatusOr<v1::Manifest> BuildInto(const BuildOptions& options,
   ASSIGN_OR_RETURN(ItemTable items, ItemTable::ReadTsv(items_path));
   ASSIGN_OR_RETURN(std::vector<std::string> space_names,
                    FindSpaces(options.input_dir));
+  ASSIGN_OR_RETURN(TagCombine combine,
+                   ParseTagCombine(options.tag2vec_combine));
+  ASSIGN_OR_RETURN(v1::Policy policy, ReadPolicy(options.policy_file));
+  ASSIGN_OR_RETURN(std::optional<VectorSet> tag_set,
+                   ReadOptionalVectors(options.input_dir, "tags"));
+  ASSIGN_OR_RETURN(std::optional<VectorSet> media_set,
+                   ReadOptionalVectors(options.input_dir, "media"));
 
   v1::Manifest manifest;
   manifest.set_format_version(kManifestFormatVersion);
   manifest.set_version(version);
   manifest.set_created_at_unix(absl::ToUnixSeconds(absl::Now()));
   int64_t newest = 0;
-  for (const Item& item : items.items())
+  for (const Item& item : items.items()) {
     newest = std::max(newest, item.publish_ts);
+  }
   manifest.set_reference_time_unix(newest);
 
   fs::create_directories(fs::path(dir) / "spaces");
@@ -312,11 +366,24 @@ absl::StatusOr<v1::Manifest> BuildInto(const BuildOptions& options,
                    MakeFileRef(dir, "items.tsv"));
   manifest.mutable_items()->set_count(items.size());
 
-  UserTable users;
+  // Clicks first: user profiles feed the tag2vec user vectors.
+  ClickLog log;
+  int64_t skipped_clicks = 0;
+  RETURN_IF_ERROR(ReadClicks(options.input_dir, items, &log, &skipped_clicks));
+  log.Finish();
+  std::vector<std::vector<v1::TagWeight>> profiles(log.users().size());
+  for (size_t u = 0; u < profiles.size(); ++u) {
+    profiles[u] = UserTagProfile(log.ClicksOf(static_cast<int32_t>(u)), items,
+                                 newest, options.profile_half_life_days * 86400,
+                                 options.profile_tags);
+  }
+
   std::vector<UserVectors> user_vectors;
   for (const std::string& name : space_names) {
+    ASSIGN_OR_RETURN(ItemVectors vectors,
+                     ReadItemVectors(options.input_dir, items, name));
     ASSIGN_OR_RETURN(v1::SpaceManifest space,
-                     BuildSpace(options, items, name, dir));
+                     WriteSpace(options, name, vectors, dir));
     UserVectors uv;
     ASSIGN_OR_RETURN(bool has_users,
                      ReadUserVectors(options.input_dir, space, &uv));
@@ -327,12 +394,44 @@ absl::StatusOr<v1::Manifest> BuildInto(const BuildOptions& options,
     *manifest.add_spaces() = std::move(space);
   }
 
-  std::vector<Click> clicks;
-  int64_t skipped_clicks = 0;
-  RETURN_IF_ERROR(
-      ReadClicks(options.input_dir, items, &users, &clicks, &skipped_clicks));
+  if (tag_set.has_value()) {
+    ASSIGN_OR_RETURN(*manifest.add_tables(),
+                     WriteVectorTable("tags", *tag_set, dir));
+    const VectorLookup tags(std::move(*tag_set));
+    if (std::find(space_names.begin(), space_names.end(), kTag2vec) ==
+        space_names.end()) {
+      // The tag2vec space: articles as their top tags, users as their profile.
+      ItemVectors vectors;
+      vectors.dim = tags.dim();
+      Tag2vecItemVectors(items, tags, combine, options.tag2vec_top_tags,
+                         &vectors.rows, &vectors.data);
+      if (vectors.rows.empty()) {
+        return absl::InvalidArgumentError(
+            "vectors/tags.vec: no item has a tag with a vector (tag2vec would "
+            "be empty)");
+      }
+      ASSIGN_OR_RETURN(v1::SpaceManifest space,
+                       WriteSpace(options, kTag2vec, vectors, dir));
+      UserVectors uv{std::string(kTag2vec), {}};
+      uv.vectors.dim = tags.dim();
+      std::vector<float> v(tags.dim());
+      for (size_t u = 0; u < profiles.size(); ++u) {
+        if (!ProfileVector(profiles[u], tags, v.data())) continue;
+        uv.vectors.ids.push_back(log.users()[u]);
+        uv.vectors.values.insert(uv.vectors.values.end(), v.begin(), v.end());
+      }
+      space.set_user_count(static_cast<int64_t>(uv.vectors.size()));
+      if (!uv.vectors.ids.empty()) user_vectors.push_back(std::move(uv));
+      *manifest.add_spaces() = std::move(space);
+    }
+  }
+  if (media_set.has_value()) {
+    ASSIGN_OR_RETURN(*manifest.add_tables(),
+                     WriteVectorTable("media", *media_set, dir));
+  }
+
   ASSIGN_OR_RETURN(int64_t user_count,
-                   WriteUserStore(options, dir, user_vectors, users, clicks));
+                   WriteUserStore(options, dir, user_vectors, log, profiles));
   manifest.mutable_store()->set_dir("store");
   manifest.mutable_store()->set_user_count(user_count);
   if (skipped_clicks > 0) {
@@ -341,6 +440,24 @@ absl::StatusOr<v1::Manifest> BuildInto(const BuildOptions& options,
             static_cast<long long>(skipped_clicks));
   }
   RETURN_IF_ERROR(ValidateManifest(manifest));
+  RETURN_IF_ERROR(WriteManifest(dir, manifest));
+
+  // Load what was written, as a server will, and build the policy's
+  // channels against it: a policy naming a missing space or an unknown kind
+  // stops the build here, before anything is published.
+  ASSIGN_OR_RETURN(std::shared_ptr<const Snapshot> snapshot,
+                   Snapshot::LoadFromDir(dir));
+  RegisterBuiltinChannels();
+  EngineOptions engine_options;
+  engine_options.policy = std::move(policy);
+  absl::StatusOr<std::unique_ptr<RecallEngine>> engine =
+      RecallEngine::Create(snapshot, std::move(engine_options));
+  if (!engine.ok()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        options.policy_file.empty() ? "default policy" : options.policy_file,
+        ": ", engine.status().message()));
+  }
+  *manifest.mutable_policy() = (*engine)->policy();
   RETURN_IF_ERROR(WriteManifest(dir, manifest));
   RETURN_IF_ERROR(SyncTree(dir));
   return manifest;

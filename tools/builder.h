@@ -8,6 +8,19 @@
 //                              ids are item ids
 //   vectors/<space>.user.vec   optional; user vectors in the same space
 //   clicks.tsv                 optional; "user_id\titem_id\tts" with header
+//   vectors/tags.vec           optional; tag vectors (ids = tag names). With
+//                              them the builder derives the "tag2vec" space
+//                              (an article = its top-3 tags combined) unless
+//                              vectors/tag2vec.item.vec exists, user tag2vec
+//                              vectors (the profile's weighted tag sum), and
+//                              the "tags" table for crosstag
+//   vectors/media.vec          optional; media vectors (ids = media ids): the
+//                              "media" table for media2vec
+//
+// From the clicks it also derives, per user, the newest clicks, the seen
+// items and a tag profile (tags of clicked items, recency-weighted). The
+// policy (--policy FILE, text-format recall.v1.Policy; default: DefaultPolicy)
+// is validated against the built snapshot before anything is published.
 //
 // Any bad input stops the build with INVALID_ARGUMENT naming file, line and
 // problem, before anything is published. The version is assembled in a
@@ -37,6 +50,17 @@ struct BuildOptions {
   int nprobe = 32;
   // Newest clicks kept per user in the store.
   int recent_clicks = 100;
+  // Clicked items kept per user as "seen" (never recommended again).
+  int seen_items = 200;
+  // Tags kept in a user's profile, and the half-life of a click's weight.
+  int profile_tags = 50;
+  double profile_half_life_days = 7;
+  // How an article's top tags make its tag2vec vector: "sum" (equal weight),
+  // "weighted", "mean" or "max" (element-wise); and how many tags.
+  std::string tag2vec_combine = "sum";
+  int tag2vec_top_tags = 3;
+  // Text-format recall.v1.Policy; empty: the default policy.
+  std::string policy_file;
   // Version directory name; empty means a UTC timestamp like
   // "20261128T120000Z" (with "-2", "-3", ... appended if taken).
   std::string version;

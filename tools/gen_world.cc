@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <functional>
 #include <limits>
+#include <optional>
 #include <random>
 #include <string>
 #include <system_error>
@@ -30,6 +31,10 @@ namespace {
 constexpr int64_t kDaySeconds = 86400;
 constexpr double kPi = 3.14159265358979323846;
 
+// Files under vectors/ written only with GenWorldOptions::extra_spaces.
+constexpr const char* kExtraFiles[] = {
+    "item2vec.item.vec", "title2vec.item.vec", "tags.vec", "media.vec"};
+
 // Tuning constants of the model. Changing any of them changes the output
 // for every seed.
 constexpr double kTagZipfExponent = 1.1;
@@ -45,6 +50,16 @@ constexpr int64_t kClickWindowSeconds = 3 * kDaySeconds;
 // Item and user tower vectors get this much extra noise (relative to
 // options.noise) on top of the latent they are derived from.
 constexpr double kTowerNoiseScale = 0.35;
+// The extra spaces (GenWorldOptions::extra_spaces). Noise scales are
+// relative to options.noise, like kTowerNoiseScale. item2vec stands for a
+// co-click model: close to the latent, pulled a little towards the item's
+// media (items of one media are clicked together). title2vec stands for a
+// text model: noisier than the click-trained spaces.
+constexpr double kItem2VecNoiseScale = 0.5;
+constexpr double kItem2VecMediaPull = 0.3;  // weight of the unit media vector
+constexpr double kTitle2VecNoiseScale = 1.5;
+constexpr double kTagNoiseScale = 0.75;
+constexpr double kMediaNoiseScale = 1.0;
 // A secondary user interest is a sibling of the main one this often.
 constexpr double kSiblingInterest = 0.5;
 // Interest weights are Exp(1)^k, normalised: k = 1 is Dirichlet(1); larger
@@ -89,6 +104,12 @@ enum Stream : uint64_t {
   kItemStream = 2,
   kUserStream = 3,
   kClickStream = 4,
+  // The extra spaces draw only from these, so that turning them on or off
+  // leaves every other file unchanged.
+  kTagStream = 5,
+  kMediaStream = 6,
+  kItem2VecStream = 7,
+  kTitle2VecStream = 8,
 };
 
 class Rng {
@@ -240,7 +261,9 @@ struct World {
   std::vector<double> cat1_cdf;
   std::vector<Cat2> cat2s;
   std::vector<std::string> tags;
+  std::vector<int> tag_cat2;  // the cat2 each tag is named after
   std::vector<std::string> media;
+  std::vector<int> media_cat1;  // the cat1 each media mostly publishes in
 };
 
 // Categories with topic directions; siblings share a cat1 direction, so
@@ -282,6 +305,7 @@ World MakeCategories(const GenWorldOptions& options) {
         absl::string_view(cat2).substr(cat2.find('/') + 1);
     cat1.tags.push_back(static_cast<int>(world.tags.size()));
     world.tags.push_back(absl::StrCat(leaf, "_t", t));
+    world.tag_cat2.push_back(cat1.cat2s[rank % cat1.cat2s.size()]);
   }
 
   const int64_t num_media = std::max<int64_t>(20, options.items / 100);
@@ -289,12 +313,102 @@ World MakeCategories(const GenWorldOptions& options) {
   for (int64_t m = 0; m < num_media; ++m) {
     world.cat1s[m % num_cat1].media.push_back(static_cast<int>(m));
     world.media.push_back(PaddedId("m", m + 1, media_width));
+    world.media_cat1.push_back(static_cast<int>(m % num_cat1));
   }
   for (Cat1& cat1 : world.cat1s) {
     cat1.tag_cdf = ZipfCdf(cat1.tags.size(), kTagZipfExponent);
     cat1.media_cdf = ZipfCdf(cat1.media.size(), kMediaZipfExponent);
   }
   return world;
+}
+
+// Vectors of the spaces beyond dssm, filled alongside the items.
+struct ExtraSpaces {
+  ExtraSpaces(const GenWorldOptions& options, const World& world);
+
+  // normalize(latent + item2vec noise + pull * media vector).
+  void AddItem(const std::string& id, const std::vector<double>& latent,
+               int media, double noise);
+
+  // The rows of `vectors` (by World::tags or World::media index) whose
+  // `used` entry is set, with those ids.
+  static VectorSet Used(const std::vector<std::string>& ids,
+                        const std::vector<std::vector<double>>& vectors,
+                        const std::vector<bool>& used, int dim);
+
+  std::vector<std::vector<double>> tag_vectors;    // by World::tags index
+  std::vector<std::vector<double>> media_vectors;  // by World::media index
+  // Whether a tag or media appears in items.tsv: only those get vectors.
+  std::vector<bool> tag_used;
+  std::vector<bool> media_used;
+  VectorSet item2vec;
+  VectorSet title2vec;
+  Rng item2vec_rng;
+  Rng title2vec_rng;
+};
+
+// A tag is its cat2's topic plus noise: tags of one cat1 are about as close
+// as items of sibling cat2s. A media is the mean topic of its cat1's cat2s
+// plus noise. Every tag and media gets a vector, used or not, so that a
+// vector does not depend on which others the items happen to use.
+ExtraSpaces::ExtraSpaces(const GenWorldOptions& options, const World& world)
+    : item2vec_rng(options.seed, kItem2VecStream),
+      title2vec_rng(options.seed, kTitle2VecStream) {
+  Rng tag_rng(options.seed, kTagStream);
+  tag_vectors.reserve(world.tags.size());
+  for (int cat2 : world.tag_cat2) {
+    tag_vectors.push_back(Perturb(world.cat2s[cat2].topic,
+                                  kTagNoiseScale * options.noise, tag_rng));
+  }
+  Rng media_rng(options.seed, kMediaStream);
+  media_vectors.reserve(world.media.size());
+  for (int cat1 : world.media_cat1) {
+    std::vector<double> mean(options.dim, 0.0);
+    for (int cat2 : world.cat1s[cat1].cat2s) {
+      const std::vector<double>& topic = world.cat2s[cat2].topic;
+      for (int j = 0; j < options.dim; ++j) mean[j] += topic[j];
+    }
+    Normalize(mean);
+    media_vectors.push_back(
+        Perturb(mean, kMediaNoiseScale * options.noise, media_rng));
+  }
+  tag_used.assign(world.tags.size(), false);
+  media_used.assign(world.media.size(), false);
+  for (VectorSet* space : {&item2vec, &title2vec}) {
+    space->dim = options.dim;
+    space->ids.reserve(options.items);
+    space->values.reserve(options.items * options.dim);
+  }
+}
+
+void ExtraSpaces::AddItem(const std::string& id,
+                          const std::vector<double>& latent, int media,
+                          double noise) {
+  const std::vector<double>& pull = media_vectors[media];
+  std::vector<double> v(latent);
+  for (size_t j = 0; j < v.size(); ++j) {
+    v[j] += kItem2VecNoiseScale * noise * item2vec_rng.Normal() +
+            kItem2VecMediaPull * pull[j];
+  }
+  Normalize(v);
+  AppendFloats(v, &item2vec.values);
+  item2vec.ids.push_back(id);
+  AppendFloats(Perturb(latent, kTitle2VecNoiseScale * noise, title2vec_rng),
+               &title2vec.values);
+  title2vec.ids.push_back(id);
+}
+
+VectorSet ExtraSpaces::Used(const std::vector<std::string>& ids,
+                            const std::vector<std::vector<double>>& vectors,
+                            const std::vector<bool>& used, int dim) {
+  VectorSet out;
+  out.dim = dim;
+  for (size_t i = 0; i < ids.size(); ++i) {
+    if (!used[i]) continue;
+    out.ids.push_back(ids[i]);
+    AppendFloats(vectors[i], &out.values);
+  }
+  return out;
 }
 
 int PickCat2(const World& world, Rng& rng) {
@@ -317,9 +431,11 @@ std::string ItemId(uint64_t seed, int64_t row, int64_t publish_ts) {
 }
 
 // Generates the items; fills `world`'s per-cat2 item lists and click
-// weights, the item table and the item tower vectors.
+// weights, the item table and the item tower vectors, and `extra` unless it
+// is null.
 absl::Status MakeItems(const GenWorldOptions& options, World& world,
-                       ItemTable* table, VectorSet* vectors) {
+                       ItemTable* table, VectorSet* vectors,
+                       ExtraSpaces* extra) {
   Rng rng(options.seed, kItemStream);
   const int64_t span = static_cast<int64_t>(options.days) * kDaySeconds;
   absl::flat_hash_set<std::string> ids;
@@ -343,10 +459,10 @@ absl::Status MakeItems(const GenWorldOptions& options, World& world,
     ids.insert(item.id);
     item.cat1 = cat1.name;
     item.cat2 = cat2.name;
-    item.media_id =
-        rng.Bernoulli(kMediaInCat1)
-            ? world.media[cat1.media[SampleCdf(cat1.media_cdf, rng)]]
-            : world.media[rng.Below(world.media.size())];
+    const int media = rng.Bernoulli(kMediaInCat1)
+                          ? cat1.media[SampleCdf(cat1.media_cdf, rng)]
+                          : static_cast<int>(rng.Below(world.media.size()));
+    item.media_id = world.media[media];
 
     // 2-6 distinct tags of the cat1, popular ones more often.
     const size_t want = std::min<size_t>(2 + rng.Below(5), cat1.tags.size());
@@ -364,6 +480,7 @@ absl::Status MakeItems(const GenWorldOptions& options, World& world,
     std::sort(tag_weights.begin(), tag_weights.end(), std::greater<float>());
     for (size_t k = 0; k < chosen.size(); ++k) {
       item.tags.emplace_back(world.tags[chosen[k]], tag_weights[k]);
+      if (extra != nullptr) extra->tag_used[chosen[k]] = true;
     }
 
     // Heavy-tailed quality; hotness is quality decayed with age.
@@ -382,6 +499,10 @@ absl::Status MakeItems(const GenWorldOptions& options, World& world,
     AppendFloats(Perturb(latent, kTowerNoiseScale * options.noise, rng),
                  &vectors->values);
     vectors->ids.push_back(item.id);
+    if (extra != nullptr) {
+      extra->media_used[media] = true;
+      extra->AddItem(item.id, latent, media, options.noise);
+    }
     cat2.items.push_back(static_cast<int32_t>(row));
     RETURN_IF_ERROR(table->Add(std::move(item)));
   }
@@ -567,19 +688,52 @@ absl::Status GenerateWorld(const GenWorldOptions& options,
         absl::StrCat(out_dir, ": cannot create: ", ec.message()));
   }
 
+  const std::filesystem::path vectors_dir = dir / "vectors";
+  if (!options.extra_spaces) {
+    // Leave no file of an earlier run that describes another world.
+    for (const char* name : kExtraFiles) {
+      std::filesystem::remove(vectors_dir / name, ec);
+      if (ec) {
+        return absl::Status(absl::ErrnoToStatusCode(ec.value()),
+                            absl::StrCat((vectors_dir / name).string(),
+                                         ": cannot remove: ", ec.message()));
+      }
+    }
+  }
+
   World world = MakeCategories(options);
+  std::optional<ExtraSpaces> extra;
+  if (options.extra_spaces) extra.emplace(options, world);
   ItemTable items;
   VectorSet item_vectors;
-  RETURN_IF_ERROR(MakeItems(options, world, &items, &item_vectors));
+  RETURN_IF_ERROR(MakeItems(options, world, &items, &item_vectors,
+                            extra.has_value() ? &*extra : nullptr));
   RETURN_IF_ERROR(items.WriteTsv((dir / "items.tsv").string()));
-  RETURN_IF_ERROR(WriteWord2VecText(
-      (dir / "vectors" / "dssm.item.vec").string(), item_vectors));
+  RETURN_IF_ERROR(WriteWord2VecText((vectors_dir / "dssm.item.vec").string(),
+                                    item_vectors));
   item_vectors = VectorSet();
+  if (extra.has_value()) {
+    RETURN_IF_ERROR(WriteWord2VecText(
+        (vectors_dir / "item2vec.item.vec").string(), extra->item2vec));
+    extra->item2vec = VectorSet();
+    RETURN_IF_ERROR(WriteWord2VecText(
+        (vectors_dir / "title2vec.item.vec").string(), extra->title2vec));
+    extra->title2vec = VectorSet();
+    RETURN_IF_ERROR(
+        WriteWord2VecText((vectors_dir / "tags.vec").string(),
+                          ExtraSpaces::Used(world.tags, extra->tag_vectors,
+                                            extra->tag_used, options.dim)));
+    RETURN_IF_ERROR(
+        WriteWord2VecText((vectors_dir / "media.vec").string(),
+                          ExtraSpaces::Used(world.media, extra->media_vectors,
+                                            extra->media_used, options.dim)));
+    extra.reset();
+  }
 
   VectorSet user_vectors;
   RETURN_IF_ERROR(
       WriteClicksAndUsers(options, world, items, dir, &user_vectors));
-  return WriteWord2VecText((dir / "vectors" / "dssm.user.vec").string(),
+  return WriteWord2VecText((vectors_dir / "dssm.user.vec").string(),
                            user_vectors);
 }
 

@@ -11,13 +11,37 @@
 // drawn from the interests with popularity and recency bias, at times after
 // the item's publication.
 //
-// Output directory layout (the builder's input format):
-//   items.tsv                item table (store/item_table.h format)
-//   clicks.tsv               "user_id\titem_id\tts" with that header line,
-//                            sorted by user then time
-//   vectors/dssm.item.vec    item tower vectors, word2vec text format
-//   vectors/dssm.user.vec    user tower vectors, same space
-//   users.txt                one user id per line (for `recallctl bench`)
+// Output directory layout (the builder's input format). All vectors are unit
+// length, in word2vec text format (tools/word2vec_io.h), in the one latent
+// model: an item's vectors in every space derive from the same latent point
+// near its cat2 topic, so the spaces agree on which items are related.
+//   items.tsv                  item table (store/item_table.h format)
+//   clicks.tsv                 "user_id\titem_id\tts" with that header line,
+//                              sorted by user then time
+//   vectors/dssm.item.vec      item tower vectors; one per item, in items.tsv
+//                              order
+//   vectors/dssm.user.vec      user tower vectors, same space; one per user
+//   users.txt                  one user id per line (for `recallctl bench`)
+// Only with GenWorldOptions::extra_spaces:
+//   vectors/item2vec.item.vec  what a co-click model learns: the latent plus
+//                              a little noise, pulled towards the item's
+//                              media vector; one per item, items.tsv order
+//   vectors/title2vec.item.vec what a text model learns: the latent plus
+//                              more noise; one per item, items.tsv order
+//   vectors/tags.vec           one per tag that occurs in items.tsv (ids are
+//                              the tag strings, no others): the topic of a
+//                              cat2 of the tag's cat1 plus noise, so tags of
+//                              one cat1 are close (mean cosine ~0.4 at the
+//                              default noise) and tags of different cat1s
+//                              are not (~0)
+//   vectors/media.vec          one per media id that occurs in items.tsv (no
+//                              others): the mean topic of the media's main
+//                              cat1 plus noise
+// tags.vec and media.vec are deliberately not `<space>.item.vec` files, so
+// the builder never takes them for item spaces: tag2vec item vectors are to
+// be derived from the tag vectors, and media2vec is a media-level space.
+// The extra spaces draw on random streams of their own: dssm vectors, items,
+// clicks and users are the same bytes with extra_spaces on or off.
 #ifndef RECALL_TOOLS_GEN_WORLD_H_
 #define RECALL_TOOLS_GEN_WORLD_H_
 
@@ -44,6 +68,11 @@ struct GenWorldOptions {
   // normalisation, per component, relative to a unit topic vector. Larger
   // means blurrier topics and lower cosine similarities.
   float noise = 0.08f;
+  // Also write the item2vec, title2vec, tag and media vectors (see the
+  // layout above). Off saves time and disk in tests that need only dssm; the
+  // files of those spaces left by an earlier run in the directory are then
+  // removed, so the directory always describes one world.
+  bool extra_spaces = true;
 };
 
 // Writes the world to `out_dir` (created if missing; existing files with the

@@ -54,6 +54,15 @@ ABSL_FLAG(int, nprobe, 32,
 ABSL_FLAG(int, recent_clicks, 100, "build: newest clicks kept per user");
 ABSL_FLAG(std::string, version, "",
           "build: version name (default: UTC timestamp)");
+ABSL_FLAG(std::string, policy, "",
+          "build: text-format recall.v1.Policy file (default: derived from the "
+          "spaces)");
+ABSL_FLAG(std::string, tag2vec_combine, "sum",
+          "build: an article's tag2vec vector from its top tags: sum, "
+          "weighted, mean, max");
+ABSL_FLAG(int, seen_items, 200, "build: clicked items kept per user as seen");
+ABSL_FLAG(bool, extra_spaces, true,
+          "gen: also write item2vec, title2vec, tag and media vectors");
 // bench
 ABSL_FLAG(std::string, target, "",
           "bench: HOST:PORT of a recall server (RPC mode)");
@@ -83,6 +92,14 @@ ABSL_FLAG(std::vector<std::string>, exclude, {},
 ABSL_FLAG(
     double, wait, 0,
     "query: keep retrying this many seconds while the server is unavailable");
+ABSL_FLAG(std::vector<std::string>, channels, {},
+          "query: run only these channels (comma-separated names), without "
+          "back-fill");
+ABSL_FLAG(
+    bool, similar, false,
+    "query: call SimilarItems for --seeds (in --spaces) instead of Recall");
+ABSL_FLAG(std::vector<std::string>, spaces, {},
+          "query --similar: spaces to search");
 
 namespace recall {
 namespace {
@@ -117,6 +134,7 @@ int Gen() {
   options.dim = absl::GetFlag(FLAGS_dim);
   options.seed = absl::GetFlag(FLAGS_seed);
   options.mean_clicks_per_user = absl::GetFlag(FLAGS_clicks_per_user);
+  options.extra_spaces = absl::GetFlag(FLAGS_extra_spaces);
   const std::string out = absl::GetFlag(FLAGS_out);
   if (out.empty())
     return Fail(absl::InvalidArgumentError("gen: --out is required"));
@@ -139,6 +157,9 @@ int Build() {
   options.nprobe = absl::GetFlag(FLAGS_nprobe);
   options.recent_clicks = absl::GetFlag(FLAGS_recent_clicks);
   options.version = absl::GetFlag(FLAGS_version);
+  options.policy_file = absl::GetFlag(FLAGS_policy);
+  options.tag2vec_combine = absl::GetFlag(FLAGS_tag2vec_combine);
+  options.seen_items = absl::GetFlag(FLAGS_seen_items);
   if (options.input_dir.empty() || options.out_root.empty()) {
     return Fail(
         absl::InvalidArgumentError("build: --input and --out are required"));
@@ -260,7 +281,19 @@ int Query() {
     request.add_seed_item_ids(id);
   for (const std::string& id : absl::GetFlag(FLAGS_exclude))
     request.add_exclude_item_ids(id);
+  for (const std::string& name : absl::GetFlag(FLAGS_channels)) {
+    request.add_channel_overrides()->set_channel(name);
+    request.set_only_overridden_channels(true);
+  }
   request.set_request_id("recallctl-query");
+  v1::SimilarItemsRequest similar;
+  *similar.mutable_item_ids() = request.seed_item_ids();
+  for (const std::string& space : absl::GetFlag(FLAGS_spaces))
+    similar.add_spaces(space);
+  similar.set_k(request.k());
+  *similar.mutable_exclude_item_ids() = request.exclude_item_ids();
+  similar.set_request_id(request.request_id());
+  const bool use_similar = absl::GetFlag(FLAGS_similar);
 
   auto stub = v1::RecallService::NewStub(
       grpc::CreateChannel(target, grpc::InsecureChannelCredentials()));
@@ -272,14 +305,16 @@ int Query() {
     grpc::ClientContext context;
     context.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(5)));
     context.set_wait_for_ready(absl::GetFlag(FLAGS_wait) > 0);
-    status = stub->Recall(&context, request, &response);
+    status = use_similar ? stub->SimilarItems(&context, similar, &response)
+                         : stub->Recall(&context, request, &response);
     if (status.error_code() != grpc::StatusCode::UNAVAILABLE ||
         absl::Now() >= give_up)
       break;
     absl::SleepFor(absl::Milliseconds(200));
   }
   if (!status.ok()) {
-    fprintf(stderr, "recallctl: Recall failed: %d %s\n", status.error_code(),
+    fprintf(stderr, "recallctl: %s failed: %d %s\n",
+            use_similar ? "SimilarItems" : "Recall", status.error_code(),
             status.error_message().c_str());
     return 1;
   }

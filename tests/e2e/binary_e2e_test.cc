@@ -155,8 +155,21 @@ TEST_F(BinaryE2eTest, ServesReflectionHealthAndRecallThenDrainsOnSigterm) {
     v1::RecallResponse response;
     ASSERT_TRUE(stub->Recall(&context, request, &response).ok());
     EXPECT_TRUE(response.user_found());
+    EXPECT_FALSE(response.partial());
     EXPECT_EQ(response.items_size(), 50);
     EXPECT_EQ(response.snapshot_version(), "v1");
+    // The default policy of a world with every input: all channel kinds run.
+    std::set<std::string> channels;
+    for (const auto& stats : response.channel_stats()) {
+      channels.insert(stats.channel());
+      EXPECT_EQ(stats.status(), "OK") << stats.channel();
+    }
+    EXPECT_TRUE(channels.count("u2i_dssm"));
+    EXPECT_TRUE(channels.count("u2i_tag2vec"));
+    EXPECT_TRUE(channels.count("i2i_item2vec"));
+    EXPECT_TRUE(channels.count("crosstag"));
+    EXPECT_TRUE(channels.count("media2vec"));
+    for (const auto& item : response.items()) EXPECT_GT(item.sources_size(), 0);
   }
 
   ASSERT_EQ(kill(pid_, SIGTERM), 0);

@@ -80,6 +80,17 @@ class ServerE2eTest : public ::testing::Test {
     options.listen_address = "127.0.0.1:0";
     options.metrics_address = "127.0.0.1:0";
     options.workers = 2;
+    // A fixed policy, so the answers can be checked against an exact search
+    // over the dssm vectors whatever spaces the generated world has.
+    v1::ChannelPolicy* u2i = options.engine.policy.add_channels();
+    u2i->set_name("u2i_dssm");
+    u2i->set_kind("u2i");
+    u2i->set_space("dssm");
+    v1::ChannelPolicy* i2i = options.engine.policy.add_channels();
+    i2i->set_name("i2i_dssm");
+    i2i->set_kind("i2i");
+    i2i->set_space("dssm");
+    i2i->set_min_similarity(0.6f);
     auto server = RecallServer::Start(options);
     ASSERT_TRUE(server.ok()) << server.status();
     server_ = server->release();
@@ -240,6 +251,57 @@ TEST_F(ServerE2eTest, InvalidRequestsNameTheField) {
   }
 }
 
+TEST_F(ServerE2eTest, SimilarItemsMatchesExactSearch) {
+  Oracle oracle = MakeOracle();
+  auto stub = v1::RecallService::NewStub(*channel_);
+  grpc::ClientContext context;
+  v1::SimilarItemsRequest request;
+  request.add_item_ids(oracle.items.ids[11]);
+  request.add_spaces("dssm");
+  request.set_k(8);
+  request.set_min_similarity(-1);  // no truncation: compare the raw top 8
+  request.set_request_id("similar-1");
+  v1::RecallResponse response;
+  ASSERT_TRUE(stub->SimilarItems(&context, request, &response).ok());
+  EXPECT_EQ(response.request_id(), "similar-1");
+  std::vector<Neighbor> want;
+  ASSERT_TRUE(oracle.index->Search(oracle.items.row(11), 9, {}, &want).ok());
+  ASSERT_EQ(response.items_size(), 8);
+  for (int i = 0; i < 8; ++i) {  // want[0] is the item itself
+    EXPECT_EQ(response.items(i).item_id(), oracle.items.ids[want[i + 1].row]);
+    EXPECT_EQ(response.items(i).sources(0).channel(), "similar_dssm");
+    EXPECT_EQ(response.items(i).sources(0).via(), oracle.items.ids[11]);
+    EXPECT_NEAR(response.items(i).sources(0).similarity(), want[i + 1].score,
+                1e-4);
+  }
+
+  grpc::ClientContext bad_context;
+  request.set_spaces(0, "no_such_space");
+  grpc::Status status = stub->SimilarItems(&bad_context, request, &response);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(status.error_message(), HasSubstr("spaces[0]"));
+}
+
+TEST_F(ServerE2eTest, OverridesAreClampedAndUnknownChannelsRefused) {
+  v1::RecallRequest request;
+  request.set_user_id("u0000003");
+  request.set_k(10);
+  v1::ChannelOverride* o = request.add_channel_overrides();
+  o->set_channel("u2i_dssm");
+  o->set_fetch_k(1000000);
+  v1::RecallResponse response;
+  ASSERT_TRUE(Recall(request, &response).ok());
+  ASSERT_GE(response.channel_stats_size(), 1);
+  EXPECT_EQ(response.channel_stats(0).clamped(), "fetch_k 1000000 -> 5000");
+  EXPECT_EQ(response.channel_stats(0).found(), 3000);  // every item
+
+  o->set_channel("u2i_nope");
+  grpc::Status status = Recall(request, &response);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(status.error_message(),
+              HasSubstr("channel_overrides[0].channel"));
+}
+
 TEST_F(ServerE2eTest, SnapshotInfo) {
   auto stub = v1::RecallService::NewStub(*channel_);
   grpc::ClientContext context;
@@ -247,11 +309,14 @@ TEST_F(ServerE2eTest, SnapshotInfo) {
   ASSERT_TRUE(stub->GetSnapshotInfo(&context, {}, &info).ok());
   EXPECT_EQ(info.item_count(), 3000);
   EXPECT_EQ(info.user_count(), 200);
-  ASSERT_EQ(info.spaces_size(), 1);
+  ASSERT_GE(info.spaces_size(), 1);
   EXPECT_EQ(info.spaces(0).name(), "dssm");
   EXPECT_EQ(info.spaces(0).dim(), 16);
   EXPECT_EQ(info.spaces(0).index_factory(), "Flat");
   EXPECT_TRUE(info.spaces(0).has_user_vectors());
+  EXPECT_THAT(
+      std::vector<std::string>(info.channels().begin(), info.channels().end()),
+      ::testing::ElementsAre("u2i_dssm", "i2i_dssm"));
 }
 
 TEST_F(ServerE2eTest, MetricsOverHttp) {

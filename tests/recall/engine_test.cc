@@ -1,5 +1,7 @@
 #include "recall/engine.h"
 
+#include <thread>
+
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "index/exact_index.h"
@@ -12,19 +14,38 @@ using ::testing::HasSubstr;
 
 constexpr int64_t kNow = 1793491200;
 
+ChannelConfig Channel(const std::string& name, const std::string& kind,
+                      const std::string& space = "", float min_similarity = 0) {
+  ChannelConfig c;
+  c.set_name(name);
+  c.set_kind(kind);
+  c.set_space(space);
+  c.set_min_similarity(min_similarity);
+  return c;
+}
+
 // Five items on the unit circle, so every cosine is known by hand:
 //   a (1,0)  b (.8,.6)  c (.6,.8)  d (0,1)  e (-1,0)
 // Hotness a 1, b 5, c 3, d 10, e 20; e is 5 days old (outside popular's
-// 72 h window), the rest are an hour old.
+// 72 h window); a and c are an hour old, b and d half an hour.
+// Media: a, b by m1 (1,0); c, d by m2 (0,1); e by m3 (.8,.6).
+// Tags: t_x (1,0), t_y (0,1).
 std::shared_ptr<const Snapshot> TinySnapshot() {
   ItemTable items;
-  const std::vector<std::pair<std::string, float>> hot = {
-      {"a", 1}, {"b", 5}, {"c", 3}, {"d", 10}, {"e", 20}};
-  for (const auto& [id, hotness] : hot) {
+  struct Row {
+    std::string id;
+    float hotness;
+    int64_t age_s;
+    std::string media;
+  };
+  for (const Row& r : {Row{"a", 1, 3600, "m1"}, Row{"b", 5, 1800, "m1"},
+                       Row{"c", 3, 3600, "m2"}, Row{"d", 10, 1800, "m2"},
+                       Row{"e", 20, 5 * 86400, "m3"}}) {
     Item item;
-    item.id = id;
-    item.hotness = hotness;
-    item.publish_ts = id == "e" ? kNow - 5 * 86400 : kNow - 3600;
+    item.id = r.id;
+    item.hotness = r.hotness;
+    item.publish_ts = kNow - r.age_s;
+    item.media_id = r.media;
     EXPECT_TRUE(items.Add(item).ok());
   }
   v1::Manifest manifest;
@@ -39,6 +60,11 @@ std::shared_ptr<const Snapshot> TinySnapshot() {
   std::vector<Space> spaces;
   spaces.push_back({space_manifest,
                     NewExactIndex(2, {1, 0, .8f, .6f, .6f, .8f, 0, 1, -1, 0})});
+  std::vector<VectorTable> tables;
+  tables.push_back(MakeVectorTable("media", {"m1", "m2", "m3"},
+                                   NewExactIndex(2, {1, 0, 0, 1, .8f, .6f})));
+  tables.push_back(
+      MakeVectorTable("tags", {"t_x", "t_y"}, NewExactIndex(2, {1, 0, 0, 1})));
 
   absl::flat_hash_map<std::string, v1::UserRecord> users;
   v1::UserRecord u1;
@@ -46,25 +72,65 @@ std::shared_ptr<const Snapshot> TinySnapshot() {
   v->set_space("dssm");
   v->add_values(1);
   v->add_values(0);
-  u1.add_recent_clicks()->set_item_row(2);  // c, newest
-  u1.add_recent_clicks()->set_item_row(0);  // a
+  v1::Click* click = u1.add_recent_clicks();  // c, newest
+  click->set_item_row(2);
+  click->set_ts(kNow);
+  click = u1.add_recent_clicks();  // a, a day earlier
+  click->set_item_row(0);
+  click->set_ts(kNow - 86400);
+  v1::TagWeight* tag = u1.add_tags();
+  tag->set_tag("t_x");
+  tag->set_category("sports");
+  tag->set_weight(0.9f);
+  tag = u1.add_tags();
+  tag->set_tag("t_y");
+  tag->set_category("tech");
+  tag->set_weight(0.5f);
   users["u1"] = u1;
+  v1::UserRecord reader = u1;  // has read a and b
+  reader.add_seen_rows(0);
+  reader.add_seen_rows(1);
+  users["reader"] = reader;
   v1::UserRecord broken;  // a vector of the wrong dimension
   v = broken.add_vectors();
   v->set_space("dssm");
   v->add_values(1);
   users["broken"] = broken;
   return Snapshot::FromParts(manifest, std::move(items), std::move(spaces),
-                             NewInMemoryUserStore(std::move(users)));
+                             NewInMemoryUserStore(std::move(users)),
+                             std::move(tables));
 }
+
+// A channel that takes 50 ms and finds nothing: the deadline tests' clock.
+class SlowChannel final : public RecallChannel {
+ public:
+  using RecallChannel::RecallChannel;
+  bool AppliesTo(const RequestContext&) const override { return true; }
+  void Run(const RequestContext&, const ChannelParams&,
+           ChannelOutput*) const override {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+};
 
 class EngineTest : public ::testing::Test {
  protected:
-  static void SetUpTestSuite() { RegisterBuiltinChannels(); }
+  static void SetUpTestSuite() {
+    RegisterBuiltinChannels();
+    ChannelRegistry::Global().Register(
+        "slow",
+        [](const ChannelConfig& c,
+           const Snapshot&) -> absl::StatusOr<std::unique_ptr<RecallChannel>> {
+          return std::make_unique<SlowChannel>(c);
+        });
+  }
 
-  std::unique_ptr<RecallEngine> Engine(std::vector<ChannelConfig> channels) {
-    auto engine =
-        RecallEngine::Create(TinySnapshot(), {.channels = std::move(channels)});
+  std::unique_ptr<RecallEngine> Engine(std::vector<ChannelConfig> channels,
+                                       v1::FeatureWeights features = {}) {
+    EngineOptions options;
+    for (ChannelConfig& c : channels)
+      *options.policy.add_channels() = std::move(c);
+    *options.policy.mutable_features() = features;
+    auto engine = RecallEngine::Create(TinySnapshot(), std::move(options));
     EXPECT_TRUE(engine.ok()) << engine.status();
     return std::move(engine).value();
   }
@@ -77,11 +143,8 @@ class EngineTest : public ::testing::Test {
     return ids;
   }
 
-  const ChannelConfig u2i_{.name = "u2i_dssm", .kind = "u2i", .space = "dssm"};
-  const ChannelConfig i2i_{.name = "i2i_dssm",
-                           .kind = "i2i",
-                           .space = "dssm",
-                           .min_similarity = 0.6f};
+  const ChannelConfig u2i_ = Channel("u2i_dssm", "u2i", "dssm");
+  const ChannelConfig i2i_ = Channel("i2i_dssm", "i2i", "dssm", 0.6f);
 };
 
 TEST_F(EngineTest, U2iReturnsNearestItemsWithProvenance) {
@@ -112,6 +175,13 @@ TEST_F(EngineTest, ExcludedItemsNeverComeBackAndDoNotShrinkTheAnswer) {
   EXPECT_THAT(Ids(*engine, answer), ElementsAre("b", "c", "d"));
 }
 
+TEST_F(EngineTest, SeenItemsAreExcluded) {
+  auto engine = Engine({u2i_});
+  RecallAnswer answer;
+  ASSERT_TRUE(engine->Recall({.user_id = "reader", .k = 2}, &answer).ok());
+  EXPECT_THAT(Ids(*engine, answer), ElementsAre("c", "d"));
+}
+
 TEST_F(EngineTest, UnknownUserFallsBackToFreshPopularItems) {
   auto engine = Engine({u2i_});
   RecallAnswer answer;
@@ -121,15 +191,14 @@ TEST_F(EngineTest, UnknownUserFallsBackToFreshPopularItems) {
   EXPECT_THAT(Ids(*engine, answer), ElementsAre("d", "b", "c"));
   EXPECT_FLOAT_EQ(answer.items[0].score, 1.0f);
   EXPECT_FLOAT_EQ(answer.items[1].score, 0.5f);
+  EXPECT_EQ(answer.items[0].sources[0].via, "backfill");
   ASSERT_EQ(answer.channels.size(), 1u);
   EXPECT_EQ(*answer.channels[0].channel, "popular");
 }
 
 TEST_F(EngineTest,
        ThresholdDropsAreCountedAndBackFillScoresBelowEverythingElse) {
-  ChannelConfig strict = u2i_;
-  strict.min_similarity = 0.5f;
-  auto engine = Engine({strict});
+  auto engine = Engine({Channel("u2i_dssm", "u2i", "dssm", 0.5f)});
   RecallAnswer answer;
   ASSERT_TRUE(engine->Recall({.user_id = "u1", .k = 5}, &answer).ok());
   // u2i finds a .. e; d (0) and e (-1) fall under 0.5. Back-fill adds d, the
@@ -143,6 +212,19 @@ TEST_F(EngineTest,
   EXPECT_EQ(answer.channels[1].kept, 1);
   EXPECT_FLOAT_EQ(answer.items[3].score, 0.6f);
   EXPECT_EQ(answer.items[3].sources.size(), 1u);
+}
+
+TEST_F(EngineTest, QuotaLimitsWhatAChannelContributes) {
+  ChannelConfig u2i = u2i_;
+  u2i.set_quota(2);
+  auto engine = Engine({u2i});
+  RecallAnswer answer;
+  ASSERT_TRUE(engine->Recall({.user_id = "u1", .k = 4}, &answer).ok());
+  // u2i: a, b only; back-fill: d (1.0 capped at b's 0.8), c (0.3).
+  EXPECT_THAT(Ids(*engine, answer), ElementsAre("a", "b", "d", "c"));
+  EXPECT_EQ(answer.channels[0].kept, 2);
+  EXPECT_FLOAT_EQ(answer.items[2].score, 0.8f);
+  EXPECT_FLOAT_EQ(answer.items[3].score, 0.3f);
 }
 
 TEST_F(EngineTest, SeedsDriveI2iAndAreExcluded) {
@@ -170,6 +252,104 @@ TEST_F(EngineTest, ItemsFoundByTwoChannelsKeepBothSourcesAndSumScores) {
   EXPECT_EQ(*answer.items[0].sources[0].channel, "i2i_dssm");
   EXPECT_EQ(answer.items[0].sources[0].via, "c");
   EXPECT_EQ(*answer.items[0].sources[1].channel, "u2i_dssm");
+}
+
+TEST_F(EngineTest, I2iRecencyWeightedSumFavoursItemsNearRecentSeeds) {
+  ChannelConfig i2i = i2i_;
+  i2i.set_aggregation(v1::SEED_AGGREGATION_RECENCY_WEIGHTED_SUM);
+  auto engine = Engine({i2i});
+  RecallAnswer answer;
+  ASSERT_TRUE(engine->Recall({.user_id = "u1", .k = 4}, &answer).ok());
+  // Seeds c (weight 1) and a (a day older: 0.5 at a 24 h half-life).
+  // b = (1 x .96 + .5 x .8) / 1.5; d = .8 / 1.5; a = .6 / 1.5; c = .5 x .6
+  // / 1.5.
+  EXPECT_THAT(Ids(*engine, answer), ElementsAre("b", "d", "a", "c"));
+  EXPECT_NEAR(answer.items[0].score, (0.96 + 0.4) / 1.5, 1e-5);
+  EXPECT_NEAR(answer.items[3].score, 0.3 / 1.5, 1e-5);
+  EXPECT_EQ(answer.items[0].sources[0].via, "c");
+}
+
+TEST_F(EngineTest, CrosstagSearchesEachCategoryGroupWithItsQuota) {
+  ChannelConfig crosstag = Channel("crosstag", "crosstag", "dssm");
+  crosstag.set_group_quota(2);
+  auto engine = Engine({crosstag});
+  RecallAnswer answer;
+  ASSERT_TRUE(engine
+                  ->Recall({.user_id = "u1",
+                            .k = 4,
+                            .overrides = {{.channel = "crosstag"}},
+                            .only_overridden_channels = true},
+                           &answer)
+                  .ok());
+  // sports (t_x = (1,0)): a 1, b .8; tech (t_y = (0,1)): d 1, c .8.
+  EXPECT_THAT(Ids(*engine, answer), ElementsAre("a", "d", "b", "c"));
+  EXPECT_EQ(answer.items[0].sources[0].via, "sports");
+  EXPECT_EQ(answer.items[1].sources[0].via, "tech");
+  EXPECT_EQ(answer.channels[0].found, 8);  // fetch k=4 per group
+}
+
+TEST_F(EngineTest, Media2vecRecallsFreshItemsOfSimilarMedia) {
+  auto engine = Engine({Channel("media2vec", "media2vec")});
+  RecallAnswer answer;
+  ASSERT_TRUE(engine->Recall({.k = 5, .seed_item_ids = {"c"}}, &answer).ok());
+  // c's media m2 -> m2 (1.0): d (c is the seed); m3 (.6): e; m1 (0): b, a.
+  EXPECT_THAT(Ids(*engine, answer), ElementsAre("d", "e", "a", "b"));
+  EXPECT_EQ(answer.items[0].sources[0].via, "m2");
+  EXPECT_NEAR(answer.items[1].sources[0].similarity, 0.6f, 1e-6);
+  EXPECT_EQ(answer.items[1].sources[0].via, "m3");
+}
+
+TEST_F(EngineTest, FeatureWeightingFollowsTheDocumentedFormula) {
+  v1::FeatureWeights features;
+  features.set_hotness_weight(1);
+  features.set_freshness_half_life_hours(1);
+  features.set_freshness_floor(0.5f);
+  auto engine = Engine({u2i_}, features);
+  RecallAnswer answer;
+  ASSERT_TRUE(engine->Recall({.user_id = "u1", .k = 2}, &answer).ok());
+  // final = similarity x (1 + hotness / 20) x (0.5 + 0.5 x 2^(-age_h / 1))
+  const double a = 1.0 * (1 + 1.0 / 20) * (0.5 + 0.5 * std::exp2(-1.0));
+  const double b = 0.8 * (1 + 5.0 / 20) * (0.5 + 0.5 * std::exp2(-0.5));
+  EXPECT_THAT(Ids(*engine, answer), ElementsAre("b", "a"));
+  EXPECT_NEAR(answer.items[0].score, b, 1e-5);
+  EXPECT_NEAR(answer.items[1].score, a, 1e-5);
+}
+
+TEST_F(EngineTest, OverridesAreAppliedClampedAndReported) {
+  auto engine = Engine({u2i_, i2i_});
+  RecallAnswer answer;
+  RecallQuery query{.user_id = "u1", .k = 2};
+  query.overrides = {
+      {.channel = "u2i_dssm", .min_similarity = 2.0f, .fetch_k = 9000},
+      {.channel = "i2i_dssm", .enabled = false}};
+  ASSERT_TRUE(engine->Recall(query, &answer).ok());
+  ASSERT_EQ(answer.channels.size(), 2u);  // u2i, then back-fill; i2i disabled
+  EXPECT_EQ(*answer.channels[0].channel, "u2i_dssm");
+  EXPECT_EQ(answer.channels[0].clamped,
+            "fetch_k 9000 -> 5000; min_similarity 2 -> 1");
+  EXPECT_EQ(answer.channels[0].kept, 1);  // only a has similarity 1
+  EXPECT_EQ(*answer.channels[1].channel, "popular");
+
+  query.overrides = {{.channel = "nope"}};
+  absl::Status s = engine->Recall(query, &answer);
+  EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(s.message(), HasSubstr("channel_overrides[0].channel"));
+}
+
+TEST_F(EngineTest, DeadlineCutsOffLaterChannelsWithAPartialAnswer) {
+  auto engine = Engine({Channel("slow", "slow"), u2i_});
+  RecallAnswer answer;
+  ASSERT_TRUE(engine
+                  ->Recall({.user_id = "u1",
+                            .k = 2,
+                            .deadline = absl::Now() + absl::Milliseconds(20)},
+                           &answer)
+                  .ok());
+  EXPECT_TRUE(answer.partial);
+  ASSERT_GE(answer.channels.size(), 2u);
+  EXPECT_TRUE(answer.channels[0].status.ok());
+  EXPECT_EQ(answer.channels[1].status.code(),
+            absl::StatusCode::kDeadlineExceeded);
 }
 
 TEST_F(EngineTest, AFailingChannelGivesAPartialAnswer) {
@@ -203,23 +383,55 @@ TEST_F(EngineTest, InvalidRequestsNameTheField) {
 }
 
 TEST_F(EngineTest, BadPoliciesAreRefusedByName) {
-  auto s = RecallEngine::Create(TinySnapshot(),
-                                {.channels = {{.name = "x", .kind = "nope"}}});
-  EXPECT_THAT(s.status().message(), HasSubstr("unknown kind \"nope\""));
-  s = RecallEngine::Create(
-      TinySnapshot(),
-      {.channels = {{.name = "y", .kind = "u2i", .space = "title"}}});
-  EXPECT_THAT(s.status().message(), HasSubstr("no space \"title\""));
-  s = RecallEngine::Create(TinySnapshot(), {.channels = {u2i_, u2i_}});
-  EXPECT_THAT(s.status().message(), HasSubstr("duplicate channel"));
+  auto create = [](std::vector<ChannelConfig> channels) {
+    EngineOptions options;
+    for (ChannelConfig& c : channels) *options.policy.add_channels() = c;
+    return RecallEngine::Create(TinySnapshot(), options).status();
+  };
+  EXPECT_THAT(create({Channel("x", "nope")}).message(),
+              HasSubstr("unknown kind \"nope\""));
+  EXPECT_THAT(create({Channel("y", "u2i", "title")}).message(),
+              HasSubstr("no space \"title\""));
+  EXPECT_THAT(create({u2i_, u2i_}).message(), HasSubstr("duplicate channel"));
 }
 
-TEST_F(EngineTest, DefaultPolicyHasU2iAndI2iPerSpace) {
-  std::vector<ChannelConfig> policy = DefaultPolicy(*TinySnapshot());
-  ASSERT_EQ(policy.size(), 2u);
-  EXPECT_EQ(policy[0].name, "u2i_dssm");
-  EXPECT_EQ(policy[1].name, "i2i_dssm");
-  EXPECT_FLOAT_EQ(policy[1].min_similarity, 0.6f);
+TEST_F(EngineTest, DefaultPolicyCoversEverySpaceAndTable) {
+  v1::Policy policy = DefaultPolicy(*TinySnapshot());
+  std::vector<std::string> names;
+  for (const auto& c : policy.channels()) names.push_back(c.name());
+  EXPECT_THAT(names, ElementsAre("u2i_dssm", "i2i_dssm", "media2vec"));
+  EXPECT_FLOAT_EQ(policy.channels(1).min_similarity(), 0.6f);
+  EXPECT_EQ(policy.channels(1).fetch_k(), 1000);
+  EXPECT_EQ(policy.backfill().kind(), "popular");
+}
+
+TEST_F(EngineTest, SimilarItemsSearchesTheRequestedSpacesWithoutBackfill) {
+  auto engine = Engine({u2i_, i2i_});
+  RecallAnswer answer;
+  ASSERT_TRUE(engine->SimilarItems({.item_ids = {"c"}, .k = 5}, &answer).ok());
+  // Policy's i2i threshold 0.6: b .96, d .8, a .6; e (-.6) dropped; no
+  // back-fill even though fewer than k.
+  EXPECT_THAT(Ids(*engine, answer), ElementsAre("b", "d", "a"));
+  ASSERT_EQ(answer.channels.size(), 1u);
+  EXPECT_EQ(*answer.channels[0].channel, "similar_dssm");
+  EXPECT_EQ(answer.channels[0].dropped_by_threshold, 1);
+  EXPECT_EQ(answer.items[0].sources[0].via, "c");
+
+  ASSERT_TRUE(engine
+                  ->SimilarItems({.item_ids = {"c"},
+                                  .spaces = {"dssm"},
+                                  .k = 5,
+                                  .min_similarity = 0.9f},
+                                 &answer)
+                  .ok());
+  EXPECT_THAT(Ids(*engine, answer), ElementsAre("b"));
+
+  absl::Status s = engine->SimilarItems(
+      {.item_ids = {"c"}, .spaces = {"title"}, .k = 5}, &answer);
+  EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(s.message(), HasSubstr("spaces[0]"));
+  EXPECT_EQ(engine->SimilarItems({.k = 5}, &answer).code(),
+            absl::StatusCode::kInvalidArgument);
 }
 
 }  // namespace

@@ -2,6 +2,8 @@
 
 #include <filesystem>
 #include <fstream>
+#include <map>
+#include <set>
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -84,22 +86,129 @@ TEST_F(BuilderTest, BuildsAVerifiableSnapshotAndPublishesIt) {
   ASSERT_TRUE(m.ok()) << m.status();
   EXPECT_EQ(*ReadCurrent(root_), "v1");
   EXPECT_EQ(m->items().count(), 400);
-  ASSERT_EQ(m->spaces_size(), 1);
-  EXPECT_EQ(m->spaces(0).name(), "dssm");
-  EXPECT_EQ(m->spaces(0).user_count(), 60);
+  std::map<std::string, int64_t> users_per_space;
+  for (const auto& space : m->spaces())
+    users_per_space[space.name()] = space.user_count();
+  // dssm has user vectors; tag2vec is derived from the tag vectors, with a
+  // user vector per user with a profile; item2vec and title2vec are items only.
+  EXPECT_EQ(
+      users_per_space,
+      (std::map<std::string, int64_t>{
+          {"dssm", 60}, {"item2vec", 0}, {"tag2vec", 60}, {"title2vec", 0}}));
+  ASSERT_EQ(m->tables_size(), 2);
+  EXPECT_EQ(m->tables(0).name(), "tags");
+  EXPECT_EQ(m->tables(1).name(), "media");
   EXPECT_EQ(m->store().user_count(), 60);
+  EXPECT_GT(m->policy().channels_size(), 0);  // the default, written out
 
   auto snapshot = Snapshot::Load(root_, "v1");
   ASSERT_TRUE(snapshot.ok()) << snapshot.status();
   v1::UserRecord user;
   ASSERT_TRUE(*(*snapshot)->users().Get("u0000001", &user));
-  ASSERT_EQ(user.vectors_size(), 1);
+  ASSERT_EQ(user.vectors_size(), 2);  // dssm, tag2vec
   EXPECT_EQ(user.vectors(0).values_size(), 8);
   ASSERT_GT(user.recent_clicks_size(), 0);
   for (int i = 1; i < user.recent_clicks_size(); ++i) {
     EXPECT_GE(user.recent_clicks(i - 1).ts(),
               user.recent_clicks(i).ts());  // newest first
   }
+  // Seen: every distinct clicked item; the profile: tags of clicked items.
+  std::set<uint32_t> clicked;
+  for (const auto& c : user.recent_clicks()) clicked.insert(c.item_row());
+  EXPECT_EQ(
+      std::set<uint32_t>(user.seen_rows().begin(), user.seen_rows().end()),
+      clicked);
+  ASSERT_GT(user.tags_size(), 0);
+  for (int i = 1; i < user.tags_size(); ++i) {
+    EXPECT_GE(user.tags(i - 1).weight(), user.tags(i).weight());
+  }
+  const ItemTable& items = (*snapshot)->items();
+  bool tag_was_clicked = false;
+  for (uint32_t row : clicked) {
+    for (const auto& [tag, w] : items.item(row).tags)
+      tag_was_clicked |= tag == user.tags(0).tag();
+  }
+  EXPECT_TRUE(tag_was_clicked);
+}
+
+TEST_F(BuilderTest, Tag2vecArticleIsTheNormalisedSumOfItsTopThreeTags) {
+  ASSERT_TRUE(BuildSnapshot(Options("v1")).ok());
+  auto snapshot = Snapshot::Load(root_, "v1");
+  ASSERT_TRUE(snapshot.ok()) << snapshot.status();
+  const VectorTable* tags = (*snapshot)->FindTable("tags");
+  const Space* tag2vec = (*snapshot)->FindSpace("tag2vec");
+  ASSERT_NE(tags, nullptr);
+  ASSERT_NE(tag2vec, nullptr);
+  const int dim = tag2vec->index->dim();
+  for (ItemRow row : {0, 17, 123}) {
+    auto item_tags = (*snapshot)->items().item(row).tags;
+    std::stable_sort(
+        item_tags.begin(), item_tags.end(),
+        [](const auto& a, const auto& b) { return a.second > b.second; });
+    std::vector<float> want(dim, 0), tv(dim), got(dim);
+    int used = 0;
+    for (const auto& [tag, weight] : item_tags) {
+      if (used == 3) break;
+      ASSERT_TRUE(tags->index->Reconstruct(tags->Find(tag), tv.data()).ok());
+      for (int j = 0; j < dim; ++j) want[j] += tv[j];
+      ++used;
+    }
+    double norm = 0;
+    for (float x : want) norm += double{x} * x;
+    ASSERT_TRUE(tag2vec->index->Reconstruct(row, got.data()).ok());
+    for (int j = 0; j < dim; ++j)
+      EXPECT_NEAR(got[j], want[j] / std::sqrt(norm), 1e-5);
+  }
+}
+
+TEST_F(BuilderTest, PolicyFileIsValidatedAndWrittenIntoTheManifest) {
+  const fs::path policy = dir_ / "policy.textproto";
+  std::ofstream(policy) << R"pb(
+    channels { name: "u2i" kind: "u2i" space: "dssm" quota: 50 }
+    channels {
+      name: "similar"
+      kind: "i2i"
+      space: "item2vec"
+      min_similarity: 0.7
+    }
+    backfill { name: "hot" kind: "popular" freshness_window_hours: 24 }
+    features {
+      ctr_weight: 0.5
+      freshness_half_life_hours: 48
+      freshness_floor: 0.5
+    }
+  )pb";
+  BuildOptions o = Options("v1");
+  o.policy_file = policy;
+  auto m = BuildSnapshot(o);
+  ASSERT_TRUE(m.ok()) << m.status();
+  ASSERT_EQ(m->policy().channels_size(), 2);
+  EXPECT_EQ(m->policy().channels(0).quota(), 50);
+  EXPECT_EQ(m->policy().backfill().name(), "hot");
+  EXPECT_FLOAT_EQ(m->policy().features().ctr_weight(), 0.5f);
+  auto manifest = ReadManifest(root_ / "v1");
+  ASSERT_TRUE(manifest.ok());
+  EXPECT_EQ(manifest->policy().SerializeAsString(),
+            m->policy().SerializeAsString());
+
+  // A space the snapshot lacks, an unknown kind, a syntax error: refused
+  // before publishing, naming the file.
+  std::ofstream(policy, std::ios::trunc)
+      << R"pb(channels { name: "x" kind: "u2i" space: "nope" })pb";
+  o.version = "bad";
+  auto bad = BuildSnapshot(o);
+  EXPECT_EQ(bad.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(bad.status().message(),
+              AllOf(HasSubstr("policy.textproto"), HasSubstr("nope")));
+  std::ofstream(policy, std::ios::trunc)
+      << R"pb(channels { name: "x" kind: "teleport" })pb";
+  EXPECT_THAT(BuildSnapshot(o).status().message(),
+              HasSubstr("unknown kind \"teleport\""));
+  std::ofstream(policy, std::ios::trunc) << "channels {\n  nme: 1\n}\n";
+  EXPECT_THAT(BuildSnapshot(o).status().message(),
+              HasSubstr("policy.textproto:2:"));
+  EXPECT_FALSE(fs::exists(root_ / "bad"));
+  EXPECT_EQ(*ReadCurrent(root_), "v1");
 }
 
 TEST_F(BuilderTest, VersionsAreImmutable) {

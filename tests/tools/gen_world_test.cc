@@ -9,6 +9,8 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <functional>
+#include <iterator>
 #include <map>
 #include <set>
 #include <string>
@@ -30,9 +32,20 @@
 namespace recall {
 namespace {
 
-constexpr const char* kFiles[] = {"items.tsv", "clicks.tsv", "users.txt",
-                                  "vectors/dssm.item.vec",
-                                  "vectors/dssm.user.vec"};
+// Written whatever GenWorldOptions::extra_spaces says.
+constexpr const char* kBaseFiles[] = {"items.tsv", "clicks.tsv", "users.txt",
+                                      "vectors/dssm.item.vec",
+                                      "vectors/dssm.user.vec"};
+// Written only with GenWorldOptions::extra_spaces.
+constexpr const char* kExtraFiles[] = {"vectors/item2vec.item.vec",
+                                       "vectors/title2vec.item.vec",
+                                       "vectors/tags.vec", "vectors/media.vec"};
+
+std::vector<std::string> AllFiles() {
+  std::vector<std::string> files(std::begin(kBaseFiles), std::end(kBaseFiles));
+  files.insert(files.end(), std::begin(kExtraFiles), std::end(kExtraFiles));
+  return files;
+}
 
 std::string ReadFile(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
@@ -90,6 +103,44 @@ double Dot(const float* a, const float* b, int dim) {
   return sum;
 }
 
+// Reads a word2vec file that must exist and parse.
+VectorSet ReadVectors(const std::string& path) {
+  absl::StatusOr<VectorSet> vectors = ReadWord2VecText(path);
+  EXPECT_TRUE(vectors.ok()) << vectors.status();
+  return vectors.ok() ? *std::move(vectors) : VectorSet();
+}
+
+// Every row has length 1.
+void ExpectUnitRows(const VectorSet& vectors) {
+  for (size_t i = 0; i < vectors.size(); ++i) {
+    const float* v = vectors.row(i);
+    ASSERT_NEAR(Dot(v, v, vectors.dim), 1.0, 1e-4) << vectors.ids[i];
+  }
+}
+
+// Mean cosine over all pairs i < j of rows of unit vectors, by the class
+// kind(i, j) of the pair, in [0, classes) or -1 for pairs left out. Every
+// class must occur.
+std::vector<double> MeanPairCosines(
+    const VectorSet& vectors, int classes,
+    const std::function<int(size_t, size_t)>& kind) {
+  std::vector<double> sums(classes, 0.0);
+  std::vector<int64_t> counts(classes, 0);
+  for (size_t i = 0; i < vectors.size(); ++i) {
+    for (size_t j = i + 1; j < vectors.size(); ++j) {
+      const int k = kind(i, j);
+      if (k < 0) continue;
+      sums[k] += Dot(vectors.row(i), vectors.row(j), vectors.dim);
+      ++counts[k];
+    }
+  }
+  for (int k = 0; k < classes; ++k) {
+    EXPECT_GT(counts[k], 0) << "class " << k;
+    if (counts[k] > 0) sums[k] /= static_cast<double>(counts[k]);
+  }
+  return sums;
+}
+
 TEST_F(GenWorldTest, RejectsNonPositiveCountsAndDims) {
   const std::string out = Path("w");
   GenWorldOptions options = SmallOptions();
@@ -125,12 +176,12 @@ TEST_F(GenWorldTest, SameSeedGivesIdenticalFilesOtherSeedDiffers) {
   GenWorldOptions other = options;
   other.seed = options.seed + 1;
   ASSERT_TRUE(GenerateWorld(other, Path("c")).ok());
-  for (const char* file : kFiles) {
+  for (const std::string& file : AllFiles()) {
     SCOPED_TRACE(file);
     const std::string a = ReadFile(Path("a/") + file);
     ASSERT_FALSE(a.empty());
     EXPECT_TRUE(a == ReadFile(Path("b/") + file));
-    if (std::string(file) != "users.txt") {
+    if (file != "users.txt") {
       EXPECT_FALSE(a == ReadFile(Path("c/") + file));
     }
   }
@@ -144,7 +195,7 @@ TEST_F(GenWorldTest, ReplacesExistingFiles) {
   bigger.users = 700;
   ASSERT_TRUE(GenerateWorld(bigger, Path("reused")).ok());
   ASSERT_TRUE(GenerateWorld(options, Path("reused")).ok());
-  for (const char* file : kFiles) {
+  for (const std::string& file : AllFiles()) {
     SCOPED_TRACE(file);
     EXPECT_TRUE(ReadFile(Path("fresh/") + file) ==
                 ReadFile(Path("reused/") + file));
@@ -166,6 +217,15 @@ TEST_F(GenWorldTest, TinyWorldWorks) {
   ASSERT_GE(clicks.size(), 1u);
   EXPECT_EQ(clicks[0].user, "u0000001");
   EXPECT_EQ(clicks[0].item, items->item(0).id);
+  for (const char* space : {"item2vec", "title2vec"}) {
+    const VectorSet vectors =
+        ReadVectors(absl::StrCat(Path("tiny/vectors/"), space, ".item.vec"));
+    EXPECT_EQ(vectors.ids, std::vector<std::string>{items->item(0).id});
+  }
+  const VectorSet tags = ReadVectors(Path("tiny/vectors/tags.vec"));
+  EXPECT_EQ(tags.size(), items->item(0).tags.size());
+  const VectorSet media = ReadVectors(Path("tiny/vectors/media.vec"));
+  EXPECT_EQ(media.ids, std::vector<std::string>{items->item(0).media_id});
 }
 
 TEST_F(GenWorldTest, OutputIsConsistent) {
@@ -370,6 +430,198 @@ TEST_F(GenWorldTest, UserVectorsMatchTheirInterests) {
   EXPECT_LT(std::fabs(mean(unrelated_cos)), 0.2);
 }
 
+// The extra spaces come from random streams of their own: the other files
+// are the same bytes with them on or off.
+TEST_F(GenWorldTest, ExtraSpacesLeaveOtherFilesUnchanged) {
+  GenWorldOptions options = SmallOptions();
+  ASSERT_TRUE(GenerateWorld(options, Path("with")).ok());
+  options.extra_spaces = false;
+  ASSERT_TRUE(GenerateWorld(options, Path("without")).ok());
+  for (const char* file : kBaseFiles) {
+    SCOPED_TRACE(file);
+    const std::string with = ReadFile(Path("with/") + file);
+    ASSERT_FALSE(with.empty());
+    EXPECT_TRUE(with == ReadFile(Path("without/") + file));
+  }
+  for (const char* file : kExtraFiles) {
+    EXPECT_TRUE(std::filesystem::exists(Path("with/") + file)) << file;
+    EXPECT_FALSE(std::filesystem::exists(Path("without/") + file)) << file;
+  }
+}
+
+// Without the extra spaces, those files of an earlier world are removed, so
+// that they cannot be mistaken for the new world's.
+TEST_F(GenWorldTest, ExtraSpacesOffRemovesStaleFiles) {
+  GenWorldOptions options = SmallOptions();
+  ASSERT_TRUE(GenerateWorld(options, Path("w")).ok());
+  options.extra_spaces = false;
+  options.seed += 1;
+  ASSERT_TRUE(GenerateWorld(options, Path("w")).ok());
+  for (const char* file : kExtraFiles) {
+    EXPECT_FALSE(std::filesystem::exists(Path("w/") + file)) << file;
+  }
+  for (const char* file : kBaseFiles) {
+    EXPECT_TRUE(std::filesystem::exists(Path("w/") + file)) << file;
+  }
+}
+
+// item2vec and title2vec hold one vector per item, in items.tsv order;
+// tags.vec one per tag and media.vec one per media id that items.tsv uses,
+// and no others.
+TEST_F(GenWorldTest, ExtraVectorFilesMatchItems) {
+  const GenWorldOptions options = SmallOptions();
+  const std::string world = Path("world");
+  ASSERT_TRUE(GenerateWorld(options, world).ok());
+  absl::StatusOr<ItemTable> items = ItemTable::ReadTsv(world + "/items.tsv");
+  ASSERT_TRUE(items.ok()) << items.status();
+  std::set<std::string> tags;
+  std::set<std::string> media;
+  for (const Item& item : items->items()) {
+    for (const auto& [tag, weight] : item.tags) tags.insert(tag);
+    media.insert(item.media_id);
+  }
+
+  for (const char* space : {"item2vec", "title2vec"}) {
+    SCOPED_TRACE(space);
+    const VectorSet vectors =
+        ReadVectors(absl::StrCat(world, "/vectors/", space, ".item.vec"));
+    EXPECT_EQ(vectors.dim, options.dim);
+    ASSERT_EQ(vectors.size(), static_cast<size_t>(items->size()));
+    for (size_t i = 0; i < vectors.size(); ++i) {
+      ASSERT_EQ(vectors.ids[i], items->item(i).id);
+    }
+    ExpectUnitRows(vectors);
+  }
+  for (const auto& [file, ids] :
+       std::vector<std::pair<std::string, std::set<std::string>>>{
+           {"tags.vec", tags}, {"media.vec", media}}) {
+    SCOPED_TRACE(file);
+    const VectorSet vectors = ReadVectors(world + "/vectors/" + file);
+    EXPECT_EQ(vectors.dim, options.dim);
+    EXPECT_EQ(std::set<std::string>(vectors.ids.begin(), vectors.ids.end()),
+              ids);
+    EXPECT_EQ(vectors.size(), ids.size());  // no duplicates
+    ExpectUnitRows(vectors);
+  }
+}
+
+// Tags of one cat1 are close; tags of different cat1s are unrelated.
+TEST_F(GenWorldTest, TagVectorsClusterByCat1) {
+  const GenWorldOptions options = SmallOptions();
+  const std::string world = Path("world");
+  ASSERT_TRUE(GenerateWorld(options, world).ok());
+  absl::StatusOr<ItemTable> items = ItemTable::ReadTsv(world + "/items.tsv");
+  ASSERT_TRUE(items.ok()) << items.status();
+  absl::flat_hash_map<std::string, std::string> cat1_of;
+  for (const Item& item : items->items()) {
+    for (const auto& [tag, weight] : item.tags) {
+      const auto [it, inserted] = cat1_of.emplace(tag, item.cat1);
+      EXPECT_EQ(it->second, item.cat1) << tag;  // a tag has one cat1
+    }
+  }
+  const VectorSet tags = ReadVectors(world + "/vectors/tags.vec");
+  ASSERT_GT(tags.size(), 1u);
+  std::vector<std::string> cat1(tags.size());
+  for (size_t i = 0; i < tags.size(); ++i) cat1[i] = cat1_of[tags.ids[i]];
+  const std::vector<double> cos = MeanPairCosines(
+      tags, 2, [&](size_t i, size_t j) { return cat1[i] == cat1[j] ? 1 : 0; });
+  std::printf("tags.vec mean cosine: same cat1 %.3f, different cat1 %.3f\n",
+              cos[1], cos[0]);
+  EXPECT_GT(cos[1], 0.3);
+  EXPECT_LT(std::fabs(cos[0]), 0.1);
+}
+
+// A media vector points at the cat1 the media publishes most in.
+TEST_F(GenWorldTest, MediaVectorsPointAtTheirCat1) {
+  const GenWorldOptions options = SmallOptions();
+  const std::string world = Path("world");
+  ASSERT_TRUE(GenerateWorld(options, world).ok());
+  absl::StatusOr<ItemTable> items = ItemTable::ReadTsv(world + "/items.tsv");
+  ASSERT_TRUE(items.ok()) << items.status();
+  const VectorSet media = ReadVectors(world + "/vectors/media.vec");
+  const VectorSet dssm = ReadVectors(world + "/vectors/dssm.item.vec");
+  ASSERT_EQ(dssm.size(), static_cast<size_t>(items->size()));
+  absl::flat_hash_map<std::string, std::map<std::string, int>> cat1_counts;
+  for (const Item& item : items->items()) {
+    ++cat1_counts[item.media_id][item.cat1];
+  }
+  double own_sum = 0;
+  int64_t own_n = 0;
+  double other_sum = 0;
+  int64_t other_n = 0;
+  for (size_t m = 0; m < media.size(); ++m) {
+    std::string main_cat1;
+    int best = 0;
+    for (const auto& [cat1, n] : cat1_counts[media.ids[m]]) {
+      if (n > best) best = n, main_cat1 = cat1;
+    }
+    for (ItemRow row = 0; row < items->size(); ++row) {
+      const double cos = Dot(media.row(m), dssm.row(row), dssm.dim);
+      if (items->item(row).cat1 == main_cat1) {
+        own_sum += cos;
+        ++own_n;
+      } else {
+        other_sum += cos;
+        ++other_n;
+      }
+    }
+  }
+  ASSERT_GT(own_n, 0);
+  ASSERT_GT(other_n, 0);
+  const double own = own_sum / static_cast<double>(own_n);
+  const double other = other_sum / static_cast<double>(other_n);
+  std::printf(
+      "media.vec vs dssm items, mean cosine: main cat1 %.3f, others %.3f\n",
+      own, other);
+  EXPECT_GT(own, 0.3);
+  EXPECT_LT(std::fabs(other), 0.1);
+}
+
+// In item2vec, items of one cat2 are close and items of different cat1s are
+// not; items of one media are a little closer still (the co-click pull),
+// which dssm does not have. title2vec has the same structure, blurrier.
+TEST_F(GenWorldTest, ItemSpacesClusterByCategory) {
+  const GenWorldOptions options = SmallOptions();
+  const std::string world = Path("world");
+  ASSERT_TRUE(GenerateWorld(options, world).ok());
+  absl::StatusOr<ItemTable> items = ItemTable::ReadTsv(world + "/items.tsv");
+  ASSERT_TRUE(items.ok()) << items.status();
+  // Pair classes: 0 different cat1, 1 same cat1 but different cat2, 2 same
+  // cat2 and different media, 3 same cat2 and same media.
+  auto kind = [&](size_t i, size_t j) {
+    const Item& a = items->item(static_cast<ItemRow>(i));
+    const Item& b = items->item(static_cast<ItemRow>(j));
+    if (a.cat1 != b.cat1) return 0;
+    if (a.cat2 != b.cat2) return 1;
+    return a.media_id == b.media_id ? 3 : 2;
+  };
+  std::map<std::string, std::vector<double>> cos;
+  for (const char* space : {"dssm", "item2vec", "title2vec"}) {
+    const VectorSet vectors =
+        ReadVectors(absl::StrCat(world, "/vectors/", space, ".item.vec"));
+    ASSERT_EQ(vectors.size(), static_cast<size_t>(items->size()));
+    cos[space] = MeanPairCosines(vectors, 4, kind);
+    std::printf(
+        "%-9s mean cosine: different cat1 %.3f, sibling cat2 %.3f, same "
+        "cat2 %.3f, same cat2 and media %.3f\n",
+        space, cos[space][0], cos[space][1], cos[space][2], cos[space][3]);
+  }
+  for (const char* space : {"item2vec", "title2vec"}) {
+    SCOPED_TRACE(space);
+    const std::vector<double>& c = cos[space];
+    EXPECT_LT(std::fabs(c[0]), 0.1);
+    EXPECT_GT(c[1], c[0] + 0.1);
+    EXPECT_GT(c[2], c[1] + 0.1);
+  }
+  EXPECT_GT(cos["item2vec"][2], 0.5);
+  EXPECT_GT(cos["title2vec"][2], 0.25);
+  EXPECT_GT(cos["item2vec"][2], cos["title2vec"][2] + 0.1);
+  // The media pull: same-media pairs gain over other pairs of their cat2 in
+  // item2vec, not in dssm.
+  EXPECT_GT(cos["item2vec"][3] - cos["item2vec"][2],
+            cos["dssm"][3] - cos["dssm"][2] + 0.01);
+}
+
 // The default world (100k items, 100k users, 64 dims, ~3M clicks). Run
 // with --gtest_also_run_disabled_tests to measure.
 TEST_F(GenWorldTest, DISABLED_DefaultWorldTiming) {
@@ -381,8 +633,8 @@ TEST_F(GenWorldTest, DISABLED_DefaultWorldTiming) {
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
           .count();
   std::printf("default world generated in %.2f s\n", seconds);
-  for (const char* file : kFiles) {
-    std::printf("  %-24s %10llu bytes\n", file,
+  for (const std::string& file : AllFiles()) {
+    std::printf("  %-28s %10llu bytes\n", file.c_str(),
                 static_cast<unsigned long long>(
                     std::filesystem::file_size(world + "/" + file)));
   }
