@@ -7,6 +7,7 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
 #include "recall/channel.h"
 
 namespace recall {
@@ -43,6 +44,15 @@ class BestPerItem {
   std::vector<ChannelCandidate> candidates_;
   absl::flat_hash_map<ItemRow, size_t> position_;
 };
+
+// Channels with several searches check the deadline before each: past it,
+// they stop and return what they have, marked DEADLINE_EXCEEDED.
+bool OutOfTime(const RequestContext& ctx, ChannelOutput* out) {
+  if (absl::Now() < ctx.deadline) return false;
+  out->status =
+      absl::DeadlineExceededError("deadline passed during the channel");
+  return true;
+}
 
 absl::Status NeedSpace(const ChannelConfig& config, const Snapshot& snapshot) {
   if (snapshot.FindSpace(config.space()) == nullptr) {
@@ -148,6 +158,7 @@ class I2iChannel final : public RecallChannel {
     double weight_total = 0;
     int seeds_in_space = 0;
     for (const Seed& seed : seeds) {
+      if (OutOfTime(ctx, out)) break;
       if (!index.Reconstruct(seed.row, query.data()).ok()) continue;
       ++seeds_in_space;
       weight_total += seed.weight;
@@ -251,6 +262,7 @@ class CrosstagChannel final : public RecallChannel {
     ChannelOutput group_out;
     BestPerItem best;
     for (const Group& group : groups) {
+      if (OutOfTime(ctx, out)) break;
       std::fill(query.begin(), query.end(), 0.0f);
       double norm2 = 0;
       for (const v1::TagWeight* tag : group.tags) {
@@ -346,6 +358,7 @@ class Media2vecChannel final : public RecallChannel {
     std::vector<Neighbor> media_items;
     BestPerItem best;
     for (int32_t m : sources) {
+      if (OutOfTime(ctx, out)) break;
       if (!media_->index->Reconstruct(m, query.data()).ok()) continue;
       absl::Status s =
           media_->index->Search(query.data(), similar, {}, &similar_media);

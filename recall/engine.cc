@@ -400,8 +400,10 @@ absl::Status RecallEngine::Execute(std::vector<PlannedChannel> plan,
       report.status = output.status;
       report.found = output.found;
       report.dropped_by_threshold = output.dropped_by_threshold;
-      if (output.status.ok())
+      // A channel the deadline cut short still contributes what it found.
+      if (output.status.ok() || absl::IsDeadlineExceeded(output.status)) {
         report.kept = merger.Add(channel, p, output, fill_only, score_cap);
+      }
     }
     report.latency_us = absl::ToInt64Microseconds(absl::Now() - start);
     if (!report.status.ok() && !absl::IsNotFound(report.status))

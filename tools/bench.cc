@@ -43,6 +43,14 @@ std::string CodeName(absl::StatusCode code) {
 struct Samples {
   std::vector<int64_t> latencies_ns;
   std::map<absl::StatusCode, int64_t> errors_by_code;
+  // Server-reported latency of each channel (channel_stats), microseconds.
+  std::map<std::string, std::vector<int64_t>> channel_us;
+
+  void RecordChannels(const v1::RecallResponse& response) {
+    for (const v1::ChannelStats& stats : response.channel_stats()) {
+      channel_us[stats.channel()].push_back(stats.latency_us());
+    }
+  }
 
   void Record(Clock::duration latency, absl::StatusCode code) {
     latencies_ns.push_back(
@@ -68,9 +76,13 @@ BenchReport MakeReport(std::vector<Samples> parts, absl::Duration window,
   size_t total = 0;
   for (const Samples& s : parts) total += s.latencies_ns.size();
   all.reserve(total);
+  std::map<std::string, std::vector<int64_t>> channel_us;
   for (Samples& s : parts) {
     all.insert(all.end(), s.latencies_ns.begin(), s.latencies_ns.end());
     std::vector<int64_t>().swap(s.latencies_ns);
+    for (auto& [name, us] : s.channel_us) {
+      channel_us[name].insert(channel_us[name].end(), us.begin(), us.end());
+    }
     for (const auto& [code, count] : s.errors_by_code) {
       report.errors_by_code[CodeName(code)] += count;
       report.errors += count;
@@ -90,6 +102,16 @@ BenchReport MakeReport(std::vector<Samples> parts, absl::Duration window,
     report.p90_ms = NsToMs(static_cast<double>(NearestRank(all, 900)));
     report.p99_ms = NsToMs(static_cast<double>(NearestRank(all, 990)));
     report.p999_ms = NsToMs(static_cast<double>(NearestRank(all, 999)));
+  }
+  for (auto& [name, us] : channel_us) {
+    std::sort(us.begin(), us.end());
+    ChannelLatency& c = report.channels[name];
+    c.runs = static_cast<int64_t>(us.size());
+    double sum = 0;
+    for (int64_t v : us) sum += static_cast<double>(v);
+    c.mean_us = sum / static_cast<double>(us.size());
+    c.p50_us = static_cast<double>(NearestRank(us, 500));
+    c.p99_us = static_cast<double>(NearestRank(us, 990));
   }
   return report;
 }
@@ -329,6 +351,7 @@ class RpcBench {
     if (slot->start >= measure_start_ && slot->start < measure_end_) {
       slot->samples.Record(now - slot->start,
                            static_cast<absl::StatusCode>(status.error_code()));
+      if (status.ok()) slot->samples.RecordChannels(slot->response);
     }
     if (options_.rate > 0) {
       absl::MutexLock lock(&mu_);
@@ -374,6 +397,19 @@ class RpcBench {
 
 }  // namespace
 
+// "name":{"runs":N,"mean_us":..,"p50_us":..,"p99_us":..},...
+std::string ChannelsJson(
+    const std::map<std::string, ChannelLatency>& channels) {
+  std::vector<std::string> parts;
+  for (const auto& [name, c] : channels) {
+    parts.push_back(absl::StrCat(JsonString(name), ":{\"runs\":", c.runs,
+                                 ",\"mean_us\":", JsonNumber(c.mean_us, 1),
+                                 ",\"p50_us\":", JsonNumber(c.p50_us, 0),
+                                 ",\"p99_us\":", JsonNumber(c.p99_us, 0), "}"));
+  }
+  return absl::StrJoin(parts, ",");
+}
+
 std::string BenchReport::ToJson() const {
   std::vector<std::string> codes;
   for (const auto& [name, count] : errors_by_code) {
@@ -389,10 +425,18 @@ std::string BenchReport::ToJson() const {
       ",\"mean_ms\":", JsonNumber(mean_ms, 3),
       ",\"max_ms\":", JsonNumber(max_ms, 3),
       ",\"seconds\":", JsonNumber(seconds, 3), ",\"concurrency\":", concurrency,
-      ",\"rate\":", JsonNumber(rate, 2), ",\"unsent\":", unsent, "}");
+      ",\"rate\":", JsonNumber(rate, 2), ",\"unsent\":", unsent,
+      ",\"channels\":{", ChannelsJson(channels), "}}");
 }
 
 std::string BenchReport::ToText() const {
+  std::string channel_lines;
+  for (const auto& [name, c] : channels) {
+    absl::StrAppendFormat(
+        &channel_lines,
+        "  channel %-16s runs %7d  mean %8.1f us  p50 %8.0f us  p99 %8.0f us\n",
+        name, c.runs, c.mean_us, c.p50_us, c.p99_us);
+  }
   std::string out =
       absl::StrFormat("%d requests in %.2f s: %.1f qps, concurrency %d, %s\n",
                       requests, seconds, qps, concurrency,
@@ -413,7 +457,7 @@ std::string BenchReport::ToText() const {
         &out, "unsent: %d scheduled requests never sent (all slots busy)\n",
         unsent);
   }
-  return out;
+  return out + channel_lines;
 }
 
 absl::StatusOr<std::vector<std::string>> ReadUserIds(const std::string& path) {

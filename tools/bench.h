@@ -62,6 +62,15 @@ struct BenchOptions {
   absl::Duration connect_timeout = absl::Seconds(5);
 };
 
+// Server-reported latency of one channel (RecallResponse.channel_stats), over
+// the successful counted RPCs in which it ran.
+struct ChannelLatency {
+  int64_t runs = 0;
+  double mean_us = 0;
+  double p50_us = 0;
+  double p99_us = 0;
+};
+
 struct BenchReport {
   // Counted requests (successes and errors) per second of the window.
   double qps = 0;
@@ -88,10 +97,13 @@ struct BenchReport {
   // before it ended because every slot was busy. Non-zero means the server
   // (or `concurrency`) could not sustain `rate`; these are not in `requests`.
   int64_t unsent = 0;
+  // RPC mode: per-channel latency as the server measured it, by channel name.
+  std::map<std::string, ChannelLatency> channels;
 
   // One JSON object (no trailing newline) with the keys qps, requests,
   // errors, errors_by_code (an object), p50_ms, p90_ms, p99_ms, p999_ms,
-  // mean_ms, max_ms, seconds, concurrency, rate, unsent.
+  // mean_ms, max_ms, seconds, concurrency, rate, unsent, and channels (an
+  // object: name -> {runs, mean_us, p50_us, p99_us}).
   std::string ToJson() const;
   // A short human-readable summary, a few lines ending in a newline.
   std::string ToText() const;

@@ -112,6 +112,29 @@ class SlowChannel final : public RecallChannel {
   }
 };
 
+// Delegates to an exact index, taking 30 ms per search.
+class SlowIndex final : public IndexHandle {
+ public:
+  explicit SlowIndex(std::unique_ptr<IndexHandle> inner)
+      : inner_(std::move(inner)) {}
+  int dim() const override { return inner_->dim(); }
+  int64_t size() const override { return inner_->size(); }
+  const std::string& description() const override {
+    return inner_->description();
+  }
+  absl::Status Search(const float* query, int k, const SearchParams& params,
+                      std::vector<Neighbor>* out) const override {
+    std::this_thread::sleep_for(std::chrono::milliseconds(30));
+    return inner_->Search(query, k, params, out);
+  }
+  absl::Status Reconstruct(int32_t row, float* out) const override {
+    return inner_->Reconstruct(row, out);
+  }
+
+ private:
+  std::unique_ptr<IndexHandle> inner_;
+};
+
 class EngineTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
@@ -350,6 +373,49 @@ TEST_F(EngineTest, DeadlineCutsOffLaterChannelsWithAPartialAnswer) {
   EXPECT_TRUE(answer.channels[0].status.ok());
   EXPECT_EQ(answer.channels[1].status.code(),
             absl::StatusCode::kDeadlineExceeded);
+}
+
+TEST_F(EngineTest, AChannelCutShortByTheDeadlineKeepsWhatItFound) {
+  // i2i over a space whose searches take 30 ms, seeded by c then a; a 20 ms
+  // deadline lets the first search start and stops the channel before the
+  // second.
+  auto tiny = TinySnapshot();
+  std::vector<Space> spaces;
+  v1::SpaceManifest slow_space = tiny->spaces()[0].manifest;
+  slow_space.set_name("slow");
+  spaces.push_back(
+      {slow_space, std::make_unique<SlowIndex>(NewExactIndex(
+                       2, {1, 0, .8f, .6f, .6f, .8f, 0, 1, -1, 0}))});
+  ItemTable items;
+  for (const Item& item : tiny->items().items())
+    ASSERT_TRUE(items.Add(item).ok());
+  v1::UserRecord u1;
+  ASSERT_TRUE(*tiny->users().Get("u1", &u1));
+  absl::flat_hash_map<std::string, v1::UserRecord> users = {{"u1", u1}};
+  auto snapshot =
+      Snapshot::FromParts(tiny->manifest(), std::move(items), std::move(spaces),
+                          NewInMemoryUserStore(std::move(users)));
+  EngineOptions options;
+  *options.policy.add_channels() = Channel("i2i_slow", "i2i", "slow", 0.6f);
+  auto engine = RecallEngine::Create(snapshot, options);
+  ASSERT_TRUE(engine.ok()) << engine.status();
+  RecallAnswer answer;
+  ASSERT_TRUE((*engine)
+                  ->Recall({.user_id = "u1",
+                            .k = 3,
+                            .overrides = {{.channel = "i2i_slow"}},
+                            .only_overridden_channels = true,
+                            .deadline = absl::Now() + absl::Milliseconds(20)},
+                           &answer)
+                  .ok());
+  EXPECT_TRUE(answer.partial);
+  ASSERT_EQ(answer.channels.size(), 1u);
+  EXPECT_EQ(answer.channels[0].status.code(),
+            absl::StatusCode::kDeadlineExceeded);
+  // Only seed c was searched (k + 1 neighbours, itself removed): b .96,
+  // d .8, a .6.
+  EXPECT_EQ(answer.channels[0].found, 3);
+  EXPECT_THAT(Ids(**engine, answer), ElementsAre("b", "d", "a"));
 }
 
 TEST_F(EngineTest, AFailingChannelGivesAPartialAnswer) {

@@ -57,6 +57,9 @@ class FakeRecallService final : public v1::RecallService::Service {
       item->set_item_id(absl::StrCat("item", i));
       item->set_score(1.0f / static_cast<float>(i + 1));
     }
+    v1::ChannelStats* stats = response->add_channel_stats();
+    stats->set_channel("u2i_fake");
+    stats->set_latency_us(250);
     response->set_request_id(request->request_id());
     return grpc::Status::OK;
   }
@@ -157,6 +160,21 @@ TEST(RunRpcBenchTest, ClosedLoopCountsRequestsAndErrors) {
   EXPECT_EQ(codes.struct_value().fields().at("INVALID_ARGUMENT").number_value(),
             static_cast<double>(r.errors));
   EXPECT_THAT(r.ToText(), HasSubstr("INVALID_ARGUMENT"));
+  // Server-reported channel latency, over the successful requests.
+  ASSERT_EQ(r.channels.count("u2i_fake"), 1u);
+  EXPECT_EQ(r.channels.at("u2i_fake").runs, r.requests - r.errors);
+  EXPECT_DOUBLE_EQ(r.channels.at("u2i_fake").p99_us, 250);
+  const google::protobuf::Value& channels = json.fields().at("channels");
+  ASSERT_TRUE(channels.has_struct_value());
+  EXPECT_EQ(channels.struct_value()
+                .fields()
+                .at("u2i_fake")
+                .struct_value()
+                .fields()
+                .at("p50_us")
+                .number_value(),
+            250);
+  EXPECT_THAT(r.ToText(), HasSubstr("channel u2i_fake"));
 }
 
 TEST(RunRpcBenchTest, DeadlineExceededIsCountedAtTheDeadline) {
