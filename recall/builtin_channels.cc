@@ -275,8 +275,12 @@ class CrosstagChannel final : public RecallChannel {
       for (float x : query) norm2 += double{x} * x;
       if (!(norm2 > 0)) continue;  // no known tag in this group
       for (float& x : query) x = static_cast<float>(x / std::sqrt(norm2));
+      // A group keeps at most group_quota non-excluded items: fetching more
+      // would be thrown away.
+      const int fetch = std::min(
+          params.fetch_k, group_quota + static_cast<int>(ctx.excluded->size()));
       absl::Status s =
-          index.Search(query.data(), params.fetch_k, params.search, &neighbors);
+          index.Search(query.data(), fetch, params.search, &neighbors);
       if (!s.ok()) {
         out->status = s;
         return;

@@ -343,6 +343,7 @@ absl::Status RecallEngine::SimilarItems(const SimilarItemsQuery& query,
 absl::Status RecallEngine::Execute(std::vector<PlannedChannel> plan,
                                    const RecallQuery& query, bool backfill,
                                    RecallAnswer* answer) const {
+  const absl::Time execute_start = absl::Now();
   const EngineLimits& limits = options_.limits;
   if (absl::Now() >= query.deadline) {
     return absl::DeadlineExceededError("deadline passed before recall started");
@@ -383,40 +384,61 @@ absl::Status RecallEngine::Execute(std::vector<PlannedChannel> plan,
   ctx.deadline = query.deadline;
   const int default_fetch = query.k + static_cast<int>(excluded.size());
 
-  Merger merger(excluded, answer);
-  ChannelOutput output;
-  auto run = [&](const RecallChannel& channel, ChannelParams p,
-                 std::string clamp_note, bool fill_only, float score_cap) {
+  // Run the channels that apply (in parallel when the executor allows:
+  // each writes only its own output and report), then merge in policy order
+  // so that answers do not depend on timing.
+  struct Slot {
+    const RecallChannel* channel;
+    ChannelParams params;
+    ChannelOutput output;
+    ChannelReport report;
+  };
+  std::vector<Slot> slots;
+  slots.reserve(plan.size());
+  for (PlannedChannel& planned : plan) {
+    if (!planned.channel->AppliesTo(ctx)) continue;
+    Slot& slot = slots.emplace_back();
+    slot.channel = planned.channel;
+    slot.params = planned.params;
+    slot.report.channel = &planned.channel->name();
+    slot.report.clamped = std::move(planned.clamped);
+  }
+  auto run = [&](Slot& slot) {
+    ChannelParams& p = slot.params;
     if (p.fetch_k == 0) p.fetch_k = std::min(default_fetch, limits.max_fetch_k);
-    ChannelReport report{&channel.name()};
-    report.clamped = std::move(clamp_note);
+    ChannelReport& report = slot.report;
     const absl::Time start = absl::Now();
-    output.Clear();
     if (start >= query.deadline) {
       report.status = absl::DeadlineExceededError(
           "deadline passed before the channel started");
     } else {
-      channel.Run(ctx, p, &output);
-      report.status = output.status;
-      report.found = output.found;
-      report.dropped_by_threshold = output.dropped_by_threshold;
-      // A channel the deadline cut short still contributes what it found.
-      if (output.status.ok() || absl::IsDeadlineExceeded(output.status)) {
-        report.kept = merger.Add(channel, p, output, fill_only, score_cap);
-      }
+      slot.channel->Run(ctx, p, &slot.output);
+      report.status = slot.output.status;
+      report.found = slot.output.found;
+      report.dropped_by_threshold = slot.output.dropped_by_threshold;
     }
     report.latency_us = absl::ToInt64Microseconds(absl::Now() - start);
-    if (!report.status.ok() && !absl::IsNotFound(report.status))
-      answer->partial = true;
-    answer->channels.push_back(std::move(report));
   };
+  std::vector<std::function<void()>> tasks;
+  tasks.reserve(slots.size());
+  for (Slot& slot : slots) tasks.push_back([&run, &slot] { run(slot); });
+  (options_.channel_executor != nullptr ? *options_.channel_executor
+                                        : InlineExecutor())
+      .RunAll(tasks);
 
+  Merger merger(excluded, answer);
+  auto merge = [&](Slot& slot, bool fill_only, float score_cap) {
+    // A channel the deadline cut short still contributes what it found.
+    const absl::Status& status = slot.report.status;
+    if (status.ok() || absl::IsDeadlineExceeded(status)) {
+      slot.report.kept = merger.Add(*slot.channel, slot.params, slot.output,
+                                    fill_only, score_cap);
+    }
+    if (!status.ok() && !absl::IsNotFound(status)) answer->partial = true;
+    answer->channels.push_back(std::move(slot.report));
+  };
   constexpr float kNoCap = std::numeric_limits<float>::infinity();
-  for (PlannedChannel& planned : plan) {
-    if (!planned.channel->AppliesTo(ctx)) continue;
-    run(*planned.channel, planned.params, std::move(planned.clamped),
-        /*fill_only=*/false, kNoCap);
-  }
+  for (Slot& slot : slots) merge(slot, /*fill_only=*/false, kNoCap);
 
   for (RecalledCandidate& item : answer->items) {
     item.score *= weighting_->Factor(items.item(item.row));
@@ -426,14 +448,17 @@ absl::Status RecallEngine::Execute(std::vector<PlannedChannel> plan,
   // empty, each scoring no higher than the weakest item found so far.
   const int missing = query.k - static_cast<int>(merger.size());
   if (missing > 0 && backfill) {
-    ChannelParams p = DefaultParams(backfill_->config(), query.k);
-    p.fetch_k = std::min(default_fetch + static_cast<int>(merger.size()),
-                         limits.max_fetch_k);
-    p.quota = missing;
-    float cap = p.weight;
+    Slot slot{
+        backfill_.get(), DefaultParams(backfill_->config(), query.k), {}, {}};
+    slot.report.channel = &backfill_->name();
+    slot.params.fetch_k = std::min(
+        default_fetch + static_cast<int>(merger.size()), limits.max_fetch_k);
+    slot.params.quota = missing;
+    float cap = slot.params.weight;
     for (const RecalledCandidate& item : answer->items)
       cap = std::min(cap, item.score);
-    run(*backfill_, p, "", /*fill_only=*/true, std::max(cap, 0.0f));
+    run(slot);
+    merge(slot, /*fill_only=*/true, std::max(cap, 0.0f));
   }
 
   auto better = [](const RecalledCandidate& a, const RecalledCandidate& b) {
@@ -449,6 +474,7 @@ absl::Status RecallEngine::Execute(std::vector<PlannedChannel> plan,
                        return a.similarity > b.similarity;
                      });
   }
+  answer->total_us = absl::ToInt64Microseconds(absl::Now() - execute_start);
   return absl::OkStatus();
 }
 

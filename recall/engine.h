@@ -15,6 +15,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "recall/channel.h"
+#include "recall/executor.h"
 #include "recall/snapshot.h"
 
 namespace recall {
@@ -30,6 +31,9 @@ struct EngineLimits {
 
 struct EngineOptions {
   EngineLimits limits;
+  // Runs each request's channels; nullptr: one after another on the calling
+  // thread. Not owned; must outlive the engine.
+  Executor* channel_executor = nullptr;
   // The policy; when it has no channels, the snapshot's MANIFEST policy, and
   // when that has none either, DefaultPolicy(snapshot).
   v1::Policy policy;
@@ -108,6 +112,10 @@ struct RecallAnswer {
   std::vector<ChannelReport> channels;   // channels that ran, in order
   bool user_found = false;
   bool partial = false;  // a channel failed or ran out of time
+  // Wall time of the whole request inside the engine; minus the channels'
+  // latencies, it is what reading the user, merging, weighting and sorting
+  // cost.
+  int64_t total_us = 0;
   // The user's record; sources' `via` may point into it.
   v1::UserRecord user;
 
@@ -115,6 +123,7 @@ struct RecallAnswer {
     items.clear();
     channels.clear();
     user_found = partial = false;
+    total_us = 0;
     user.Clear();
   }
 };

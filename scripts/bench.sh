@@ -27,7 +27,8 @@ if [[ ! -f "$DIR/world/items.tsv" ]]; then
   "$BIN/recallctl" gen --out "$DIR/world" --items "$ITEMS" --users "$USERS" --seed 42
 fi
 rm -rf "$DIR/snapshots"
-OMP_NUM_THREADS=$(getconf _NPROCESSORS_ONLN) "$BIN/recallctl" build --input "$DIR/world" --out "$DIR/snapshots" --index "$INDEX"
+OMP_NUM_THREADS=$(getconf _NPROCESSORS_ONLN) "$BIN/recallctl" build --input "$DIR/world" \
+  --out "$DIR/snapshots" --index "$INDEX" --policy "${BENCH_POLICY:-deploy/policy/news.textproto}"
 USERS_FILE="$DIR/world/users.txt"
 CORES=$(getconf _NPROCESSORS_ONLN)
 

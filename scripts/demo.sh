@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The demo, end to end: installs dependencies, builds, generates the synthetic
-# news world (100k items, 100k users, 64 dims), builds a snapshot, starts
+# news world (100k items, 100k users, 64 dims; dssm, item2vec, title2vec, tag
+# and media vectors), builds a snapshot with the news policy, starts
 # recall-server on 127.0.0.1:50051 (metrics on 127.0.0.1:9464), prints a few
 # real answers and the commands to try, and serves until Ctrl-C.
 #
@@ -25,7 +26,8 @@ echo "== generating the demo world in $DEMO_DIR/world ($ITEMS items, $USERS user
 "$BIN/recallctl" gen --out "$DEMO_DIR/world" --items "$ITEMS" --users "$USERS" --seed 42
 rm -rf "$DEMO_DIR/snapshots"  # the demo keeps one version
 echo "== building a snapshot (HNSW32) into $DEMO_DIR/snapshots"
-OMP_NUM_THREADS=$(getconf _NPROCESSORS_ONLN) "$BIN/recallctl" build --input "$DEMO_DIR/world" --out "$DEMO_DIR/snapshots"
+OMP_NUM_THREADS=$(getconf _NPROCESSORS_ONLN) "$BIN/recallctl" build --input "$DEMO_DIR/world" \
+  --out "$DEMO_DIR/snapshots" --policy deploy/policy/news.textproto
 
 echo "== starting recall-server"
 "$BIN/recall-server" --snapshot_root "$DEMO_DIR/snapshots" \
@@ -37,14 +39,17 @@ trap 'exit 0' INT TERM
 user=$(sed -n 1p "$DEMO_DIR/world/users.txt")
 item=$(sed -n 2p "$DEMO_DIR/world/items.tsv" | cut -f1)
 echo
-echo "== Recall for known user $user (k=10): u2i over the DSSM space + i2i from recent clicks"
+echo "== Recall for known user $user (k=10): the news policy (deploy/policy/news.textproto)"
 "$BIN/recallctl" query --target 127.0.0.1:50051 --user "$user" --k 10 --wait 60
 echo
 echo "== Recall for an unknown user (k=5): the popular fallback"
 "$BIN/recallctl" query --target 127.0.0.1:50051 --user new-user-0001 --k 5
 echo
-echo "== Related articles for seed item $item (k=5): i2i"
-"$BIN/recallctl" query --target 127.0.0.1:50051 --seeds "$item" --k 5
+echo "== Related articles for item $item (k=5): SimilarItems in item2vec and title2vec"
+"$BIN/recallctl" query --target 127.0.0.1:50051 --similar --seeds "$item" --spaces item2vec,title2vec --k 5
+echo
+echo "== One channel alone for $user (k=5): crosstag"
+"$BIN/recallctl" query --target 127.0.0.1:50051 --user "$user" --channels crosstag --k 5
 echo
 echo "Set-up took $(( $(date +%s) - start )) s after the build. Try:"
 echo "  grpcurl -plaintext 127.0.0.1:50051 list"

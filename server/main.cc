@@ -23,6 +23,10 @@ ABSL_FLAG(std::string, metrics_host, "0.0.0.0",
           "Address for Prometheus /metrics.");
 ABSL_FLAG(int, metrics_port, 9464, "Prometheus /metrics port; -1 disables it.");
 ABSL_FLAG(int, workers, 0, "Request worker threads; 0 means one per core.");
+ABSL_FLAG(int, channel_threads, 0,
+          "Threads running a request's channels in parallel; 0: one per core; "
+          "-1: run them "
+          "one after another on the request's worker.");
 ABSL_FLAG(int, max_k, 2000, "Largest k a request may ask for.");
 ABSL_FLAG(absl::Duration, shutdown_grace, absl::Seconds(10),
           "How long SIGTERM waits for in-flight calls before cancelling them.");
@@ -56,6 +60,7 @@ int main(int argc, char** argv) {
           : absl::StrCat(absl::GetFlag(FLAGS_metrics_host), ":",
                          absl::GetFlag(FLAGS_metrics_port));
   options.workers = absl::GetFlag(FLAGS_workers);
+  options.channel_threads = absl::GetFlag(FLAGS_channel_threads);
   options.engine.limits.max_k = absl::GetFlag(FLAGS_max_k);
 
   auto server = recall::RecallServer::Start(options);

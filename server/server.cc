@@ -12,6 +12,7 @@
 #include "grpcpp/health_check_service_interface.h"
 #include "prometheus/exposer.h"
 #include "server/metrics.h"
+#include "server/pool_executor.h"
 #include "server/recall_service.h"
 #include "server/snapshot_manager.h"
 #include "server/worker_pool.h"
@@ -21,6 +22,8 @@ namespace recall {
 struct RecallServer::Impl {
   ServerOptions options;
   ServerMetrics metrics;
+  // Declared before the snapshots: engines use it until they are destroyed.
+  std::unique_ptr<PoolExecutor> channel_executor;
   std::unique_ptr<SnapshotManager> snapshots;
   std::unique_ptr<WorkerPool> workers;
   std::unique_ptr<RecallServiceImpl> service;
@@ -47,12 +50,16 @@ absl::StatusOr<std::unique_ptr<RecallServer>> RecallServer::Start(
   auto impl = std::make_unique<Impl>();
   impl->options = std::move(options);
   const ServerOptions& o = impl->options;
-  const int workers =
-      o.workers > 0
-          ? o.workers
-          : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
-  impl->snapshots =
-      std::make_unique<SnapshotManager>(o.snapshot_root, o.engine);
+  const int cores =
+      static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  const int workers = o.workers > 0 ? o.workers : cores;
+  EngineOptions engine = o.engine;
+  if (o.channel_threads >= 0) {
+    impl->channel_executor = std::make_unique<PoolExecutor>(
+        o.channel_threads > 0 ? o.channel_threads : cores);
+    engine.channel_executor = impl->channel_executor.get();
+  }
+  impl->snapshots = std::make_unique<SnapshotManager>(o.snapshot_root, engine);
   impl->workers = std::make_unique<WorkerPool>(workers);
   impl->service = std::make_unique<RecallServiceImpl>(
       impl->snapshots.get(), impl->workers.get(), &impl->metrics);

@@ -22,6 +22,9 @@ struct ServerOptions {
   std::string metrics_address = "0.0.0.0:9464";
   // Worker threads running recall requests; 0 means one per core.
   int workers = 0;
+  // Threads running a request's channels in parallel; 0 means one per core,
+  // -1 runs each request's channels one after another on its worker.
+  int channel_threads = 0;
   EngineOptions engine;
 };
 

@@ -8,15 +8,18 @@
 //   recallctl bench --snapshot ROOT --users FILE [--mode engine|search] ...
 //                   (in process: the same work without gRPC)
 #include <cstdio>
+#include <map>
 #include <string>
 #include <vector>
 
+#include "absl/base/thread_annotations.h"
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "google/protobuf/util/json_util.h"
 #include "grpcpp/grpcpp.h"
@@ -178,17 +181,60 @@ int Build() {
 }
 
 // The in-process workload: what the server does per request, minus gRPC.
+// Where the engine's time goes, summed over in-process requests (warm-up
+// included): per channel, and the rest (user read, merge, weighting, sort).
+class EngineTimes {
+ public:
+  void Add(const RecallAnswer& answer) {
+    absl::MutexLock lock(&mu_);
+    ++requests_;
+    total_us_ += answer.total_us;
+    for (const ChannelReport& c : answer.channels)
+      channel_us_[*c.channel] += c.latency_us;
+  }
+
+  // Per request means, and the share outside the channels.
+  std::string ToText() const {
+    absl::MutexLock lock(&mu_);
+    if (requests_ == 0) return "";
+    int64_t in_channels = 0;
+    std::string out;
+    for (const auto& [name, us] : channel_us_) {
+      in_channels += us;
+      absl::StrAppendFormat(&out, "  engine channel %-16s mean %8.1f us\n",
+                            name, static_cast<double>(us) / requests_);
+    }
+    const double total = static_cast<double>(total_us_) / requests_;
+    const double other =
+        static_cast<double>(total_us_ - in_channels) / requests_;
+    absl::StrAppendFormat(
+        &out,
+        "  engine total mean %.1f us; outside channels (user read, merge, "
+        "weighting, sort) %.1f us = %.1f%%\n",
+        total, other, total > 0 ? 100.0 * other / total : 0.0);
+    return out;
+  }
+
+ private:
+  mutable absl::Mutex mu_;
+  int64_t requests_ ABSL_GUARDED_BY(mu_) = 0;
+  int64_t total_us_ ABSL_GUARDED_BY(mu_) = 0;
+  std::map<std::string, int64_t> channel_us_ ABSL_GUARDED_BY(mu_);
+};
+
 absl::StatusOr<std::function<absl::Status(int64_t)>> InProcessWork(
     std::shared_ptr<const RecallEngine> engine,
     const std::vector<std::string>& users, int k, const std::string& mode,
-    const std::string& space_name) {
+    const std::string& space_name, EngineTimes* times) {
   if (mode == "engine") {
-    return [engine, &users, k](int64_t i) {
+    return [engine, &users, k, times](int64_t i) {
       thread_local RecallAnswer answer;
       RecallQuery query;
       query.user_id = users[i % users.size()];
       query.k = k;
-      return engine->Recall(query, &answer);
+      absl::Status status = engine->Recall(query, &answer);
+      if (status.ok()) times->Add(answer);
+      return status;
     };
   }
   if (mode == "search") {
@@ -228,6 +274,7 @@ int Bench() {
   if (!users.ok()) return Fail(users.status());
 
   absl::StatusOr<BenchReport> report;
+  EngineTimes engine_times;
   if (!absl::GetFlag(FLAGS_target).empty()) {
     BenchOptions options;
     options.target = absl::GetFlag(FLAGS_target);
@@ -250,9 +297,9 @@ int Bench() {
     absl::StatusOr<std::unique_ptr<RecallEngine>> engine =
         RecallEngine::Create(*snapshot, {});
     if (!engine.ok()) return Fail(engine.status());
-    auto work =
-        InProcessWork(std::move(*engine), *users, absl::GetFlag(FLAGS_k),
-                      absl::GetFlag(FLAGS_mode), absl::GetFlag(FLAGS_space));
+    auto work = InProcessWork(std::move(*engine), *users,
+                              absl::GetFlag(FLAGS_k), absl::GetFlag(FLAGS_mode),
+                              absl::GetFlag(FLAGS_space), &engine_times);
     if (!work.ok()) return Fail(work.status());
     report = RunInProcessBench(absl::GetFlag(FLAGS_concurrency), duration,
                                warmup, *work);
@@ -264,7 +311,7 @@ int Bench() {
   if (absl::GetFlag(FLAGS_json)) {
     printf("%s\n", report->ToJson().c_str());
   } else {
-    printf("%s", report->ToText().c_str());
+    printf("%s%s", report->ToText().c_str(), engine_times.ToText().c_str());
   }
   return 0;
 }
