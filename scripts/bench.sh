@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The serving benchmark behind docs/PERFORMANCE.md, in one run so that the
-# figures are comparable: the same Faiss work in process (no gRPC) and over
-# RPC, unloaded (concurrency 1) and saturated, on this machine's cores.
+# figures are comparable: the same recall work (the news policy) in process
+# (no gRPC) and over RPC, unloaded (concurrency 1) and saturated, on this
+# machine's cores.
 #
 # Usage: scripts/bench.sh [DIR]   (default ./bench-data; reuses DIR/world)
 # Environment: BENCH_ITEMS, BENCH_USERS (default 100000), BENCH_SECONDS (10),
@@ -47,14 +48,24 @@ record "in-process search c=$CORES" --snapshot "$DIR/snapshots" --mode search --
 record "in-process engine c=1" --snapshot "$DIR/snapshots" --mode engine --concurrency 1
 record "in-process engine c=$CORES" --snapshot "$DIR/snapshots" --mode engine --concurrency "$CORES"
 
-"$BIN/recall-server" --snapshot_root "$DIR/snapshots" --host 127.0.0.1 --port "$PORT" \
-  --metrics_port -1 2>"$DIR/server.log" &
-server=$!
-trap 'kill -TERM $server 2>/dev/null; wait $server 2>/dev/null || true' EXIT
-"$BIN/recallctl" query --target "127.0.0.1:$PORT" --user "$(head -1 "$USERS_FILE")" --k 1 --wait 60 >/dev/null
-record "rpc c=1" --target "127.0.0.1:$PORT" --concurrency 1
-record "rpc c=8" --target "127.0.0.1:$PORT" --concurrency 8
-record "rpc c=16" --target "127.0.0.1:$PORT" --concurrency 16
+# The server twice: channels one after another on the request's worker (the
+# same work as the in-process engine, so the difference is the RPC layer),
+# then in parallel on the channel pool (the default).
+for mode in sequential parallel; do
+  threads=-1
+  [[ $mode == parallel ]] && threads=0
+  "$BIN/recall-server" --snapshot_root "$DIR/snapshots" --host 127.0.0.1 --port "$PORT" \
+    --metrics_port -1 --channel_threads "$threads" 2>"$DIR/server.log" &
+  server=$!
+  trap 'kill -TERM $server 2>/dev/null; wait $server 2>/dev/null || true' EXIT
+  "$BIN/recallctl" query --target "127.0.0.1:$PORT" --user "$(head -1 "$USERS_FILE")" --k 1 \
+    --wait 60 >/dev/null
+  record "rpc $mode c=1" --target "127.0.0.1:$PORT" --concurrency 1
+  record "rpc $mode c=8" --target "127.0.0.1:$PORT" --concurrency 8
+  record "rpc $mode c=16" --target "127.0.0.1:$PORT" --concurrency 16
+  kill -TERM $server
+  wait $server || true
+done
 
 python3 - "$results" <<'PY'
 import json, sys
@@ -64,8 +75,10 @@ for name, r in rows.items():
     print("%-26s %9.0f %8.3f %8.3f %8.3f %8.3f %7d" % (name, r["qps"], r["p50_ms"], r["p90_ms"], r["p99_ms"], r["p999_ms"], r["errors"]))
 engine1 = rows["in-process engine c=1"]
 enginen = max(v["qps"] for k, v in rows.items() if k.startswith("in-process engine"))
-rpcn = max(v["qps"] for k, v in rows.items() if k.startswith("rpc"))
-print("\nRPC p50 - in-process p50 (same work, c=1): %+.0f us (target <= +150)" %
-      ((rows["rpc c=1"]["p50_ms"] - engine1["p50_ms"]) * 1000))
-print("RPC max qps / in-process max qps: %.0f%% (target >= 80%%)" % (100 * rpcn / enginen))
+for mode in ("sequential", "parallel"):
+    rpcn = max(v["qps"] for k, v in rows.items() if k.startswith("rpc " + mode))
+    print("\n%s channels:" % mode)
+    print("  RPC p50 - in-process p50 (c=1): %+.0f us (target <= +150)" %
+          ((rows["rpc %s c=1" % mode]["p50_ms"] - engine1["p50_ms"]) * 1000))
+    print("  RPC max qps / in-process max qps: %.0f%% (target >= 80%%)" % (100 * rpcn / enginen))
 PY
