@@ -250,10 +250,11 @@ class CrosstagChannel final : public RecallChannel {
         [](const Group& a, const Group& b) { return a.weight > b.weight; });
     const int max_groups = Or(config().max_groups(), 3);
     if (static_cast<int>(groups.size()) > max_groups) groups.resize(max_groups);
-    const int group_quota = Or(
-        config().group_quota(),
-        std::max(1, params.quota /
-                        static_cast<int>(std::max<size_t>(1, groups.size()))));
+    // Default: the channel's quota shared evenly, rounded up (the merge
+    // still stops at the quota).
+    const int n_groups = static_cast<int>(std::max<size_t>(1, groups.size()));
+    const int group_quota =
+        Or(config().group_quota(), (params.quota + n_groups - 1) / n_groups);
 
     const IndexHandle& index = *space_->index;
     std::vector<float> tag_vector(tags_->index->dim());

@@ -312,6 +312,21 @@ TEST_F(EngineTest, CrosstagSearchesEachCategoryGroupWithItsQuota) {
   EXPECT_EQ(answer.channels[0].found, 4);
 }
 
+TEST_F(EngineTest, CrosstagSharesTheQuotaAmongGroupsRoundingUp) {
+  auto engine = Engine({Channel("crosstag", "crosstag", "dssm")});
+  RecallAnswer answer;
+  // k = quota = 3 over 2 groups: 2 per group, 4 candidates, the merge keeps 3.
+  ASSERT_TRUE(engine
+                  ->Recall({.user_id = "u1",
+                            .k = 3,
+                            .overrides = {{.channel = "crosstag"}},
+                            .only_overridden_channels = true},
+                           &answer)
+                  .ok());
+  EXPECT_THAT(Ids(*engine, answer), ElementsAre("a", "d", "b"));
+  EXPECT_EQ(answer.channels[0].kept, 3);
+}
+
 TEST_F(EngineTest, Media2vecRecallsFreshItemsOfSimilarMedia) {
   auto engine = Engine({Channel("media2vec", "media2vec")});
   RecallAnswer answer;
