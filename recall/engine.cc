@@ -262,7 +262,12 @@ absl::Status RecallEngine::Recall(const RecallQuery& query,
     listed[i] = true;
     ChannelParams& p = all[i].params;
     std::string* note = &all[i].clamped;
-    if (override.enabled) p.enabled = *override.enabled;
+    // Naming a channel to run alone turns it on unless the override says no.
+    if (override.enabled) {
+      p.enabled = *override.enabled;
+    } else if (query.only_overridden_channels) {
+      p.enabled = true;
+    }
     if (override.quota)
       ClampInto("quota", *override.quota, 1, limits.max_k, &p.quota, note);
     if (override.fetch_k) {

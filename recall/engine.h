@@ -66,8 +66,9 @@ struct RecallQuery {
   std::vector<std::string> seed_item_ids;
   std::vector<std::string> exclude_item_ids;
   std::vector<ChannelOverride> overrides;
-  // Run only the channels named in `overrides` (and no back-fill): how one
-  // channel is evaluated alone.
+  // Run only the channels named in `overrides` (even ones the policy
+  // disables, unless the override sets enabled = false) and no back-fill:
+  // how one channel is evaluated alone.
   bool only_overridden_channels = false;
   absl::Time deadline = absl::InfiniteFuture();
 };

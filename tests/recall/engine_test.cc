@@ -375,6 +375,25 @@ TEST_F(EngineTest, OverridesAreAppliedClampedAndReported) {
   EXPECT_THAT(s.message(), HasSubstr("channel_overrides[0].channel"));
 }
 
+TEST_F(EngineTest,
+       OnlyOverriddenChannelsRunAloneEvenWhenThePolicyDisablesThem) {
+  ChannelConfig off = i2i_;
+  off.set_disabled(true);
+  auto engine = Engine({u2i_, off});
+  RecallAnswer answer;
+  ASSERT_TRUE(engine->Recall({.user_id = "u1", .k = 2}, &answer).ok());
+  ASSERT_EQ(answer.channels.size(), 1u);  // i2i off by policy
+  ASSERT_TRUE(engine
+                  ->Recall({.user_id = "u1",
+                            .k = 2,
+                            .overrides = {{.channel = "i2i_dssm"}},
+                            .only_overridden_channels = true},
+                           &answer)
+                  .ok());
+  ASSERT_EQ(answer.channels.size(), 1u);
+  EXPECT_EQ(*answer.channels[0].channel, "i2i_dssm");
+}
+
 TEST_F(EngineTest, DeadlineCutsOffLaterChannelsWithAPartialAnswer) {
   auto engine = Engine({Channel("slow", "slow"), u2i_});
   RecallAnswer answer;
