@@ -15,12 +15,6 @@ namespace {
 
 constexpr absl::string_view kViaUser = "user";
 
-// `value` when set (> 0), else `fallback`: policy numbers use 0 for default.
-template <typename T>
-T Or(T value, T fallback) {
-  return value > 0 ? value : fallback;
-}
-
 // Keeps, per item, the best candidate seen so far; then sorts best first.
 class BestPerItem {
  public:
@@ -136,9 +130,9 @@ class I2iChannel final : public RecallChannel {
     if (seeds.empty()) {
       const auto& clicks = ctx.user->recent_clicks();  // newest first
       const int n =
-          std::min(clicks.size(), Or(config().seeds_from_clicks(), 3));
+          std::min(clicks.size(), PolicyOr(config().seeds_from_clicks(), 3));
       const double half_life_s =
-          3600.0 * Or(config().seed_half_life_hours(), 24.0f);
+          3600.0 * PolicyOr(config().seed_half_life_hours(), 24.0f);
       for (int i = 0; i < n; ++i) {
         const double age_s =
             static_cast<double>(clicks[0].ts() - clicks[i].ts());
@@ -230,7 +224,7 @@ class CrosstagChannel final : public RecallChannel {
       double weight = 0;
       std::vector<const v1::TagWeight*> tags;
     };
-    const int per_category = Or(config().tags_per_category(), 3);
+    const int per_category = PolicyOr(config().tags_per_category(), 3);
     std::vector<Group> groups;
     for (const v1::TagWeight& tag : ctx.user->tags()) {  // heaviest first
       auto it = std::find_if(groups.begin(), groups.end(), [&](const Group& g) {
@@ -248,13 +242,13 @@ class CrosstagChannel final : public RecallChannel {
     std::stable_sort(
         groups.begin(), groups.end(),
         [](const Group& a, const Group& b) { return a.weight > b.weight; });
-    const int max_groups = Or(config().max_groups(), 3);
+    const int max_groups = PolicyOr(config().max_groups(), 3);
     if (static_cast<int>(groups.size()) > max_groups) groups.resize(max_groups);
     // Default: the channel's quota shared evenly, rounded up (the merge
     // still stops at the quota).
     const int n_groups = static_cast<int>(std::max<size_t>(1, groups.size()));
-    const int group_quota =
-        Or(config().group_quota(), (params.quota + n_groups - 1) / n_groups);
+    const int group_quota = PolicyOr(config().group_quota(),
+                                     (params.quota + n_groups - 1) / n_groups);
 
     const IndexHandle& index = *space_->index;
     std::vector<float> tag_vector(tags_->index->dim());
@@ -346,7 +340,7 @@ class Media2vecChannel final : public RecallChannel {
     };
     for (ItemRow row : ctx.seeds) add_source(row);
     if (ctx.seeds.empty()) {
-      const int n = Or(config().seeds_from_clicks(), 3);
+      const int n = PolicyOr(config().seeds_from_clicks(), 3);
       for (const v1::Click& click : ctx.user->recent_clicks()) {
         if (static_cast<int>(sources.size()) >= n) break;
         add_source(static_cast<ItemRow>(click.item_row()));
@@ -356,8 +350,8 @@ class Media2vecChannel final : public RecallChannel {
       out->status = absl::NotFoundError("no seed has a media with a vector");
       return;
     }
-    const int similar = Or(config().similar_media(), 10);
-    const size_t per_media = Or(config().items_per_media(), 5);
+    const int similar = PolicyOr(config().similar_media(), 10);
+    const size_t per_media = PolicyOr(config().items_per_media(), 5);
     std::vector<float> query(media_->index->dim());
     thread_local std::vector<Neighbor> similar_media;
     std::vector<Neighbor> media_items;
@@ -409,7 +403,7 @@ class PopularChannel final : public RecallChannel {
     const int64_t oldest =
         newest -
         static_cast<int64_t>(
-            3600.0 * Or(this->config().freshness_window_hours(), 72.0f));
+            3600.0 * PolicyOr(this->config().freshness_window_hours(), 72.0f));
     for (ItemRow row = 0; row < items.size(); ++row) {
       const Item& item = items.item(row);
       if (item.publish_ts >= oldest) ranked_.push_back({row, item.hotness});

@@ -27,6 +27,13 @@ namespace recall {
 // A channel's static set-up: plain data from the snapshot's policy.
 using ChannelConfig = v1::ChannelPolicy;
 
+// A policy number: `value` when set (> 0), else `fallback` (policies use 0
+// for "the default").
+template <typename T>
+T PolicyOr(T value, T fallback) {
+  return value > 0 ? value : fallback;
+}
+
 // The tunables of one channel for one request: the policy's values (defaults
 // filled in), after the request's overrides and the server's clamping.
 struct ChannelParams {

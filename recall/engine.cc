@@ -16,11 +16,6 @@ namespace {
 // `via` of every back-filled item.
 constexpr absl::string_view kViaBackfill = "backfill";
 
-template <typename T>
-T Or(T value, T fallback) {
-  return value > 0 ? value : fallback;
-}
-
 // Merges channel outputs: dedup by item, every source kept, score = sum of
 // weight x similarity over the item's sources.
 class Merger {
@@ -216,14 +211,15 @@ ChannelParams RecallEngine::DefaultParams(const ChannelConfig& config,
   params.enabled = !config.disabled();
   params.fetch_k = config.fetch_k();  // 0: resolved per request
   params.min_similarity = config.min_similarity();
-  params.quota = Or(config.quota(), k);
+  params.quota = PolicyOr(config.quota(), k);
   params.weight = config.weight() != 0 ? config.weight() : 1.0f;
   params.search.ef_search = config.ef_search();
   params.search.nprobe = config.nprobe();
   if (const Space* space = snapshot_->FindSpace(config.space())) {
     params.search.ef_search =
-        Or(params.search.ef_search, space->manifest.ef_search());
-    params.search.nprobe = Or(params.search.nprobe, space->manifest.nprobe());
+        PolicyOr(params.search.ef_search, space->manifest.ef_search());
+    params.search.nprobe =
+        PolicyOr(params.search.nprobe, space->manifest.nprobe());
   }
   return params;
 }

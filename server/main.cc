@@ -28,9 +28,12 @@ ABSL_FLAG(int, channel_threads, 0,
           "-1: run them "
           "one after another on the request's worker.");
 ABSL_FLAG(int, max_k, 2000, "Largest k a request may ask for.");
-ABSL_FLAG(int, max_fetch_k, 5000, "Largest per-search fetch a request's override gets.");
-ABSL_FLAG(int, max_ef_search, 4096, "Largest HNSW efSearch a request's override gets.");
-ABSL_FLAG(int, max_nprobe, 4096, "Largest IVF nprobe a request's override gets.");
+ABSL_FLAG(int, max_fetch_k, 5000,
+          "Largest per-search fetch a request's override gets.");
+ABSL_FLAG(int, max_ef_search, 4096,
+          "Largest HNSW efSearch a request's override gets.");
+ABSL_FLAG(int, max_nprobe, 4096,
+          "Largest IVF nprobe a request's override gets.");
 ABSL_FLAG(absl::Duration, shutdown_grace, absl::Seconds(10),
           "How long SIGTERM waits for in-flight calls before cancelling them.");
 
