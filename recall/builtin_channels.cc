@@ -1,14 +1,19 @@
 // The built-in channel kinds: u2i, i2i, crosstag, media2vec and popular.
 #include <algorithm>
 #include <cmath>
+#include <memory>
 #include <string>
+#include <tuple>
 #include <utility>
 #include <vector>
 
+#include "absl/base/thread_annotations.h"
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "recall/channel.h"
+#include "util/status_macros.h"
 
 namespace recall {
 namespace {
@@ -38,6 +43,27 @@ class BestPerItem {
   std::vector<ChannelCandidate> candidates_;
   absl::flat_hash_map<ItemRow, size_t> position_;
 };
+
+// The normalised weighted sum of the vectors of `tags` (those the table
+// knows) into `out` (tags.index->dim() floats); false when none is known.
+bool TagProfileVector(const VectorTable& table,
+                      absl::Span<const v1::TagWeight* const> tags, float* out) {
+  const int dim = table.index->dim();
+  std::fill(out, out + dim, 0.0f);
+  std::vector<float> tag_vector(dim);
+  for (const v1::TagWeight* tag : tags) {
+    const int32_t row = table.Find(tag->tag());
+    if (row < 0 || !table.index->Reconstruct(row, tag_vector.data()).ok())
+      continue;
+    for (int j = 0; j < dim; ++j) out[j] += tag->weight() * tag_vector[j];
+  }
+  double norm2 = 0;
+  for (int j = 0; j < dim; ++j) norm2 += double{out[j]} * out[j];
+  if (!(norm2 > 0)) return false;
+  const float inv = static_cast<float>(1.0 / std::sqrt(norm2));
+  for (int j = 0; j < dim; ++j) out[j] *= inv;
+  return true;
+}
 
 // Channels with several searches check the deadline before each: past it,
 // they stop and return what they have, marked DEADLINE_EXCEEDED.
@@ -251,25 +277,15 @@ class CrosstagChannel final : public RecallChannel {
                                      (params.quota + n_groups - 1) / n_groups);
 
     const IndexHandle& index = *space_->index;
-    std::vector<float> tag_vector(tags_->index->dim());
     std::vector<float> query(index.dim());
     thread_local std::vector<Neighbor> neighbors;
     ChannelOutput group_out;
     BestPerItem best;
     for (const Group& group : groups) {
       if (OutOfTime(ctx, out)) break;
-      std::fill(query.begin(), query.end(), 0.0f);
-      double norm2 = 0;
-      for (const v1::TagWeight* tag : group.tags) {
-        const int32_t row = tags_->Find(tag->tag());
-        if (row < 0 || !tags_->index->Reconstruct(row, tag_vector.data()).ok())
-          continue;
-        for (size_t j = 0; j < query.size(); ++j)
-          query[j] += tag->weight() * tag_vector[j];
+      if (!TagProfileVector(*tags_, group.tags, query.data())) {
+        continue;  // no known tag in this group
       }
-      for (float x : query) norm2 += double{x} * x;
-      if (!(norm2 > 0)) continue;  // no known tag in this group
-      for (float& x : query) x = static_cast<float>(x / std::sqrt(norm2));
       // A group keeps at most group_quota non-excluded items: fetching more
       // would be thrown away.
       const int fetch = std::min(
@@ -429,6 +445,225 @@ class PopularChannel final : public RecallChannel {
   std::vector<Neighbor> ranked_;  // best first; score = normalised hotness
 };
 
+// One of the user's clusters in a clustering.
+struct UserCluster {
+  int32_t id;
+  float weight;
+  bool assigned;  // computed at request time, not stored at build time
+};
+
+// The user's clusters in `clustering`: the stored memberships, else (k-means
+// only) the spec's top_n nearest centres to the user's vector in the
+// clustering's space(s), concatenated as at build time. Empty when neither
+// is possible.
+std::vector<UserCluster> UserClustersOf(const v1::UserRecord& user,
+                                        const Clustering& clustering) {
+  std::vector<UserCluster> clusters;
+  for (const v1::ClusterMembership& m : user.clusters()) {
+    if (m.clustering() == clustering.name())
+      clusters.push_back({m.cluster(), m.weight(), false});
+  }
+  if (!clusters.empty() || clustering.centres == nullptr) return clusters;
+  const auto& spaces = clustering.manifest.spec().spaces();
+  std::vector<float> v;
+  const float part_scale = 1.0f / std::sqrt(static_cast<float>(spaces.size()));
+  for (const std::string& space : spaces) {
+    const v1::UserVector* found = nullptr;
+    for (const v1::UserVector& uv : user.vectors()) {
+      if (uv.space() == space) found = &uv;
+    }
+    if (found == nullptr) return clusters;  // cannot be placed
+    for (float x : found->values()) v.push_back(x * part_scale);
+  }
+  if (static_cast<int>(v.size()) != clustering.centres->dim()) return clusters;
+  thread_local std::vector<Neighbor> nearest;
+  const int top_n = PolicyOr(clustering.manifest.spec().top_n(), 1);
+  if (!clustering.centres->Search(v.data(), top_n, {}, &nearest).ok())
+    return clusters;
+  double total = 0;
+  for (const Neighbor& n : nearest) total += std::max(n.score, 0.0f) + 1e-6;
+  for (const Neighbor& n : nearest) {
+    clusters.push_back(
+        {n.row, static_cast<float>((std::max(n.score, 0.0f) + 1e-6) / total),
+         true});
+  }
+  return clusters;
+}
+
+absl::string_view ClusterVia(const Clustering& clustering,
+                             const UserCluster& c) {
+  return c.assigned ? clustering.assigned_via[c.id] : clustering.via[c.id];
+}
+
+absl::Status NeedClustering(const ChannelConfig& config,
+                            const Snapshot& snapshot) {
+  if (snapshot.FindClustering(config.clustering()) == nullptr) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "channel \"", config.name(), "\": snapshot has no clustering \"",
+        config.clustering(), "\""));
+  }
+  return absl::OkStatus();
+}
+
+// Base of the cluster channels: resolves the user's clusters, runs
+// `PerCluster` for each (best similarity per item across clusters).
+class ClusterChannel : public RecallChannel {
+ public:
+  ClusterChannel(ChannelConfig config, const Snapshot& snapshot)
+      : RecallChannel(std::move(config)),
+        clustering_(snapshot.FindClustering(this->config().clustering())) {}
+
+  bool AppliesTo(const RequestContext& ctx) const override {
+    return ctx.user != nullptr;
+  }
+
+  void Run(const RequestContext& ctx, const ChannelParams& params,
+           ChannelOutput* out) const override {
+    const std::vector<UserCluster> clusters =
+        UserClustersOf(*ctx.user, *clustering_);
+    if (clusters.empty()) {
+      out->status = absl::NotFoundError(
+          absl::StrCat("user has no cluster in \"", clustering_->name(), "\""));
+      return;
+    }
+    BestPerItem best;
+    ChannelOutput cluster_out;
+    for (const UserCluster& c : clusters) {
+      if (OutOfTime(ctx, out)) break;
+      cluster_out.Clear();
+      if (absl::Status s = PerCluster(c.id, ClusterVia(*clustering_, c), params,
+                                      &cluster_out);
+          !s.ok()) {
+        out->status = s;
+        return;
+      }
+      out->found += cluster_out.found;
+      out->dropped_by_threshold += cluster_out.dropped_by_threshold;
+      out->cache_hits += cluster_out.cache_hits;
+      out->cache_misses += cluster_out.cache_misses;
+      for (const ChannelCandidate& candidate : cluster_out.candidates)
+        best.Offer(candidate);
+    }
+    best.MoveSortedTo(out);
+  }
+
+ protected:
+  virtual absl::Status PerCluster(int32_t cluster, absl::string_view via,
+                                  const ChannelParams& params,
+                                  ChannelOutput* out) const = 0;
+
+  const Clustering* clustering_;
+};
+
+// cluster_center: the centre of each of the user's clusters searched in the
+// clustering's space. Every member of a cluster gets the same search, so
+// results are cached per (cluster, fetch_k, efSearch, nprobe), in the channel
+// and therefore per snapshot, with a bounded number of entries.
+class ClusterCenterChannel final : public ClusterChannel {
+ public:
+  ClusterCenterChannel(ChannelConfig config, const Snapshot& snapshot)
+      : ClusterChannel(std::move(config), snapshot),
+        space_(snapshot.FindSpace(this->config().space())),
+        capacity_(PolicyOr(this->config().cache_entries(), 4096)) {}
+
+ private:
+  using Key = std::tuple<int32_t, int, int, int>;
+  using Result = std::shared_ptr<const std::vector<Neighbor>>;
+
+  absl::Status PerCluster(int32_t cluster, absl::string_view via,
+                          const ChannelParams& params,
+                          ChannelOutput* out) const override {
+    const Key key{cluster, params.fetch_k, params.search.ef_search,
+                  params.search.nprobe};
+    Result result;
+    {
+      absl::MutexLock lock(&mu_);
+      auto it = cache_.find(key);
+      if (it != cache_.end()) result = it->second;
+    }
+    if (result != nullptr) {
+      ++out->cache_hits;
+    } else {
+      ++out->cache_misses;
+      std::vector<float> centre(clustering_->centres->dim());
+      RETURN_IF_ERROR(
+          clustering_->centres->Reconstruct(cluster, centre.data()));
+      auto neighbors = std::make_shared<std::vector<Neighbor>>();
+      RETURN_IF_ERROR(space_->index->Search(centre.data(), params.fetch_k,
+                                            params.search, neighbors.get()));
+      result = std::move(neighbors);
+      absl::MutexLock lock(&mu_);
+      if (cache_.size() >= static_cast<size_t>(capacity_))
+        cache_.erase(cache_.begin());
+      cache_.emplace(key, result);
+    }
+    AddNeighbors(*result, via, params, out);
+    return absl::OkStatus();
+  }
+
+  const Space* space_;
+  const int capacity_;
+  mutable absl::Mutex mu_;
+  mutable absl::flat_hash_map<Key, Result> cache_ ABSL_GUARDED_BY(mu_);
+};
+
+// cluster_cf: the items the cluster's members clicked most (time-decayed
+// counts, stored at build time); similarity = count / the cluster's top count.
+class ClusterCfChannel final : public ClusterChannel {
+ public:
+  using ClusterChannel::ClusterChannel;
+
+ private:
+  absl::Status PerCluster(int32_t cluster, absl::string_view via,
+                          const ChannelParams& params,
+                          ChannelOutput* out) const override {
+    const auto& items = clustering_->table.clusters(cluster).items();
+    const size_t n = std::min<size_t>(items.size(), params.fetch_k);
+    if (n == 0) return absl::OkStatus();
+    const float top = items[0].score();
+    std::vector<Neighbor> scored;
+    scored.reserve(n);
+    for (size_t i = 0; i < n; ++i) {
+      scored.push_back({static_cast<ItemRow>(items[i].item_row()),
+                        top > 0 ? items[i].score() / top : 0.0f});
+    }
+    AddNeighbors(scored, via, params, out);
+    return absl::OkStatus();
+  }
+};
+
+// cluster_profile: the cluster's merged tag profile as a query in `space`
+// (tag2vec), like one crosstag group for the whole cluster.
+class ClusterProfileChannel final : public ClusterChannel {
+ public:
+  ClusterProfileChannel(ChannelConfig config, const Snapshot& snapshot)
+      : ClusterChannel(std::move(config), snapshot),
+        space_(snapshot.FindSpace(this->config().space())),
+        tags_(snapshot.FindTable("tags")) {}
+
+ private:
+  absl::Status PerCluster(int32_t cluster, absl::string_view via,
+                          const ChannelParams& params,
+                          ChannelOutput* out) const override {
+    std::vector<const v1::TagWeight*> profile;
+    for (const v1::TagWeight& t :
+         clustering_->table.clusters(cluster).profile()) {
+      profile.push_back(&t);
+    }
+    std::vector<float> query(tags_->index->dim());
+    if (!TagProfileVector(*tags_, profile, query.data()))
+      return absl::OkStatus();
+    thread_local std::vector<Neighbor> neighbors;
+    RETURN_IF_ERROR(space_->index->Search(query.data(), params.fetch_k,
+                                          params.search, &neighbors));
+    AddNeighbors(neighbors, via, params, out);
+    return absl::OkStatus();
+  }
+
+  const Space* space_;
+  const VectorTable* tags_;
+};
+
 // A factory for a channel class after checks on the snapshot.
 template <typename Channel, typename Check>
 ChannelFactory Factory(Check check) {
@@ -456,6 +691,30 @@ void RegisterBuiltinChannels() {
       Factory<Media2vecChannel>([](const ChannelConfig& c, const Snapshot& s) {
         return NeedTable(c, s, "media");
       }));
+  registry.Register(
+      "cluster_center", Factory<ClusterCenterChannel>([](const ChannelConfig& c,
+                                                         const Snapshot& s) {
+        RETURN_IF_ERROR(NeedClustering(c, s));
+        RETURN_IF_ERROR(NeedSpace(c, s));
+        const Clustering& clustering = *s.FindClustering(c.clustering());
+        const auto& spaces = clustering.manifest.spec().spaces();
+        if (clustering.centres == nullptr || spaces.size() != 1 ||
+            spaces[0] != c.space()) {
+          return absl::InvalidArgumentError(absl::StrCat(
+              "channel \"", c.name(),
+              "\": cluster_center needs a k-means clustering over \"",
+              c.space(), "\" alone; \"", c.clustering(), "\" is not one"));
+        }
+        return absl::OkStatus();
+      }));
+  registry.Register("cluster_cf", Factory<ClusterCfChannel>(NeedClustering));
+  registry.Register("cluster_profile",
+                    Factory<ClusterProfileChannel>(
+                        [](const ChannelConfig& c, const Snapshot& s) {
+                          RETURN_IF_ERROR(NeedClustering(c, s));
+                          RETURN_IF_ERROR(NeedSpace(c, s));
+                          return NeedTable(c, s, "tags");
+                        }));
   registry.Register("popular", Factory<PopularChannel>(
                                    [](const ChannelConfig&, const Snapshot&) {
                                      return absl::OkStatus();

@@ -74,13 +74,16 @@ struct ChannelOutput {
   // Results the searches returned, before the threshold.
   int found = 0;
   int dropped_by_threshold = 0;
+  // Channels with a cache: lookups answered from it, and not.
+  int cache_hits = 0;
+  int cache_misses = 0;
   // Not OK when the channel could not run. NOT_FOUND means "nothing to work
   // from" (no vector, no seed in the space), which is not a failure.
   absl::Status status;
 
   void Clear() {
     candidates.clear();
-    found = dropped_by_threshold = 0;
+    found = dropped_by_threshold = cache_hits = cache_misses = 0;
     status = absl::OkStatus();
   }
 };
@@ -136,7 +139,8 @@ class ChannelRegistry {
   absl::flat_hash_map<std::string, ChannelFactory> factories_;
 };
 
-// Registers "u2i", "i2i", "crosstag", "media2vec" and "popular". Idempotent.
+// Registers "u2i", "i2i", "crosstag", "media2vec", "popular",
+// "cluster_center", "cluster_cf" and "cluster_profile". Idempotent.
 void RegisterBuiltinChannels();
 
 }  // namespace recall

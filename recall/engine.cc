@@ -417,6 +417,8 @@ absl::Status RecallEngine::Execute(std::vector<PlannedChannel> plan,
       report.status = slot.output.status;
       report.found = slot.output.found;
       report.dropped_by_threshold = slot.output.dropped_by_threshold;
+      report.cache_hits = slot.output.cache_hits;
+      report.cache_misses = slot.output.cache_misses;
     }
     report.latency_us = absl::ToInt64Microseconds(absl::Now() - start);
   };

@@ -106,6 +106,8 @@ struct ChannelReport {
   // What the server clamped in this request's overrides, e.g.
   // "fetch_k 9000 -> 5000"; empty when nothing was.
   std::string clamped;
+  int cache_hits = 0;
+  int cache_misses = 0;
 };
 
 struct RecallAnswer {

@@ -61,23 +61,71 @@ absl::StatusOr<VectorTable> LoadVectorTable(const std::string& dir,
   return table;
 }
 
+// Loads and verifies one clustering: its cluster table and k-means centres.
+absl::StatusOr<Clustering> LoadClustering(const std::string& dir,
+                                          const v1::ClusteringManifest& cm) {
+  Clustering clustering;
+  clustering.manifest = cm;
+  RETURN_IF_ERROR(VerifyFileRef(dir, cm.clusters()));
+  const std::string table_path = (fs::path(dir) / cm.clusters().path()).string();
+  std::ifstream in(table_path, std::ios::binary);
+  if (!clustering.table.ParseFromIstream(&in)) {
+    return absl::DataLossError(absl::StrCat(table_path, ": not a ClusterTable"));
+  }
+  if (clustering.table.clusters_size() != cm.k()) {
+    return absl::DataLossError(absl::StrCat(table_path, ": ", clustering.table.clusters_size(),
+                                            " clusters, MANIFEST says ", cm.k()));
+  }
+  if (cm.has_centres()) {
+    RETURN_IF_ERROR(VerifyFileRef(dir, cm.centres()));
+    ASSIGN_OR_RETURN(clustering.centres,
+                     LoadFaissIndex((fs::path(dir) / cm.centres().path()).string(), "Flat"));
+    if (clustering.centres->size() != cm.k() || clustering.centres->dim() != cm.dim()) {
+      return absl::DataLossError(absl::StrCat(
+          cm.centres().path(), ": ", clustering.centres->size(), " centres of dim ",
+          clustering.centres->dim(), ", MANIFEST says ", cm.k(), " of dim ", cm.dim()));
+    }
+  }
+  IndexClustering(&clustering);
+  return clustering;
+}
+
 }  // namespace
 
 Snapshot::Snapshot(v1::Manifest manifest, ItemTable items,
                    std::vector<Space> spaces, std::unique_ptr<UserStore> users,
-                   std::vector<VectorTable> tables)
+                   std::vector<VectorTable> tables, std::vector<Clustering> clusterings)
     : manifest_(std::move(manifest)),
       items_(std::move(items)),
       spaces_(std::move(spaces)),
       users_(std::move(users)),
-      tables_(std::move(tables)) {}
+      tables_(std::move(tables)),
+      clusterings_(std::move(clusterings)) {}
 
 std::shared_ptr<const Snapshot> Snapshot::FromParts(
     v1::Manifest manifest, ItemTable items, std::vector<Space> spaces,
-    std::unique_ptr<UserStore> users, std::vector<VectorTable> tables) {
-  return std::shared_ptr<const Snapshot>(
-      new Snapshot(std::move(manifest), std::move(items), std::move(spaces),
-                   std::move(users), std::move(tables)));
+    std::unique_ptr<UserStore> users, std::vector<VectorTable> tables,
+    std::vector<Clustering> clusterings) {
+  return std::shared_ptr<const Snapshot>(new Snapshot(
+      std::move(manifest), std::move(items), std::move(spaces), std::move(users),
+      std::move(tables), std::move(clusterings)));
+}
+
+void IndexClustering(Clustering* clustering) {
+  clustering->via.clear();
+  clustering->assigned_via.clear();
+  for (const v1::Cluster& cluster : clustering->table.clusters()) {
+    std::string via = absl::StrCat(clustering->name(), "/", cluster.label());
+    clustering->assigned_via.push_back(absl::StrCat(via, " (assigned)"));
+    clustering->via.push_back(std::move(via));
+  }
+}
+
+const Clustering* Snapshot::FindClustering(absl::string_view name) const {
+  for (const Clustering& clustering : clusterings_) {
+    if (clustering.name() == name) return &clustering;
+  }
+  return nullptr;
 }
 
 VectorTable MakeVectorTable(std::string name, std::vector<std::string> ids,
@@ -159,8 +207,13 @@ absl::StatusOr<std::shared_ptr<const Snapshot>> Snapshot::LoadFromDir(
     ASSIGN_OR_RETURN(VectorTable table, LoadVectorTable(dir, tm));
     tables.push_back(std::move(table));
   }
+  std::vector<Clustering> clusterings;
+  for (const v1::ClusteringManifest& cm : manifest.clusterings()) {
+    ASSIGN_OR_RETURN(Clustering clustering, LoadClustering(dir, cm));
+    clusterings.push_back(std::move(clustering));
+  }
   return FromParts(std::move(manifest), std::move(items), std::move(spaces),
-                   std::move(users), std::move(tables));
+                   std::move(users), std::move(tables), std::move(clusterings));
 }
 
 }  // namespace recall

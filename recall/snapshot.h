@@ -40,6 +40,23 @@ struct VectorTable {
   }
 };
 
+// A user clustering: its clusters (profiles, members' items) and, for
+// k-means, the centres.
+struct Clustering {
+  v1::ClusteringManifest manifest;
+  std::unique_ptr<IndexHandle> centres;  // k-means only; id = cluster id
+  v1::ClusterTable table;                // clusters[id]
+  // What sources name: "<clustering>/<label>", and the same with
+  // " (assigned)" for users assigned at request time.
+  std::vector<std::string> via;
+  std::vector<std::string> assigned_via;
+
+  const std::string& name() const { return manifest.spec().name(); }
+};
+
+// Fills the via strings of `clustering` from its table (tests, loader).
+void IndexClustering(Clustering* clustering);
+
 // Builds a table from ids and a matching index (tests, tools).
 VectorTable MakeVectorTable(std::string name, std::vector<std::string> ids,
                             std::unique_ptr<IndexHandle> index);
@@ -67,7 +84,8 @@ class Snapshot {
   // describe the parts; only Load verifies that.
   static std::shared_ptr<const Snapshot> FromParts(
       v1::Manifest manifest, ItemTable items, std::vector<Space> spaces,
-      std::unique_ptr<UserStore> users, std::vector<VectorTable> tables = {});
+      std::unique_ptr<UserStore> users, std::vector<VectorTable> tables = {},
+      std::vector<Clustering> clusterings = {});
 
   const std::string& version() const { return manifest_.version(); }
   const v1::Manifest& manifest() const { return manifest_; }
@@ -79,16 +97,20 @@ class Snapshot {
   const Space* FindSpace(absl::string_view name) const;
   // The vector table called `name` ("tags", "media"), or nullptr.
   const VectorTable* FindTable(absl::string_view name) const;
+  // The user clustering called `name`, or nullptr.
+  const Clustering* FindClustering(absl::string_view name) const;
 
  private:
   Snapshot(v1::Manifest manifest, ItemTable items, std::vector<Space> spaces,
-           std::unique_ptr<UserStore> users, std::vector<VectorTable> tables);
+           std::unique_ptr<UserStore> users, std::vector<VectorTable> tables,
+           std::vector<Clustering> clusterings);
 
   v1::Manifest manifest_;
   ItemTable items_;
   std::vector<Space> spaces_;
   std::unique_ptr<UserStore> users_;
   std::vector<VectorTable> tables_;
+  std::vector<Clustering> clusterings_;
 };
 
 }  // namespace recall

@@ -24,6 +24,7 @@ inline constexpr int kGrpcCodeCount = 17;
 //   recall_request_duration_seconds{method}         histogram
 //   recall_partial_responses_total                  counter
 //   recall_channel_failures_total{channel,code}     counter
+//   recall_channel_cache_lookups_total{channel,result}  counter (hit|miss)
 //   recall_snapshot_info{version}                   gauge, 1 for the served
 //   version recall_snapshot_loaded_timestamp_seconds        gauge
 // Thread safety: all methods are safe for concurrent use.
@@ -38,6 +39,8 @@ class ServerMetrics {
   // A channel that failed or ran out of time (not the request). Off the hot
   // path: looks the series up by label.
   void CountChannelFailure(const std::string& channel, const std::string& code);
+  // Cache lookups of a channel with a cache (cluster_center).
+  void CountCache(const std::string& channel, int hits, int misses);
   void SetSnapshot(const std::string& version, double loaded_at_unix);
 
  private:
@@ -47,6 +50,7 @@ class ServerMetrics {
   std::array<prometheus::Histogram*, kMethodCount> latency_{};
   prometheus::Counter* partial_ = nullptr;
   prometheus::Family<prometheus::Counter>* channel_failures_ = nullptr;
+  prometheus::Family<prometheus::Counter>* cache_lookups_ = nullptr;
   prometheus::Family<prometheus::Gauge>* snapshot_info_ = nullptr;
   prometheus::Gauge* snapshot_loaded_ = nullptr;
   prometheus::Gauge* current_info_ =

@@ -65,6 +65,8 @@ void ToProto(const Snapshot& snapshot, const RecallAnswer& answer,
     stats->set_latency_us(report.latency_us);
     stats->set_status(report.status.ToString());
     stats->set_clamped(report.clamped);
+    stats->set_cache_hits(report.cache_hits);
+    stats->set_cache_misses(report.cache_misses);
   }
   response->set_user_found(answer.user_found);
   response->set_partial(answer.partial);
@@ -101,6 +103,9 @@ grpc::ServerUnaryReactor* RecallServiceImpl::RunOnWorker(
         ToProto(engine.snapshot(), answer, response);
         if (answer.partial) metrics_->CountPartial();
         for (const ChannelReport& report : answer.channels) {
+          if (report.cache_hits + report.cache_misses > 0) {
+            metrics_->CountCache(*report.channel, report.cache_hits, report.cache_misses);
+          }
           if (!report.status.ok() && !absl::IsNotFound(report.status)) {
             metrics_->CountChannelFailure(
                 *report.channel,

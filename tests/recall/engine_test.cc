@@ -1,7 +1,9 @@
 #include "recall/engine.h"
 
 #include <thread>
+#include <tuple>
 
+#include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "index/exact_index.h"
@@ -65,6 +67,31 @@ std::shared_ptr<const Snapshot> TinySnapshot() {
                                    NewExactIndex(2, {1, 0, 0, 1, .8f, .6f})));
   tables.push_back(
       MakeVectorTable("tags", {"t_x", "t_y"}, NewExactIndex(2, {1, 0, 0, 1})));
+  // A k-means clustering "km" over dssm with centres c0 (1,0) and c1 (0,1).
+  std::vector<Clustering> clusterings(1);
+  Clustering& km = clusterings[0];
+  km.manifest.mutable_spec()->set_name("km");
+  km.manifest.mutable_spec()->set_kind("kmeans");
+  km.manifest.mutable_spec()->add_spaces("dssm");
+  km.manifest.set_k(2);
+  km.manifest.set_dim(2);
+  km.centres = NewExactIndex(2, {1, 0, 0, 1});
+  for (int id : {0, 1}) {
+    v1::Cluster* cluster = km.table.add_clusters();
+    cluster->set_id(id);
+    cluster->set_label(absl::StrCat("c", id));
+    v1::TagWeight* t = cluster->add_profile();
+    t->set_tag(id == 0 ? "t_x" : "t_y");
+    t->set_weight(1);
+  }
+  // Members' clicks: c0 liked b (3) and a (1); c1 liked d (2) and c (1).
+  for (auto [id, row, score] :
+       {std::tuple{0, 1, 3.0f}, {0, 0, 1.0f}, {1, 3, 2.0f}, {1, 2, 1.0f}}) {
+    v1::ClusterItem* item = km.table.mutable_clusters(id)->add_items();
+    item->set_item_row(row);
+    item->set_score(score);
+  }
+  IndexClustering(&km);
 
   absl::flat_hash_map<std::string, v1::UserRecord> users;
   v1::UserRecord u1;
@@ -87,9 +114,13 @@ std::shared_ptr<const Snapshot> TinySnapshot() {
   tag->set_category("tech");
   tag->set_weight(0.5f);
   users["u1"] = u1;
-  v1::UserRecord reader = u1;  // has read a and b
+  v1::UserRecord reader = u1;  // has read a and b; a member of km's c1
   reader.add_seen_rows(0);
   reader.add_seen_rows(1);
+  v1::ClusterMembership* membership = reader.add_clusters();
+  membership->set_clustering("km");
+  membership->set_cluster(1);
+  membership->set_weight(1);
   users["reader"] = reader;
   v1::UserRecord broken;  // a vector of the wrong dimension
   v = broken.add_vectors();
@@ -98,7 +129,16 @@ std::shared_ptr<const Snapshot> TinySnapshot() {
   users["broken"] = broken;
   return Snapshot::FromParts(manifest, std::move(items), std::move(spaces),
                              NewInMemoryUserStore(std::move(users)),
-                             std::move(tables));
+                             std::move(tables), std::move(clusterings));
+}
+
+ChannelConfig ClusterChannelConfig(const std::string& kind) {
+  ChannelConfig c;
+  c.set_name(kind);
+  c.set_kind(kind);
+  c.set_space("dssm");
+  c.set_clustering("km");
+  return c;
 }
 
 // A channel that takes 50 ms and finds nothing: the deadline tests' clock.
@@ -504,6 +544,65 @@ TEST_F(EngineTest, DefaultPolicyCoversEverySpaceAndTable) {
   EXPECT_FLOAT_EQ(policy.channels(1).min_similarity(), 0.6f);
   EXPECT_EQ(policy.channels(1).fetch_k(), 1000);
   EXPECT_EQ(policy.backfill().kind(), "popular");
+}
+
+TEST_F(EngineTest, ClusterCenterAssignsNewUsersAndCachesPerCluster) {
+  auto engine = Engine({ClusterChannelConfig("cluster_center")});
+  RecallAnswer answer;
+  // u1 has no stored membership: its dssm vector (1,0) is nearest c0.
+  ASSERT_TRUE(engine->Recall({.user_id = "u1", .k = 3}, &answer).ok());
+  EXPECT_THAT(Ids(*engine, answer), ElementsAre("a", "b", "c"));
+  EXPECT_EQ(answer.items[0].sources[0].via, "km/c0 (assigned)");
+  EXPECT_EQ(answer.channels[0].cache_misses, 1);
+  EXPECT_EQ(answer.channels[0].cache_hits, 0);
+  // Same cluster, same parameters: answered from the cache.
+  ASSERT_TRUE(engine->Recall({.user_id = "u1", .k = 3}, &answer).ok());
+  EXPECT_THAT(Ids(*engine, answer), ElementsAre("a", "b", "c"));
+  EXPECT_EQ(answer.channels[0].cache_hits, 1);
+  EXPECT_EQ(answer.channels[0].cache_misses, 0);
+  // reader is a stored member of c1 (centre (0,1)); a and b are seen.
+  ASSERT_TRUE(engine->Recall({.user_id = "reader", .k = 2}, &answer).ok());
+  EXPECT_THAT(Ids(*engine, answer), ElementsAre("d", "c"));
+  EXPECT_EQ(answer.items[0].sources[0].via, "km/c1");
+  // A new snapshot means a new engine and an empty cache.
+  auto fresh = Engine({ClusterChannelConfig("cluster_center")});
+  ASSERT_TRUE(fresh->Recall({.user_id = "u1", .k = 3}, &answer).ok());
+  EXPECT_EQ(answer.channels[0].cache_misses, 1);
+}
+
+TEST_F(EngineTest, ClusterCfRecallsWhatTheClusterClicked) {
+  auto engine = Engine({ClusterChannelConfig("cluster_cf")});
+  RecallAnswer answer;
+  ASSERT_TRUE(
+      engine
+          ->Recall({.user_id = "u1", .k = 2, .only_overridden_channels = false},
+                   &answer)
+          .ok());
+  // c0's members clicked b 3 times, a once: similarity = count / top count.
+  EXPECT_THAT(Ids(*engine, answer), ElementsAre("b", "a"));
+  EXPECT_FLOAT_EQ(answer.items[1].sources[0].similarity, 1.0f / 3);
+  ASSERT_TRUE(engine->Recall({.user_id = "reader", .k = 2}, &answer).ok());
+  EXPECT_THAT(Ids(*engine, answer), ElementsAre("d", "c"));
+  EXPECT_EQ(answer.items[0].sources[0].via, "km/c1");
+}
+
+TEST_F(EngineTest, ClusterProfileSearchesTheClustersTagProfile) {
+  auto engine = Engine({ClusterChannelConfig("cluster_profile")});
+  RecallAnswer answer;
+  ASSERT_TRUE(engine->Recall({.user_id = "reader", .k = 2}, &answer).ok());
+  // c1's profile is t_y = (0,1): d 1, c .8 (b .6 and a 0 would follow).
+  EXPECT_THAT(Ids(*engine, answer), ElementsAre("d", "c"));
+  EXPECT_EQ(answer.items[0].sources[0].via, "km/c1");
+  EXPECT_FLOAT_EQ(answer.items[0].sources[0].similarity, 1.0f);
+}
+
+TEST_F(EngineTest, ClusterChannelsCheckTheirClustering) {
+  EngineOptions options;
+  ChannelConfig wrong = ClusterChannelConfig("cluster_center");
+  wrong.set_clustering("nope");
+  *options.policy.add_channels() = wrong;
+  EXPECT_THAT(RecallEngine::Create(TinySnapshot(), options).status().message(),
+              HasSubstr("no clustering \"nope\""));
 }
 
 TEST_F(EngineTest, SimilarItemsSearchesTheRequestedSpacesWithoutBackfill) {
