@@ -44,8 +44,10 @@ struct EngineOptions {
 // an i2i channel "i2i_item2vec" when that space exists, else "i2i_<space>"
 // for every space (fetch_k 1000, min_similarity 0.6); "crosstag" over
 // tag2vec (weight 0.8) when the snapshot has tag vectors and that space;
-// "media2vec" (weight 0.5) when it has media vectors; back-fill from
-// "popular"; no feature weighting (policy files add it).
+// "media2vec" (weight 0.5) when it has media vectors; per user clustering
+// "cluster_center_<name>" (k-means over one space), "cluster_cf_<name>" and,
+// for rule clusterings, "cluster_profile_<name>" over tag2vec (weight 0.5
+// each); back-fill from "popular"; no feature weighting (policy files add it).
 v1::Policy DefaultPolicy(const Snapshot& snapshot);
 
 // A request's change to one channel; unset fields keep the policy's value.

@@ -48,7 +48,14 @@ struct Samples {
 
   void RecordChannels(const v1::RecallResponse& response) {
     for (const v1::ChannelStats& stats : response.channel_stats()) {
-      channel_us[stats.channel()].push_back(stats.latency_us());
+      // Cached channels: hits and misses apart, they differ by design.
+      std::string name = stats.channel();
+      if (stats.cache_misses() > 0) {
+        name += " [cache miss]";
+      } else if (stats.cache_hits() > 0) {
+        name += " [cache hit]";
+      }
+      channel_us[name].push_back(stats.latency_us());
     }
   }
 
@@ -218,6 +225,10 @@ class RpcBench {
       auto slot = std::make_unique<Slot>();
       slot->stub = stubs_[i % stubs_.size()].get();
       slot->request.set_k(options_.k);
+      for (const std::string& channel : options_.channels) {
+        slot->request.add_channel_overrides()->set_channel(channel);
+        slot->request.set_only_overridden_channels(true);
+      }
       slots_.push_back(std::move(slot));
     }
   }

@@ -50,6 +50,9 @@ struct BenchOptions {
   absl::Duration warmup = absl::Seconds(1);
   // RecallRequest.k.
   int k = 100;
+  // When not empty: run only these channels (RecallRequest overrides with
+  // only_overridden_channels).
+  std::vector<std::string> channels;
   // Per-request client deadline, from the actual send time.
   absl::Duration deadline = absl::Milliseconds(500);
   // 0: closed loop, each completion immediately issues the next request (as
@@ -97,7 +100,8 @@ struct BenchReport {
   // before it ended because every slot was busy. Non-zero means the server
   // (or `concurrency`) could not sustain `rate`; these are not in `requests`.
   int64_t unsent = 0;
-  // RPC mode: per-channel latency as the server measured it, by channel name.
+  // RPC mode: per-channel latency as the server measured it, by channel name
+  // ("NAME [cache hit]" / "NAME [cache miss]" for channels with a cache).
   std::map<std::string, ChannelLatency> channels;
 
   // One JSON object (no trailing newline) with the keys qps, requests,

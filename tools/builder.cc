@@ -24,6 +24,7 @@
 #include "store/item_table.h"
 #include "store/snapshot_files.h"
 #include "store/user_store.h"
+#include "tools/cluster_builder.h"
 #include "tools/profiles.h"
 #include "tools/word2vec_io.h"
 #include "util/line_error.h"
@@ -257,7 +258,8 @@ absl::Status ReadClicks(const std::string& input_dir, const ItemTable& items,
 absl::StatusOr<int64_t> WriteUserStore(
     const BuildOptions& options, const std::string& dir,
     const std::vector<UserVectors>& user_vectors, ClickLog& log,
-    const std::vector<std::vector<v1::TagWeight>>& profiles) {
+    const std::vector<std::vector<v1::TagWeight>>& profiles,
+    const std::vector<std::vector<v1::ClusterMembership>>& memberships) {
   // vector position per (space, user)
   std::vector<absl::flat_hash_map<int32_t, size_t>> vector_of(
       user_vectors.size());
@@ -301,6 +303,9 @@ absl::StatusOr<int64_t> WriteUserStore(
     }
     if (static_cast<size_t>(u) < profiles.size()) {
       for (const v1::TagWeight& t : profiles[u]) *record.add_tags() = t;
+    }
+    if (static_cast<size_t>(u) < memberships.size()) {
+      for (const v1::ClusterMembership& m : memberships[u]) *record.add_clusters() = m;
     }
     RETURN_IF_ERROR(writer->Add(ids[u], record));
   }
@@ -430,8 +435,34 @@ absl::StatusOr<v1::Manifest> BuildInto(const BuildOptions& options,
                      WriteVectorTable("media", *media_set, dir));
   }
 
-  ASSIGN_OR_RETURN(int64_t user_count,
-                   WriteUserStore(options, dir, user_vectors, log, profiles));
+  // Clusterings see every user with a vector or a click.
+  for (const UserVectors& uv : user_vectors) {
+    for (const std::string& id : uv.vectors.ids) log.AddUser(id);
+  }
+  std::vector<std::vector<v1::ClusterMembership>> memberships;
+  if (!options.clusters_file.empty()) {
+    v1::ClusteringConfig config;
+    RETURN_IF_ERROR(ReadTextProto(options.clusters_file, &config));
+    ClusterInputs inputs;
+    inputs.items = &items;
+    inputs.reference_time = newest;
+    inputs.log = &log;
+    inputs.profiles = &profiles;
+    for (const UserVectors& uv : user_vectors) inputs.spaces.push_back({uv.space, &uv.vectors});
+    if (absl::StatusOr<std::string> current = ReadCurrent(options.out_root); current.ok()) {
+      inputs.previous_version_dir = (fs::path(options.out_root) / *current).string();
+    }
+    absl::StatusOr<std::vector<v1::ClusteringManifest>> clusterings =
+        BuildClusterings(config, inputs, dir, &memberships);
+    if (!clusterings.ok()) {
+      return absl::Status(clusterings.status().code(),
+                          absl::StrCat(options.clusters_file, ": ",
+                                       clusterings.status().message()));
+    }
+    for (v1::ClusteringManifest& cm : *clusterings) *manifest.add_clusterings() = std::move(cm);
+  }
+  ASSIGN_OR_RETURN(int64_t user_count, WriteUserStore(options, dir, user_vectors, log,
+                                                      profiles, memberships));
   manifest.mutable_store()->set_dir("store");
   manifest.mutable_store()->set_user_count(user_count);
   if (skipped_clicks > 0) {

@@ -61,6 +61,8 @@ struct BuildOptions {
   int tag2vec_top_tags = 3;
   // Text-format recall.v1.Policy; empty: the default policy.
   std::string policy_file;
+  // Text-format recall.v1.ClusteringConfig; empty: no user clustering.
+  std::string clusters_file;
   // Version directory name; empty means a UTC timestamp like
   // "20261128T120000Z" (with "-2", "-3", ... appended if taken).
   std::string version;

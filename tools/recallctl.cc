@@ -64,6 +64,9 @@ ABSL_FLAG(std::string, tag2vec_combine, "sum",
           "build: an article's tag2vec vector from its top tags: sum, "
           "weighted, mean, max");
 ABSL_FLAG(int, seen_items, 200, "build: clicked items kept per user as seen");
+ABSL_FLAG(
+    std::string, clusters, "",
+    "build: text-format recall.v1.ClusteringConfig file (user clusterings)");
 ABSL_FLAG(bool, extra_spaces, true,
           "gen: also write item2vec, title2vec, tag and media vectors");
 // bench
@@ -163,6 +166,7 @@ int Build() {
   options.policy_file = absl::GetFlag(FLAGS_policy);
   options.tag2vec_combine = absl::GetFlag(FLAGS_tag2vec_combine);
   options.seen_items = absl::GetFlag(FLAGS_seen_items);
+  options.clusters_file = absl::GetFlag(FLAGS_clusters);
   if (options.input_dir.empty() || options.out_root.empty()) {
     return Fail(
         absl::InvalidArgumentError("build: --input and --out are required"));
@@ -285,6 +289,7 @@ int Bench() {
     options.k = absl::GetFlag(FLAGS_k);
     options.rate = absl::GetFlag(FLAGS_rate);
     options.deadline = absl::Milliseconds(absl::GetFlag(FLAGS_deadline_ms));
+    options.channels = absl::GetFlag(FLAGS_channels);
     report = RunRpcBench(options);
   } else if (!absl::GetFlag(FLAGS_snapshot).empty()) {
     const std::string root = absl::GetFlag(FLAGS_snapshot);

@@ -8,6 +8,7 @@
 
 #include <cstdio>
 #include <filesystem>
+#include <fstream>
 #include <set>
 #include <string>
 
@@ -48,11 +49,18 @@ class BinaryE2eTest : public ::testing::Test {
                          &out),
               0)
         << out;
-    ASSERT_EQ(RunCommand(std::string(RECALLCTL_BIN) + " build --input " +
-                             (dir_ / "world").string() + " --out " +
-                             (dir_ / "root").string() + " --version v1",
-                         &out),
-              0)
+    std::ofstream(dir_ / "clusters.textproto")
+        << "clusterings { name: \"km\" kind: \"kmeans\" spaces: \"dssm\" k: 4 "
+           "}\n"
+           "clusterings { name: \"interests\" kind: \"rules\" max_k: 2 "
+           "min_size: 5 }\n";
+    ASSERT_EQ(
+        RunCommand(std::string(RECALLCTL_BIN) + " build --input " +
+                       (dir_ / "world").string() + " --out " +
+                       (dir_ / "root").string() + " --version v1 --clusters " +
+                       (dir_ / "clusters.textproto").string(),
+                   &out),
+        0)
         << out;
     EXPECT_THAT(out, HasSubstr("published"));
   }
@@ -169,6 +177,10 @@ TEST_F(BinaryE2eTest, ServesReflectionHealthAndRecallThenDrainsOnSigterm) {
     EXPECT_TRUE(channels.count("i2i_item2vec"));
     EXPECT_TRUE(channels.count("crosstag"));
     EXPECT_TRUE(channels.count("media2vec"));
+    EXPECT_TRUE(channels.count("cluster_center_km"));
+    EXPECT_TRUE(channels.count("cluster_cf_km"));
+    EXPECT_TRUE(channels.count("cluster_cf_interests"));
+    EXPECT_TRUE(channels.count("cluster_profile_interests"));
     for (const auto& item : response.items()) EXPECT_GT(item.sources_size(), 0);
   }
 

@@ -7,6 +7,7 @@
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "index/index_handle.h"
 #include "recall/snapshot.h"
 #include "store/snapshot_files.h"
 #include "tests/test_util.h"
@@ -209,6 +210,143 @@ TEST_F(BuilderTest, PolicyFileIsValidatedAndWrittenIntoTheManifest) {
               HasSubstr("policy.textproto:2:"));
   EXPECT_FALSE(fs::exists(root_ / "bad"));
   EXPECT_EQ(*ReadCurrent(root_), "v1");
+}
+
+TEST_F(BuilderTest, ClusteringsAreBuiltStoredAndServed) {
+  const fs::path clusters = dir_ / "clusters.textproto";
+  std::ofstream(clusters) << R"pb(
+    clusterings { name: "km" kind: "kmeans" spaces: "dssm" k: 4 top_n: 2 }
+    clusterings {
+      name: "mix"
+      kind: "kmeans"
+      spaces: "dssm"
+      spaces: "tag2vec"
+      k_range: [ 2, 3, 4 ]
+    }
+    clusterings { name: "rules" kind: "rules" max_k: 2 min_size: 5 }
+    items_per_cluster: 20
+  )pb";
+  BuildOptions o = Options("v1");
+  o.clusters_file = clusters;
+  auto m = BuildSnapshot(o);
+  ASSERT_TRUE(m.ok()) << m.status();
+  ASSERT_EQ(m->clusterings_size(), 3);
+  EXPECT_EQ(m->clusterings(0).k(), 4);
+  EXPECT_EQ(m->clusterings(1).dim(), 16);  // dssm (8) + tag2vec (8)
+  EXPECT_FALSE(m->clusterings(2).has_centres());
+  // The default policy gains the cluster channels.
+  std::set<std::string> channels;
+  for (const auto& c : m->policy().channels()) channels.insert(c.name());
+  EXPECT_TRUE(channels.count("cluster_center_km"));
+  EXPECT_TRUE(channels.count("cluster_cf_rules"));
+  EXPECT_TRUE(channels.count("cluster_profile_rules"));
+  EXPECT_FALSE(channels.count(
+      "cluster_center_mix"));  // two spaces: no single item space
+
+  auto snapshot = Snapshot::Load(root_, "v1");
+  ASSERT_TRUE(snapshot.ok()) << snapshot.status();
+  const Clustering* km = (*snapshot)->FindClustering("km");
+  ASSERT_NE(km, nullptr);
+  int64_t members = 0;
+  for (const auto& cluster : km->table.clusters()) {
+    members += cluster.size();
+    EXPECT_LE(cluster.items_size(), 20);
+    for (int i = 1; i < cluster.items_size(); ++i) {
+      EXPECT_GE(cluster.items(i - 1).score(), cluster.items(i).score());
+    }
+  }
+  EXPECT_EQ(members, 60);  // every user with a dssm vector, once (top cluster)
+  v1::UserRecord user;
+  ASSERT_TRUE(*(*snapshot)->users().Get("u0000002", &user));
+  std::map<std::string, std::vector<v1::ClusterMembership>> by_clustering;
+  for (const auto& membership : user.clusters())
+    by_clustering[membership.clustering()].push_back(membership);
+  ASSERT_EQ(by_clustering["km"].size(), 2u);
+  EXPECT_GE(by_clustering["km"][0].weight(), by_clustering["km"][1].weight());
+  EXPECT_NEAR(by_clustering["km"][0].weight() + by_clustering["km"][1].weight(),
+              1.0, 1e-5);
+  EXPECT_EQ(by_clustering["rules"].size(), 1u);
+  // The stored top cluster is the nearest centre.
+  std::vector<Neighbor> nearest;
+  ASSERT_TRUE(
+      km->centres->Search(user.vectors(0).values().data(), 1, {}, &nearest)
+          .ok());
+  EXPECT_EQ(by_clustering["km"][0].cluster(), nearest[0].row);
+}
+
+TEST_F(BuilderTest, StableCentresKeepTheClustersOfThePreviousVersion) {
+  const fs::path clusters = dir_ / "clusters.textproto";
+  std::ofstream(clusters)
+      << R"pb(clusterings { name: "km" kind: "kmeans" spaces: "dssm" k: 5 })pb";
+  BuildOptions o = Options("v1");
+  o.clusters_file = clusters;
+  ASSERT_TRUE(BuildSnapshot(o).ok());
+  std::ofstream(clusters, std::ios::trunc) << R"pb(clusterings {
+                                                     name: "km"
+                                                     kind: "kmeans"
+                                                     spaces: "dssm"
+                                                     k: 5
+                                                     stable_centres: true
+                                                   })pb";
+  o.version = "v2";
+  ASSERT_TRUE(BuildSnapshot(o).ok());
+  auto v1 = Snapshot::Load(root_, "v1");
+  auto v2 = Snapshot::Load(root_, "v2");
+  ASSERT_TRUE(v1.ok() && v2.ok());
+  const Clustering* a = (*v1)->FindClustering("km");
+  const Clustering* b = (*v2)->FindClustering("km");
+  std::vector<float> ca(8), cb(8);
+  for (int c = 0; c < 5; ++c) {
+    ASSERT_TRUE(a->centres->Reconstruct(c, ca.data()).ok());
+    ASSERT_TRUE(b->centres->Reconstruct(c, cb.data()).ok());
+    EXPECT_EQ(ca, cb) << "cluster " << c;
+    EXPECT_EQ(a->table.clusters(c).size(), b->table.clusters(c).size());
+  }
+  v1::UserRecord ua, ub;
+  ASSERT_TRUE(*(*v1)->users().Get("u0000007", &ua));
+  ASSERT_TRUE(*(*v2)->users().Get("u0000007", &ub));
+  EXPECT_EQ(ua.clusters(0).cluster(), ub.clusters(0).cluster());
+
+  // Without a previous version there is nothing to keep.
+  BuildOptions fresh = o;
+  fresh.out_root = dir_ / "other_root";
+  fresh.version = "v1";
+  auto bad = BuildSnapshot(fresh);
+  EXPECT_EQ(bad.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(bad.status().message(),
+              HasSubstr("stable_centres needs a previous version"));
+}
+
+TEST_F(BuilderTest, BadClusteringSpecsNameTheClustering) {
+  const fs::path clusters = dir_ / "clusters.textproto";
+  BuildOptions o = Options("bad");
+  o.clusters_file = clusters;
+  for (const auto& [spec, problem] : std::
+           vector<std::pair<std::string, std::string>>{
+               {R"pb(clusterings { name: "x" kind: "spectral" })pb",
+                "unknown kind"},
+               {R"pb(clusterings {
+                       name: "x"
+                       kind: "kmeans"
+                       spaces: "nope"
+                       k: 2
+                     })pb",
+                "no user vectors in space \"nope\""},
+               {R"pb(clusterings {
+                       name: "x"
+                       kind: "kmeans"
+                       spaces: "dssm"
+                       k: 1000
+                     })pb",
+                "k=1000 is not in [1, 60"}}) {
+    std::ofstream(clusters, std::ios::trunc) << spec;
+    auto m = BuildSnapshot(o);
+    EXPECT_EQ(m.status().code(), absl::StatusCode::kInvalidArgument) << spec;
+    EXPECT_THAT(m.status().message(),
+                AllOf(HasSubstr("clusters.textproto"),
+                      HasSubstr("clustering \"x\""), HasSubstr(problem)));
+  }
+  EXPECT_FALSE(fs::exists(root_ / "bad"));
 }
 
 TEST_F(BuilderTest, VersionsAreImmutable) {
