@@ -526,6 +526,15 @@ class ClusterChannel : public RecallChannel {
           absl::StrCat("user has no cluster in \"", clustering_->name(), "\""));
       return;
     }
+    if (clusters.size() == 1) {  // the common case: nothing to combine
+      if (absl::Status s =
+              PerCluster(clusters[0].id, ClusterVia(*clustering_, clusters[0]),
+                         params, out);
+          !s.ok()) {
+        out->status = s;
+      }
+      return;
+    }
     BestPerItem best;
     ChannelOutput cluster_out;
     for (const UserCluster& c : clusters) {
@@ -557,8 +566,8 @@ class ClusterChannel : public RecallChannel {
 
 // cluster_center: the centre of each of the user's clusters searched in the
 // clustering's space. Every member of a cluster gets the same search, so
-// results are cached per (cluster, fetch_k, efSearch, nprobe), in the channel
-// and therefore per snapshot, with a bounded number of entries.
+// results are cached per (cluster, search size, efSearch, nprobe), in the
+// channel and therefore per snapshot, with a bounded number of entries.
 class ClusterCenterChannel final : public ClusterChannel {
  public:
   ClusterCenterChannel(ChannelConfig config, const Snapshot& snapshot)
@@ -573,7 +582,12 @@ class ClusterCenterChannel final : public ClusterChannel {
   absl::Status PerCluster(int32_t cluster, absl::string_view via,
                           const ChannelParams& params,
                           ChannelOutput* out) const override {
-    const Key key{cluster, params.fetch_k, params.search.ef_search,
+    // The default fetch varies with each user's exclusions: searching a
+    // power of two (at least 64) lets members share one entry, of which each
+    // uses its first fetch_k.
+    int search_k = 64;
+    while (search_k < params.fetch_k) search_k *= 2;
+    const Key key{cluster, search_k, params.search.ef_search,
                   params.search.nprobe};
     Result result;
     {
@@ -589,7 +603,7 @@ class ClusterCenterChannel final : public ClusterChannel {
       RETURN_IF_ERROR(
           clustering_->centres->Reconstruct(cluster, centre.data()));
       auto neighbors = std::make_shared<std::vector<Neighbor>>();
-      RETURN_IF_ERROR(space_->index->Search(centre.data(), params.fetch_k,
+      RETURN_IF_ERROR(space_->index->Search(centre.data(), search_k,
                                             params.search, neighbors.get()));
       result = std::move(neighbors);
       absl::MutexLock lock(&mu_);
@@ -597,7 +611,9 @@ class ClusterCenterChannel final : public ClusterChannel {
         cache_.erase(cache_.begin());
       cache_.emplace(key, result);
     }
-    AddNeighbors(*result, via, params, out);
+    AddNeighbors(absl::MakeConstSpan(*result).first(
+                     std::min<size_t>(result->size(), params.fetch_k)),
+                 via, params, out);
     return absl::OkStatus();
   }
 

@@ -67,23 +67,29 @@ absl::StatusOr<Clustering> LoadClustering(const std::string& dir,
   Clustering clustering;
   clustering.manifest = cm;
   RETURN_IF_ERROR(VerifyFileRef(dir, cm.clusters()));
-  const std::string table_path = (fs::path(dir) / cm.clusters().path()).string();
+  const std::string table_path =
+      (fs::path(dir) / cm.clusters().path()).string();
   std::ifstream in(table_path, std::ios::binary);
   if (!clustering.table.ParseFromIstream(&in)) {
-    return absl::DataLossError(absl::StrCat(table_path, ": not a ClusterTable"));
+    return absl::DataLossError(
+        absl::StrCat(table_path, ": not a ClusterTable"));
   }
   if (clustering.table.clusters_size() != cm.k()) {
-    return absl::DataLossError(absl::StrCat(table_path, ": ", clustering.table.clusters_size(),
-                                            " clusters, MANIFEST says ", cm.k()));
+    return absl::DataLossError(
+        absl::StrCat(table_path, ": ", clustering.table.clusters_size(),
+                     " clusters, MANIFEST says ", cm.k()));
   }
   if (cm.has_centres()) {
     RETURN_IF_ERROR(VerifyFileRef(dir, cm.centres()));
-    ASSIGN_OR_RETURN(clustering.centres,
-                     LoadFaissIndex((fs::path(dir) / cm.centres().path()).string(), "Flat"));
-    if (clustering.centres->size() != cm.k() || clustering.centres->dim() != cm.dim()) {
-      return absl::DataLossError(absl::StrCat(
-          cm.centres().path(), ": ", clustering.centres->size(), " centres of dim ",
-          clustering.centres->dim(), ", MANIFEST says ", cm.k(), " of dim ", cm.dim()));
+    ASSIGN_OR_RETURN(
+        clustering.centres,
+        LoadFaissIndex((fs::path(dir) / cm.centres().path()).string(), "Flat"));
+    if (clustering.centres->size() != cm.k() ||
+        clustering.centres->dim() != cm.dim()) {
+      return absl::DataLossError(
+          absl::StrCat(cm.centres().path(), ": ", clustering.centres->size(),
+                       " centres of dim ", clustering.centres->dim(),
+                       ", MANIFEST says ", cm.k(), " of dim ", cm.dim()));
     }
   }
   IndexClustering(&clustering);
@@ -94,7 +100,8 @@ absl::StatusOr<Clustering> LoadClustering(const std::string& dir,
 
 Snapshot::Snapshot(v1::Manifest manifest, ItemTable items,
                    std::vector<Space> spaces, std::unique_ptr<UserStore> users,
-                   std::vector<VectorTable> tables, std::vector<Clustering> clusterings)
+                   std::vector<VectorTable> tables,
+                   std::vector<Clustering> clusterings)
     : manifest_(std::move(manifest)),
       items_(std::move(items)),
       spaces_(std::move(spaces)),
@@ -107,8 +114,8 @@ std::shared_ptr<const Snapshot> Snapshot::FromParts(
     std::unique_ptr<UserStore> users, std::vector<VectorTable> tables,
     std::vector<Clustering> clusterings) {
   return std::shared_ptr<const Snapshot>(new Snapshot(
-      std::move(manifest), std::move(items), std::move(spaces), std::move(users),
-      std::move(tables), std::move(clusterings)));
+      std::move(manifest), std::move(items), std::move(spaces),
+      std::move(users), std::move(tables), std::move(clusterings)));
 }
 
 void IndexClustering(Clustering* clustering) {

@@ -29,7 +29,8 @@ if [[ ! -f "$DIR/world/items.tsv" ]]; then
 fi
 rm -rf "$DIR/snapshots"
 OMP_NUM_THREADS=$(getconf _NPROCESSORS_ONLN) "$BIN/recallctl" build --input "$DIR/world" \
-  --out "$DIR/snapshots" --index "$INDEX" --policy "${BENCH_POLICY:-deploy/policy/news.textproto}"
+  --out "$DIR/snapshots" --index "$INDEX" --policy "${BENCH_POLICY:-deploy/policy/news.textproto}" \
+  --clusters "${BENCH_CLUSTERS:-deploy/clusters/news.textproto}"
 USERS_FILE="$DIR/world/users.txt"
 CORES=$(getconf _NPROCESSORS_ONLN)
 

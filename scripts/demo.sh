@@ -27,7 +27,8 @@ echo "== generating the demo world in $DEMO_DIR/world ($ITEMS items, $USERS user
 rm -rf "$DEMO_DIR/snapshots"  # the demo keeps one version
 echo "== building a snapshot (HNSW32) into $DEMO_DIR/snapshots"
 OMP_NUM_THREADS=$(getconf _NPROCESSORS_ONLN) "$BIN/recallctl" build --input "$DEMO_DIR/world" \
-  --out "$DEMO_DIR/snapshots" --policy deploy/policy/news.textproto
+  --out "$DEMO_DIR/snapshots" --policy deploy/policy/news.textproto \
+  --clusters deploy/clusters/news.textproto
 
 echo "== starting recall-server"
 "$BIN/recall-server" --snapshot_root "$DEMO_DIR/snapshots" \

@@ -49,10 +49,12 @@ ServerMetrics::ServerMetrics()
                                "Channels that failed or ran out of time, by "
                                "channel and status code.")
                            .Register(*registry_);
-  cache_lookups_ = &prometheus::BuildCounter()
-                        .Name("recall_channel_cache_lookups_total")
-                        .Help("Cache lookups of channels with a cache, by result (hit, miss).")
-                        .Register(*registry_);
+  cache_lookups_ =
+      &prometheus::BuildCounter()
+           .Name("recall_channel_cache_lookups_total")
+           .Help(
+               "Cache lookups of channels with a cache, by result (hit, miss).")
+           .Register(*registry_);
   snapshot_info_ = &prometheus::BuildGauge()
                         .Name("recall_snapshot_info")
                         .Help("1 for the snapshot version being served.")
@@ -78,10 +80,14 @@ void ServerMetrics::CountChannelFailure(const std::string& channel,
   channel_failures_->Add({{"channel", channel}, {"code", code}}).Increment();
 }
 
-void ServerMetrics::CountCache(const std::string& channel, int hits, int misses) {
-  if (hits > 0) cache_lookups_->Add({{"channel", channel}, {"result", "hit"}}).Increment(hits);
+void ServerMetrics::CountCache(const std::string& channel, int hits,
+                               int misses) {
+  if (hits > 0)
+    cache_lookups_->Add({{"channel", channel}, {"result", "hit"}})
+        .Increment(hits);
   if (misses > 0) {
-    cache_lookups_->Add({{"channel", channel}, {"result", "miss"}}).Increment(misses);
+    cache_lookups_->Add({{"channel", channel}, {"result", "miss"}})
+        .Increment(misses);
   }
 }
 

@@ -104,7 +104,8 @@ grpc::ServerUnaryReactor* RecallServiceImpl::RunOnWorker(
         if (answer.partial) metrics_->CountPartial();
         for (const ChannelReport& report : answer.channels) {
           if (report.cache_hits + report.cache_misses > 0) {
-            metrics_->CountCache(*report.channel, report.cache_hits, report.cache_misses);
+            metrics_->CountCache(*report.channel, report.cache_hits,
+                                 report.cache_misses);
           }
           if (!report.status.ok() && !absl::IsNotFound(report.status)) {
             metrics_->CountChannelFailure(

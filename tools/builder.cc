@@ -305,7 +305,8 @@ absl::StatusOr<int64_t> WriteUserStore(
       for (const v1::TagWeight& t : profiles[u]) *record.add_tags() = t;
     }
     if (static_cast<size_t>(u) < memberships.size()) {
-      for (const v1::ClusterMembership& m : memberships[u]) *record.add_clusters() = m;
+      for (const v1::ClusterMembership& m : memberships[u])
+        *record.add_clusters() = m;
     }
     RETURN_IF_ERROR(writer->Add(ids[u], record));
   }
@@ -448,9 +449,12 @@ absl::StatusOr<v1::Manifest> BuildInto(const BuildOptions& options,
     inputs.reference_time = newest;
     inputs.log = &log;
     inputs.profiles = &profiles;
-    for (const UserVectors& uv : user_vectors) inputs.spaces.push_back({uv.space, &uv.vectors});
-    if (absl::StatusOr<std::string> current = ReadCurrent(options.out_root); current.ok()) {
-      inputs.previous_version_dir = (fs::path(options.out_root) / *current).string();
+    for (const UserVectors& uv : user_vectors)
+      inputs.spaces.push_back({uv.space, &uv.vectors});
+    if (absl::StatusOr<std::string> current = ReadCurrent(options.out_root);
+        current.ok()) {
+      inputs.previous_version_dir =
+          (fs::path(options.out_root) / *current).string();
     }
     absl::StatusOr<std::vector<v1::ClusteringManifest>> clusterings =
         BuildClusterings(config, inputs, dir, &memberships);
@@ -459,10 +463,12 @@ absl::StatusOr<v1::Manifest> BuildInto(const BuildOptions& options,
                           absl::StrCat(options.clusters_file, ": ",
                                        clusterings.status().message()));
     }
-    for (v1::ClusteringManifest& cm : *clusterings) *manifest.add_clusterings() = std::move(cm);
+    for (v1::ClusteringManifest& cm : *clusterings)
+      *manifest.add_clusterings() = std::move(cm);
   }
-  ASSIGN_OR_RETURN(int64_t user_count, WriteUserStore(options, dir, user_vectors, log,
-                                                      profiles, memberships));
+  ASSIGN_OR_RETURN(
+      int64_t user_count,
+      WriteUserStore(options, dir, user_vectors, log, profiles, memberships));
   manifest.mutable_store()->set_dir("store");
   manifest.mutable_store()->set_user_count(user_count);
   if (skipped_clicks > 0) {

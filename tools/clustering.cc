@@ -91,8 +91,8 @@ std::vector<float> SampleRows(const float* vectors, int64_t n, int dim,
   return sample;
 }
 
-// Deterministic sum of `count` terms computed in parallel: fixed chunks,
-// added up in chunk order, so the thread count never changes the result.
+// Points per chunk of the seeding's parallel sums. Chunk sums are added in
+// chunk order, so the thread count never changes a result.
 constexpr int64_t kSumChunk = 4096;
 
 // Greedy k-means++ seeding (Arthur and Vassilvitskii 2007, with the greedy
@@ -102,8 +102,8 @@ constexpr int64_t kSumChunk = 4096;
 // Faiss alone starts from k random points, which routinely leaves some
 // natural clusters without a seed and others with two; Lloyd iterations do
 // not repair that, so distinct groups stay merged for good.
-std::vector<float> SeedKMeansPlusPlus(const float* x, int64_t n, int dim,
-                                      int k, uint64_t seed) {
+std::vector<float> SeedKMeansPlusPlus(const float* x, int64_t n, int dim, int k,
+                                      uint64_t seed) {
   const size_t row = static_cast<size_t>(dim);
   std::vector<float> seeds(static_cast<size_t>(k) * row);
   // A stream of its own, unrelated to the sample drawn with the same seed.
@@ -213,12 +213,15 @@ void Assign(const float* vectors, int64_t n, const Centres& centres, int top_n,
     for (int64_t i = 0; i < n; ++i) {
       const float* v = vectors + static_cast<size_t>(i) * dim;
       for (int c = 0; c < k; ++c) {
-        float similarity = Dot(v, centre_values + static_cast<size_t>(c) * dim, dim);
+        float similarity =
+            Dot(v, centre_values + static_cast<size_t>(c) * dim, dim);
         // NaN would break the ordering: such a centre is simply the worst.
-        if (std::isnan(similarity)) similarity = -std::numeric_limits<float>::infinity();
+        if (std::isnan(similarity))
+          similarity = -std::numeric_limits<float>::infinity();
         scored[c] = {similarity, c};
       }
-      std::partial_sort(scored.begin(), scored.begin() + keep, scored.end(), heavier);
+      std::partial_sort(scored.begin(), scored.begin() + keep, scored.end(),
+                        heavier);
       if (inertia != nullptr) best[i] = scored[0].first;
       if (out != nullptr) {
         double total = 0.0;
@@ -228,8 +231,10 @@ void Assign(const float* vectors, int64_t n, const Centres& centres, int top_n,
         std::vector<Membership>& memberships = (*out)[i];
         memberships.resize(keep);
         for (int j = 0; j < keep; ++j) {
-          const double weight = std::max(static_cast<double>(scored[j].first), 0.0) + 1e-6;
-          memberships[j] = {scored[j].second, static_cast<float>(weight / total)};
+          const double weight =
+              std::max(static_cast<double>(scored[j].first), 0.0) + 1e-6;
+          memberships[j] = {scored[j].second,
+                            static_cast<float>(weight / total)};
         }
       }
     }
@@ -253,7 +258,9 @@ size_t Knee(const std::vector<int>& xs, const std::vector<double>& ys) {
   const double y_range = *high - *low;
   if (!(y_range > 0.0) || !std::isfinite(y_range)) return 0;
   const double x_range = static_cast<double>(xs.back()) - xs.front();
-  const auto x_of = [&](size_t i) { return (static_cast<double>(xs[i]) - xs.front()) / x_range; };
+  const auto x_of = [&](size_t i) {
+    return (static_cast<double>(xs[i]) - xs.front()) / x_range;
+  };
   const auto y_of = [&](size_t i) { return (ys[i] - *low) / y_range; };
   // The chord runs from (0, y0) to (1, y1); the distance of (x, y) to it is
   // |(y1 - y0) x - (y - y0)| / sqrt((y1 - y0)^2 + 1), and the denominator is
@@ -297,25 +304,25 @@ absl::StatusOr<Centres> TrainKMeans(const float* vectors, int64_t n, int dim,
         "k-means: iterations must be at least 1, got ", options.iterations));
   }
   if (options.max_training_vectors < k) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "k-means: max_training_vectors (", options.max_training_vectors,
-        ") is below k = ", k));
+    return absl::InvalidArgumentError(
+        absl::StrCat("k-means: max_training_vectors (",
+                     options.max_training_vectors, ") is below k = ", k));
   }
   const size_t total = static_cast<size_t>(n) * dim;
   for (size_t i = 0; i < total; ++i) {
     if (!std::isfinite(vectors[i])) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "k-means: vector ", i / dim, " has a non-finite value at dimension ",
-          i % dim));
+      return absl::InvalidArgumentError(
+          absl::StrCat("k-means: vector ", i / dim,
+                       " has a non-finite value at dimension ", i % dim));
     }
   }
 
   if (std::min(n, options.max_training_vectors) >
       std::numeric_limits<int>::max()) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "k-means: more than 2^31 - 1 training vectors: lower "
-        "max_training_vectors (",
-        options.max_training_vectors, ")"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("k-means: more than 2^31 - 1 training vectors: lower "
+                     "max_training_vectors (",
+                     options.max_training_vectors, ")"));
   }
 
   const float* training = vectors;
@@ -352,9 +359,9 @@ absl::StatusOr<Centres> TrainKMeans(const float* vectors, int64_t n, int dim,
     centres.values = std::move(clustering.centroids);
   }));
   if (centres.values.size() != static_cast<size_t>(k) * dim) {
-    return absl::InternalError(absl::StrCat(
-        "k-means: faiss returned ", centres.values.size(), " floats, expected ",
-        static_cast<size_t>(k) * dim));
+    return absl::InternalError(
+        absl::StrCat("k-means: faiss returned ", centres.values.size(),
+                     " floats, expected ", static_cast<size_t>(k) * dim));
   }
   for (int c = 0; c < k; ++c) {
     NormaliseRow(centres.values.data() + static_cast<size_t>(c) * dim, dim);
@@ -362,8 +369,10 @@ absl::StatusOr<Centres> TrainKMeans(const float* vectors, int64_t n, int dim,
   return centres;
 }
 
-std::vector<std::vector<Membership>> AssignToCentres(const float* vectors, int64_t n,
-                                                     const Centres& centres, int top_n,
+std::vector<std::vector<Membership>> AssignToCentres(const float* vectors,
+                                                     int64_t n,
+                                                     const Centres& centres,
+                                                     int top_n,
                                                      double* inertia) {
   std::vector<std::vector<Membership>> memberships;
   Assign(vectors, n, centres, top_n, &memberships, inertia);
@@ -371,7 +380,8 @@ std::vector<std::vector<Membership>> AssignToCentres(const float* vectors, int64
 }
 
 absl::StatusOr<int> ChooseKByElbow(const float* vectors, int64_t n, int dim,
-                                   const std::vector<int>& ks, const KMeansOptions& options,
+                                   const std::vector<int>& ks,
+                                   const KMeansOptions& options,
                                    std::vector<double>* inertias) {
   if (inertias != nullptr) inertias->clear();
   if (ks.empty()) {
@@ -383,9 +393,9 @@ absl::StatusOr<int> ChooseKByElbow(const float* vectors, int64_t n, int dim,
           absl::StrCat("elbow: candidate k must be at least 1, got ", ks[i]));
     }
     if (i > 0 && ks[i] <= ks[i - 1]) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "elbow: candidate ks must be strictly ascending, got ", ks[i - 1],
-          " then ", ks[i]));
+      return absl::InvalidArgumentError(
+          absl::StrCat("elbow: candidate ks must be strictly ascending, got ",
+                       ks[i - 1], " then ", ks[i]));
     }
   }
   if (n < ks.back()) {
@@ -409,13 +419,15 @@ absl::StatusOr<int> ChooseKByElbow(const float* vectors, int64_t n, int dim,
 }
 
 absl::StatusOr<std::vector<float>> ConcatenateSpaces(
-    const std::vector<absl::Span<const float>>& parts, const std::vector<int>& dims, int64_t n) {
+    const std::vector<absl::Span<const float>>& parts,
+    const std::vector<int>& dims, int64_t n) {
   if (parts.empty()) {
     return absl::InvalidArgumentError("concatenate: no spaces");
   }
   if (parts.size() != dims.size()) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "concatenate: ", parts.size(), " spaces but ", dims.size(), " dimensions"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("concatenate: ", parts.size(), " spaces but ", dims.size(),
+                     " dimensions"));
   }
   if (n < 0) {
     return absl::InvalidArgumentError(
@@ -424,19 +436,20 @@ absl::StatusOr<std::vector<float>> ConcatenateSpaces(
   int total_dim = 0;
   for (size_t p = 0; p < parts.size(); ++p) {
     if (dims[p] < 1) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "concatenate: space ", p, " has dimension ", dims[p]));
+      return absl::InvalidArgumentError(
+          absl::StrCat("concatenate: space ", p, " has dimension ", dims[p]));
     }
     const size_t expected = static_cast<size_t>(n) * dims[p];
     if (parts[p].size() != expected) {
       return absl::InvalidArgumentError(absl::StrCat(
-          "concatenate: space ", p, " holds ", parts[p].size(), " floats, expected ", n,
-          " rows of ", dims[p], " = ", expected));
+          "concatenate: space ", p, " holds ", parts[p].size(),
+          " floats, expected ", n, " rows of ", dims[p], " = ", expected));
     }
     total_dim += dims[p];
   }
 
-  const float scale = static_cast<float>(1.0 / std::sqrt(static_cast<double>(parts.size())));
+  const float scale =
+      static_cast<float>(1.0 / std::sqrt(static_cast<double>(parts.size())));
   std::vector<float> out(static_cast<size_t>(n) * total_dim);
   for (int64_t i = 0; i < n; ++i) {
     float* row = out.data() + static_cast<size_t>(i) * total_dim;
@@ -458,19 +471,21 @@ RuleClusters ClusterByRules(const std::vector<std::vector<Interest>>& users,
   // Each user's top max_k interest names, heaviest first, ties by name. NaN
   // weights rank last so that the order stays a strict weak ordering.
   const auto rank_key = [](float weight) {
-    return std::isnan(weight) ? -std::numeric_limits<float>::infinity() : weight;
+    return std::isnan(weight) ? -std::numeric_limits<float>::infinity()
+                              : weight;
   };
   std::vector<std::vector<std::string>> ranked(n);
   for (size_t u = 0; u < n; ++u) {
     std::vector<const Interest*> order;
     order.reserve(users[u].size());
     for (const Interest& interest : users[u]) order.push_back(&interest);
-    std::sort(order.begin(), order.end(), [&](const Interest* a, const Interest* b) {
-      const float wa = rank_key(a->weight);
-      const float wb = rank_key(b->weight);
-      if (wa != wb) return wa > wb;
-      return a->name < b->name;
-    });
+    std::sort(order.begin(), order.end(),
+              [&](const Interest* a, const Interest* b) {
+                const float wa = rank_key(a->weight);
+                const float wb = rank_key(b->weight);
+                if (wa != wb) return wa > wb;
+                return a->name < b->name;
+              });
     const size_t keep = std::min(order.size(), static_cast<size_t>(max_k));
     ranked[u].reserve(keep);
     for (size_t j = 0; j < keep; ++j) ranked[u].push_back(order[j]->name);
@@ -478,7 +493,8 @@ RuleClusters ClusterByRules(const std::vector<std::vector<Interest>>& users,
 
   std::vector<int> level(n, max_k);
   const auto make_label = [&](size_t u) {
-    const size_t take = std::min(ranked[u].size(), static_cast<size_t>(level[u]));
+    const size_t take =
+        std::min(ranked[u].size(), static_cast<size_t>(level[u]));
     std::vector<std::string> names(ranked[u].begin(), ranked[u].begin() + take);
     std::sort(names.begin(), names.end());
     return absl::StrJoin(names, "+");
@@ -498,7 +514,8 @@ RuleClusters ClusterByRules(const std::vector<std::vector<Interest>>& users,
   while (true) {
     movers.clear();
     for (size_t u = 0; u < n; ++u) {
-      if (level[u] > 1 && members.at(label[u]) < options.min_size) movers.push_back(u);
+      if (level[u] > 1 && members.at(label[u]) < options.min_size)
+        movers.push_back(u);
     }
     if (movers.empty()) break;
     for (size_t u : movers) {
@@ -537,8 +554,9 @@ std::string SizeDistribution(const std::vector<int64_t>& sizes) {
     const size_t rank = (p * m + 99) / 100;
     return sorted[std::max<size_t>(rank, 1) - 1];
   };
-  return absl::StrFormat("clusters %d: min %d, p50 %d, p90 %d, max %d", m, sorted.front(),
-                         percentile(50), percentile(90), sorted.back());
+  return absl::StrFormat("clusters %d: min %d, p50 %d, p90 %d, max %d", m,
+                         sorted.front(), percentile(50), percentile(90),
+                         sorted.back());
 }
 
 }  // namespace recall

@@ -51,8 +51,10 @@ struct Membership {
 // to sum 1. Also returns, via `inertia` when not null, the sum over vectors of
 // (1 - similarity to the nearest centre): the k-means objective for unit
 // vectors.
-std::vector<std::vector<Membership>> AssignToCentres(const float* vectors, int64_t n,
-                                                     const Centres& centres, int top_n,
+std::vector<std::vector<Membership>> AssignToCentres(const float* vectors,
+                                                     int64_t n,
+                                                     const Centres& centres,
+                                                     int top_n,
                                                      double* inertia = nullptr);
 
 // The elbow method: trains k-means for every k in `ks` (ascending), records
@@ -61,7 +63,8 @@ std::vector<std::vector<Membership>> AssignToCentres(const float* vectors, int64
 // between its first and last points (the "knee"). `inertias` gets one value
 // per k.
 absl::StatusOr<int> ChooseKByElbow(const float* vectors, int64_t n, int dim,
-                                   const std::vector<int>& ks, const KMeansOptions& options,
+                                   const std::vector<int>& ks,
+                                   const KMeansOptions& options,
                                    std::vector<double>* inertias);
 
 // Concatenates several spaces' vectors of the same users into one clusterable
@@ -69,7 +72,8 @@ absl::StatusOr<int> ChooseKByElbow(const float* vectors, int64_t n, int dim,
 // (already normalised) vector times 1/sqrt(parts), so each space weighs the
 // same. All parts must hold `n` rows; INVALID_ARGUMENT otherwise.
 absl::StatusOr<std::vector<float>> ConcatenateSpaces(
-    const std::vector<absl::Span<const float>>& parts, const std::vector<int>& dims, int64_t n);
+    const std::vector<absl::Span<const float>>& parts,
+    const std::vector<int>& dims, int64_t n);
 
 // Rule clustering. Each user has interests (e.g. tags or categories) with
 // weights. A user's label at level K is its top-K interests by weight
