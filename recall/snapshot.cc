@@ -122,7 +122,8 @@ void IndexClustering(Clustering* clustering) {
   clustering->via.clear();
   clustering->assigned_via.clear();
   for (const v1::Cluster& cluster : clustering->table.clusters()) {
-    std::string via = absl::StrCat(clustering->name(), "/", cluster.label());
+    std::string via = absl::StrCat(clustering->name(), "/", cluster.id(), "/",
+                                   cluster.label());
     clustering->assigned_via.push_back(absl::StrCat(via, " (assigned)"));
     clustering->via.push_back(std::move(via));
   }

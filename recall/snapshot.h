@@ -46,8 +46,8 @@ struct Clustering {
   v1::ClusteringManifest manifest;
   std::unique_ptr<IndexHandle> centres;  // k-means only; id = cluster id
   v1::ClusterTable table;                // clusters[id]
-  // What sources name: "<clustering>/<label>", and the same with
-  // " (assigned)" for users assigned at request time.
+  // What sources name: "<clustering>/<cluster id>/<label>", and the same
+  // with " (assigned)" for users assigned at request time.
   std::vector<std::string> via;
   std::vector<std::string> assigned_via;
 

@@ -552,7 +552,7 @@ TEST_F(EngineTest, ClusterCenterAssignsNewUsersAndCachesPerCluster) {
   // u1 has no stored membership: its dssm vector (1,0) is nearest c0.
   ASSERT_TRUE(engine->Recall({.user_id = "u1", .k = 3}, &answer).ok());
   EXPECT_THAT(Ids(*engine, answer), ElementsAre("a", "b", "c"));
-  EXPECT_EQ(answer.items[0].sources[0].via, "km/c0 (assigned)");
+  EXPECT_EQ(answer.items[0].sources[0].via, "km/0/c0 (assigned)");
   EXPECT_EQ(answer.channels[0].cache_misses, 1);
   EXPECT_EQ(answer.channels[0].cache_hits, 0);
   // Same cluster, same parameters: answered from the cache.
@@ -563,7 +563,7 @@ TEST_F(EngineTest, ClusterCenterAssignsNewUsersAndCachesPerCluster) {
   // reader is a stored member of c1 (centre (0,1)); a and b are seen.
   ASSERT_TRUE(engine->Recall({.user_id = "reader", .k = 2}, &answer).ok());
   EXPECT_THAT(Ids(*engine, answer), ElementsAre("d", "c"));
-  EXPECT_EQ(answer.items[0].sources[0].via, "km/c1");
+  EXPECT_EQ(answer.items[0].sources[0].via, "km/1/c1");
   // A new snapshot means a new engine and an empty cache.
   auto fresh = Engine({ClusterChannelConfig("cluster_center")});
   ASSERT_TRUE(fresh->Recall({.user_id = "u1", .k = 3}, &answer).ok());
@@ -583,7 +583,7 @@ TEST_F(EngineTest, ClusterCfRecallsWhatTheClusterClicked) {
   EXPECT_FLOAT_EQ(answer.items[1].sources[0].similarity, 1.0f / 3);
   ASSERT_TRUE(engine->Recall({.user_id = "reader", .k = 2}, &answer).ok());
   EXPECT_THAT(Ids(*engine, answer), ElementsAre("d", "c"));
-  EXPECT_EQ(answer.items[0].sources[0].via, "km/c1");
+  EXPECT_EQ(answer.items[0].sources[0].via, "km/1/c1");
 }
 
 TEST_F(EngineTest, ClusterProfileSearchesTheClustersTagProfile) {
@@ -592,7 +592,7 @@ TEST_F(EngineTest, ClusterProfileSearchesTheClustersTagProfile) {
   ASSERT_TRUE(engine->Recall({.user_id = "reader", .k = 2}, &answer).ok());
   // c1's profile is t_y = (0,1): d 1, c .8 (b .6 and a 0 would follow).
   EXPECT_THAT(Ids(*engine, answer), ElementsAre("d", "c"));
-  EXPECT_EQ(answer.items[0].sources[0].via, "km/c1");
+  EXPECT_EQ(answer.items[0].sources[0].via, "km/1/c1");
   EXPECT_FLOAT_EQ(answer.items[0].sources[0].similarity, 1.0f);
 }
 
