@@ -294,11 +294,16 @@ absl::StatusOr<std::vector<v1::ClusteringManifest>> BuildClusterings(
           stderr, "build: clustering %s: k=%d over %lld users, inertia %.1f\n",
           spec.name().c_str(), centres.k, static_cast<long long>(n), inertia);
       if (spec.stable_centres()) {
-        fprintf(
-            stderr, "build: clustering %s: %lld users changed cluster\n",
-            spec.name().c_str(),
-            static_cast<long long>(ChangedClusters(
-                spec.name(), in.previous_version_dir, in, users, assigned)));
+        const int64_t changed = ChangedClusters(
+            spec.name(), in.previous_version_dir, in, users, assigned);
+        if (changed >= 0) {
+          fprintf(stderr, "build: clustering %s: %lld users changed cluster\n",
+                  spec.name().c_str(), static_cast<long long>(changed));
+        } else {
+          fprintf(stderr,
+                  "build: clustering %s: previous memberships unreadable\n",
+                  spec.name().c_str());
+        }
       }
       for (int c = 0; c < centres.k; ++c)
         labels.push_back(absl::StrCat("c", c));
