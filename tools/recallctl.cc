@@ -396,10 +396,10 @@ int Query() {
     printf("  %-5d %-20s %8.4f  %s\n", i, item.item_id().c_str(), item.score(),
            sources.c_str());
   }
-  printf("  %-12s %6s %6s %8s %10s  %s\n", "channel", "found", "kept",
+  printf("  %-16s %6s %6s %8s %10s  %s\n", "channel", "found", "kept",
          "dropped", "latency_us", "status");
   for (const v1::ChannelStats& c : response.channel_stats()) {
-    printf("  %-12s %6d %6d %8d %10lld  %s\n", c.channel().c_str(), c.found(),
+    printf("  %-16s %6d %6d %8d %10lld  %s\n", c.channel().c_str(), c.found(),
            c.kept(), c.dropped_by_threshold(),
            static_cast<long long>(c.latency_us()), c.status().c_str());
   }
