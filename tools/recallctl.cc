@@ -31,6 +31,7 @@
 #include "tools/bench.h"
 #include "tools/builder.h"
 #include "tools/gen_world.h"
+#include "tools/trainer.h"
 
 // Flags shared by several commands.
 ABSL_FLAG(std::string, out, "",
@@ -67,6 +68,21 @@ ABSL_FLAG(int, seen_items, 200, "build: clicked items kept per user as seen");
 ABSL_FLAG(
     std::string, clusters, "",
     "build: text-format recall.v1.ClusteringConfig file (user clusterings)");
+// train
+ABSL_FLAG(std::vector<std::string>, train_spaces,
+          std::vector<std::string>({"item2vec", "media2vec", "tag2vec",
+                                    "title2vec"}),
+          "train: spaces to learn");
+ABSL_FLAG(int, epochs, 10, "train: passes over the corpus");
+ABSL_FLAG(int, window, 5, "train: context size");
+ABSL_FLAG(int, negatives, 5, "train: negative samples per positive");
+ABSL_FLAG(int, min_count, 2,
+          "train: fewer occurrences get no vector (reported)");
+ABSL_FLAG(int, threads, 2, "train: fastText threads");
+ABSL_FLAG(double, session_gap_hours, 2,
+          "train: a longer pause starts a new session");
+ABSL_FLAG(double, subsample, 1e-4,
+          "train: subsampling threshold of frequent tokens");
 ABSL_FLAG(bool, extra_spaces, true,
           "gen: also write item2vec, title2vec, tag and media vectors");
 // bench
@@ -114,6 +130,8 @@ constexpr char kUsage[] =
     "recallctl COMMAND [flags]\n"
     "  gen    --out DIR [--items N --users N --dim D --seed S]   synthetic "
     "news world\n"
+    "  train  --input WORLD [--train_spaces "
+    "item2vec,media2vec,tag2vec,title2vec --dim D]\n"
     "  build  --input DIR --out ROOT [--index FACTORY]          build + "
     "publish a snapshot\n"
     "  bench  --target HOST:PORT --users FILE [--concurrency C --duration S "
@@ -321,6 +339,27 @@ int Bench() {
   return 0;
 }
 
+int Train() {
+  TrainOptions options;
+  options.world = absl::GetFlag(FLAGS_input);
+  if (options.world.empty())
+    return Fail(absl::InvalidArgumentError("train: --input is required"));
+  options.spaces = absl::GetFlag(FLAGS_train_spaces);
+  options.dim = absl::GetFlag(FLAGS_dim);
+  options.epochs = absl::GetFlag(FLAGS_epochs);
+  options.window = absl::GetFlag(FLAGS_window);
+  options.negatives = absl::GetFlag(FLAGS_negatives);
+  options.min_count = absl::GetFlag(FLAGS_min_count);
+  options.threads = absl::GetFlag(FLAGS_threads);
+  options.session_gap = absl::Hours(absl::GetFlag(FLAGS_session_gap_hours));
+  options.subsample = absl::GetFlag(FLAGS_subsample);
+  options.seed = static_cast<int>(absl::GetFlag(FLAGS_seed));
+  absl::StatusOr<TrainReport> report = TrainSpaces(options);
+  if (!report.ok()) return Fail(report.status());
+  printf("%s", report->ToText().c_str());
+  return 0;
+}
+
 // Calls Recall once and prints the candidates with their sources.
 int Query() {
   const std::string target = absl::GetFlag(FLAGS_target);
@@ -419,6 +458,7 @@ int main(int argc, char** argv) {
   const std::string command = args[1];
   if (command == "gen") return recall::Gen();
   if (command == "build") return recall::Build();
+  if (command == "train") return recall::Train();
   if (command == "bench") return recall::Bench();
   if (command == "query") return recall::Query();
   fprintf(stderr, "recallctl: unknown command \"%s\"\n%s\n", command.c_str(),

@@ -1,0 +1,335 @@
+#include "tools/trainer.h"
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <utility>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/strings/ascii.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
+#include "absl/time/clock.h"
+#include "fasttext/fasttext.h"
+#include "store/item_table.h"
+#include "tools/word2vec_io.h"
+#include "util/line_error.h"
+#include "util/status_macros.h"
+
+namespace recall {
+namespace {
+
+namespace fs = std::filesystem;
+
+struct Click {
+  std::string user;
+  ItemRow item;
+  int64_t ts;
+};
+
+absl::StatusOr<std::vector<Click>> ReadClicks(const std::string& world,
+                                              const ItemTable& items) {
+  const std::string path = (fs::path(world) / "clicks.tsv").string();
+  std::ifstream in(path);
+  if (!in)
+    return absl::InvalidArgumentError(absl::StrCat(path, ": cannot open"));
+  std::vector<Click> clicks;
+  std::string line;
+  int64_t line_no = 0;
+  while (std::getline(in, line)) {
+    if (++line_no == 1) continue;  // header
+    absl::string_view text = absl::StripSuffix(line, "\r");
+    if (text.empty()) continue;
+    std::vector<absl::string_view> f = absl::StrSplit(text, '\t');
+    int64_t ts = 0;
+    if (f.size() != 3 || !absl::SimpleAtoi(f[2], &ts)) {
+      return LineError(path, line_no,
+                       "malformed row: want user_id, item_id, ts");
+    }
+    const ItemRow row = items.Find(f[1]);
+    if (row != kNoItem) clicks.push_back({std::string(f[0]), row, ts});
+  }
+  std::stable_sort(clicks.begin(), clicks.end(),
+                   [](const Click& a, const Click& b) {
+                     return a.user != b.user ? a.user < b.user : a.ts < b.ts;
+                   });
+  return clicks;
+}
+
+// Titles from titles.tsv, by item row ("" when absent).
+std::vector<std::string> ReadTitles(const std::string& world,
+                                    const ItemTable& items) {
+  std::vector<std::string> titles(items.size());
+  std::ifstream in(fs::path(world) / "titles.tsv");
+  std::string line;
+  bool header = true;
+  while (std::getline(in, line)) {
+    if (header) {
+      header = false;
+      continue;
+    }
+    const size_t tab = line.find('\t');
+    if (tab == std::string::npos) continue;
+    const ItemRow row = items.Find(absl::string_view(line).substr(0, tab));
+    if (row != kNoItem)
+      titles[row] = absl::AsciiStrToLower(line.substr(tab + 1));
+  }
+  return titles;
+}
+
+// Writes sentences (one per line, tokens separated by spaces) to a temporary
+// corpus file and trains a skip-gram model on it.
+class Corpus {
+ public:
+  Corpus() {
+    char pattern[] = "/tmp/recall_corpus.XXXXXX";
+    const int fd = mkstemp(pattern);
+    if (fd >= 0) close(fd);
+    path_ = pattern;
+    out_.open(path_, std::ios::trunc);
+  }
+  ~Corpus() {
+    std::error_code ec;
+    fs::remove(path_, ec);
+  }
+
+  void Add(const std::vector<absl::string_view>& tokens) {
+    if (tokens.size() < 2) return;  // nothing to learn from a lone token
+    for (size_t i = 0; i < tokens.size(); ++i)
+      out_ << (i ? " " : "") << tokens[i];
+    out_ << '\n';
+    ++sentences_;
+    tokens_ += static_cast<int64_t>(tokens.size());
+  }
+
+  absl::Status Train(const TrainOptions& options, bool subwords,
+                     fasttext::FastText* model) {
+    out_.close();
+    if (sentences_ == 0)
+      return absl::FailedPreconditionError("no sentence to learn from");
+    fasttext::Args args;
+    args.input = path_;
+    args.model = fasttext::model_name::sg;
+    args.loss = fasttext::loss_name::ns;
+    args.dim = options.dim;
+    args.epoch = options.epochs;
+    args.ws = options.window;
+    args.neg = options.negatives;
+    args.minCount = options.min_count;
+    args.thread = options.threads;
+    args.lr = options.learning_rate;
+    args.t = options.subsample;
+    args.seed = options.seed;
+    args.verbose = 0;
+    args.wordNgrams = 1;
+    args.minn = subwords ? 3 : 0;
+    args.maxn = subwords ? 6 : 0;
+    if (!subwords) args.bucket = 0;
+    try {
+      model->train(args);
+    } catch (const std::exception& e) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("fastText: ", e.what()));
+    }
+    return absl::OkStatus();
+  }
+
+  int64_t sentences() const { return sentences_; }
+  int64_t tokens() const { return tokens_; }
+
+ private:
+  std::string path_;
+  std::ofstream out_;
+  int64_t sentences_ = 0;
+  int64_t tokens_ = 0;
+};
+
+// The model's vector of each wanted id it has seen; counts the others.
+VectorSet WordVectors(const fasttext::FastText& model,
+                      const std::vector<std::string>& ids,
+                      SpaceTrainReport* report) {
+  VectorSet out;
+  out.dim = model.getDimension();
+  fasttext::Vector v(out.dim);
+  auto dict = model.getDictionary();
+  for (const std::string& id : ids) {
+    if (dict->getId(id) < 0) {
+      ++report->missing;
+      continue;
+    }
+    model.getWordVector(v, id);
+    out.ids.push_back(id);
+    out.values.insert(out.values.end(), v.data(), v.data() + out.dim);
+  }
+  report->vectors = static_cast<int64_t>(out.size());
+  return out;
+}
+
+// Sessions of each user's clicks, mapped through `token` (item id or media id).
+template <typename Token>
+void AddSessions(const std::vector<Click>& clicks, absl::Duration gap,
+                 Token token, Corpus* corpus) {
+  std::vector<absl::string_view> session;
+  const int64_t gap_s = absl::ToInt64Seconds(gap);
+  for (size_t i = 0; i < clicks.size(); ++i) {
+    const bool new_session = i > 0 && (clicks[i].user != clicks[i - 1].user ||
+                                       clicks[i].ts - clicks[i - 1].ts > gap_s);
+    if (new_session) {
+      corpus->Add(session);
+      session.clear();
+    }
+    session.push_back(token(clicks[i]));
+  }
+  corpus->Add(session);
+}
+
+}  // namespace
+
+std::string TrainReport::ToText() const {
+  std::string out;
+  for (const auto& [space, r] : spaces) {
+    absl::StrAppendFormat(
+        &out,
+        "train %-9s %8d sentences %10d tokens -> %8d vectors, %d without "
+        "(too few occurrences), %.1f s\n",
+        space, r.sentences, r.tokens, r.vectors, r.missing, r.seconds);
+  }
+  return out;
+}
+
+absl::StatusOr<TrainReport> TrainSpaces(const TrainOptions& options) {
+  for (const std::string& space : options.spaces) {
+    if (space != "item2vec" && space != "media2vec" && space != "tag2vec" &&
+        space != "title2vec") {
+      return absl::InvalidArgumentError(
+          absl::StrCat("unknown space \"", space,
+                       "\" (want item2vec, media2vec, tag2vec, title2vec)"));
+    }
+  }
+  ASSIGN_OR_RETURN(
+      ItemTable items,
+      ItemTable::ReadTsv((fs::path(options.world) / "items.tsv").string()));
+  ASSIGN_OR_RETURN(std::vector<Click> clicks, ReadClicks(options.world, items));
+  const std::vector<std::string> titles = ReadTitles(options.world, items);
+  const bool has_titles =
+      std::any_of(titles.begin(), titles.end(),
+                  [](const std::string& t) { return !t.empty(); });
+  fs::create_directories(fs::path(options.world) / "vectors");
+  auto vec_path = [&](const std::string& file) {
+    return (fs::path(options.world) / "vectors" / file).string();
+  };
+
+  TrainReport report;
+  for (const std::string& space : options.spaces) {
+    if (space == "title2vec" && !has_titles) {
+      if (options.spaces == TrainOptions().spaces)
+        continue;  // the default: skip quietly
+      return absl::FailedPreconditionError(
+          "title2vec: the world has no titles.tsv");
+    }
+    const absl::Time start = absl::Now();
+    SpaceTrainReport& r = report.spaces[space];
+    Corpus corpus;
+    fasttext::FastText model;
+    std::vector<std::string> wanted;
+    std::string file;
+    if (space == "item2vec") {
+      AddSessions(
+          clicks, options.session_gap,
+          [&](const Click& c) {
+            return absl::string_view(items.item(c.item).id);
+          },
+          &corpus);
+      for (const Item& item : items.items()) wanted.push_back(item.id);
+      file = "item2vec.item.vec";
+    } else if (space == "media2vec") {
+      AddSessions(
+          clicks, options.session_gap,
+          [&](const Click& c) {
+            return absl::string_view(items.item(c.item).media_id);
+          },
+          &corpus);
+      absl::flat_hash_map<std::string, bool> seen;
+      for (const Item& item : items.items()) {
+        if (!item.media_id.empty() &&
+            seen.emplace(item.media_id, true).second) {
+          wanted.push_back(item.media_id);
+        }
+      }
+      file = "media.vec";
+    } else if (space == "tag2vec") {
+      absl::flat_hash_map<std::string, bool> seen;
+      for (ItemRow row = 0; row < items.size(); ++row) {
+        std::vector<absl::string_view> sentence;
+        for (const auto& [tag, weight] : items.item(row).tags) {
+          sentence.push_back(tag);
+          if (seen.emplace(tag, true).second) wanted.push_back(tag);
+        }
+        for (absl::string_view word :
+             absl::StrSplit(titles[row], ' ', absl::SkipEmpty())) {
+          sentence.push_back(word);
+        }
+        corpus.Add(sentence);
+      }
+      file = "tags.vec";
+    } else {  // title2vec
+      if (!has_titles) {
+        if (options.spaces.size() == TrainOptions().spaces.size())
+          continue;  // default: skip
+        return absl::FailedPreconditionError(
+            "title2vec: the world has no titles.tsv");
+      }
+      for (const std::string& title : titles) {
+        corpus.Add(absl::StrSplit(title, ' ', absl::SkipEmpty()));
+      }
+    }
+    if (absl::Status s =
+            corpus.Train(options, /*subwords=*/space == "title2vec", &model);
+        !s.ok()) {
+      return absl::Status(s.code(), absl::StrCat(space, ": ", s.message()));
+    }
+    r.sentences = corpus.sentences();
+    r.tokens = corpus.tokens();
+    VectorSet vectors;
+    if (space == "title2vec") {
+      vectors.dim = model.getDimension();
+      fasttext::Vector v(vectors.dim);
+      for (ItemRow row = 0; row < items.size(); ++row) {
+        if (titles[row].empty()) {
+          ++r.missing;
+          continue;
+        }
+        std::istringstream sentence(titles[row] + "\n");
+        model.getSentenceVector(sentence, v);
+        double norm2 = 0;
+        for (int j = 0; j < vectors.dim; ++j) norm2 += double{v[j]} * v[j];
+        if (!(norm2 > 0)) {
+          ++r.missing;
+          continue;
+        }
+        vectors.ids.push_back(items.item(row).id);
+        vectors.values.insert(vectors.values.end(), v.data(),
+                              v.data() + vectors.dim);
+      }
+      r.vectors = static_cast<int64_t>(vectors.size());
+      file = "title2vec.item.vec";
+    } else {
+      vectors = WordVectors(model, wanted, &r);
+    }
+    if (vectors.size() == 0) {
+      return absl::FailedPreconditionError(
+          absl::StrCat(space, ": no vector learned"));
+    }
+    RETURN_IF_ERROR(WriteWord2VecText(vec_path(file), vectors));
+    r.seconds = absl::ToDoubleSeconds(absl::Now() - start);
+  }
+  return report;
+}
+
+}  // namespace recall
