@@ -7,6 +7,7 @@
 //   recallctl query --target HOST:PORT --user ID [--k K --seeds A,B --json]
 //   recallctl bench --snapshot ROOT --users FILE [--mode engine|search] ...
 //                   (in process: the same work without gRPC)
+#include <algorithm>
 #include <cstdio>
 #include <map>
 #include <string>
@@ -450,7 +451,18 @@ int Query() {
 
 int main(int argc, char** argv) {
   absl::SetProgramUsageMessage(recall::kUsage);
-  std::vector<char*> args = absl::ParseCommandLine(argc, argv);
+  // Accept --min-rating as well as --min_rating: flag names with dashes are
+  // what most command lines use.
+  std::vector<std::string> normalized(argv, argv + argc);
+  for (std::string& arg : normalized) {
+    if (arg.size() < 3 || arg.compare(0, 2, "--") != 0) continue;
+    const size_t end = std::min(arg.find('='), arg.size());
+    std::replace(arg.begin() + 2, arg.begin() + end, '-', '_');
+  }
+  std::vector<char*> pointers;
+  for (std::string& arg : normalized) pointers.push_back(arg.data());
+  std::vector<char*> args = absl::ParseCommandLine(
+      static_cast<int>(pointers.size()), pointers.data());
   if (args.size() != 2) {
     fprintf(stderr, "%s\n", recall::kUsage);
     return 2;
