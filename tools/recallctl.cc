@@ -31,7 +31,10 @@
 #include "store/snapshot_files.h"
 #include "tools/bench.h"
 #include "tools/builder.h"
+#include "tools/eval.h"
 #include "tools/gen_world.h"
+#include "tools/importers.h"
+#include "tools/split.h"
 #include "tools/trainer.h"
 
 // Flags shared by several commands.
@@ -84,6 +87,22 @@ ABSL_FLAG(double, session_gap_hours, 2,
           "train: a longer pause starts a new session");
 ABSL_FLAG(double, subsample, 1e-4,
           "train: subsampling threshold of frequent tokens");
+// import, split
+ABSL_FLAG(double, min_rating, 4.0,
+          "import movielens: ratings at or above this are clicks");
+ABSL_FLAG(std::string, test, "", "split: the TEST.tsv to write");
+ABSL_FLAG(int, last_n, 0, "split: per user, the last N clicks are test clicks");
+ABSL_FLAG(double, last_fraction, 0,
+          "split: per user, the last fraction of clicks");
+ABSL_FLAG(int64_t, cutoff, 0,
+          "split: clicks at or after this unix time are test clicks");
+// eval
+ABSL_FLAG(std::vector<std::string>, ks,
+          std::vector<std::string>({"10", "50", "100", "500"}),
+          "eval: cut-offs K of the metrics (comma-separated)");
+ABSL_FLAG(std::string, train, "",
+          "eval: TRAIN_WORLD for the popularity baseline");
+ABSL_FLAG(bool, per_channel, true, "eval: also evaluate each channel alone");
 ABSL_FLAG(bool, extra_spaces, true,
           "gen: also write item2vec, title2vec, tag and media vectors");
 // bench
@@ -101,7 +120,10 @@ ABSL_FLAG(int, concurrency, 8,
           "bench: requests in flight (RPC) or threads (in process)");
 ABSL_FLAG(double, duration, 10, "bench: measured window, seconds");
 ABSL_FLAG(double, warmup, 1, "bench: unmeasured warm-up, seconds");
-ABSL_FLAG(int, k, 100, "bench: candidates per request");
+ABSL_FLAG(std::vector<std::string>, k, {},
+          "bench, query: candidates per request (default 100); eval: the "
+          "cut-offs K of the "
+          "metrics, comma-separated (default 10,50,100,500)");
 ABSL_FLAG(double, rate, 0, "bench RPC: open-loop requests/s (0: closed loop)");
 ABSL_FLAG(double, deadline_ms, 500,
           "bench RPC: per-request deadline, milliseconds");
@@ -131,6 +153,12 @@ constexpr char kUsage[] =
     "recallctl COMMAND [flags]\n"
     "  gen    --out DIR [--items N --users N --dim D --seed S]   synthetic "
     "news world\n"
+    "  import movielens|mind --input SRC_DIR --out WORLD [--min-rating 4]\n"
+    "  split  --input WORLD --out TRAIN_WORLD --test TEST.tsv (--last-n N | "
+    "--last-fraction F |"
+    " --cutoff UNIX_TS)\n"
+    "  eval   --target HOST:PORT --test TEST.tsv [--ks 10,50,100,500 --train "
+    "TRAIN_WORLD --json]\n"
     "  train  --input WORLD [--train_spaces "
     "item2vec,media2vec,tag2vec,title2vec --dim D]\n"
     "  build  --input DIR --out ROOT [--index FACTORY]          build + "
@@ -142,6 +170,15 @@ constexpr char kUsage[] =
     "  query  --target HOST:PORT (--user ID | --seeds ID,ID) [--k K --exclude "
     "ID,ID --json]\n"
     "Run `recallctl --helpfull` for every flag.";
+
+// --k for the commands that take one value (default 100); 0 when it does not
+// parse, which the server refuses with a clear INVALID_ARGUMENT.
+int K() {
+  const std::vector<std::string> k = absl::GetFlag(FLAGS_k);
+  int value = 100;
+  if (!k.empty() && !absl::SimpleAtoi(k[0], &value)) return 0;
+  return value;
+}
 
 int Fail(const absl::Status& status) {
   fprintf(stderr, "recallctl: %s\n", std::string(status.message()).c_str());
@@ -305,7 +342,7 @@ int Bench() {
     options.concurrency = absl::GetFlag(FLAGS_concurrency);
     options.duration = duration;
     options.warmup = warmup;
-    options.k = absl::GetFlag(FLAGS_k);
+    options.k = K();
     options.rate = absl::GetFlag(FLAGS_rate);
     options.deadline = absl::Milliseconds(absl::GetFlag(FLAGS_deadline_ms));
     options.channels = absl::GetFlag(FLAGS_channels);
@@ -321,8 +358,8 @@ int Bench() {
     absl::StatusOr<std::unique_ptr<RecallEngine>> engine =
         RecallEngine::Create(*snapshot, {});
     if (!engine.ok()) return Fail(engine.status());
-    auto work = InProcessWork(std::move(*engine), *users,
-                              absl::GetFlag(FLAGS_k), absl::GetFlag(FLAGS_mode),
+    auto work = InProcessWork(std::move(*engine), *users, K(),
+                              absl::GetFlag(FLAGS_mode),
                               absl::GetFlag(FLAGS_space), &engine_times);
     if (!work.ok()) return Fail(work.status());
     report = RunInProcessBench(absl::GetFlag(FLAGS_concurrency), duration,
@@ -361,6 +398,76 @@ int Train() {
   return 0;
 }
 
+// recallctl import movielens|mind --input SRC --out WORLD
+int Import(const std::string& format) {
+  const std::string src = absl::GetFlag(FLAGS_input);
+  const std::string out = absl::GetFlag(FLAGS_out);
+  if (src.empty() || out.empty()) {
+    return Fail(
+        absl::InvalidArgumentError("import: --input and --out are required"));
+  }
+  absl::StatusOr<ImportReport> report;
+  if (format == "movielens") {
+    MovieLensOptions options;
+    options.min_rating = absl::GetFlag(FLAGS_min_rating);
+    report = ImportMovieLens(src, out, options);
+  } else if (format == "mind") {
+    report = ImportMind(src, out);
+  } else {
+    return Fail(absl::InvalidArgumentError(
+        absl::StrCat("import: want movielens or mind, got \"", format, "\"")));
+  }
+  if (!report.ok()) return Fail(report.status());
+  printf("%s", report->ToText().c_str());
+  return 0;
+}
+
+int Split() {
+  SplitOptions options;
+  options.last_n = absl::GetFlag(FLAGS_last_n);
+  options.last_fraction = absl::GetFlag(FLAGS_last_fraction);
+  options.cutoff_unix = absl::GetFlag(FLAGS_cutoff);
+  absl::StatusOr<SplitReport> report =
+      SplitWorld(absl::GetFlag(FLAGS_input), absl::GetFlag(FLAGS_out),
+                 absl::GetFlag(FLAGS_test), options);
+  if (!report.ok()) return Fail(report.status());
+  printf("%s", report->ToText().c_str());
+  return 0;
+}
+
+// recallctl eval --target HOST:PORT --test TEST.tsv [--k 10,50 --train WORLD
+// --json]
+int Eval() {
+  EvalOptions options;
+  options.target = absl::GetFlag(FLAGS_target);
+  options.test_tsv = absl::GetFlag(FLAGS_test);
+  if (options.target.empty() || options.test_tsv.empty()) {
+    return Fail(
+        absl::InvalidArgumentError("eval: --target and --test are required"));
+  }
+  std::vector<std::string> ks = absl::GetFlag(FLAGS_k);
+  if (ks.empty()) ks = {"10", "50", "100", "500"};
+  options.ks.clear();
+  for (const std::string& k : ks) {
+    int value = 0;
+    if (!absl::SimpleAtoi(k, &value) || value < 1) {
+      return Fail(
+          absl::InvalidArgumentError(absl::StrCat("eval: bad K \"", k, "\"")));
+    }
+    options.ks.push_back(value);
+  }
+  options.concurrency = absl::GetFlag(FLAGS_concurrency);
+  options.per_channel = absl::GetFlag(FLAGS_per_channel);
+  options.train_world = absl::GetFlag(FLAGS_train);
+  options.deadline = absl::Milliseconds(absl::GetFlag(FLAGS_deadline_ms) * 10);
+  options.progress = true;
+  absl::StatusOr<EvalReport> report = RunEval(options);
+  if (!report.ok()) return Fail(report.status());
+  printf("%s\n", absl::GetFlag(FLAGS_json) ? report->ToJson().c_str()
+                                           : report->ToText().c_str());
+  return 0;
+}
+
 // Calls Recall once and prints the candidates with their sources.
 int Query() {
   const std::string target = absl::GetFlag(FLAGS_target);
@@ -368,7 +475,7 @@ int Query() {
     return Fail(absl::InvalidArgumentError("query: --target is required"));
   v1::RecallRequest request;
   request.set_user_id(absl::GetFlag(FLAGS_user));
-  request.set_k(absl::GetFlag(FLAGS_k));
+  request.set_k(K());
   for (const std::string& id : absl::GetFlag(FLAGS_seeds))
     request.add_seed_item_ids(id);
   for (const std::string& id : absl::GetFlag(FLAGS_exclude))
@@ -463,11 +570,15 @@ int main(int argc, char** argv) {
   for (std::string& arg : normalized) pointers.push_back(arg.data());
   std::vector<char*> args = absl::ParseCommandLine(
       static_cast<int>(pointers.size()), pointers.data());
+  if (args.size() == 3 && std::string(args[1]) == "import")
+    return recall::Import(args[2]);
   if (args.size() != 2) {
     fprintf(stderr, "%s\n", recall::kUsage);
     return 2;
   }
   const std::string command = args[1];
+  if (command == "split") return recall::Split();
+  if (command == "eval") return recall::Eval();
   if (command == "gen") return recall::Gen();
   if (command == "build") return recall::Build();
   if (command == "train") return recall::Train();

@@ -1,0 +1,568 @@
+#include "tools/eval.h"
+
+#include <grpcpp/grpcpp.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cerrno>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <memory>
+#include <set>
+#include <string_view>
+#include <thread>
+#include <unordered_set>
+#include <utility>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/status/status.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/string_view.h"
+#include "absl/strings/strip.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/synchronization/notification.h"
+#include "recall/v1/recall.grpc.pb.h"
+#include "recall/v1/recall.pb.h"
+#include "util/line_error.h"
+#include "util/status_macros.h"
+
+namespace recall {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+constexpr absl::string_view kClicksHeader = "user_id\titem_id\tts";
+
+// Channels RunEval opens at most: enough to spread the calls over several TCP
+// connections (and server completion queues), as `recallctl bench` does.
+constexpr int kMaxChannels = 4;
+// More client threads than this is a mistake, not a load level.
+constexpr int kMaxConcurrency = 1024;
+
+// 1 / log2(r + 1) for the 1-based rank r.
+double Gain(int rank) { return 1.0 / std::log2(static_cast<double>(rank) + 1); }
+
+// Calls fn(user, item) for every row of a clicks file (see ReadTestClicks for
+// the format and the errors).
+absl::Status ForEachClick(
+    const std::string& path,
+    const std::function<void(absl::string_view, absl::string_view)>& fn) {
+  errno = 0;
+  std::ifstream in(path);
+  if (!in.is_open()) {
+    const int err = errno;
+    return absl::ErrnoToStatus(err != 0 ? err : ENOENT,
+                               absl::StrCat("cannot open clicks file ", path));
+  }
+  std::string line;
+  if (!std::getline(in, line) ||
+      absl::StripSuffix(line, "\r") != kClicksHeader) {
+    return LineError(path, 1, "bad header; want \"user_id\\titem_id\\tts\"");
+  }
+  int64_t line_no = 1;
+  while (std::getline(in, line)) {
+    ++line_no;
+    const absl::string_view text = absl::StripSuffix(line, "\r");
+    if (text.empty()) continue;
+    const std::vector<absl::string_view> f = absl::StrSplit(text, '\t');
+    if (f.size() != 3 || f[0].empty() || f[1].empty()) {
+      return LineError(path, line_no,
+                       "malformed row: want 3 non-empty columns");
+    }
+    int64_t ts = 0;
+    if (!absl::SimpleAtoi(f[2], &ts)) {
+      return LineError(path, line_no, absl::StrCat("bad ts \"", f[2], "\""));
+    }
+    fn(f[0], f[1]);
+  }
+  if (in.bad()) return absl::DataLossError(absl::StrCat(path, ": read error"));
+  return absl::OkStatus();
+}
+
+// A JSON number: fixed-point with `decimals` digits; non-finite values (which
+// JSON cannot represent) become 0.
+std::string JsonNumber(double v, int decimals) {
+  if (!std::isfinite(v)) return "0";
+  return absl::StrFormat("%.*f", decimals, v);
+}
+
+std::string JsonString(absl::string_view s) {
+  std::string out = "\"";
+  for (char c : s) {
+    switch (c) {
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      default:
+        if (static_cast<unsigned char>(c) < 0x20) {
+          absl::StrAppendFormat(&out, "\\u%04x", static_cast<int>(c));
+        } else {
+          out += c;
+        }
+    }
+  }
+  out += '"';
+  return out;
+}
+
+std::string MetricsJson(const RankingMetrics& m) {
+  std::string out = absl::StrCat("{\"users\":", m.users);
+  const std::pair<const char*, const std::map<int, double>*> groups[] = {
+      {"hr", &m.hr},
+      {"recall", &m.recall},
+      {"ndcg", &m.ndcg},
+      {"coverage", &m.coverage}};
+  for (const auto& [name, values] : groups) {
+    for (const auto& [k, v] : *values) {
+      absl::StrAppend(&out, ",\"", name, "@", k, "\":", JsonNumber(v, 6));
+    }
+  }
+  return out + "}";
+}
+
+// Nearest-rank percentile of sorted `v`, `per_mille` in [1, 1000].
+int64_t NearestRank(const std::vector<int64_t>& v, int64_t per_mille) {
+  if (v.empty()) return 0;
+  const int64_t n = static_cast<int64_t>(v.size());
+  const int64_t rank = (per_mille * n + 999) / 1000;  // ceil(p * n), exact.
+  return v[std::clamp<int64_t>(rank, 1, n) - 1];
+}
+
+absl::Status ValidateOptions(const EvalOptions& o) {
+  if (o.target.empty()) {
+    return absl::InvalidArgumentError("eval: target (HOST:PORT) is empty");
+  }
+  if (o.test_tsv.empty()) {
+    return absl::InvalidArgumentError("eval: test_tsv is empty");
+  }
+  if (o.ks.empty()) return absl::InvalidArgumentError("eval: ks is empty");
+  for (int k : o.ks) {
+    if (k < 1) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("eval: ks must be >= 1, got ", k));
+    }
+  }
+  if (o.concurrency < 1 || o.concurrency > kMaxConcurrency) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("eval: concurrency must be in [1, ", kMaxConcurrency,
+                     "], got ", o.concurrency));
+  }
+  if (o.deadline <= absl::ZeroDuration() ||
+      o.deadline == absl::InfiniteDuration()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("eval: deadline must be positive and finite, got ",
+                     absl::FormatDuration(o.deadline)));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status FromGrpc(const grpc::Status& status, absl::string_view what) {
+  return absl::Status(static_cast<absl::StatusCode>(status.error_code()),
+                      absl::StrCat(what, ": ", status.error_message()));
+}
+
+// The most-popular baseline over TRAIN_WORLD/clicks.tsv, scored against
+// `test` (see EvalOptions::train_world).
+absl::StatusOr<RankingMetrics> PopularityBaseline(
+    const std::string& train_world,
+    const std::map<std::string, std::vector<std::string>>& test,
+    const std::vector<int>& ks, int64_t catalogue_size) {
+  const std::string path =
+      (std::filesystem::path(train_world) / "clicks.tsv").string();
+  std::unordered_map<std::string, int64_t> counts;
+  // Training clicks of the test users only: the rest are never looked up.
+  std::map<std::string, std::unordered_set<std::string>> seen;
+  RETURN_IF_ERROR(
+      ForEachClick(path, [&](absl::string_view user, absl::string_view item) {
+        std::string item_id(item);
+        const std::string user_id(user);
+        if (test.count(user_id) > 0) seen[user_id].insert(item_id);
+        ++counts[std::move(item_id)];
+      }));
+  std::vector<std::pair<int64_t, std::string>> ranking;
+  ranking.reserve(counts.size());
+  for (auto& [item, count] : counts) ranking.emplace_back(count, item);
+  std::sort(ranking.begin(), ranking.end(), [](const auto& a, const auto& b) {
+    return a.first != b.first ? a.first > b.first : a.second < b.second;
+  });
+
+  const size_t max_k = static_cast<size_t>(ks.back());
+  const std::unordered_set<std::string> none;
+  MetricsAccumulator acc(ks, catalogue_size);
+  std::vector<std::string> ranked;
+  for (const auto& [user, relevant] : test) {
+    const auto it = seen.find(user);
+    const std::unordered_set<std::string>& own =
+        it != seen.end() ? it->second : none;
+    ranked.clear();
+    for (const auto& entry : ranking) {
+      if (ranked.size() >= max_k) break;
+      if (own.count(entry.second) == 0) ranked.push_back(entry.second);
+    }
+    acc.Add(ranked, relevant);
+  }
+  return acc.Finish();
+}
+
+// One system evaluated through Recall: the merged answer (channel empty) or
+// one channel alone. Workers Add to it concurrently.
+struct Pass {
+  Pass(std::string name, const std::vector<int>& ks, int64_t catalogue_size)
+      : channel(std::move(name)), acc(ks, catalogue_size) {}
+  const std::string channel;
+  absl::Mutex mu;
+  MetricsAccumulator acc ABSL_GUARDED_BY(mu);
+};
+
+// What one worker thread saw; only that thread touches it until joined.
+struct WorkerResult {
+  std::vector<int64_t> merged_latencies_ns;
+  int64_t merged_errors = 0;
+  int64_t errors = 0;
+  grpc::Status first_merged_error;
+};
+
+// Draws the progress bar; stderr only.
+void DrawProgress(int64_t done, int64_t total, const std::string& what) {
+  constexpr int kWidth = 30;
+  const double fraction =
+      total > 0 ? static_cast<double>(done) / static_cast<double>(total) : 1;
+  const int filled = static_cast<int>(fraction * kWidth);
+  std::string bar(static_cast<size_t>(filled), '#');
+  bar.resize(kWidth, '.');
+  absl::FPrintF(stderr, "\reval [%s] %3d%% %d/%d calls  %-24.24s", bar,
+                static_cast<int>(fraction * 100), done, total, what);
+  std::fflush(stderr);
+}
+
+}  // namespace
+
+absl::StatusOr<std::map<std::string, std::vector<std::string>>> ReadTestClicks(
+    const std::string& path) {
+  std::map<std::string, std::vector<std::string>> clicks;
+  std::map<std::string, std::set<std::string>> seen;
+  RETURN_IF_ERROR(
+      ForEachClick(path, [&](absl::string_view user, absl::string_view item) {
+        const std::string user_id(user);
+        if (seen[user_id].emplace(item).second) {
+          clicks[user_id].emplace_back(item);
+        }
+      }));
+  return clicks;
+}
+
+MetricsAccumulator::MetricsAccumulator(std::vector<int> ks,
+                                       int64_t catalogue_size)
+    : ks_(std::move(ks)), catalogue_size_(catalogue_size) {
+  ks_.erase(std::remove_if(ks_.begin(), ks_.end(), [](int k) { return k < 1; }),
+            ks_.end());
+  std::sort(ks_.begin(), ks_.end());
+  ks_.erase(std::unique(ks_.begin(), ks_.end()), ks_.end());
+  hr_sum_.assign(ks_.size(), 0);
+  recall_sum_.assign(ks_.size(), 0);
+  ndcg_sum_.assign(ks_.size(), 0);
+}
+
+void MetricsAccumulator::Add(const std::vector<std::string>& ranked,
+                             const std::vector<std::string>& relevant) {
+  const std::unordered_set<std::string> rel(relevant.begin(), relevant.end());
+  if (rel.empty()) return;
+  const size_t n = std::min(ranked.size(),
+                            static_cast<size_t>(ks_.empty() ? 0 : ks_.back()));
+  // 1-based ranks of the hits within the top max(K), ascending.
+  std::vector<int> hit_ranks;
+  std::unordered_set<std::string_view> listed;
+  for (size_t i = 0; i < n; ++i) {
+    const std::string& id = ranked[i];
+    if (!listed.insert(id).second) continue;  // a repeat counts once
+    const int position = static_cast<int>(i);
+    auto [it, inserted] = best_position_.try_emplace(id, position);
+    if (!inserted) it->second = std::min(it->second, position);
+    if (rel.count(id) > 0) hit_ranks.push_back(position + 1);
+  }
+  ++users_;
+  const int num_relevant = static_cast<int>(rel.size());
+  for (size_t j = 0; j < ks_.size(); ++j) {
+    const int k = ks_[j];
+    int hits = 0;
+    double dcg = 0;
+    for (int r : hit_ranks) {
+      if (r > k) break;
+      ++hits;
+      dcg += Gain(r);
+    }
+    double idcg = 0;
+    for (int r = 1; r <= std::min(num_relevant, k); ++r) idcg += Gain(r);
+    hr_sum_[j] += hits > 0 ? 1 : 0;
+    recall_sum_[j] += static_cast<double>(hits) / num_relevant;
+    ndcg_sum_[j] += dcg / idcg;
+  }
+}
+
+RankingMetrics MetricsAccumulator::Finish() const {
+  RankingMetrics m;
+  m.users = users_;
+  for (size_t j = 0; j < ks_.size(); ++j) {
+    const int k = ks_[j];
+    const double users = static_cast<double>(users_);
+    m.hr[k] = users_ > 0 ? hr_sum_[j] / users : 0;
+    m.recall[k] = users_ > 0 ? recall_sum_[j] / users : 0;
+    m.ndcg[k] = users_ > 0 ? ndcg_sum_[j] / users : 0;
+    int64_t covered = 0;
+    for (const auto& [item, position] : best_position_) {
+      if (position < k) ++covered;
+    }
+    m.coverage[k] = catalogue_size_ > 0
+                        ? static_cast<double>(covered) /
+                              static_cast<double>(catalogue_size_)
+                        : 0;
+  }
+  return m;
+}
+
+std::string EvalReport::ToJson() const {
+  std::vector<std::string> channel_parts;
+  for (const auto& [name, m] : channels) {
+    channel_parts.push_back(
+        absl::StrCat(JsonString(name), ":", MetricsJson(m)));
+  }
+  return absl::StrCat("{\"merged\":", MetricsJson(merged),
+                      ",\"popularity\":", MetricsJson(popularity),
+                      ",\"channels\":{", absl::StrJoin(channel_parts, ","),
+                      "},\"latency\":{\"p50_ms\":", JsonNumber(p50_ms, 3),
+                      ",\"p99_ms\":", JsonNumber(p99_ms, 3),
+                      "},\"errors\":", errors, "}");
+}
+
+std::string EvalReport::ToText() const {
+  std::vector<std::pair<std::string, const RankingMetrics*>> rows;
+  rows.emplace_back("merged", &merged);
+  if (popularity.users > 0) rows.emplace_back("popularity", &popularity);
+  for (const auto& [name, m] : channels) {
+    rows.emplace_back(absl::StrCat("channel ", name), &m);
+  }
+  size_t name_width = 10;
+  for (const auto& row : rows)
+    name_width = std::max(name_width, row.first.size());
+  const int w = static_cast<int>(name_width);
+
+  std::string out = absl::StrFormat("%-*s %8s", w, "", "users");
+  for (const char* metric : {"HR", "Recall", "NDCG"}) {
+    for (const auto& [k, v] : merged.hr) {
+      absl::StrAppendFormat(&out, " %9s", absl::StrCat(metric, "@", k));
+    }
+  }
+  out += "\n";
+  for (const auto& [name, m] : rows) {
+    absl::StrAppendFormat(&out, "%-*s %8d", w, name, m->users);
+    for (const std::map<int, double>* values : {&m->hr, &m->recall, &m->ndcg}) {
+      for (const auto& [k, v] : *values) {
+        absl::StrAppendFormat(&out, " %9.4f", v);
+      }
+    }
+    out += "\n";
+  }
+  absl::StrAppendFormat(&out, "\n%-*s", w, "coverage");
+  for (const auto& [k, v] : merged.coverage) {
+    absl::StrAppendFormat(&out, " %9s", absl::StrCat("@", k));
+  }
+  out += "\n";
+  for (const auto& [name, m] : rows) {
+    absl::StrAppendFormat(&out, "%-*s", w, name);
+    for (const auto& [k, v] : m->coverage) {
+      absl::StrAppendFormat(&out, " %9.4f", v);
+    }
+    out += "\n";
+  }
+  absl::StrAppendFormat(&out,
+                        "\nmerged Recall latency ms: p50 %.3f  p99 %.3f\n"
+                        "failed RPCs: %d\n",
+                        p50_ms, p99_ms, errors);
+  return out;
+}
+
+absl::StatusOr<EvalReport> RunEval(const EvalOptions& options) {
+  RETURN_IF_ERROR(ValidateOptions(options));
+  std::vector<int> ks = options.ks;
+  std::sort(ks.begin(), ks.end());
+  ks.erase(std::unique(ks.begin(), ks.end()), ks.end());
+  const int max_k = ks.back();
+
+  ASSIGN_OR_RETURN(const auto test, ReadTestClicks(options.test_tsv));
+  if (test.empty()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("eval: ", options.test_tsv, " holds no clicks"));
+  }
+  std::vector<const std::string*> users;
+  std::vector<const std::vector<std::string>*> relevant;
+  users.reserve(test.size());
+  relevant.reserve(test.size());
+  for (const auto& [user, items] : test) {
+    users.push_back(&user);
+    relevant.push_back(&items);
+  }
+
+  const int num_channels = std::min(options.concurrency, kMaxChannels);
+  std::vector<std::unique_ptr<v1::RecallService::Stub>> stubs;
+  for (int i = 0; i < num_channels; ++i) {
+    grpc::ChannelArguments args;
+    // A private subchannel pool, and args that differ per channel, so that
+    // each channel gets its own TCP connection.
+    args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
+    args.SetInt("recall.eval_channel", i);
+    args.SetMaxReceiveMessageSize(-1);  // k can be large
+    stubs.push_back(v1::RecallService::NewStub(grpc::CreateCustomChannel(
+        options.target, grpc::InsecureChannelCredentials(), args)));
+  }
+  const std::chrono::nanoseconds deadline =
+      absl::ToChronoNanoseconds(options.deadline);
+
+  v1::GetSnapshotInfoResponse info;
+  {
+    grpc::ClientContext ctx;
+    ctx.set_deadline(std::chrono::system_clock::now() + deadline);
+    const grpc::Status status =
+        stubs[0]->GetSnapshotInfo(&ctx, v1::GetSnapshotInfoRequest(), &info);
+    if (!status.ok()) {
+      return FromGrpc(
+          status, absl::StrCat("eval: GetSnapshotInfo on ", options.target));
+    }
+  }
+  const int64_t catalogue_size = info.item_count();
+
+  EvalReport report;
+  if (!options.train_world.empty()) {
+    ASSIGN_OR_RETURN(
+        report.popularity,
+        PopularityBaseline(options.train_world, test, ks, catalogue_size));
+  } else {
+    report.popularity = MetricsAccumulator(ks, catalogue_size).Finish();
+  }
+
+  std::vector<std::unique_ptr<Pass>> passes;
+  passes.push_back(std::make_unique<Pass>("", ks, catalogue_size));
+  if (options.per_channel) {
+    for (const std::string& channel : info.channels()) {
+      passes.push_back(std::make_unique<Pass>(channel, ks, catalogue_size));
+    }
+  }
+
+  // Job j is user j % |users| in pass j / |users|: the passes run in order.
+  const int64_t num_users = static_cast<int64_t>(users.size());
+  const int64_t total = num_users * static_cast<int64_t>(passes.size());
+  std::atomic<int64_t> next_job{0};
+  std::atomic<int64_t> jobs_done{0};
+  absl::Notification all_done;
+  std::vector<WorkerResult> results(static_cast<size_t>(options.concurrency));
+  auto work = [&](int worker) {
+    v1::RecallService::Stub* stub =
+        stubs[static_cast<size_t>(worker) % stubs.size()].get();
+    WorkerResult& result = results[static_cast<size_t>(worker)];
+    v1::RecallRequest request;
+    v1::RecallResponse response;
+    std::vector<std::string> ranked;
+    for (;;) {
+      const int64_t job = next_job.fetch_add(1, std::memory_order_relaxed);
+      if (job >= total) break;
+      Pass& pass = *passes[static_cast<size_t>(job / num_users)];
+      const size_t u = static_cast<size_t>(job % num_users);
+      request.Clear();
+      request.set_user_id(*users[u]);
+      request.set_k(max_k);
+      request.set_request_id(absl::StrCat("eval-", job));
+      if (!pass.channel.empty()) {
+        request.add_channel_overrides()->set_channel(pass.channel);
+        request.set_only_overridden_channels(true);
+      }
+      response.Clear();
+      grpc::ClientContext ctx;
+      ctx.set_deadline(std::chrono::system_clock::now() + deadline);
+      const Clock::time_point start = Clock::now();
+      const grpc::Status status = stub->Recall(&ctx, request, &response);
+      if (pass.channel.empty()) {
+        result.merged_latencies_ns.push_back(
+            std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now() -
+                                                                 start)
+                .count());
+      }
+      if (status.ok()) {
+        ranked.clear();
+        for (const v1::RecalledItem& item : response.items()) {
+          ranked.push_back(item.item_id());
+        }
+        absl::MutexLock lock(&pass.mu);
+        pass.acc.Add(ranked, *relevant[u]);
+      } else {
+        ++result.errors;
+        if (pass.channel.empty() && result.merged_errors++ == 0) {
+          result.first_merged_error = status;
+        }
+      }
+      if (jobs_done.fetch_add(1) + 1 == total) all_done.Notify();
+    }
+  };
+  std::vector<std::thread> workers;
+  workers.reserve(results.size());
+  for (int i = 0; i < options.concurrency; ++i) workers.emplace_back(work, i);
+  if (options.progress && isatty(STDERR_FILENO)) {
+    for (;;) {
+      const bool finished =
+          all_done.WaitForNotificationWithTimeout(absl::Milliseconds(200));
+      const int64_t done = jobs_done.load();
+      const int64_t pass = std::min<int64_t>(
+          done / num_users, static_cast<int64_t>(passes.size()) - 1);
+      const std::string& channel = passes[static_cast<size_t>(pass)]->channel;
+      DrawProgress(done, total, channel.empty() ? "merged" : channel);
+      if (finished) break;
+    }
+    absl::FPrintF(stderr, "\n");
+  }
+  for (std::thread& t : workers) t.join();
+
+  std::vector<int64_t> latencies;
+  int64_t merged_errors = 0;
+  grpc::Status first_merged_error;
+  for (WorkerResult& r : results) {
+    latencies.insert(latencies.end(), r.merged_latencies_ns.begin(),
+                     r.merged_latencies_ns.end());
+    report.errors += r.errors;
+    if (r.merged_errors > 0 && merged_errors == 0) {
+      first_merged_error = r.first_merged_error;
+    }
+    merged_errors += r.merged_errors;
+  }
+  if (merged_errors == num_users) {
+    return FromGrpc(first_merged_error,
+                    absl::StrCat("eval: every Recall to ", options.target,
+                                 " failed; the first"));
+  }
+  std::sort(latencies.begin(), latencies.end());
+  report.p50_ms = static_cast<double>(NearestRank(latencies, 500)) / 1e6;
+  report.p99_ms = static_cast<double>(NearestRank(latencies, 990)) / 1e6;
+  for (const auto& pass : passes) {
+    absl::MutexLock lock(&pass->mu);
+    if (pass->channel.empty()) {
+      report.merged = pass->acc.Finish();
+    } else {
+      report.channels[pass->channel] = pass->acc.Finish();
+    }
+  }
+  return report;
+}
+
+}  // namespace recall
