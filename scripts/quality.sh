@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# Regenerates the recall-quality figures of docs/QUALITY.md: every channel
+# alone, the merged policy and a popularity baseline, at K = 10, 50, 100, 500,
+# through the real RPC, on MovieLens (ml-latest-small, temporal split: each
+# user's last 5 liked movies held out) and on the synthetic world.
+#
+# Usage: scripts/quality.sh [MOVIELENS_DIR] [WORK_DIR]
+#   MOVIELENS_DIR defaults to ../shared/data/ml-latest-small (never copied into
+#   the repository); WORK_DIR to ./quality-data.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ML="${1:-../shared/data/ml-latest-small}"
+WORK="${2:-$(pwd)/quality-data}"
+BIN="$(pwd)/build/bin"
+PORT="${QUALITY_PORT:-50191}"
+scripts/build.sh recall-server recallctl >/dev/null
+export OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1
+rm -rf "$WORK"
+mkdir -p "$WORK"
+
+# serve ROOT, evaluate TEST against TRAIN_WORLD, write OUT.json and print the table
+evaluate() {
+  local root=$1 test=$2 train=$3 out=$4
+  "$BIN/recall-server" --snapshot_root "$root" --host 127.0.0.1 --port "$PORT" \
+    --metrics_port -1 2>/dev/null &
+  local server=$!
+  "$BIN/recallctl" query --target "127.0.0.1:$PORT" --user x --k 1 --wait 60 >/dev/null
+  "$BIN/recallctl" eval --target "127.0.0.1:$PORT" --test "$test" --train "$train" \
+    --k 10,50,100,500 --json 2>/dev/null > "$out.json"
+  "$BIN/recallctl" eval --target "127.0.0.1:$PORT" --test "$test" --train "$train" \
+    --k 10,50,100,500 2>/dev/null
+  kill -TERM $server
+  wait $server || true
+}
+
+echo "== MovieLens ($ML)"
+"$BIN/recallctl" import movielens --input "$ML" --out "$WORK/ml" --min-rating 4
+"$BIN/recallctl" split --input "$WORK/ml" --out "$WORK/ml_train" --test "$WORK/ml_test.tsv" --last-n 5
+"$BIN/recallctl" train --input "$WORK/ml_train" --dim 64 --epochs 10 --threads 1
+OMP_NUM_THREADS=$(getconf _NPROCESSORS_ONLN) "$BIN/recallctl" build --input "$WORK/ml_train" \
+  --out "$WORK/ml_root" --policy deploy/policy/movielens.textproto --version ml
+evaluate "$WORK/ml_root" "$WORK/ml_test.tsv" "$WORK/ml_train" "$WORK/ml_eval"
+
+echo "== synthetic world (20k items, 5k users)"
+"$BIN/recallctl" gen --out "$WORK/syn" --items 20000 --users 5000 --seed 7
+"$BIN/recallctl" split --input "$WORK/syn" --out "$WORK/syn_train" --test "$WORK/syn_test.tsv" --last-n 5
+OMP_NUM_THREADS=$(getconf _NPROCESSORS_ONLN) "$BIN/recallctl" build --input "$WORK/syn_train" \
+  --out "$WORK/syn_root" --policy deploy/policy/news.textproto \
+  --clusters deploy/clusters/news.textproto --version syn
+evaluate "$WORK/syn_root" "$WORK/syn_test.tsv" "$WORK/syn_train" "$WORK/syn_eval"
