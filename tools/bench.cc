@@ -21,6 +21,7 @@
 #include "absl/synchronization/mutex.h"
 #include "recall/v1/recall.grpc.pb.h"
 #include "recall/v1/recall.pb.h"
+#include "tools/json_text.h"
 
 namespace recall {
 namespace {
@@ -121,38 +122,6 @@ BenchReport MakeReport(std::vector<Samples> parts, absl::Duration window,
     c.p99_us = static_cast<double>(NearestRank(us, 990));
   }
   return report;
-}
-
-// A JSON number: fixed-point with `decimals` digits; non-finite values (which
-// JSON cannot represent) become 0.
-std::string JsonNumber(double v, int decimals) {
-  if (!std::isfinite(v)) return "0";
-  return absl::StrFormat("%.*f", decimals, v);
-}
-
-std::string JsonString(absl::string_view s) {
-  std::string out = "\"";
-  for (char c : s) {
-    switch (c) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      default:
-        if (static_cast<unsigned char>(c) < 0x20) {
-          absl::StrAppendFormat(&out, "\\u%04x", static_cast<int>(c));
-        } else {
-          out += c;
-        }
-    }
-  }
-  out += '"';
-  return out;
 }
 
 absl::Status ValidateWindow(absl::Duration duration, absl::Duration warmup) {

@@ -32,6 +32,7 @@
 #include "absl/synchronization/notification.h"
 #include "recall/v1/recall.grpc.pb.h"
 #include "recall/v1/recall.pb.h"
+#include "tools/json_text.h"
 #include "util/line_error.h"
 #include "util/status_macros.h"
 
@@ -86,38 +87,6 @@ absl::Status ForEachClick(
   }
   if (in.bad()) return absl::DataLossError(absl::StrCat(path, ": read error"));
   return absl::OkStatus();
-}
-
-// A JSON number: fixed-point with `decimals` digits; non-finite values (which
-// JSON cannot represent) become 0.
-std::string JsonNumber(double v, int decimals) {
-  if (!std::isfinite(v)) return "0";
-  return absl::StrFormat("%.*f", decimals, v);
-}
-
-std::string JsonString(absl::string_view s) {
-  std::string out = "\"";
-  for (char c : s) {
-    switch (c) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      default:
-        if (static_cast<unsigned char>(c) < 0x20) {
-          absl::StrAppendFormat(&out, "\\u%04x", static_cast<int>(c));
-        } else {
-          out += c;
-        }
-    }
-  }
-  out += '"';
-  return out;
 }
 
 std::string MetricsJson(const RankingMetrics& m) {
