@@ -85,6 +85,11 @@ ABSL_FLAG(int, min_count, 2,
 ABSL_FLAG(int, threads, 2, "train: fastText threads");
 ABSL_FLAG(double, session_gap_hours, 2,
           "train: a longer pause starts a new session");
+ABSL_FLAG(std::string, item2vec_trainer, "fasttext",
+          "train: fasttext (negatives ~ count^0.5) or sgns (negatives ~ "
+          "count^negative_power)");
+ABSL_FLAG(double, negative_power, 0.75,
+          "train --item2vec_trainer sgns: negatives ~ count^P");
 ABSL_FLAG(double, subsample, 1e-4,
           "train: subsampling threshold of frequent tokens");
 // import, split
@@ -391,6 +396,13 @@ int Train() {
   options.threads = absl::GetFlag(FLAGS_threads);
   options.session_gap = absl::Hours(absl::GetFlag(FLAGS_session_gap_hours));
   options.subsample = absl::GetFlag(FLAGS_subsample);
+  options.item2vec_trainer = absl::GetFlag(FLAGS_item2vec_trainer);
+  options.negative_power = absl::GetFlag(FLAGS_negative_power);
+  if (options.item2vec_trainer != "fasttext" &&
+      options.item2vec_trainer != "sgns") {
+    return Fail(absl::InvalidArgumentError(
+        "train: --item2vec_trainer wants fasttext or sgns"));
+  }
   options.seed = static_cast<int>(absl::GetFlag(FLAGS_seed));
   absl::StatusOr<TrainReport> report = TrainSpaces(options);
   if (!report.ok()) return Fail(report.status());

@@ -18,6 +18,7 @@
 #include "absl/time/clock.h"
 #include "fasttext/fasttext.h"
 #include "store/item_table.h"
+#include "tools/sgns.h"
 #include "tools/word2vec_io.h"
 #include "util/line_error.h"
 #include "util/status_macros.h"
@@ -101,9 +102,12 @@ class Corpus {
 
   void Add(const std::vector<absl::string_view>& tokens) {
     if (tokens.size() < 2) return;  // nothing to learn from a lone token
-    for (size_t i = 0; i < tokens.size(); ++i)
-      out_ << (i ? " " : "") << tokens[i];
-    out_ << '\n';
+    std::string line;
+    for (size_t i = 0; i < tokens.size(); ++i) {
+      absl::StrAppend(&line, i ? " " : "", tokens[i]);
+    }
+    out_ << line << '\n';
+    if (keep_lines_) lines_.push_back(std::move(line));
     ++sentences_;
     tokens_ += static_cast<int64_t>(tokens.size());
   }
@@ -142,8 +146,13 @@ class Corpus {
 
   int64_t sentences() const { return sentences_; }
   int64_t tokens() const { return tokens_; }
+  // The sentences, when keep_lines() was asked for before adding.
+  void keep_lines() { keep_lines_ = true; }
+  const std::vector<std::string>& lines() const { return lines_; }
 
  private:
+  bool keep_lines_ = false;
+  std::vector<std::string> lines_;
   std::string path_;
   std::ofstream out_;
   int64_t sentences_ = 0;
@@ -239,6 +248,8 @@ absl::StatusOr<TrainReport> TrainSpaces(const TrainOptions& options) {
     fasttext::FastText model;
     std::vector<std::string> wanted;
     std::string file;
+    const bool sgns = space == "item2vec" && options.item2vec_trainer == "sgns";
+    if (sgns) corpus.keep_lines();
     if (space == "item2vec") {
       AddSessions(
           clicks, options.session_gap,
@@ -289,15 +300,40 @@ absl::StatusOr<TrainReport> TrainSpaces(const TrainOptions& options) {
         corpus.Add(absl::StrSplit(title, ' ', absl::SkipEmpty()));
       }
     }
-    if (absl::Status s =
-            corpus.Train(options, /*subwords=*/space == "title2vec", &model);
-        !s.ok()) {
-      return absl::Status(s.code(), absl::StrCat(space, ": ", s.message()));
-    }
     r.sentences = corpus.sentences();
     r.tokens = corpus.tokens();
     VectorSet vectors;
-    if (space == "title2vec") {
+    if (sgns) {
+      SgnsOptions sgns_options;
+      sgns_options.dim = options.dim;
+      sgns_options.epochs = options.epochs;
+      sgns_options.window = options.window;
+      sgns_options.negatives = options.negatives;
+      sgns_options.negative_power = options.negative_power;
+      sgns_options.subsample = options.subsample;
+      sgns_options.min_count = options.min_count;
+      sgns_options.seed = static_cast<uint64_t>(options.seed);
+      ASSIGN_OR_RETURN(VectorSet learned,
+                       TrainSgns(corpus.lines(), sgns_options));
+      absl::flat_hash_map<std::string, size_t> row;
+      for (size_t i = 0; i < learned.size(); ++i) row[learned.ids[i]] = i;
+      vectors.dim = learned.dim;
+      for (const std::string& id : wanted) {
+        auto it = row.find(id);
+        if (it == row.end()) {
+          ++r.missing;
+          continue;
+        }
+        vectors.ids.push_back(id);
+        vectors.values.insert(vectors.values.end(), learned.row(it->second),
+                              learned.row(it->second) + learned.dim);
+      }
+      r.vectors = static_cast<int64_t>(vectors.size());
+    } else if (absl::Status s = corpus.Train(
+                   options, /*subwords=*/space == "title2vec", &model);
+               !s.ok()) {
+      return absl::Status(s.code(), absl::StrCat(space, ": ", s.message()));
+    } else if (space == "title2vec") {
       vectors.dim = model.getDimension();
       fasttext::Vector v(vectors.dim);
       for (ItemRow row = 0; row < items.size(); ++row) {

@@ -54,6 +54,10 @@ struct TrainOptions {
   // A pause longer than this between two clicks starts a new session.
   absl::Duration session_gap = absl::Hours(2);
   int seed = 42;
+  // item2vec's trainer: "fasttext" (negatives ~ count^0.5) or "sgns"
+  // (tools/sgns.h, single-threaded, negatives ~ count^negative_power).
+  std::string item2vec_trainer = "fasttext";
+  double negative_power = 0.75;
 };
 
 struct SpaceTrainReport {
