@@ -1,5 +1,6 @@
-// recall-server: serves recall over gRPC from the snapshot ROOT/CURRENT names.
-// The only place that parses flags. SIGTERM/SIGINT: health NOT_SERVING, stop
+// recall-server: serves recall over gRPC from the snapshot ROOT/CURRENT names,
+// and follows CURRENT (every --reload_interval, and at once on SIGHUP). The
+// only place that parses flags. SIGTERM/SIGINT: health NOT_SERVING, stop
 // accepting, drain in-flight calls for --shutdown_grace, exit 0.
 #include <signal.h>
 
@@ -27,6 +28,10 @@ ABSL_FLAG(int, channel_threads, 0,
           "Threads running a request's channels in parallel; 0: one per core; "
           "-1: run them "
           "one after another on the request's worker.");
+ABSL_FLAG(
+    absl::Duration, reload_interval, absl::Seconds(10),
+    "How often ROOT/CURRENT is checked for a new snapshot version (0: only on "
+    "SIGHUP).");
 ABSL_FLAG(int, max_k, 2000, "Largest k a request may ask for.");
 ABSL_FLAG(int, max_fetch_k, 5000,
           "Largest per-search fetch a request's override gets.");
@@ -53,6 +58,7 @@ int main(int argc, char** argv) {
   sigemptyset(&signals);
   sigaddset(&signals, SIGTERM);
   sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGHUP);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
   recall::RegisterBuiltinChannels();
@@ -67,6 +73,7 @@ int main(int argc, char** argv) {
                          absl::GetFlag(FLAGS_metrics_port));
   options.workers = absl::GetFlag(FLAGS_workers);
   options.channel_threads = absl::GetFlag(FLAGS_channel_threads);
+  options.reload_interval = absl::GetFlag(FLAGS_reload_interval);
   options.engine.limits.max_k = absl::GetFlag(FLAGS_max_k);
   options.engine.limits.max_fetch_k = absl::GetFlag(FLAGS_max_fetch_k);
   options.engine.limits.max_ef_search = absl::GetFlag(FLAGS_max_ef_search);
@@ -84,7 +91,11 @@ int main(int argc, char** argv) {
           (*server)->port(), (*server)->metrics_port());
 
   int signal = 0;
-  sigwait(&signals, &signal);
+  while (sigwait(&signals, &signal) == 0 && signal == SIGHUP) {
+    fprintf(stderr, "recall-server: SIGHUP, checking %s/CURRENT\n",
+            root.c_str());
+    (*server)->RequestReload();
+  }
   fprintf(stderr, "recall-server: %s, draining\n", strsignal(signal));
   (*server)->Shutdown(absl::GetFlag(FLAGS_shutdown_grace));
   fprintf(stderr, "recall-server: stopped\n");

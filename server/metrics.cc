@@ -43,6 +43,13 @@ ServerMetrics::ServerMetrics()
            .Help("Recall answers where a channel failed or ran out of time.")
            .Register(*registry_)
            .Add({});
+  reload_failures_ = &prometheus::BuildCounter()
+                          .Name("recall_snapshot_reload_failures_total")
+                          .Help(
+                              "Snapshot versions refused at reload (the old "
+                              "one kept serving).")
+                          .Register(*registry_)
+                          .Add({});
   channel_failures_ = &prometheus::BuildCounter()
                            .Name("recall_channel_failures_total")
                            .Help(

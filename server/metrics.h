@@ -42,6 +42,7 @@ class ServerMetrics {
   // Cache lookups of a channel with a cache (cluster_center).
   void CountCache(const std::string& channel, int hits, int misses);
   void SetSnapshot(const std::string& version, double loaded_at_unix);
+  void CountReloadFailure() { reload_failures_->Increment(); }
 
  private:
   std::shared_ptr<prometheus::Registry> registry_;
@@ -49,6 +50,7 @@ class ServerMetrics {
       requests_{};
   std::array<prometheus::Histogram*, kMethodCount> latency_{};
   prometheus::Counter* partial_ = nullptr;
+  prometheus::Counter* reload_failures_ = nullptr;
   prometheus::Family<prometheus::Counter>* channel_failures_ = nullptr;
   prometheus::Family<prometheus::Counter>* cache_lookups_ = nullptr;
   prometheus::Family<prometheus::Gauge>* snapshot_info_ = nullptr;

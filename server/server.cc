@@ -16,6 +16,7 @@
 #include "server/recall_service.h"
 #include "server/snapshot_manager.h"
 #include "server/worker_pool.h"
+#include "store/snapshot_files.h"
 
 namespace recall {
 
@@ -32,6 +33,74 @@ struct RecallServer::Impl {
   int port = 0;
   absl::Mutex mu;
   bool shut_down ABSL_GUARDED_BY(mu) = false;
+  bool reload_requested ABSL_GUARDED_BY(mu) = false;
+  std::thread reloader;
+
+  // Logs and records one load attempt's outcome.
+  void Report(const absl::StatusOr<bool>& loaded, absl::Time start) {
+    if (!loaded.ok()) {
+      metrics.CountReloadFailure();
+      fprintf(stderr, "recall-server: reload refused, still serving %s: %s\n",
+              snapshots->Current()->engine->snapshot().version().c_str(),
+              std::string(loaded.status().message()).c_str());
+      return;
+    }
+    if (!*loaded) return;
+    std::shared_ptr<const Serving> serving = snapshots->Current();
+    metrics.SetSnapshot(
+        serving->engine->snapshot().version(),
+        absl::ToDoubleSeconds(serving->loaded_at - absl::UnixEpoch()));
+    fprintf(
+        stderr,
+        "recall-server: now serving snapshot %s (%d items), loaded in %.2f s\n",
+        serving->engine->snapshot().version().c_str(),
+        serving->engine->snapshot().items().size(),
+        absl::ToDoubleSeconds(absl::Now() - start));
+  }
+
+  // The reload thread: every reload_interval (or at once when asked) loads
+  // the version CURRENT names if it changed, then frees retired versions no
+  // request holds any more.
+  void ReloadLoop() {
+    const absl::Duration interval =
+        options.reload_interval > absl::ZeroDuration()
+            ? options.reload_interval
+            : absl::InfiniteDuration();
+    while (true) {
+      bool requested = false;
+      {
+        absl::MutexLock lock(&mu);
+        mu.AwaitWithTimeout(
+            absl::Condition(
+                +[](Impl* impl) ABSL_EXCLUSIVE_LOCKS_REQUIRED(impl->mu) {
+                  return impl->shut_down || impl->reload_requested;
+                },
+                this),
+            std::min(interval, absl::Seconds(1)));
+        if (shut_down) return;
+        const bool due = reload_requested || absl::Now() >= next_poll;
+        if (!due) continue;
+        requested = reload_requested;
+        reload_requested = false;
+        next_poll = absl::Now() + interval;
+      }
+      // A version refused once is not retried (nor logged) at every poll;
+      // a SIGHUP retries it, and a new CURRENT is always tried.
+      const absl::StatusOr<std::string> current =
+          ReadCurrent(options.snapshot_root);
+      if (!requested && current.ok() && *current == refused_version) {
+        snapshots->ReleaseRetired();
+        continue;
+      }
+      const absl::Time start = absl::Now();
+      const absl::StatusOr<bool> loaded = snapshots->LoadCurrent();
+      refused_version = loaded.ok() || !current.ok() ? "" : *current;
+      Report(loaded, start);
+      snapshots->ReleaseRetired();
+    }
+  }
+  absl::Time next_poll ABSL_GUARDED_BY(mu) = absl::InfiniteFuture();
+  std::string refused_version;  // reload thread only
 
   void SetServing(bool serving) {
     grpc::HealthCheckServiceInterface* health = server->GetHealthCheckService();
@@ -88,7 +157,7 @@ absl::StatusOr<std::unique_ptr<RecallServer>> RecallServer::Start(
   impl->SetServing(false);
 
   const absl::Time start = absl::Now();
-  if (absl::Status s = impl->snapshots->LoadCurrent(); !s.ok()) {
+  if (absl::Status s = impl->snapshots->LoadCurrent().status(); !s.ok()) {
     impl->server->Shutdown();
     return absl::Status(
         s.code(), absl::StrCat("loading snapshot from ", o.snapshot_root, ": ",
@@ -103,7 +172,19 @@ absl::StatusOr<std::unique_ptr<RecallServer>> RecallServer::Start(
           serving->engine->snapshot().items().size(),
           absl::ToDoubleSeconds(absl::Now() - start));
   impl->SetServing(true);
+  {
+    absl::MutexLock lock(&impl->mu);
+    impl->next_poll = absl::Now() + (o.reload_interval > absl::ZeroDuration()
+                                         ? o.reload_interval
+                                         : absl::InfiniteDuration());
+  }
+  impl->reloader = std::thread([raw = impl.get()] { raw->ReloadLoop(); });
   return std::unique_ptr<RecallServer>(new RecallServer(std::move(impl)));
+}
+
+void RecallServer::RequestReload() {
+  absl::MutexLock lock(&impl_->mu);
+  impl_->reload_requested = true;
 }
 
 int RecallServer::port() const { return impl_->port; }
@@ -120,6 +201,7 @@ void RecallServer::Shutdown(absl::Duration grace) {
     if (impl_->shut_down) return;
     impl_->shut_down = true;
   }
+  if (impl_->reloader.joinable()) impl_->reloader.join();
   impl_->SetServing(false);
   // Waits for in-flight calls (which finish on the worker pool, still
   // running) up to the deadline, then cancels what is left.

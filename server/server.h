@@ -25,14 +25,18 @@ struct ServerOptions {
   // Threads running a request's channels in parallel; 0 means one per core,
   // -1 runs each request's channels one after another on its worker.
   int channel_threads = 0;
+  // How often ROOT/CURRENT is checked for a new version; zero: only on
+  // RequestReload (SIGHUP).
+  absl::Duration reload_interval = absl::Seconds(10);
   EngineOptions engine;
 };
 
 class RecallServer {
  public:
   // Starts serving with health NOT_SERVING, loads the snapshot CURRENT names,
-  // then switches health to SERVING. Fails (and stops) when a port cannot be
-  // bound or the snapshot cannot be loaded; the error names the cause.
+  // then switches health to SERVING and starts watching CURRENT. Fails (and
+  // stops) when a port cannot be bound or the snapshot cannot be loaded; the
+  // error names the cause.
   static absl::StatusOr<std::unique_ptr<RecallServer>> Start(
       ServerOptions options);
 
@@ -47,6 +51,12 @@ class RecallServer {
 
   // Blocks until Shutdown has completed.
   void Wait();
+
+  // Checks ROOT/CURRENT now (SIGHUP) instead of at the next interval. A new
+  // version is loaded and verified in the background and swapped in
+  // atomically; one that fails is refused, counted and logged, and the old
+  // version keeps serving. Requests finish on the version they started with.
+  void RequestReload();
 
  private:
   struct Impl;

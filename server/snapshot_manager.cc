@@ -1,5 +1,6 @@
 #include "server/snapshot_manager.h"
 
+#include <algorithm>
 #include <utility>
 
 #include "absl/time/clock.h"
@@ -16,12 +17,12 @@ std::shared_ptr<const Serving> SnapshotManager::Current() const {
   return current_;
 }
 
-absl::Status SnapshotManager::LoadCurrent() {
+absl::StatusOr<bool> SnapshotManager::LoadCurrent() {
   absl::MutexLock load_lock(&load_mu_);
   ASSIGN_OR_RETURN(std::string version, ReadCurrent(root_));
   std::shared_ptr<const Serving> old = Current();
   if (old != nullptr && old->engine->snapshot().version() == version)
-    return absl::OkStatus();
+    return false;
 
   ASSIGN_OR_RETURN(std::shared_ptr<const Snapshot> snapshot,
                    Snapshot::Load(root_, version));
@@ -34,9 +35,18 @@ absl::Status SnapshotManager::LoadCurrent() {
     absl::MutexLock lock(&mu_);
     current_ = std::move(serving);
   }
-  // `old` is released here, on the loader's thread, unless a request still
-  // holds it; then the last request to finish releases it.
-  return absl::OkStatus();
+  if (old != nullptr) retired_.push_back(std::move(old));
+  return true;
+}
+
+int SnapshotManager::ReleaseRetired() {
+  absl::MutexLock load_lock(&load_mu_);
+  retired_.erase(std::remove_if(retired_.begin(), retired_.end(),
+                                [](const std::shared_ptr<const Serving>& s) {
+                                  return s.use_count() == 1;
+                                }),
+                 retired_.end());
+  return static_cast<int>(retired_.size());
 }
 
 }  // namespace recall

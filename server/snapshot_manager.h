@@ -7,6 +7,7 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/status/status.h"
@@ -28,9 +29,16 @@ class SnapshotManager {
  public:
   SnapshotManager(std::string root, EngineOptions engine_options);
 
-  // Loads the version CURRENT names unless it is already serving. Returns
-  // the load error (the old version, if any, keeps serving).
-  absl::Status LoadCurrent();
+  // Loads the version CURRENT names unless it is already serving; true when
+  // it swapped a new version in. Returns the load error otherwise (the old
+  // version, if any, keeps serving). The replaced version is retired, not
+  // destroyed: requests may still hold it (see ReleaseRetired).
+  absl::StatusOr<bool> LoadCurrent();
+
+  // Destroys retired versions no request holds any more. Called from the
+  // reload thread, so the cost of freeing a snapshot (hundreds of MB) never
+  // lands on a request. Returns how many are still held.
+  int ReleaseRetired();
 
   // The version being served; nullptr before the first successful load. The
   // caller's reference keeps it alive for the whole request.
@@ -42,6 +50,8 @@ class SnapshotManager {
   absl::Mutex load_mu_;  // serialises loads
   mutable absl::Mutex mu_;
   std::shared_ptr<const Serving> current_ ABSL_GUARDED_BY(mu_);
+  std::vector<std::shared_ptr<const Serving>> retired_
+      ABSL_GUARDED_BY(load_mu_);
 };
 
 }  // namespace recall
