@@ -12,6 +12,7 @@
 #include <set>
 #include <string>
 
+#include "absl/time/clock.h"
 #include "gmock/gmock.h"
 #include "grpc/health/v1/health.grpc.pb.h"
 #include "grpc/reflection/v1alpha/reflection.grpc.pb.h"
@@ -182,6 +183,28 @@ TEST_F(BinaryE2eTest, ServesReflectionHealthAndRecallThenDrainsOnSigterm) {
     EXPECT_TRUE(channels.count("cluster_cf_interests"));
     EXPECT_TRUE(channels.count("cluster_profile_interests"));
     for (const auto& item : response.items()) EXPECT_GT(item.sources_size(), 0);
+  }
+
+  // A new version goes live on SIGHUP (the poll interval is 10 s).
+  {
+    std::string out;
+    ASSERT_EQ(
+        RunCommand(std::string(RECALLCTL_BIN) + " build --input " +
+                       (dir_ / "world").string() + " --out " +
+                       (dir_ / "root").string() + " --version v2 --index Flat",
+                   &out),
+        0)
+        << out;
+    ASSERT_EQ(kill(pid_, SIGHUP), 0);
+    std::string version;
+    for (int i = 0; i < 200 && version != "v2"; ++i) {
+      grpc::ClientContext context;
+      v1::GetSnapshotInfoResponse info;
+      if (stub->GetSnapshotInfo(&context, {}, &info).ok())
+        version = info.version();
+      if (version != "v2") absl::SleepFor(absl::Milliseconds(50));
+    }
+    EXPECT_EQ(version, "v2");
   }
 
   ASSERT_EQ(kill(pid_, SIGTERM), 0);
