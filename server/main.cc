@@ -32,6 +32,9 @@ ABSL_FLAG(
     absl::Duration, reload_interval, absl::Seconds(10),
     "How often ROOT/CURRENT is checked for a new snapshot version (0: only on "
     "SIGHUP).");
+ABSL_FLAG(
+    int, max_in_flight, 256,
+    "Recall calls admitted at once; more get RESOURCE_EXHAUSTED at once.");
 ABSL_FLAG(int, max_k, 2000, "Largest k a request may ask for.");
 ABSL_FLAG(int, max_fetch_k, 5000,
           "Largest per-search fetch a request's override gets.");
@@ -74,6 +77,7 @@ int main(int argc, char** argv) {
   options.workers = absl::GetFlag(FLAGS_workers);
   options.channel_threads = absl::GetFlag(FLAGS_channel_threads);
   options.reload_interval = absl::GetFlag(FLAGS_reload_interval);
+  options.max_in_flight = absl::GetFlag(FLAGS_max_in_flight);
   options.engine.limits.max_k = absl::GetFlag(FLAGS_max_k);
   options.engine.limits.max_fetch_k = absl::GetFlag(FLAGS_max_fetch_k);
   options.engine.limits.max_ef_search = absl::GetFlag(FLAGS_max_ef_search);

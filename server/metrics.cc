@@ -43,6 +43,12 @@ ServerMetrics::ServerMetrics()
            .Help("Recall answers where a channel failed or ran out of time.")
            .Register(*registry_)
            .Add({});
+  in_flight_ =
+      &prometheus::BuildGauge()
+           .Name("recall_requests_in_flight")
+           .Help("Recall and SimilarItems calls admitted and not yet finished.")
+           .Register(*registry_)
+           .Add({});
   reload_failures_ = &prometheus::BuildCounter()
                           .Name("recall_snapshot_reload_failures_total")
                           .Help(

@@ -43,6 +43,7 @@ class ServerMetrics {
   void CountCache(const std::string& channel, int hits, int misses);
   void SetSnapshot(const std::string& version, double loaded_at_unix);
   void CountReloadFailure() { reload_failures_->Increment(); }
+  void SetInFlight(int n) { in_flight_->Set(n); }
 
  private:
   std::shared_ptr<prometheus::Registry> registry_;
@@ -51,6 +52,7 @@ class ServerMetrics {
   std::array<prometheus::Histogram*, kMethodCount> latency_{};
   prometheus::Counter* partial_ = nullptr;
   prometheus::Counter* reload_failures_ = nullptr;
+  prometheus::Gauge* in_flight_ = nullptr;
   prometheus::Family<prometheus::Counter>* channel_failures_ = nullptr;
   prometheus::Family<prometheus::Counter>* cache_lookups_ = nullptr;
   prometheus::Family<prometheus::Gauge>* snapshot_info_ = nullptr;

@@ -86,6 +86,18 @@ grpc::ServerUnaryReactor* RecallServiceImpl::RunOnWorker(
     v1::RecallResponse* response) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
   const absl::Time start = absl::Now();
+  // Admission: beyond max_in_flight, refuse at once instead of queueing
+  // work that would only finish after its client gave up.
+  if (in_flight_.fetch_add(1) >= max_in_flight_) {
+    in_flight_.fetch_sub(1);
+    const grpc::Status busy(grpc::StatusCode::RESOURCE_EXHAUSTED,
+                            "server overloaded: too many requests in flight");
+    metrics_->ObserveRequest(method, busy.error_code(),
+                             absl::ToDoubleSeconds(absl::Now() - start));
+    reactor->Finish(busy);
+    return reactor;
+  }
+  metrics_->SetInFlight(in_flight_.load());
   workers_->Submit([this, context, method, work = std::move(work), response,
                     reactor, start] {
     grpc::Status status;
@@ -117,6 +129,7 @@ grpc::ServerUnaryReactor* RecallServiceImpl::RunOnWorker(
     }
     metrics_->ObserveRequest(method, status.error_code(),
                              absl::ToDoubleSeconds(absl::Now() - start));
+    metrics_->SetInFlight(in_flight_.fetch_sub(1) - 1);
     reactor->Finish(status);
   });
   return reactor;

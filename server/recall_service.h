@@ -4,6 +4,7 @@
 #ifndef RECALL_SERVER_RECALL_SERVICE_H_
 #define RECALL_SERVER_RECALL_SERVICE_H_
 
+#include <atomic>
 #include <functional>
 
 #include "grpcpp/grpcpp.h"
@@ -20,9 +21,14 @@ grpc::Status ToGrpcStatus(const absl::Status& status);
 class RecallServiceImpl final : public v1::RecallService::CallbackService {
  public:
   // All three must outlive the service.
+  // Recall and SimilarItems calls beyond `max_in_flight` at once get
+  // RESOURCE_EXHAUSTED immediately.
   RecallServiceImpl(const SnapshotManager* snapshots, WorkerPool* workers,
-                    ServerMetrics* metrics)
-      : snapshots_(snapshots), workers_(workers), metrics_(metrics) {}
+                    ServerMetrics* metrics, int max_in_flight)
+      : snapshots_(snapshots),
+        workers_(workers),
+        metrics_(metrics),
+        max_in_flight_(max_in_flight) {}
 
   grpc::ServerUnaryReactor* Recall(grpc::CallbackServerContext* context,
                                    const v1::RecallRequest* request,
@@ -49,6 +55,8 @@ class RecallServiceImpl final : public v1::RecallService::CallbackService {
   const SnapshotManager* snapshots_;
   WorkerPool* workers_;
   ServerMetrics* metrics_;
+  const int max_in_flight_;
+  std::atomic<int> in_flight_{0};
 };
 
 }  // namespace recall

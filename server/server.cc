@@ -131,7 +131,8 @@ absl::StatusOr<std::unique_ptr<RecallServer>> RecallServer::Start(
   impl->snapshots = std::make_unique<SnapshotManager>(o.snapshot_root, engine);
   impl->workers = std::make_unique<WorkerPool>(workers);
   impl->service = std::make_unique<RecallServiceImpl>(
-      impl->snapshots.get(), impl->workers.get(), &impl->metrics);
+      impl->snapshots.get(), impl->workers.get(), &impl->metrics,
+      o.max_in_flight);
 
   if (!o.metrics_address.empty()) {
     try {

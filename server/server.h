@@ -25,6 +25,8 @@ struct ServerOptions {
   // Threads running a request's channels in parallel; 0 means one per core,
   // -1 runs each request's channels one after another on its worker.
   int channel_threads = 0;
+  // Calls admitted at once; more get RESOURCE_EXHAUSTED without queueing.
+  int max_in_flight = 256;
   // How often ROOT/CURRENT is checked for a new version; zero: only on
   // RequestReload (SIGHUP).
   absl::Duration reload_interval = absl::Seconds(10);

@@ -1,0 +1,57 @@
+// Beyond --max_in_flight, calls are refused at once with RESOURCE_EXHAUSTED.
+#include "gtest/gtest.h"
+#include "recall/channel.h"
+#include "server/server.h"
+#include "tests/test_util.h"
+#include "tools/bench.h"
+#include "tools/builder.h"
+#include "tools/gen_world.h"
+
+namespace recall {
+namespace {
+
+TEST(OverloadTest, CallsBeyondTheLimitAreRefusedAtOnce) {
+  RegisterBuiltinChannels();
+  ScopedTempDir tmp("overload_test");
+  GenWorldOptions gen;
+  gen.items = 5000;
+  gen.users = 200;
+  gen.dim = 16;
+  gen.extra_spaces = false;
+  ASSERT_TRUE(GenerateWorld(gen, tmp.Path("world")).ok());
+  BuildOptions build;
+  build.input_dir = tmp.Path("world");
+  build.out_root = tmp.Path("root");
+  build.factory = "Flat";
+  ASSERT_TRUE(BuildSnapshot(build).ok());
+
+  ServerOptions options;
+  options.snapshot_root = tmp.Path("root");
+  options.listen_address = "127.0.0.1:0";
+  options.metrics_address = "";
+  options.workers = 1;
+  options.max_in_flight = 1;
+  auto server = RecallServer::Start(options);
+  ASSERT_TRUE(server.ok()) << server.status();
+
+  // 16 calls always outstanding against a server that admits one at a time.
+  BenchOptions bench;
+  bench.target = "127.0.0.1:" + std::to_string((*server)->port());
+  bench.user_ids = {"u0000001", "u0000002", "u0000003"};
+  bench.concurrency = 16;
+  bench.duration = absl::Seconds(1);
+  bench.warmup = absl::ZeroDuration();
+  bench.k = 500;
+  auto report = RunRpcBench(bench);
+  ASSERT_TRUE(report.ok()) << report.status();
+  (*server)->Shutdown(absl::Seconds(1));
+
+  SCOPED_TRACE(report->ToText());
+  ASSERT_TRUE(report->errors_by_code.count("RESOURCE_EXHAUSTED"));
+  EXPECT_GT(report->errors_by_code.at("RESOURCE_EXHAUSTED"), 0);
+  EXPECT_EQ(report->errors, report->errors_by_code.at("RESOURCE_EXHAUSTED"));
+  EXPECT_GT(report->requests - report->errors, 0);  // the admitted ones succeed
+}
+
+}  // namespace
+}  // namespace recall
