@@ -43,6 +43,17 @@ ServerMetrics::ServerMetrics()
            .Help("Recall answers where a channel failed or ran out of time.")
            .Register(*registry_)
            .Add({});
+  snapshot_age_ = &prometheus::BuildGauge()
+                       .Name("recall_snapshot_age_seconds")
+                       .Help("Seconds since the served snapshot was built.")
+                       .Register(*registry_)
+                       .Add({});
+  load_duration_ =
+      &prometheus::BuildGauge()
+           .Name("recall_snapshot_load_duration_seconds")
+           .Help("How long the last successful snapshot load took.")
+           .Register(*registry_)
+           .Add({});
   in_flight_ =
       &prometheus::BuildGauge()
            .Name("recall_requests_in_flight")

@@ -44,6 +44,9 @@ class ServerMetrics {
   void SetSnapshot(const std::string& version, double loaded_at_unix);
   void CountReloadFailure() { reload_failures_->Increment(); }
   void SetInFlight(int n) { in_flight_->Set(n); }
+  // Seconds since the served snapshot was built; the last load's duration.
+  void SetSnapshotAge(double seconds) { snapshot_age_->Set(seconds); }
+  void SetLoadDuration(double seconds) { load_duration_->Set(seconds); }
 
  private:
   std::shared_ptr<prometheus::Registry> registry_;
@@ -53,6 +56,8 @@ class ServerMetrics {
   prometheus::Counter* partial_ = nullptr;
   prometheus::Counter* reload_failures_ = nullptr;
   prometheus::Gauge* in_flight_ = nullptr;
+  prometheus::Gauge* snapshot_age_ = nullptr;
+  prometheus::Gauge* load_duration_ = nullptr;
   prometheus::Family<prometheus::Counter>* channel_failures_ = nullptr;
   prometheus::Family<prometheus::Counter>* cache_lookups_ = nullptr;
   prometheus::Family<prometheus::Gauge>* snapshot_info_ = nullptr;

@@ -73,6 +73,19 @@ void ToProto(const Snapshot& snapshot, const RecallAnswer& answer,
   response->set_snapshot_version(snapshot.version());
 }
 
+// Bytes of the files a snapshot load reads into memory.
+int64_t LoadedBytes(const v1::Manifest& m) {
+  int64_t bytes = m.items().file().size_bytes();
+  for (const auto& space : m.spaces()) bytes += space.index().size_bytes();
+  for (const auto& table : m.tables()) {
+    bytes += table.ids().size_bytes() + table.index().size_bytes();
+  }
+  for (const auto& c : m.clusterings()) {
+    bytes += c.centres().size_bytes() + c.clusters().size_bytes();
+  }
+  return bytes;
+}
+
 }  // namespace
 
 grpc::Status ToGrpcStatus(const absl::Status& status) {
@@ -208,6 +221,10 @@ grpc::ServerUnaryReactor* RecallServiceImpl::GetSnapshotInfo(
     for (const ChannelConfig& channel : serving->engine->policy().channels()) {
       response->add_channels(channel.name());
     }
+    const int64_t now = absl::ToUnixSeconds(absl::Now());
+    response->set_age_seconds(now - manifest.created_at_unix());
+    response->set_served_seconds(now - absl::ToUnixSeconds(serving->loaded_at));
+    response->set_loaded_bytes(LoadedBytes(manifest));
   }
   metrics_->ObserveRequest(Method::kGetSnapshotInfo, status.error_code(),
                            absl::ToDoubleSeconds(absl::Now() - start));

@@ -46,6 +46,7 @@ struct RecallServer::Impl {
       return;
     }
     if (!*loaded) return;
+    metrics.SetLoadDuration(absl::ToDoubleSeconds(absl::Now() - start));
     std::shared_ptr<const Serving> serving = snapshots->Current();
     metrics.SetSnapshot(
         serving->engine->snapshot().version(),
@@ -78,6 +79,11 @@ struct RecallServer::Impl {
                 this),
             std::min(interval, absl::Seconds(1)));
         if (shut_down) return;
+        metrics.SetSnapshotAge(absl::ToDoubleSeconds(
+            absl::Now() - absl::FromUnixSeconds(snapshots->Current()
+                                                    ->engine->snapshot()
+                                                    .manifest()
+                                                    .created_at_unix())));
         const bool due = reload_requested || absl::Now() >= next_poll;
         if (!due) continue;
         requested = reload_requested;
@@ -172,6 +178,7 @@ absl::StatusOr<std::unique_ptr<RecallServer>> RecallServer::Start(
           serving->engine->snapshot().version().c_str(),
           serving->engine->snapshot().items().size(),
           absl::ToDoubleSeconds(absl::Now() - start));
+  impl->metrics.SetLoadDuration(absl::ToDoubleSeconds(absl::Now() - start));
   impl->SetServing(true);
   {
     absl::MutexLock lock(&impl->mu);

@@ -5,6 +5,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <optional>
 #include <utility>
 #include <vector>
@@ -500,6 +501,30 @@ absl::StatusOr<v1::Manifest> BuildInto(const BuildOptions& options,
   return manifest;
 }
 
+// Deletes versions beyond the `keep` newest (by MANIFEST creation time, ties
+// by name),
+// never the one just published nor the one it replaced: servers follow
+// CURRENT within their reload interval, so only those two can be in use.
+void RemoveOldVersions(const std::string& root, int keep,
+                       const std::string& current,
+                       const std::string& previous) {
+  std::vector<std::pair<int64_t, std::string>> versions;
+  std::error_code ec;
+  for (const auto& entry : fs::directory_iterator(root, ec)) {
+    const std::string name = entry.path().filename().string();
+    if (!entry.is_directory() || name.empty() || name[0] == '.') continue;
+    absl::StatusOr<v1::Manifest> m = ReadManifest(entry.path().string());
+    if (m.ok()) versions.emplace_back(m->created_at_unix(), name);
+  }
+  std::sort(versions.begin(), versions.end(), std::greater<>());
+  for (size_t i = static_cast<size_t>(keep); i < versions.size(); ++i) {
+    const std::string& name = versions[i].second;
+    if (name == current || name == previous) continue;
+    fs::remove_all(fs::path(root) / name, ec);
+    fprintf(stderr, "build: removed old version %s\n", name.c_str());
+  }
+}
+
 }  // namespace
 
 absl::StatusOr<v1::Manifest> BuildSnapshot(const BuildOptions& options) {
@@ -531,7 +556,13 @@ absl::StatusOr<v1::Manifest> BuildSnapshot(const BuildOptions& options) {
     return absl::InternalError(
         absl::StrCat("rename to ", final_dir.string(), ": ", ec.message()));
   RETURN_IF_ERROR(SyncPath(options.out_root));
+  // The version servers follow until they notice the new CURRENT.
+  absl::StatusOr<std::string> previous = ReadCurrent(options.out_root);
   RETURN_IF_ERROR(PublishCurrent(options.out_root, version));
+  if (options.keep_versions > 0) {
+    RemoveOldVersions(options.out_root, options.keep_versions, version,
+                      previous.ok() ? *previous : "");
+  }
   return manifest;
 }
 

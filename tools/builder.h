@@ -63,6 +63,12 @@ struct BuildOptions {
   std::string policy_file;
   // Text-format recall.v1.ClusteringConfig; empty: no user clustering.
   std::string clusters_file;
+  // After publishing, delete all but the `keep_versions` newest versions
+  // (by MANIFEST creation time); 0 keeps everything. The version published
+  // and the one it replaced are never deleted: servers follow CURRENT within
+  // their --reload_interval, so those are the only ones a server can be
+  // using as long as builds are further apart than that interval.
+  int keep_versions = 0;
   // Version directory name; empty means a UTC timestamp like
   // "20261128T120000Z" (with "-2", "-3", ... appended if taken).
   std::string version;

@@ -68,6 +68,9 @@ ABSL_FLAG(std::string, policy, "",
 ABSL_FLAG(std::string, tag2vec_combine, "sum",
           "build: an article's tag2vec vector from its top tags: sum, "
           "weighted, mean, max");
+ABSL_FLAG(
+    int, keep_versions, 3,
+    "build: keep this many newest versions, delete older ones (0: keep all)");
 ABSL_FLAG(int, seen_items, 200, "build: clicked items kept per user as seen");
 ABSL_FLAG(
     std::string, clusters, "",
@@ -228,6 +231,7 @@ int Build() {
   options.tag2vec_combine = absl::GetFlag(FLAGS_tag2vec_combine);
   options.seen_items = absl::GetFlag(FLAGS_seen_items);
   options.clusters_file = absl::GetFlag(FLAGS_clusters);
+  options.keep_versions = absl::GetFlag(FLAGS_keep_versions);
   if (options.input_dir.empty() || options.out_root.empty()) {
     return Fail(
         absl::InvalidArgumentError("build: --input and --out are required"));

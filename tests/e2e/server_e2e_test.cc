@@ -308,6 +308,9 @@ TEST_F(ServerE2eTest, SnapshotInfo) {
   v1::GetSnapshotInfoResponse info;
   ASSERT_TRUE(stub->GetSnapshotInfo(&context, {}, &info).ok());
   EXPECT_EQ(info.item_count(), 3000);
+  EXPECT_GE(info.age_seconds(), 0);
+  EXPECT_GE(info.served_seconds(), 0);
+  EXPECT_GT(info.loaded_bytes(), 3000 * 16 * 4);  // at least the dssm vectors
   EXPECT_EQ(info.user_count(), 200);
   ASSERT_GE(info.spaces_size(), 1);
   EXPECT_EQ(info.spaces(0).name(), "dssm");
@@ -339,6 +342,14 @@ TEST_F(ServerE2eTest, MetricsOverHttp) {
   EXPECT_THAT(metrics,
               HasSubstr("# TYPE recall_request_duration_seconds histogram"));
   EXPECT_THAT(metrics, HasSubstr("recall_snapshot_info{version="));
+  for (const char* name :
+       {"# TYPE recall_snapshot_age_seconds gauge",
+        "# TYPE recall_snapshot_load_duration_seconds gauge",
+        "# TYPE recall_requests_in_flight gauge",
+        "# TYPE recall_snapshot_reload_failures_total counter",
+        "# TYPE recall_partial_responses_total counter"}) {
+    EXPECT_THAT(metrics, HasSubstr(name));
+  }
 }
 
 }  // namespace

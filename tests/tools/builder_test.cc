@@ -349,6 +349,22 @@ TEST_F(BuilderTest, BadClusteringSpecsNameTheClustering) {
   EXPECT_FALSE(fs::exists(root_ / "bad"));
 }
 
+TEST_F(BuilderTest, OldVersionsAreRemovedKeepingCurrentAndPrevious) {
+  for (const std::string v : {"v1", "v2", "v3", "v4"}) {
+    BuildOptions o = Options(v);
+    o.keep_versions = 2;
+    ASSERT_TRUE(BuildSnapshot(o).ok()) << v;
+  }
+  std::set<std::string> left;
+  for (const auto& entry : fs::directory_iterator(root_)) {
+    if (entry.is_directory()) left.insert(entry.path().filename().string());
+  }
+  EXPECT_EQ(left, (std::set<std::string>{"v3", "v4"}));
+  EXPECT_EQ(*ReadCurrent(root_), "v4");
+  EXPECT_TRUE(
+      Snapshot::Load(root_, "v3").ok());  // the one servers may still serve
+}
+
 TEST_F(BuilderTest, VersionsAreImmutable) {
   ASSERT_TRUE(BuildSnapshot(Options("v1")).ok());
   EXPECT_EQ(BuildSnapshot(Options("v1")).status().code(),
