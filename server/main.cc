@@ -35,6 +35,9 @@ ABSL_FLAG(
 ABSL_FLAG(
     int, max_in_flight, 256,
     "Recall calls admitted at once; more get RESOURCE_EXHAUSTED at once.");
+ABSL_FLAG(std::string, admin_host, "127.0.0.1",
+          "Address of the admin service (Reload).");
+ABSL_FLAG(int, admin_port, 50052, "Admin service port; -1 disables it.");
 ABSL_FLAG(int, max_k, 2000, "Largest k a request may ask for.");
 ABSL_FLAG(int, max_fetch_k, 5000,
           "Largest per-search fetch a request's override gets.");
@@ -78,6 +81,11 @@ int main(int argc, char** argv) {
   options.channel_threads = absl::GetFlag(FLAGS_channel_threads);
   options.reload_interval = absl::GetFlag(FLAGS_reload_interval);
   options.max_in_flight = absl::GetFlag(FLAGS_max_in_flight);
+  options.admin_address =
+      absl::GetFlag(FLAGS_admin_port) < 0
+          ? ""
+          : absl::StrCat(absl::GetFlag(FLAGS_admin_host), ":",
+                         absl::GetFlag(FLAGS_admin_port));
   options.engine.limits.max_k = absl::GetFlag(FLAGS_max_k);
   options.engine.limits.max_fetch_k = absl::GetFlag(FLAGS_max_fetch_k);
   options.engine.limits.max_ef_search = absl::GetFlag(FLAGS_max_ef_search);

@@ -4,6 +4,7 @@
 #include <string>
 #include <utility>
 
+#include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 
@@ -229,6 +230,29 @@ grpc::ServerUnaryReactor* RecallServiceImpl::GetSnapshotInfo(
   metrics_->ObserveRequest(Method::kGetSnapshotInfo, status.error_code(),
                            absl::ToDoubleSeconds(absl::Now() - start));
   reactor->Finish(status);
+  return reactor;
+}
+
+grpc::ServerUnaryReactor* AdminServiceImpl::Reload(
+    grpc::CallbackServerContext* context, const v1::ReloadRequest* /*request*/,
+    v1::ReloadResponse* response) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  request_reload_([this, reactor,
+                   response](const absl::StatusOr<bool>& loaded) {
+    if (!loaded.ok()) {
+      const grpc::StatusCode code = absl::IsUnavailable(loaded.status())
+                                        ? grpc::StatusCode::UNAVAILABLE
+                                        : grpc::StatusCode::FAILED_PRECONDITION;
+      reactor->Finish(grpc::Status(
+          code,
+          absl::StrCat("reload refused, still serving ", served_version_(),
+                       ": ", loaded.status().message())));
+      return;
+    }
+    response->set_version(served_version_());
+    response->set_changed(*loaded);
+    reactor->Finish(grpc::Status::OK);
+  });
   return reactor;
 }
 

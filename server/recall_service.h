@@ -59,6 +59,28 @@ class RecallServiceImpl final : public v1::RecallService::CallbackService {
   std::atomic<int> in_flight_{0};
 };
 
+// recall.v1.RecallAdmin: Reload asks the server's reload thread to load
+// CURRENT now and finishes with the outcome.
+class AdminServiceImpl final : public v1::RecallAdmin::CallbackService {
+ public:
+  // `request_reload` queues a callback the reload thread calls with the next
+  // load's outcome (true: a new version was swapped in); `served_version`
+  // names the version being served.
+  using Done = std::function<void(const absl::StatusOr<bool>&)>;
+  AdminServiceImpl(std::function<void(Done)> request_reload,
+                   std::function<std::string()> served_version)
+      : request_reload_(std::move(request_reload)),
+        served_version_(std::move(served_version)) {}
+
+  grpc::ServerUnaryReactor* Reload(grpc::CallbackServerContext* context,
+                                   const v1::ReloadRequest* request,
+                                   v1::ReloadResponse* response) override;
+
+ private:
+  std::function<void(Done)> request_reload_;
+  std::function<std::string()> served_version_;
+};
+
 }  // namespace recall
 
 #endif  // RECALL_SERVER_RECALL_SERVICE_H_

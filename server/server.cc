@@ -34,6 +34,12 @@ struct RecallServer::Impl {
   absl::Mutex mu;
   bool shut_down ABSL_GUARDED_BY(mu) = false;
   bool reload_requested ABSL_GUARDED_BY(mu) = false;
+  // Admin Reload calls waiting for the next load's outcome.
+  std::vector<std::function<void(const absl::StatusOr<bool>&)>> reload_waiters
+      ABSL_GUARDED_BY(mu);
+  std::unique_ptr<AdminServiceImpl> admin_service;
+  std::unique_ptr<grpc::Server> admin_server;
+  int admin_port = 0;
   std::thread reloader;
 
   // Logs and records one load attempt's outcome.
@@ -78,7 +84,13 @@ struct RecallServer::Impl {
                 },
                 this),
             std::min(interval, absl::Seconds(1)));
-        if (shut_down) return;
+        if (shut_down) {
+          for (auto& waiter : reload_waiters) {
+            waiter(absl::UnavailableError("server shutting down"));
+          }
+          reload_waiters.clear();
+          return;
+        }
         metrics.SetSnapshotAge(absl::ToDoubleSeconds(
             absl::Now() - absl::FromUnixSeconds(snapshots->Current()
                                                     ->engine->snapshot()
@@ -103,6 +115,12 @@ struct RecallServer::Impl {
       refused_version = loaded.ok() || !current.ok() ? "" : *current;
       Report(loaded, start);
       snapshots->ReleaseRetired();
+      std::vector<std::function<void(const absl::StatusOr<bool>&)>> waiters;
+      {
+        absl::MutexLock lock(&mu);
+        waiters.swap(reload_waiters);
+      }
+      for (auto& waiter : waiters) waiter(loaded);
     }
   }
   absl::Time next_poll ABSL_GUARDED_BY(mu) = absl::InfiniteFuture();
@@ -187,6 +205,27 @@ absl::StatusOr<std::unique_ptr<RecallServer>> RecallServer::Start(
                                          : absl::InfiniteDuration());
   }
   impl->reloader = std::thread([raw = impl.get()] { raw->ReloadLoop(); });
+  if (!o.admin_address.empty()) {
+    Impl* raw = impl.get();
+    impl->admin_service = std::make_unique<AdminServiceImpl>(
+        [raw](std::function<void(const absl::StatusOr<bool>&)> done) {
+          absl::MutexLock lock(&raw->mu);
+          raw->reload_waiters.push_back(std::move(done));
+          raw->reload_requested = true;
+        },
+        [raw] {
+          return raw->snapshots->Current()->engine->snapshot().version();
+        });
+    grpc::ServerBuilder admin;
+    admin.AddListeningPort(o.admin_address, grpc::InsecureServerCredentials(),
+                           &impl->admin_port);
+    admin.RegisterService(impl->admin_service.get());
+    impl->admin_server = admin.BuildAndStart();
+    if (impl->admin_server == nullptr || impl->admin_port == 0) {
+      return absl::UnavailableError(
+          absl::StrCat("admin: cannot listen on ", o.admin_address));
+    }
+  }
   return std::unique_ptr<RecallServer>(new RecallServer(std::move(impl)));
 }
 
@@ -196,6 +235,8 @@ void RecallServer::RequestReload() {
 }
 
 int RecallServer::port() const { return impl_->port; }
+
+int RecallServer::admin_port() const { return impl_->admin_port; }
 
 int RecallServer::metrics_port() const {
   if (impl_->exposer == nullptr) return 0;
@@ -208,6 +249,9 @@ void RecallServer::Shutdown(absl::Duration grace) {
     absl::MutexLock lock(&impl_->mu);
     if (impl_->shut_down) return;
     impl_->shut_down = true;
+  }
+  if (impl_->admin_server != nullptr) {
+    impl_->admin_server->Shutdown(absl::ToChronoTime(absl::Now() + grace));
   }
   if (impl_->reloader.joinable()) impl_->reloader.join();
   impl_->SetServing(false);

@@ -18,6 +18,9 @@ struct ServerOptions {
   std::string snapshot_root;
   // gRPC listen address; port 0 picks a free port (see RecallServer::port).
   std::string listen_address = "0.0.0.0:50051";
+  // The admin service (RecallAdmin.Reload), e.g. "127.0.0.1:50052"; empty
+  // disables it. Keep it on loopback: it is not for clients of the recall API.
+  std::string admin_address;
   // Prometheus /metrics address; empty disables the exposer.
   std::string metrics_address = "0.0.0.0:9464";
   // Worker threads running recall requests; 0 means one per core.
@@ -46,6 +49,7 @@ class RecallServer {
 
   int port() const;
   int metrics_port() const;  // 0 when metrics are disabled
+  int admin_port() const;    // 0 when the admin service is disabled
 
   // Health NOT_SERVING, stop accepting new calls, let in-flight calls finish
   // for up to `grace`, then cancel the rest. Idempotent.

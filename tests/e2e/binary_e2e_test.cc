@@ -86,8 +86,8 @@ class BinaryE2eTest : public ::testing::Test {
       const std::string root = (dir_ / "root").string();
       execl(RECALL_SERVER_BIN, RECALL_SERVER_BIN, "--snapshot_root",
             root.c_str(), "--host", "127.0.0.1", "--port", "0",
-            "--metrics_host", "127.0.0.1", "--metrics_port", "0", "--workers",
-            "2", nullptr);
+            "--metrics_host", "127.0.0.1", "--metrics_port", "0",
+            "--admin_port", "0", "--workers", "2", nullptr);
       _exit(127);
     }
     close(fds[1]);

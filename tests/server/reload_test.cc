@@ -45,6 +45,7 @@ class ReloadTest : public ::testing::Test {
 
   std::unique_ptr<RecallServer> Start(absl::Duration reload_interval) {
     ServerOptions options;
+    options.admin_address = "127.0.0.1:0";
     options.snapshot_root = tmp_.Path("root");
     options.listen_address = "127.0.0.1:0";
     options.metrics_address = "";
@@ -142,6 +143,36 @@ TEST_F(ReloadTest, RequestReloadChecksCurrentAtOnce) {
   EXPECT_EQ(Version(), "v1");
   server->RequestReload();
   EXPECT_TRUE(WaitForVersion("v2"));
+  server->Shutdown(absl::Seconds(1));
+}
+
+TEST_F(ReloadTest, AdminReloadLoadsNowAndReportsRefusals) {
+  auto server = Start(absl::ZeroDuration());
+  auto admin = v1::RecallAdmin::NewStub(
+      grpc::CreateChannel("127.0.0.1:" + std::to_string(server->admin_port()),
+                          grpc::InsecureChannelCredentials()));
+  auto reload = [&](v1::ReloadResponse* response) {
+    grpc::ClientContext context;
+    context.set_deadline(std::chrono::system_clock::now() +
+                         std::chrono::seconds(30));
+    return admin->Reload(&context, {}, response);
+  };
+  ASSERT_TRUE(Build("v2").ok());
+  v1::ReloadResponse response;
+  ASSERT_TRUE(reload(&response).ok());
+  EXPECT_EQ(response.version(), "v2");
+  EXPECT_TRUE(response.changed());
+  EXPECT_EQ(Version(), "v2");
+  ASSERT_TRUE(reload(&response).ok());
+  EXPECT_FALSE(response.changed());
+
+  fs::create_directories(tmp_.Path("root/v3"));  // an empty, unusable version
+  ASSERT_TRUE(PublishCurrent(tmp_.Path("root"), "v3").ok());
+  grpc::Status status = reload(&response);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_NE(status.error_message().find("still serving v2"), std::string::npos)
+      << status.error_message();
+  EXPECT_EQ(Version(), "v2");
   server->Shutdown(absl::Seconds(1));
 }
 
