@@ -10,6 +10,7 @@ PACKAGES=(
   libfaiss-dev libopenblas-dev libabsl-dev librocksdb-dev prometheus-cpp-dev
   libgtest-dev libgmock-dev libbenchmark-dev libfasttext-dev
   python3-grpcio python3-grpc-tools
+  prometheus
 )
 
 missing=()

@@ -7,7 +7,9 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <cstdlib>
 #include <filesystem>
+#include <fstream>
 #include <set>
 
 #include "gmock/gmock.h"
@@ -342,6 +344,16 @@ TEST_F(ServerE2eTest, MetricsOverHttp) {
   EXPECT_THAT(metrics,
               HasSubstr("# TYPE recall_request_duration_seconds histogram"));
   EXPECT_THAT(metrics, HasSubstr("recall_snapshot_info{version="));
+#ifdef PROMTOOL
+  // Names, types and units pass Prometheus's own linter.
+  const std::string body = metrics.substr(metrics.find("\r\n\r\n") + 4);
+  const fs::path file = *dir_ / "metrics.txt";
+  std::ofstream(file) << body;
+  EXPECT_EQ(
+      std::system((std::string(PROMTOOL) + " check metrics < " + file.string())
+                      .c_str()),
+      0);
+#endif
   for (const char* name :
        {"# TYPE recall_snapshot_age_seconds gauge",
         "# TYPE recall_snapshot_load_duration_seconds gauge",
