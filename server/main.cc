@@ -38,6 +38,11 @@ ABSL_FLAG(
 ABSL_FLAG(std::string, admin_host, "127.0.0.1",
           "Address of the admin service (Reload).");
 ABSL_FLAG(int, admin_port, 50052, "Admin service port; -1 disables it.");
+ABSL_FLAG(std::string, tls_cert, "",
+          "PEM certificate chain: serve the recall port over TLS.");
+ABSL_FLAG(std::string, tls_key, "", "PEM private key for --tls_cert.");
+ABSL_FLAG(std::string, tls_client_ca, "",
+          "PEM CA: clients must present a certificate it signed (mutual TLS).");
 ABSL_FLAG(int, max_k, 2000, "Largest k a request may ask for.");
 ABSL_FLAG(int, max_fetch_k, 5000,
           "Largest per-search fetch a request's override gets.");
@@ -81,6 +86,9 @@ int main(int argc, char** argv) {
   options.channel_threads = absl::GetFlag(FLAGS_channel_threads);
   options.reload_interval = absl::GetFlag(FLAGS_reload_interval);
   options.max_in_flight = absl::GetFlag(FLAGS_max_in_flight);
+  options.tls_cert_file = absl::GetFlag(FLAGS_tls_cert);
+  options.tls_key_file = absl::GetFlag(FLAGS_tls_key);
+  options.tls_client_ca_file = absl::GetFlag(FLAGS_tls_client_ca);
   options.admin_address =
       absl::GetFlag(FLAGS_admin_port) < 0
           ? ""

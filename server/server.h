@@ -28,6 +28,12 @@ struct ServerOptions {
   // Threads running a request's channels in parallel; 0 means one per core,
   // -1 runs each request's channels one after another on its worker.
   int channel_threads = 0;
+  // TLS for the recall port: PEM files of the server's certificate chain and
+  // key (both or neither); with a client CA, clients must present a
+  // certificate it signed (mTLS). The admin port stays plaintext on loopback.
+  std::string tls_cert_file;
+  std::string tls_key_file;
+  std::string tls_client_ca_file;
   // Calls admitted at once; more get RESOURCE_EXHAUSTED without queueing.
   int max_in_flight = 256;
   // How often ROOT/CURRENT is checked for a new version; zero: only on

@@ -1,0 +1,139 @@
+// TLS and mutual TLS on the recall port, with certificates made by openssl
+// in the test.
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+
+#include "grpcpp/grpcpp.h"
+#include "gtest/gtest.h"
+#include "recall/channel.h"
+#include "recall/v1/recall.grpc.pb.h"
+#include "server/server.h"
+#include "tests/test_util.h"
+#include "tools/builder.h"
+#include "tools/gen_world.h"
+
+namespace recall {
+namespace {
+
+std::string Read(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+class TlsTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    RegisterBuiltinChannels();
+    const std::string d = tmp_.dir();
+    std::ofstream(tmp_.Path("san.ext")) << "subjectAltName=DNS:localhost\n";
+    const std::string script = "cd " + d +
+                               " && openssl req -x509 -newkey rsa:2048 -nodes "
+                               "-keyout ca.key -out ca.pem -days 1 "
+                               "-subj /CN=test-ca"
+                               " && openssl req -newkey rsa:2048 -nodes "
+                               "-keyout server.key -out server.csr "
+                               "-subj /CN=localhost"
+                               " && openssl x509 -req -in server.csr -CA "
+                               "ca.pem -CAkey ca.key -CAcreateserial "
+                               "-out server.pem -days 1 -extfile san.ext"
+                               " && openssl req -newkey rsa:2048 -nodes "
+                               "-keyout client.key -out client.csr "
+                               "-subj /CN=client"
+                               " && openssl x509 -req -in client.csr -CA "
+                               "ca.pem -CAkey ca.key -CAcreateserial "
+                               "-out client.pem -days 1) > openssl.log 2>&1";
+    ASSERT_EQ(std::system(("(" + script).c_str()), 0)
+        << Read(tmp_.Path("openssl.log"));
+    GenWorldOptions gen;
+    gen.items = 300;
+    gen.users = 20;
+    gen.dim = 8;
+    gen.extra_spaces = false;
+    ASSERT_TRUE(GenerateWorld(gen, tmp_.Path("world")).ok());
+    BuildOptions build;
+    build.input_dir = tmp_.Path("world");
+    build.out_root = tmp_.Path("root");
+    build.factory = "Flat";
+    ASSERT_TRUE(BuildSnapshot(build).ok());
+  }
+
+  std::unique_ptr<RecallServer> Start(bool mutual) {
+    ServerOptions options;
+    options.snapshot_root = tmp_.Path("root");
+    options.listen_address = "127.0.0.1:0";
+    options.metrics_address = "";
+    options.tls_cert_file = tmp_.Path("server.pem");
+    options.tls_key_file = tmp_.Path("server.key");
+    if (mutual) options.tls_client_ca_file = tmp_.Path("ca.pem");
+    auto server = RecallServer::Start(options);
+    EXPECT_TRUE(server.ok()) << server.status();
+    return std::move(server).value();
+  }
+
+  // One Recall over TLS, optionally presenting the client certificate.
+  grpc::Status Call(const RecallServer& server, bool client_cert) {
+    grpc::SslCredentialsOptions ssl;
+    ssl.pem_root_certs = Read(tmp_.Path("ca.pem"));
+    if (client_cert) {
+      ssl.pem_private_key = Read(tmp_.Path("client.key"));
+      ssl.pem_cert_chain = Read(tmp_.Path("client.pem"));
+    }
+    grpc::ChannelArguments args;
+    args.SetSslTargetNameOverride("localhost");
+    auto channel =
+        grpc::CreateCustomChannel("127.0.0.1:" + std::to_string(server.port()),
+                                  grpc::SslCredentials(ssl), args);
+    auto stub = v1::RecallService::NewStub(channel);
+    grpc::ClientContext context;
+    context.set_deadline(std::chrono::system_clock::now() +
+                         std::chrono::seconds(5));
+    v1::RecallRequest request;
+    request.set_user_id("u0000001");
+    request.set_k(5);
+    v1::RecallResponse response;
+    return stub->Recall(&context, request, &response);
+  }
+
+  ScopedTempDir tmp_{"tls_test"};
+};
+
+TEST_F(TlsTest, TlsHandshakeAndRecall) {
+  auto server = Start(/*mutual=*/false);
+  EXPECT_TRUE(Call(*server, /*client_cert=*/false).ok());
+  // A plaintext client cannot talk to a TLS port.
+  auto plain = v1::RecallService::NewStub(
+      grpc::CreateChannel("127.0.0.1:" + std::to_string(server->port()),
+                          grpc::InsecureChannelCredentials()));
+  grpc::ClientContext context;
+  context.set_deadline(std::chrono::system_clock::now() +
+                       std::chrono::seconds(2));
+  v1::RecallRequest request;
+  request.set_user_id("u0000001");
+  request.set_k(5);
+  v1::RecallResponse response;
+  EXPECT_FALSE(plain->Recall(&context, request, &response).ok());
+  server->Shutdown(absl::Seconds(1));
+}
+
+TEST_F(TlsTest, MutualTlsRequiresAClientCertificate) {
+  auto server = Start(/*mutual=*/true);
+  EXPECT_TRUE(Call(*server, /*client_cert=*/true).ok());
+  EXPECT_FALSE(Call(*server, /*client_cert=*/false).ok());
+  server->Shutdown(absl::Seconds(1));
+}
+
+TEST(TlsOptionsTest, HalfAConfigurationIsRefused) {
+  ServerOptions options;
+  options.snapshot_root = "/nonexistent";
+  options.listen_address = "127.0.0.1:0";
+  options.metrics_address = "";
+  options.tls_cert_file = "/nonexistent/cert.pem";
+  auto server = RecallServer::Start(options);
+  EXPECT_EQ(server.status().code(), absl::StatusCode::kInvalidArgument);
+}
+
+}  // namespace
+}  // namespace recall
