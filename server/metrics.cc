@@ -43,6 +43,27 @@ ServerMetrics::ServerMetrics()
            .Help("Recall answers where a channel failed or ran out of time.")
            .Register(*registry_)
            .Add({});
+  channel_duration_ =
+      &prometheus::BuildHistogram()
+           .Name("recall_channel_duration_seconds")
+           .Help("Time one channel took in one request, in seconds.")
+           .Register(*registry_);
+  channel_found_ =
+      &prometheus::BuildHistogram()
+           .Name("recall_channel_candidates")
+           .Help("Candidates one channel's searches found in one request.")
+           .Register(*registry_);
+  channel_kept_ = &prometheus::BuildHistogram()
+                       .Name("recall_channel_kept_candidates")
+                       .Help(
+                           "Candidates one channel contributed to the merge in "
+                           "one request.")
+                       .Register(*registry_);
+  channel_dropped_ =
+      &prometheus::BuildCounter()
+           .Name("recall_channel_dropped_by_threshold_total")
+           .Help("Candidates dropped under a channel's min_similarity.")
+           .Register(*registry_);
   snapshot_age_ = &prometheus::BuildGauge()
                        .Name("recall_snapshot_age_seconds")
                        .Help("Seconds since the served snapshot was built.")
@@ -113,6 +134,37 @@ void ServerMetrics::CountCache(const std::string& channel, int hits,
     cache_lookups_->Add({{"channel", channel}, {"result", "miss"}})
         .Increment(misses);
   }
+}
+
+void ServerMetrics::ObserveChannel(const std::string& channel, double seconds,
+                                   int found, int kept,
+                                   int dropped_by_threshold) {
+  ChannelSeries series;
+  {
+    absl::MutexLock lock(&channels_mu_);
+    auto it = channels_.find(channel);
+    if (it == channels_.end()) {
+      const prometheus::Labels labels = {{"channel", channel}};
+      const prometheus::Histogram::BucketBoundaries seconds_buckets = {
+          0.00005, 0.0001, 0.00025, 0.0005, 0.001,
+          0.0025,  0.005,  0.01,    0.025,  0.1};
+      const prometheus::Histogram::BucketBoundaries count_buckets = {
+          0, 10, 50, 100, 250, 500, 1000, 2500, 5000};
+      it = channels_
+               .emplace(channel,
+                        ChannelSeries{
+                            &channel_duration_->Add(labels, seconds_buckets),
+                            &channel_found_->Add(labels, count_buckets),
+                            &channel_kept_->Add(labels, count_buckets),
+                            &channel_dropped_->Add(labels)})
+               .first;
+    }
+    series = it->second;
+  }
+  series.duration->Observe(seconds);
+  series.found->Observe(found);
+  series.kept->Observe(kept);
+  if (dropped_by_threshold > 0) series.dropped->Increment(dropped_by_threshold);
 }
 
 void ServerMetrics::SetSnapshot(const std::string& version,

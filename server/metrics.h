@@ -4,9 +4,12 @@
 #define RECALL_SERVER_METRICS_H_
 
 #include <array>
+#include <map>
 #include <memory>
 #include <string>
 
+#include "absl/base/thread_annotations.h"
+#include "absl/synchronization/mutex.h"
 #include "grpcpp/support/status.h"
 #include "prometheus/counter.h"
 #include "prometheus/gauge.h"
@@ -43,6 +46,10 @@ class ServerMetrics {
   void CountCache(const std::string& channel, int hits, int misses);
   void SetSnapshot(const std::string& version, double loaded_at_unix);
   void CountReloadFailure() { reload_failures_->Increment(); }
+  // One channel's part in one request: latency, candidates found and kept,
+  // drops under the threshold. Series are made on a channel's first use.
+  void ObserveChannel(const std::string& channel, double seconds, int found,
+                      int kept, int dropped_by_threshold);
   void SetInFlight(int n) { in_flight_->Set(n); }
   // Seconds since the served snapshot was built; the last load's duration.
   void SetSnapshotAge(double seconds) { snapshot_age_->Set(seconds); }
@@ -56,6 +63,18 @@ class ServerMetrics {
   prometheus::Counter* partial_ = nullptr;
   prometheus::Counter* reload_failures_ = nullptr;
   prometheus::Gauge* in_flight_ = nullptr;
+  struct ChannelSeries {
+    prometheus::Histogram* duration;
+    prometheus::Histogram* found;
+    prometheus::Histogram* kept;
+    prometheus::Counter* dropped;
+  };
+  prometheus::Family<prometheus::Histogram>* channel_duration_ = nullptr;
+  prometheus::Family<prometheus::Histogram>* channel_found_ = nullptr;
+  prometheus::Family<prometheus::Histogram>* channel_kept_ = nullptr;
+  prometheus::Family<prometheus::Counter>* channel_dropped_ = nullptr;
+  absl::Mutex channels_mu_;
+  std::map<std::string, ChannelSeries> channels_ ABSL_GUARDED_BY(channels_mu_);
   prometheus::Gauge* snapshot_age_ = nullptr;
   prometheus::Gauge* load_duration_ = nullptr;
   prometheus::Family<prometheus::Counter>* channel_failures_ = nullptr;

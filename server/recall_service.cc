@@ -129,6 +129,9 @@ grpc::ServerUnaryReactor* RecallServiceImpl::RunOnWorker(
         ToProto(engine.snapshot(), answer, response);
         if (answer.partial) metrics_->CountPartial();
         for (const ChannelReport& report : answer.channels) {
+          metrics_->ObserveChannel(*report.channel, report.latency_us * 1e-6,
+                                   report.found, report.kept,
+                                   report.dropped_by_threshold);
           if (report.cache_hits + report.cache_misses > 0) {
             metrics_->CountCache(*report.channel, report.cache_hits,
                                  report.cache_misses);

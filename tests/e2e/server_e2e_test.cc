@@ -359,7 +359,10 @@ TEST_F(ServerE2eTest, MetricsOverHttp) {
         "# TYPE recall_snapshot_load_duration_seconds gauge",
         "# TYPE recall_requests_in_flight gauge",
         "# TYPE recall_snapshot_reload_failures_total counter",
-        "# TYPE recall_partial_responses_total counter"}) {
+        "# TYPE recall_partial_responses_total counter",
+        "recall_channel_duration_seconds_count{channel=\"u2i_dssm\"}",
+        "recall_channel_candidates_count{channel=\"u2i_dssm\"}",
+        "recall_channel_kept_candidates_count{channel=\"u2i_dssm\"}"}) {
     EXPECT_THAT(metrics, HasSubstr(name));
   }
 }
