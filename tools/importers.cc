@@ -301,6 +301,33 @@ int TitleYear(absl::string_view title) {
   return year;
 }
 
+// The next non-empty row of a CSV file with exactly `columns` fields, in
+// `f`, at `*line_no`; every such line counts as read and in `*data_rows`.
+// Rows that do not split or have another number of fields are reported
+// (PATH:LINE) and skipped. False at the end of the file.
+bool NextCsvRow(LineReader* reader, const std::string& path, size_t columns,
+                ImportReport* report, std::vector<std::string>* f,
+                int64_t* line_no, int64_t* data_rows) {
+  absl::string_view line;
+  while (reader->Next(&line)) {
+    if (line.empty()) continue;
+    ++report->rows_read;
+    ++*data_rows;
+    *line_no = reader->line_no();
+    if (!SplitCsv(line, f)) {
+      RowError(report, kMalformed, path, *line_no, "bad quoting");
+      continue;
+    }
+    if (f->size() != columns) {
+      RowError(report, kMalformed, path, *line_no,
+               absl::StrCat(f->size(), " columns, want ", columns));
+      continue;
+    }
+    return true;
+  }
+  return false;
+}
+
 // Reads movies.csv into `movies` / `movie_index`.
 absl::Status ReadMovies(const std::string& path, std::vector<Movie>* movies,
                         absl::flat_hash_map<int64_t, int32_t>* movie_index,
@@ -308,23 +335,10 @@ absl::Status ReadMovies(const std::string& path, std::vector<Movie>* movies,
   LineReader reader(path);
   RETURN_IF_ERROR(OpenRequired(reader));
   RETURN_IF_ERROR(ReadHeader(&reader, "movieId,title,genres"));
-  absl::string_view line;
   std::vector<std::string> f;
   int64_t data_rows = 0;
-  while (reader.Next(&line)) {
-    if (line.empty()) continue;
-    ++report->rows_read;
-    ++data_rows;
-    const int64_t line_no = reader.line_no();
-    if (!SplitCsv(line, &f)) {
-      RowError(report, kMalformed, path, line_no, "bad quoting");
-      continue;
-    }
-    if (f.size() != 3) {
-      RowError(report, kMalformed, path, line_no,
-               absl::StrCat(f.size(), " columns, want 3"));
-      continue;
-    }
+  int64_t line_no = 0;
+  while (NextCsvRow(&reader, path, 3, report, &f, &line_no, &data_rows)) {
     Movie movie;
     if (!absl::SimpleAtoi(f[0], &movie.movie_id)) {
       RowError(report, kMalformed, path, line_no,
@@ -366,23 +380,10 @@ absl::Status ReadRatings(const std::string& path,
   RETURN_IF_ERROR(OpenRequired(reader));
   RETURN_IF_ERROR(ReadHeader(&reader, "userId,movieId,rating,timestamp"));
   const std::string below = absl::StrCat("rating below ", options.min_rating);
-  absl::string_view line;
   std::vector<std::string> f;
   int64_t data_rows = 0;
-  while (reader.Next(&line)) {
-    if (line.empty()) continue;
-    ++report->rows_read;
-    ++data_rows;
-    const int64_t line_no = reader.line_no();
-    if (!SplitCsv(line, &f)) {
-      RowError(report, kMalformed, path, line_no, "bad quoting");
-      continue;
-    }
-    if (f.size() != 4) {
-      RowError(report, kMalformed, path, line_no,
-               absl::StrCat(f.size(), " columns, want 4"));
-      continue;
-    }
+  int64_t line_no = 0;
+  while (NextCsvRow(&reader, path, 4, report, &f, &line_no, &data_rows)) {
     int64_t user_id = 0;
     int64_t movie_id = 0;
     double rating = 0;
@@ -442,21 +443,10 @@ absl::Status ReadMovieTags(const std::string& path,
     return absl::InvalidArgumentError(absl::StrCat(path, ": cannot open"));
   }
   RETURN_IF_ERROR(ReadHeader(&reader, "userId,movieId,tag,timestamp"));
-  absl::string_view line;
   std::vector<std::string> f;
-  while (reader.Next(&line)) {
-    if (line.empty()) continue;
-    ++report->rows_read;
-    const int64_t line_no = reader.line_no();
-    if (!SplitCsv(line, &f)) {
-      RowError(report, kMalformed, path, line_no, "bad quoting");
-      continue;
-    }
-    if (f.size() != 4) {
-      RowError(report, kMalformed, path, line_no,
-               absl::StrCat(f.size(), " columns, want 4"));
-      continue;
-    }
+  int64_t line_no = 0;
+  int64_t data_rows = 0;
+  while (NextCsvRow(&reader, path, 4, report, &f, &line_no, &data_rows)) {
     int64_t user_id = 0;
     int64_t movie_id = 0;
     int64_t ts = 0;
