@@ -2,10 +2,9 @@
 #include "gtest/gtest.h"
 #include "recall/channel.h"
 #include "server/server.h"
+#include "tests/small_snapshot.h"
 #include "tests/test_util.h"
 #include "tools/bench.h"
-#include "tools/builder.h"
-#include "tools/gen_world.h"
 
 namespace recall {
 namespace {
@@ -13,17 +12,7 @@ namespace {
 TEST(OverloadTest, CallsBeyondTheLimitAreRefusedAtOnce) {
   RegisterBuiltinChannels();
   ScopedTempDir tmp("overload_test");
-  GenWorldOptions gen;
-  gen.items = 5000;
-  gen.users = 200;
-  gen.dim = 16;
-  gen.extra_spaces = false;
-  ASSERT_TRUE(GenerateWorld(gen, tmp.Path("world")).ok());
-  BuildOptions build;
-  build.input_dir = tmp.Path("world");
-  build.out_root = tmp.Path("root");
-  build.factory = "Flat";
-  ASSERT_TRUE(BuildSnapshot(build).ok());
+  ASSERT_TRUE(MakeSmallSnapshot(tmp.dir(), 5000, 200, 16).ok());
 
   ServerOptions options;
   options.snapshot_root = tmp.Path("root");

@@ -9,9 +9,8 @@
 #include "recall/channel.h"
 #include "recall/v1/recall.grpc.pb.h"
 #include "server/server.h"
+#include "tests/small_snapshot.h"
 #include "tests/test_util.h"
-#include "tools/builder.h"
-#include "tools/gen_world.h"
 
 namespace recall {
 namespace {
@@ -47,17 +46,7 @@ class TlsTest : public ::testing::Test {
                                "-out client.pem -days 1) > openssl.log 2>&1";
     ASSERT_EQ(std::system(("(" + script).c_str()), 0)
         << Read(tmp_.Path("openssl.log"));
-    GenWorldOptions gen;
-    gen.items = 300;
-    gen.users = 20;
-    gen.dim = 8;
-    gen.extra_spaces = false;
-    ASSERT_TRUE(GenerateWorld(gen, tmp_.Path("world")).ok());
-    BuildOptions build;
-    build.input_dir = tmp_.Path("world");
-    build.out_root = tmp_.Path("root");
-    build.factory = "Flat";
-    ASSERT_TRUE(BuildSnapshot(build).ok());
+    ASSERT_TRUE(MakeSmallSnapshot(tmp_.dir(), 300, 20, 8).ok());
   }
 
   std::unique_ptr<RecallServer> Start(bool mutual) {

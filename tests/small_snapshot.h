@@ -1,0 +1,37 @@
+// A small generated world and a Flat snapshot of it, for tests that need a
+// real snapshot on disk (they link recall_tools).
+#ifndef RECALL_TESTS_SMALL_SNAPSHOT_H_
+#define RECALL_TESTS_SMALL_SNAPSHOT_H_
+
+#include <cstdint>
+#include <string>
+
+#include "absl/status/status.h"
+#include "tools/builder.h"
+#include "tools/gen_world.h"
+#include "util/status_macros.h"
+
+namespace recall {
+
+// Generates dir/world (dssm vectors only) and builds it into dir/root as
+// `version` (default: a timestamp), with an exact Flat index.
+inline absl::Status MakeSmallSnapshot(const std::string& dir, int64_t items,
+                                      int64_t users, int dim,
+                                      const std::string& version = "") {
+  GenWorldOptions gen;
+  gen.items = items;
+  gen.users = users;
+  gen.dim = dim;
+  gen.extra_spaces = false;
+  RETURN_IF_ERROR(GenerateWorld(gen, dir + "/world"));
+  BuildOptions build;
+  build.input_dir = dir + "/world";
+  build.out_root = dir + "/root";
+  build.factory = "Flat";
+  build.version = version;
+  return BuildSnapshot(build).status();
+}
+
+}  // namespace recall
+
+#endif  // RECALL_TESTS_SMALL_SNAPSHOT_H_
