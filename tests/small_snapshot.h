@@ -13,8 +13,20 @@
 
 namespace recall {
 
-// Generates dir/world (dssm vectors only) and builds it into dir/root as
-// `version` (default: a timestamp), with an exact Flat index.
+// Builds dir/world into dir/root as `version` (default: a timestamp), with an
+// exact Flat index.
+inline absl::Status BuildFlatSnapshot(const std::string& dir,
+                                      const std::string& version = "") {
+  BuildOptions build;
+  build.input_dir = dir + "/world";
+  build.out_root = dir + "/root";
+  build.factory = "Flat";
+  build.version = version;
+  return BuildSnapshot(build).status();
+}
+
+// Generates dir/world (dssm vectors only) and builds it as BuildFlatSnapshot
+// does.
 inline absl::Status MakeSmallSnapshot(const std::string& dir, int64_t items,
                                       int64_t users, int dim,
                                       const std::string& version = "") {
@@ -24,12 +36,7 @@ inline absl::Status MakeSmallSnapshot(const std::string& dir, int64_t items,
   gen.dim = dim;
   gen.extra_spaces = false;
   RETURN_IF_ERROR(GenerateWorld(gen, dir + "/world"));
-  BuildOptions build;
-  build.input_dir = dir + "/world";
-  build.out_root = dir + "/root";
-  build.factory = "Flat";
-  build.version = version;
-  return BuildSnapshot(build).status();
+  return BuildFlatSnapshot(dir, version);
 }
 
 }  // namespace recall

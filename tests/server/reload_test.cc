@@ -12,9 +12,8 @@
 #include "recall/v1/recall.grpc.pb.h"
 #include "server/server.h"
 #include "store/snapshot_files.h"
+#include "tests/small_snapshot.h"
 #include "tests/test_util.h"
-#include "tools/builder.h"
-#include "tools/gen_world.h"
 
 namespace recall {
 namespace {
@@ -25,22 +24,11 @@ class ReloadTest : public ::testing::Test {
  protected:
   void SetUp() override {
     RegisterBuiltinChannels();
-    GenWorldOptions gen;
-    gen.items = 1500;
-    gen.users = 100;
-    gen.dim = 16;
-    gen.extra_spaces = false;
-    ASSERT_TRUE(GenerateWorld(gen, tmp_.Path("world")).ok());
-    ASSERT_TRUE(Build("v1").ok());
+    ASSERT_TRUE(MakeSmallSnapshot(tmp_.dir(), 1500, 100, 16, "v1").ok());
   }
 
   absl::Status Build(const std::string& version) {
-    BuildOptions build;
-    build.input_dir = tmp_.Path("world");
-    build.out_root = tmp_.Path("root");
-    build.factory = "Flat";
-    build.version = version;
-    return BuildSnapshot(build).status();
+    return BuildFlatSnapshot(tmp_.dir(), version);
   }
 
   std::unique_ptr<RecallServer> Start(absl::Duration reload_interval) {
