@@ -5,6 +5,7 @@
 //   recallctl bench --target HOST:PORT --users FILE [--concurrency C
 //                   --duration S --k K --json]
 //   recallctl query --target HOST:PORT --user ID [--k K --seeds A,B --json]
+//   recallctl health --target HOST:PORT [--service NAME --wait S]
 //   recallctl bench --snapshot ROOT --users FILE [--mode engine|search] ...
 //                   (in process: the same work without gRPC)
 #include <algorithm>
@@ -23,6 +24,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "google/protobuf/util/json_util.h"
+#include "grpc/health/v1/health.grpc.pb.h"
 #include "grpcpp/grpcpp.h"
 #include "index/index_handle.h"
 #include "recall/engine.h"
@@ -142,9 +144,9 @@ ABSL_FLAG(std::vector<std::string>, seeds, {},
           "query: comma-separated seed item ids");
 ABSL_FLAG(std::vector<std::string>, exclude, {},
           "query: comma-separated item ids to exclude");
-ABSL_FLAG(
-    double, wait, 0,
-    "query: keep retrying this many seconds while the server is unavailable");
+ABSL_FLAG(double, wait, 0,
+          "query, health: keep retrying this many seconds while the server is "
+          "unavailable (health: until SERVING)");
 ABSL_FLAG(std::vector<std::string>, channels, {},
           "query: run only these channels (comma-separated names), without "
           "back-fill");
@@ -153,6 +155,8 @@ ABSL_FLAG(
     "query: call SimilarItems for --seeds (in --spaces) instead of Recall");
 ABSL_FLAG(std::vector<std::string>, spaces, {},
           "query --similar: spaces to search");
+ABSL_FLAG(std::string, service, "",
+          "health: the service to ask about (\"\": the whole server)");
 
 namespace recall {
 namespace {
@@ -177,6 +181,8 @@ constexpr char kUsage[] =
     "process, no gRPC\n"
     "  query  --target HOST:PORT (--user ID | --seeds ID,ID) [--k K --exclude "
     "ID,ID --json]\n"
+    "  health --target HOST:PORT [--service NAME --wait S]      exit 0 when "
+    "SERVING\n"
     "Run `recallctl --helpfull` for every flag.";
 
 // --k for the commands that take one value (default 100); 0 when it does not
@@ -569,6 +575,46 @@ int Query() {
   return 0;
 }
 
+// Asks grpc.health.v1.Health/Check and prints the status; exit 0 only when
+// SERVING, so scripts and exec probes can use it. With --wait S it keeps
+// asking until SERVING or S seconds have passed.
+int Health() {
+  const std::string target = absl::GetFlag(FLAGS_target);
+  if (target.empty())
+    return Fail(absl::InvalidArgumentError("health: --target is required"));
+  auto stub = grpc::health::v1::Health::NewStub(
+      grpc::CreateChannel(target, grpc::InsecureChannelCredentials()));
+  grpc::health::v1::HealthCheckRequest request;
+  request.set_service(absl::GetFlag(FLAGS_service));
+  const absl::Time give_up =
+      absl::Now() + absl::Seconds(absl::GetFlag(FLAGS_wait));
+  while (true) {
+    grpc::ClientContext context;
+    context.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(2)));
+    grpc::health::v1::HealthCheckResponse response;
+    const grpc::Status status = stub->Check(&context, request, &response);
+    const bool serving =
+        status.ok() &&
+        response.status() == grpc::health::v1::HealthCheckResponse::SERVING;
+    if (serving || absl::Now() >= give_up) {
+      if (status.ok()) {
+        printf("%s\n",
+               grpc::health::v1::HealthCheckResponse::ServingStatus_Name(
+                   response.status())
+                   .c_str());
+      } else {
+        fprintf(stderr, "recallctl: Health/Check failed: %s %s\n",
+                absl::StatusCodeToString(
+                    static_cast<absl::StatusCode>(status.error_code()))
+                    .c_str(),
+                status.error_message().c_str());
+      }
+      return serving ? 0 : 1;
+    }
+    absl::SleepFor(absl::Milliseconds(200));
+  }
+}
+
 }  // namespace
 }  // namespace recall
 
@@ -600,6 +646,7 @@ int main(int argc, char** argv) {
   if (command == "train") return recall::Train();
   if (command == "bench") return recall::Bench();
   if (command == "query") return recall::Query();
+  if (command == "health") return recall::Health();
   fprintf(stderr, "recallctl: unknown command \"%s\"\n%s\n", command.c_str(),
           recall::kUsage);
   return 2;

@@ -154,6 +154,18 @@ TEST_F(BinaryE2eTest, ServesReflectionHealthAndRecallThenDrainsOnSigterm) {
     EXPECT_EQ(response.status(),
               grpc::health::v1::HealthCheckResponse::SERVING);
   }
+  // The same check from the command line, as scripts and exec probes use it.
+  {
+    const std::string health_command =
+        std::string(RECALLCTL_BIN) +
+        " health --target 127.0.0.1:" + std::to_string(port);
+    std::string out;
+    EXPECT_EQ(RunCommand(health_command, &out), 0) << out;
+    EXPECT_THAT(out, HasSubstr("SERVING"));
+    EXPECT_NE(RunCommand(health_command + " --service no.such.Service", &out),
+              0);
+    EXPECT_THAT(out, HasSubstr("NOT_FOUND"));
+  }
 
   auto stub = v1::RecallService::NewStub(channel);
   {
