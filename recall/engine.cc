@@ -24,16 +24,20 @@ class Merger {
       : excluded_(excluded), answer_(answer) {}
 
   // Adds one channel's candidates, best first, until `params.quota` of them
-  // are kept; returns how many were. With `fill_only` (back-fill), items
-  // already present are skipped and each new item's score is capped at
-  // `score_cap`.
-  int Add(const RecallChannel& channel, const ChannelParams& params,
-          const ChannelOutput& output, bool fill_only, float score_cap) {
-    int kept = 0;
-    for (size_t rank = 0;
-         rank < output.candidates.size() && kept < params.quota; ++rank) {
+  // are kept; sets report->kept, ->excluded and ->truncated. With
+  // `fill_only` (back-fill), items already present are skipped and each new
+  // item's score is capped at `score_cap`.
+  void Add(const RecallChannel& channel, const ChannelParams& params,
+           const ChannelOutput& output, bool fill_only, float score_cap,
+           ChannelReport* report) {
+    int& kept = report->kept;
+    size_t rank = 0;
+    for (; rank < output.candidates.size() && kept < params.quota; ++rank) {
       const ChannelCandidate& c = output.candidates[rank];
-      if (excluded_.contains(c.row)) continue;
+      if (excluded_.contains(c.row)) {
+        ++report->excluded;
+        continue;
+      }
       auto [it, inserted] = position_.emplace(c.row, answer_->items.size());
       if (!inserted && fill_only) continue;
       ++kept;
@@ -44,7 +48,7 @@ class Merger {
                               static_cast<int>(rank),
                               fill_only ? kViaBackfill : c.via});
     }
-    return kept;
+    report->truncated = static_cast<int>(output.candidates.size() - rank);
   }
 
   size_t size() const { return position_.size(); }
@@ -459,8 +463,8 @@ absl::Status RecallEngine::Execute(std::vector<PlannedChannel> plan,
     // A channel the deadline cut short still contributes what it found.
     const absl::Status& status = slot.report.status;
     if (status.ok() || absl::IsDeadlineExceeded(status)) {
-      slot.report.kept = merger.Add(*slot.channel, slot.params, slot.output,
-                                    fill_only, score_cap);
+      merger.Add(*slot.channel, slot.params, slot.output, fill_only, score_cap,
+                 &slot.report);
     }
     if (!status.ok() && !absl::IsNotFound(status)) answer->partial = true;
     answer->channels.push_back(std::move(slot.report));
@@ -487,12 +491,15 @@ absl::Status RecallEngine::Execute(std::vector<PlannedChannel> plan,
       cap = std::min(cap, item.score);
     run(slot);
     merge(slot, /*fill_only=*/true, std::max(cap, 0.0f));
+    answer->backfilled = answer->channels.back().kept;
+    answer->fallback = missing == query.k && answer->backfilled > 0;
   }
 
   auto better = [](const RecalledCandidate& a, const RecalledCandidate& b) {
     return a.score != b.score ? a.score > b.score : a.row < b.row;
   };
   const size_t keep = std::min<size_t>(query.k, answer->items.size());
+  answer->truncated = static_cast<int>(answer->items.size() - keep);
   std::partial_sort(answer->items.begin(), answer->items.begin() + keep,
                     answer->items.end(), better);
   answer->items.resize(keep);

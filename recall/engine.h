@@ -100,9 +100,14 @@ struct RecalledCandidate {
 
 struct ChannelReport {
   const std::string* channel;
-  int found = 0;
-  int kept = 0;
+  int found = 0;  // candidates the searches returned
+  int kept = 0;   // candidates that reached the merge
   int dropped_by_threshold = 0;
+  // Candidates over the threshold skipped because the request, its seeds or
+  // the user's seen items exclude them.
+  int excluded = 0;
+  // Candidates over the threshold the channel's quota left out.
+  int truncated = 0;
   int64_t latency_us = 0;
   absl::Status status;
   // What the server clamped in this request's overrides, e.g.
@@ -117,6 +122,13 @@ struct RecallAnswer {
   std::vector<ChannelReport> channels;   // channels that ran, in order
   bool user_found = false;
   bool partial = false;  // a channel failed or ran out of time
+  // Merged candidates beyond k, cut from the answer.
+  int truncated = 0;
+  // Items the back-fill channel added to reach k; `fallback` when the
+  // channels kept nothing and back-fill made the whole answer (e.g. an
+  // unknown user).
+  int backfilled = 0;
+  bool fallback = false;
   // Wall time of the whole request inside the engine; minus the channels'
   // latencies, it is what reading the user, merging, weighting and sorting
   // cost.
@@ -127,7 +139,8 @@ struct RecallAnswer {
   void Clear() {
     items.clear();
     channels.clear();
-    user_found = partial = false;
+    user_found = partial = fallback = false;
+    truncated = backfilled = 0;
     total_us = 0;
     user.Clear();
   }

@@ -37,12 +37,31 @@ ServerMetrics::ServerMetrics()
     }
     latency_[m] = &latency.Add({{"method", kMethodNames[m]}}, buckets);
   }
-  partial_ =
-      &prometheus::BuildCounter()
-           .Name("recall_partial_responses_total")
-           .Help("Recall answers where a channel failed or ran out of time.")
-           .Register(*registry_)
-           .Add({});
+  auto& rejected = prometheus::BuildCounter()
+                       .Name("recall_rejected_requests_total")
+                       .Help(
+                           "Calls refused with RESOURCE_EXHAUSTED because "
+                           "--max_in_flight calls were running.")
+                       .Register(*registry_);
+  for (int m = 0; m < kMethodCount; ++m)
+    rejected_[m] = &rejected.Add({{"method", kMethodNames[m]}});
+  // Answer-level counters: one series each, registered here.
+  auto counter = [this](const char* name, const char* help) {
+    return &prometheus::BuildCounter()
+                .Name(name)
+                .Help(help)
+                .Register(*registry_)
+                .Add({});
+  };
+  partial_ = counter("recall_partial_responses_total",
+                     "Answers where a channel failed or ran out of time.");
+  truncated_ = counter("recall_truncated_candidates_total",
+                       "Merged candidates beyond k, cut from answers.");
+  backfilled_ = counter("recall_backfilled_items_total",
+                        "Items the back-fill channel added to reach k.");
+  fallback_ =
+      counter("recall_fallback_responses_total",
+              "Answers made wholly by back-fill: the channels kept nothing.");
   channel_duration_ =
       &prometheus::BuildHistogram()
            .Name("recall_channel_duration_seconds")
@@ -63,6 +82,18 @@ ServerMetrics::ServerMetrics()
       &prometheus::BuildCounter()
            .Name("recall_channel_dropped_by_threshold_total")
            .Help("Candidates dropped under a channel's min_similarity.")
+           .Register(*registry_);
+  channel_excluded_ =
+      &prometheus::BuildCounter()
+           .Name("recall_channel_excluded_total")
+           .Help(
+               "Candidates over the threshold skipped as excluded (request "
+               "exclusions, seeds, seen items).")
+           .Register(*registry_);
+  channel_truncated_ =
+      &prometheus::BuildCounter()
+           .Name("recall_channel_truncated_total")
+           .Help("Candidates over the threshold left out by a channel's quota.")
            .Register(*registry_);
   snapshot_age_ = &prometheus::BuildGauge()
                        .Name("recall_snapshot_age_seconds")
@@ -136,35 +167,54 @@ void ServerMetrics::CountCache(const std::string& channel, int hits,
   }
 }
 
-void ServerMetrics::ObserveChannel(const std::string& channel, double seconds,
-                                   int found, int kept,
-                                   int dropped_by_threshold) {
-  ChannelSeries series;
-  {
-    absl::MutexLock lock(&channels_mu_);
-    auto it = channels_.find(channel);
-    if (it == channels_.end()) {
-      const prometheus::Labels labels = {{"channel", channel}};
-      const prometheus::Histogram::BucketBoundaries seconds_buckets = {
-          0.00005, 0.0001, 0.00025, 0.0005, 0.001,
-          0.0025,  0.005,  0.01,    0.025,  0.1};
-      const prometheus::Histogram::BucketBoundaries count_buckets = {
-          0, 10, 50, 100, 250, 500, 1000, 2500, 5000};
-      it = channels_
-               .emplace(channel,
-                        ChannelSeries{
-                            &channel_duration_->Add(labels, seconds_buckets),
-                            &channel_found_->Add(labels, count_buckets),
-                            &channel_kept_->Add(labels, count_buckets),
-                            &channel_dropped_->Add(labels)})
-               .first;
-    }
-    series = it->second;
+const ServerMetrics::ChannelSeries& ServerMetrics::Channel(
+    const std::string& channel) {
+  absl::MutexLock lock(&channels_mu_);
+  auto it = channels_.find(channel);
+  if (it == channels_.end()) {
+    const prometheus::Labels labels = {{"channel", channel}};
+    const prometheus::Histogram::BucketBoundaries seconds_buckets = {
+        0.00005, 0.0001, 0.00025, 0.0005, 0.001,
+        0.0025,  0.005,  0.01,    0.025,  0.1};
+    const prometheus::Histogram::BucketBoundaries count_buckets = {
+        0, 10, 50, 100, 250, 500, 1000, 2500, 5000};
+    it = channels_
+             .emplace(
+                 channel,
+                 ChannelSeries{&channel_duration_->Add(labels, seconds_buckets),
+                               &channel_found_->Add(labels, count_buckets),
+                               &channel_kept_->Add(labels, count_buckets),
+                               &channel_dropped_->Add(labels),
+                               &channel_excluded_->Add(labels),
+                               &channel_truncated_->Add(labels)})
+             .first;
   }
-  series.duration->Observe(seconds);
-  series.found->Observe(found);
-  series.kept->Observe(kept);
-  if (dropped_by_threshold > 0) series.dropped->Increment(dropped_by_threshold);
+  // Entries are never removed and std::map nodes do not move: the reference
+  // stays valid after the lock is released.
+  return it->second;
+}
+
+void ServerMetrics::ObserveAnswer(const RecallAnswer& answer) {
+  if (answer.partial) partial_->Increment();
+  if (answer.truncated > 0) truncated_->Increment(answer.truncated);
+  if (answer.backfilled > 0) backfilled_->Increment(answer.backfilled);
+  if (answer.fallback) fallback_->Increment();
+  for (const ChannelReport& report : answer.channels) {
+    const ChannelSeries& series = Channel(*report.channel);
+    series.duration->Observe(report.latency_us * 1e-6);
+    series.found->Observe(report.found);
+    series.kept->Observe(report.kept);
+    if (report.dropped_by_threshold > 0)
+      series.dropped->Increment(report.dropped_by_threshold);
+    if (report.excluded > 0) series.excluded->Increment(report.excluded);
+    if (report.truncated > 0) series.truncated->Increment(report.truncated);
+    if (report.cache_hits + report.cache_misses > 0)
+      CountCache(*report.channel, report.cache_hits, report.cache_misses);
+    if (!report.status.ok() && !absl::IsNotFound(report.status)) {
+      CountChannelFailure(*report.channel,
+                          absl::StatusCodeToString(report.status.code()));
+    }
+  }
 }
 
 void ServerMetrics::SetSnapshot(const std::string& version,

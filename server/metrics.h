@@ -15,6 +15,7 @@
 #include "prometheus/gauge.h"
 #include "prometheus/histogram.h"
 #include "prometheus/registry.h"
+#include "recall/engine.h"
 
 namespace recall {
 
@@ -22,14 +23,32 @@ enum class Method { kRecall = 0, kSimilarItems = 1, kGetSnapshotInfo = 2 };
 inline constexpr int kMethodCount = 3;
 inline constexpr int kGrpcCodeCount = 17;
 
-// Names (Prometheus conventions: base units, _total for counters):
-//   recall_requests_total{method,code}              counter
-//   recall_request_duration_seconds{method}         histogram
-//   recall_partial_responses_total                  counter
-//   recall_channel_failures_total{channel,code}     counter
-//   recall_channel_cache_lookups_total{channel,result}  counter (hit|miss)
-//   recall_snapshot_info{version}                   gauge, 1 for the served
-//   version recall_snapshot_loaded_timestamp_seconds        gauge
+// Names (Prometheus conventions: base units, _total for counters), per
+// request:
+//   recall_requests_total{method,code}                 counter
+//   recall_request_duration_seconds{method}            histogram
+//   recall_rejected_requests_total{method}             counter (over
+//                                                      --max_in_flight)
+//   recall_requests_in_flight                          gauge
+//   recall_partial_responses_total                     counter
+//   recall_truncated_candidates_total                  counter (cut at k)
+//   recall_backfilled_items_total                      counter
+//   recall_fallback_responses_total                    counter (all back-fill)
+// per channel and request:
+//   recall_channel_duration_seconds{channel}           histogram
+//   recall_channel_candidates{channel}                 histogram (found)
+//   recall_channel_kept_candidates{channel}            histogram
+//   recall_channel_dropped_by_threshold_total{channel} counter
+//   recall_channel_excluded_total{channel}             counter
+//   recall_channel_truncated_total{channel}            counter (over quota)
+//   recall_channel_failures_total{channel,code}        counter
+//   recall_channel_cache_lookups_total{channel,result} counter (hit|miss)
+// per snapshot:
+//   recall_snapshot_info{version}                      gauge, 1 when served
+//   recall_snapshot_loaded_timestamp_seconds           gauge
+//   recall_snapshot_age_seconds                        gauge
+//   recall_snapshot_load_duration_seconds              gauge
+//   recall_snapshot_reload_failures_total              counter
 // Thread safety: all methods are safe for concurrent use.
 class ServerMetrics {
  public:
@@ -38,18 +57,16 @@ class ServerMetrics {
   std::shared_ptr<prometheus::Registry> registry() const { return registry_; }
 
   void ObserveRequest(Method method, grpc::StatusCode code, double seconds);
-  void CountPartial() { partial_->Increment(); }
-  // A channel that failed or ran out of time (not the request). Off the hot
-  // path: looks the series up by label.
-  void CountChannelFailure(const std::string& channel, const std::string& code);
-  // Cache lookups of a channel with a cache (cluster_center).
-  void CountCache(const std::string& channel, int hits, int misses);
+  // A call refused because --max_in_flight were already running.
+  void CountRejected(Method method) {
+    rejected_[static_cast<int>(method)]->Increment();
+  }
+  // Everything a Recall or SimilarItems answer reports: truncation,
+  // back-fill, partial answers, and each channel's latency, counts, cache
+  // lookups and failure. A channel's series are made on its first use.
+  void ObserveAnswer(const RecallAnswer& answer);
   void SetSnapshot(const std::string& version, double loaded_at_unix);
   void CountReloadFailure() { reload_failures_->Increment(); }
-  // One channel's part in one request: latency, candidates found and kept,
-  // drops under the threshold. Series are made on a channel's first use.
-  void ObserveChannel(const std::string& channel, double seconds, int found,
-                      int kept, int dropped_by_threshold);
   void SetInFlight(int n) { in_flight_->Set(n); }
   // Seconds since the served snapshot was built; the last load's duration.
   void SetSnapshotAge(double seconds) { snapshot_age_->Set(seconds); }
@@ -60,7 +77,11 @@ class ServerMetrics {
   std::array<std::array<prometheus::Counter*, kGrpcCodeCount>, kMethodCount>
       requests_{};
   std::array<prometheus::Histogram*, kMethodCount> latency_{};
+  std::array<prometheus::Counter*, kMethodCount> rejected_{};
   prometheus::Counter* partial_ = nullptr;
+  prometheus::Counter* truncated_ = nullptr;
+  prometheus::Counter* backfilled_ = nullptr;
+  prometheus::Counter* fallback_ = nullptr;
   prometheus::Counter* reload_failures_ = nullptr;
   prometheus::Gauge* in_flight_ = nullptr;
   struct ChannelSeries {
@@ -68,11 +89,19 @@ class ServerMetrics {
     prometheus::Histogram* found;
     prometheus::Histogram* kept;
     prometheus::Counter* dropped;
+    prometheus::Counter* excluded;
+    prometheus::Counter* truncated;
   };
+  const ChannelSeries& Channel(const std::string& channel);
+  void CountChannelFailure(const std::string& channel, const std::string& code);
+  void CountCache(const std::string& channel, int hits, int misses);
+
   prometheus::Family<prometheus::Histogram>* channel_duration_ = nullptr;
   prometheus::Family<prometheus::Histogram>* channel_found_ = nullptr;
   prometheus::Family<prometheus::Histogram>* channel_kept_ = nullptr;
   prometheus::Family<prometheus::Counter>* channel_dropped_ = nullptr;
+  prometheus::Family<prometheus::Counter>* channel_excluded_ = nullptr;
+  prometheus::Family<prometheus::Counter>* channel_truncated_ = nullptr;
   absl::Mutex channels_mu_;
   std::map<std::string, ChannelSeries> channels_ ABSL_GUARDED_BY(channels_mu_);
   prometheus::Gauge* snapshot_age_ = nullptr;

@@ -68,9 +68,13 @@ void ToProto(const Snapshot& snapshot, const RecallAnswer& answer,
     stats->set_clamped(report.clamped);
     stats->set_cache_hits(report.cache_hits);
     stats->set_cache_misses(report.cache_misses);
+    stats->set_excluded(report.excluded);
+    stats->set_truncated(report.truncated);
   }
   response->set_user_found(answer.user_found);
   response->set_partial(answer.partial);
+  response->set_truncated(answer.truncated);
+  response->set_backfilled(answer.backfilled);
   response->set_snapshot_version(snapshot.version());
 }
 
@@ -104,6 +108,7 @@ grpc::ServerUnaryReactor* RecallServiceImpl::RunOnWorker(
   // work that would only finish after its client gave up.
   if (in_flight_.fetch_add(1) >= max_in_flight_) {
     in_flight_.fetch_sub(1);
+    metrics_->CountRejected(method);
     const grpc::Status busy(grpc::StatusCode::RESOURCE_EXHAUSTED,
                             "server overloaded: too many requests in flight");
     metrics_->ObserveRequest(method, busy.error_code(),
@@ -127,21 +132,7 @@ grpc::ServerUnaryReactor* RecallServiceImpl::RunOnWorker(
       status = ToGrpcStatus(work(engine, &answer));
       if (status.ok()) {
         ToProto(engine.snapshot(), answer, response);
-        if (answer.partial) metrics_->CountPartial();
-        for (const ChannelReport& report : answer.channels) {
-          metrics_->ObserveChannel(*report.channel, report.latency_us * 1e-6,
-                                   report.found, report.kept,
-                                   report.dropped_by_threshold);
-          if (report.cache_hits + report.cache_misses > 0) {
-            metrics_->CountCache(*report.channel, report.cache_hits,
-                                 report.cache_misses);
-          }
-          if (!report.status.ok() && !absl::IsNotFound(report.status)) {
-            metrics_->CountChannelFailure(
-                *report.channel,
-                absl::StatusCodeToString(report.status.code()));
-          }
-        }
+        metrics_->ObserveAnswer(answer);
       }
     }
     metrics_->ObserveRequest(method, status.error_code(),

@@ -2,10 +2,6 @@
 // starts the real server (in process, on port 0), and talks to it with gRPC
 // clients (the service, health) and plain HTTP (/metrics). Reflection and
 // signals are covered by binary_e2e_test, which runs the executables.
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
 #include <cstdlib>
 #include <filesystem>
@@ -21,6 +17,7 @@
 #include "recall/channel.h"
 #include "recall/v1/recall.grpc.pb.h"
 #include "server/server.h"
+#include "tests/test_util.h"
 #include "tools/builder.h"
 #include "tools/gen_world.h"
 #include "tools/word2vec_io.h"
@@ -30,31 +27,6 @@ namespace {
 
 namespace fs = std::filesystem;
 using ::testing::HasSubstr;
-
-// Plain HTTP/1.0 GET; returns the whole response (headers and body).
-std::string HttpGet(int port, const std::string& path) {
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_port = htons(port);
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0) {
-    close(fd);
-    return "";
-  }
-  const std::string request =
-      "GET " + path + " HTTP/1.0\r\nHost: localhost\r\n\r\n";
-  if (write(fd, request.data(), request.size()) < 0) {
-    close(fd);
-    return "";
-  }
-  std::string response;
-  char buffer[4096];
-  for (ssize_t n; (n = read(fd, buffer, sizeof(buffer))) > 0;)
-    response.append(buffer, n);
-  close(fd);
-  return response;
-}
 
 class ServerE2eTest : public ::testing::Test {
  protected:
@@ -362,7 +334,13 @@ TEST_F(ServerE2eTest, MetricsOverHttp) {
         "# TYPE recall_partial_responses_total counter",
         "recall_channel_duration_seconds_count{channel=\"u2i_dssm\"}",
         "recall_channel_candidates_count{channel=\"u2i_dssm\"}",
-        "recall_channel_kept_candidates_count{channel=\"u2i_dssm\"}"}) {
+        "recall_channel_kept_candidates_count{channel=\"u2i_dssm\"}",
+        "# TYPE recall_channel_excluded_total counter",
+        "# TYPE recall_channel_truncated_total counter",
+        "# TYPE recall_truncated_candidates_total counter",
+        "# TYPE recall_backfilled_items_total counter",
+        "# TYPE recall_fallback_responses_total counter",
+        "recall_rejected_requests_total{method=\"Recall\"} 0"}) {
     EXPECT_THAT(metrics, HasSubstr(name));
   }
 }

@@ -257,6 +257,8 @@ TEST_F(EngineTest, UnknownUserFallsBackToFreshPopularItems) {
   EXPECT_EQ(answer.items[0].sources[0].via, "backfill");
   ASSERT_EQ(answer.channels.size(), 1u);
   EXPECT_EQ(*answer.channels[0].channel, "popular");
+  EXPECT_EQ(answer.backfilled, 3);
+  EXPECT_TRUE(answer.fallback);
 }
 
 TEST_F(EngineTest,
@@ -290,6 +292,33 @@ TEST_F(EngineTest, QuotaLimitsWhatAChannelContributes) {
   EXPECT_FLOAT_EQ(answer.items[3].score, 0.3f);
 }
 
+TEST_F(EngineTest, CountsWhatWasExcludedTruncatedAndBackFilled) {
+  ChannelConfig u2i = u2i_;
+  u2i.set_quota(2);
+  auto engine = Engine({u2i});
+  RecallAnswer answer;
+  ASSERT_TRUE(engine
+                  ->Recall({.user_id = "u1", .k = 4, .exclude_item_ids = {"a"}},
+                           &answer)
+                  .ok());
+  // u2i fetches k + 1 excluded = 5: a 1, b .8, c .6, d 0, e -1. e is under
+  // the threshold (0), a is excluded, b and c fill the quota, d is left out.
+  ASSERT_EQ(answer.channels.size(), 2u);
+  const ChannelReport& u2i_report = answer.channels[0];
+  EXPECT_EQ(u2i_report.found, 5);
+  EXPECT_EQ(u2i_report.dropped_by_threshold, 1);
+  EXPECT_EQ(u2i_report.excluded, 1);
+  EXPECT_EQ(u2i_report.kept, 2);
+  EXPECT_EQ(u2i_report.truncated, 1);
+  // Back-fill (fresh popular: d, b, c, a) adds d; b and c are there, a is
+  // excluded. Three items, none cut at k.
+  EXPECT_THAT(Ids(*engine, answer), ElementsAre("b", "c", "d"));
+  EXPECT_EQ(answer.channels[1].excluded, 1);
+  EXPECT_EQ(answer.backfilled, 1);
+  EXPECT_FALSE(answer.fallback);
+  EXPECT_EQ(answer.truncated, 0);
+}
+
 TEST_F(EngineTest, SeedsDriveI2iAndAreExcluded) {
   auto engine = Engine({u2i_, i2i_});
   RecallAnswer answer;
@@ -315,6 +344,11 @@ TEST_F(EngineTest, ItemsFoundByTwoChannelsKeepBothSourcesAndSumScores) {
   EXPECT_EQ(*answer.items[0].sources[0].channel, "i2i_dssm");
   EXPECT_EQ(answer.items[0].sources[0].via, "c");
   EXPECT_EQ(*answer.items[0].sources[1].channel, "u2i_dssm");
+  // u2i keeps a and b, i2i keeps b and one more: three merged, one cut at k.
+  EXPECT_EQ(answer.channels[0].kept, 2);
+  EXPECT_EQ(answer.channels[1].kept, 2);
+  EXPECT_EQ(answer.items.size(), 2u);
+  EXPECT_EQ(answer.truncated, 1);
 }
 
 TEST_F(EngineTest, I2iRecencyWeightedSumFavoursItemsNearRecentSeeds) {

@@ -1,4 +1,5 @@
 // Beyond --max_in_flight, calls are refused at once with RESOURCE_EXHAUSTED.
+#include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "recall/channel.h"
 #include "server/server.h"
@@ -17,7 +18,7 @@ TEST(OverloadTest, CallsBeyondTheLimitAreRefusedAtOnce) {
   ServerOptions options;
   options.snapshot_root = tmp.Path("root");
   options.listen_address = "127.0.0.1:0";
-  options.metrics_address = "";
+  options.metrics_address = "127.0.0.1:0";
   options.workers = 1;
   options.max_in_flight = 1;
   auto server = RecallServer::Start(options);
@@ -33,6 +34,7 @@ TEST(OverloadTest, CallsBeyondTheLimitAreRefusedAtOnce) {
   bench.k = 500;
   auto report = RunRpcBench(bench);
   ASSERT_TRUE(report.ok()) << report.status();
+  const std::string metrics = HttpGet((*server)->metrics_port(), "/metrics");
   (*server)->Shutdown(absl::Seconds(1));
 
   SCOPED_TRACE(report->ToText());
@@ -40,6 +42,12 @@ TEST(OverloadTest, CallsBeyondTheLimitAreRefusedAtOnce) {
   EXPECT_GT(report->errors_by_code.at("RESOURCE_EXHAUSTED"), 0);
   EXPECT_EQ(report->errors, report->errors_by_code.at("RESOURCE_EXHAUSTED"));
   EXPECT_GT(report->requests - report->errors, 0);  // the admitted ones succeed
+  // Every refusal is counted (the warm-up-free bench saw them all).
+  EXPECT_THAT(
+      metrics,
+      ::testing::HasSubstr(
+          "recall_rejected_requests_total{method=\"Recall\"} " +
+          std::to_string(report->errors_by_code.at("RESOURCE_EXHAUSTED"))));
 }
 
 }  // namespace
