@@ -1,6 +1,7 @@
 #include "tools/builder.h"
 
 #include <algorithm>
+#include <chrono>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
@@ -502,19 +503,36 @@ absl::StatusOr<v1::Manifest> BuildInto(const BuildOptions& options,
 }
 
 // Deletes versions beyond the `keep` newest (by MANIFEST creation time, ties
-// by name),
-// never the one just published nor the one it replaced: servers follow
-// CURRENT within their reload interval, so only those two can be in use.
+// by name), never the one just published nor the one it replaced: servers
+// follow CURRENT within their reload interval, so only those two can be in
+// use. Also deletes ROOT/.<version>.tmp folders that interrupted builds left
+// and nobody has written to for kAbandonedBuildAge (a build still running
+// writes to its own folder far more often than that).
+constexpr auto kAbandonedBuildAge = std::chrono::hours(6);
+
 void RemoveOldVersions(const std::string& root, int keep,
                        const std::string& current,
                        const std::string& previous) {
   std::vector<std::pair<int64_t, std::string>> versions;
+  std::vector<std::string> abandoned;
   std::error_code ec;
   for (const auto& entry : fs::directory_iterator(root, ec)) {
     const std::string name = entry.path().filename().string();
-    if (!entry.is_directory() || name.empty() || name[0] == '.') continue;
+    if (!entry.is_directory() || name.empty()) continue;
+    if (name[0] == '.') {
+      const auto written = entry.last_write_time(ec);
+      if (!ec && absl::EndsWith(name, ".tmp") &&
+          fs::file_time_type::clock::now() - written > kAbandonedBuildAge) {
+        abandoned.push_back(name);
+      }
+      continue;
+    }
     absl::StatusOr<v1::Manifest> m = ReadManifest(entry.path().string());
     if (m.ok()) versions.emplace_back(m->created_at_unix(), name);
+  }
+  for (const std::string& name : abandoned) {
+    fs::remove_all(fs::path(root) / name, ec);
+    fprintf(stderr, "build: removed abandoned build %s\n", name.c_str());
   }
   std::sort(versions.begin(), versions.end(), std::greater<>());
   for (size_t i = static_cast<size_t>(keep); i < versions.size(); ++i) {

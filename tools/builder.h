@@ -67,7 +67,9 @@ struct BuildOptions {
   // (by MANIFEST creation time); 0 keeps everything. The version published
   // and the one it replaced are never deleted: servers follow CURRENT within
   // their --reload_interval, so those are the only ones a server can be
-  // using as long as builds are further apart than that interval.
+  // using as long as builds are further apart than that interval. Also
+  // deletes ROOT/.<version>.tmp folders of interrupted builds that nothing
+  // has written to for 6 hours.
   int keep_versions = 0;
   // Version directory name; empty means a UTC timestamp like
   // "20261128T120000Z" (with "-2", "-3", ... appended if taken).

@@ -1,5 +1,6 @@
 #include "tools/builder.h"
 
+#include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -350,6 +351,14 @@ TEST_F(BuilderTest, BadClusteringSpecsNameTheClustering) {
 }
 
 TEST_F(BuilderTest, OldVersionsAreRemovedKeepingCurrentAndPrevious) {
+  // What interrupted builds left: one untouched for 7 hours (removed), one
+  // written a minute ago (maybe a build still running: kept).
+  fs::create_directories(root_ / ".crashed.tmp/spaces");
+  fs::create_directories(root_ / ".running.tmp");
+  fs::last_write_time(root_ / ".crashed.tmp",
+                      fs::file_time_type::clock::now() - std::chrono::hours(7));
+  fs::last_write_time(root_ / ".running.tmp", fs::file_time_type::clock::now() -
+                                                  std::chrono::minutes(1));
   for (const std::string v : {"v1", "v2", "v3", "v4"}) {
     BuildOptions o = Options(v);
     o.keep_versions = 2;
@@ -359,7 +368,7 @@ TEST_F(BuilderTest, OldVersionsAreRemovedKeepingCurrentAndPrevious) {
   for (const auto& entry : fs::directory_iterator(root_)) {
     if (entry.is_directory()) left.insert(entry.path().filename().string());
   }
-  EXPECT_EQ(left, (std::set<std::string>{"v3", "v4"}));
+  EXPECT_EQ(left, (std::set<std::string>{".running.tmp", "v3", "v4"}));
   EXPECT_EQ(*ReadCurrent(root_), "v4");
   EXPECT_TRUE(
       Snapshot::Load(root_, "v3").ok());  // the one servers may still serve
