@@ -1,11 +1,12 @@
 // Hot reload: new versions go live under load without a failed request; a
-// bad version is refused while the old one keeps serving.
+// corrupt or partial version is refused while the old one keeps serving.
 #include <atomic>
 #include <filesystem>
 #include <fstream>
 #include <thread>
 
 #include "absl/strings/str_cat.h"
+#include "grpc/health/v1/health.grpc.pb.h"
 #include "grpcpp/grpcpp.h"
 #include "gtest/gtest.h"
 #include "recall/channel.h"
@@ -113,6 +114,22 @@ TEST_F(ReloadTest, NewVersionsGoLiveUnderLoadAndBadOnesAreRefused) {
   server->RequestReload();  // an explicit retry is still refused
   absl::SleepFor(absl::Milliseconds(200));
   EXPECT_EQ(Version(), "v2");
+
+  // A partial version, as an interrupted copy leaves it: an index missing.
+  fs::copy(tmp_.Path("root/v2"), tmp_.Path("root/v3-partial"),
+           fs::copy_options::recursive);
+  fs::remove(tmp_.Path("root/v3-partial/spaces/dssm.faiss"));
+  ASSERT_TRUE(PublishCurrent(tmp_.Path("root"), "v3-partial").ok());
+  absl::SleepFor(absl::Milliseconds(500));
+  EXPECT_EQ(Version(), "v2");
+  {
+    auto health = grpc::health::v1::Health::NewStub(channel_);
+    grpc::ClientContext context;
+    grpc::health::v1::HealthCheckResponse response;
+    ASSERT_TRUE(health->Check(&context, {}, &response).ok());
+    EXPECT_EQ(response.status(),
+              grpc::health::v1::HealthCheckResponse::SERVING);
+  }
 
   ASSERT_TRUE(Build("v4").ok());
   EXPECT_TRUE(WaitForVersion("v4"));

@@ -1,0 +1,121 @@
+// Shutdown: health turns NOT_SERVING at once, in-flight calls finish within
+// the grace period, and new calls are refused.
+#include <chrono>
+#include <fstream>
+#include <thread>
+
+#include "absl/time/clock.h"
+#include "grpc/health/v1/health.grpc.pb.h"
+#include "grpcpp/grpcpp.h"
+#include "gtest/gtest.h"
+#include "recall/channel.h"
+#include "recall/v1/recall.grpc.pb.h"
+#include "server/server.h"
+#include "tests/small_snapshot.h"
+#include "tests/test_util.h"
+
+namespace recall {
+namespace {
+
+using grpc::health::v1::HealthCheckResponse;
+
+constexpr absl::Duration kChannelTime = absl::Milliseconds(600);
+
+// A channel that takes kChannelTime and finds nothing: a call in flight long
+// enough to shut down under.
+class SlowChannel final : public RecallChannel {
+ public:
+  using RecallChannel::RecallChannel;
+  bool AppliesTo(const RequestContext&) const override { return true; }
+  void Run(const RequestContext&, const ChannelParams&,
+           ChannelOutput*) const override {
+    absl::SleepFor(kChannelTime);
+  }
+};
+
+TEST(ShutdownTest, HealthGoesNotServingThenInFlightCallsFinish) {
+  RegisterBuiltinChannels();
+  ChannelRegistry::Global().Register(
+      "slow",
+      [](const ChannelConfig& c,
+         const Snapshot&) -> absl::StatusOr<std::unique_ptr<RecallChannel>> {
+        return std::make_unique<SlowChannel>(c);
+      });
+  ScopedTempDir tmp("shutdown_test");
+  GenWorldOptions gen;
+  gen.items = 500;
+  gen.users = 50;
+  gen.dim = 8;
+  gen.extra_spaces = false;
+  ASSERT_TRUE(GenerateWorld(gen, tmp.Path("world")).ok());
+  std::ofstream(tmp.Path("policy.textproto"))
+      << "channels { name: \"slow\" kind: \"slow\" }\n";
+  BuildOptions build;
+  build.input_dir = tmp.Path("world");
+  build.out_root = tmp.Path("root");
+  build.factory = "Flat";
+  build.policy_file = tmp.Path("policy.textproto");
+  ASSERT_TRUE(BuildSnapshot(build).ok());
+
+  ServerOptions options;
+  options.snapshot_root = tmp.Path("root");
+  options.listen_address = "127.0.0.1:0";
+  options.metrics_address = "";
+  options.workers = 2;
+  auto server = RecallServer::Start(options);
+  ASSERT_TRUE(server.ok()) << server.status();
+  auto channel =
+      grpc::CreateChannel("127.0.0.1:" + std::to_string((*server)->port()),
+                          grpc::InsecureChannelCredentials());
+
+  // A load balancer's health watch, open before the shutdown.
+  auto health = grpc::health::v1::Health::NewStub(channel);
+  grpc::ClientContext watch_context;
+  auto watch = health->Watch(&watch_context, {});
+  HealthCheckResponse status;
+  ASSERT_TRUE(watch->Read(&status));
+  EXPECT_EQ(status.status(), HealthCheckResponse::SERVING);
+
+  // A call that is still running when the shutdown starts.
+  grpc::Status in_flight_status;
+  v1::RecallResponse in_flight_response;
+  std::thread caller([&] {
+    auto stub = v1::RecallService::NewStub(channel);
+    grpc::ClientContext context;
+    v1::RecallRequest request;
+    request.set_user_id("u0000001");
+    request.set_k(10);
+    in_flight_status = stub->Recall(&context, request, &in_flight_response);
+  });
+  absl::SleepFor(kChannelTime / 3);
+
+  const absl::Time shutdown_start = absl::Now();
+  std::thread stopper([&] { (*server)->Shutdown(absl::Seconds(10)); });
+  // The watcher hears NOT_SERVING while the call is still running.
+  ASSERT_TRUE(watch->Read(&status));
+  EXPECT_EQ(status.status(), HealthCheckResponse::NOT_SERVING);
+  EXPECT_LT(absl::Now() - shutdown_start, kChannelTime / 2);
+  // An open stream counts as in flight too: the watcher, told, goes away.
+  watch_context.TryCancel();
+
+  caller.join();
+  stopper.join();
+  // The drain ended with the last call, long before the 10 s grace.
+  EXPECT_LT(absl::Now() - shutdown_start, absl::Seconds(5));
+  EXPECT_TRUE(in_flight_status.ok()) << in_flight_status.error_message();
+  EXPECT_EQ(in_flight_response.items_size(), 10);  // back-filled
+
+  // New calls are refused.
+  auto stub = v1::RecallService::NewStub(channel);
+  grpc::ClientContext context;
+  context.set_deadline(std::chrono::system_clock::now() +
+                       std::chrono::seconds(2));
+  v1::RecallRequest request;
+  request.set_user_id("u0000001");
+  request.set_k(10);
+  v1::RecallResponse response;
+  EXPECT_FALSE(stub->Recall(&context, request, &response).ok());
+}
+
+}  // namespace
+}  // namespace recall
