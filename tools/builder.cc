@@ -584,4 +584,21 @@ absl::StatusOr<v1::Manifest> BuildSnapshot(const BuildOptions& options) {
   return manifest;
 }
 
+absl::Status PublishVersion(const std::string& root,
+                            const std::string& version) {
+  ASSIGN_OR_RETURN(std::shared_ptr<const Snapshot> snapshot,
+                   Snapshot::Load(root, version));
+  RegisterBuiltinChannels();
+  EngineOptions engine_options;
+  engine_options.policy = snapshot->manifest().policy();
+  absl::StatusOr<std::unique_ptr<RecallEngine>> engine =
+      RecallEngine::Create(snapshot, std::move(engine_options));
+  if (!engine.ok()) {
+    return absl::FailedPreconditionError(
+        absl::StrCat((fs::path(root) / version / "MANIFEST").string(),
+                     ": policy: ", engine.status().message()));
+  }
+  return PublishCurrent(root, version);
+}
+
 }  // namespace recall

@@ -79,6 +79,13 @@ struct BuildOptions {
 // Builds and publishes a snapshot; returns its MANIFEST.
 absl::StatusOr<v1::Manifest> BuildSnapshot(const BuildOptions& options);
 
+// Points ROOT/CURRENT at an existing ROOT/<version> (a rollback, or a
+// version copied in from elsewhere) after verifying it as a server would:
+// Snapshot::Load's checks and the policy's channels. On any failure CURRENT
+// is left as it was and the error names the file and problem.
+absl::Status PublishVersion(const std::string& root,
+                            const std::string& version);
+
 }  // namespace recall
 
 #endif  // RECALL_TOOLS_BUILDER_H_

@@ -2,6 +2,7 @@
 //
 //   recallctl gen   --out DIR [--items N --users N --dim D --seed S]
 //   recallctl build --input DIR --out ROOT [--index FACTORY ...]
+//   recallctl publish --out ROOT --version V     (rollback to a kept version)
 //   recallctl bench --target HOST:PORT --users FILE [--concurrency C
 //                   --duration S --k K --json]
 //   recallctl query --target HOST:PORT --user ID [--k K --seeds A,B --json]
@@ -63,7 +64,8 @@ ABSL_FLAG(int, nprobe, 32,
           "build: default IVF nprobe recorded in the MANIFEST");
 ABSL_FLAG(int, recent_clicks, 100, "build: newest clicks kept per user");
 ABSL_FLAG(std::string, version, "",
-          "build: version name (default: UTC timestamp)");
+          "build: version name (default: UTC timestamp); publish: the version "
+          "to point CURRENT at");
 ABSL_FLAG(std::string, policy, "",
           "build: text-format recall.v1.Policy file (default: derived from the "
           "spaces)");
@@ -175,6 +177,8 @@ constexpr char kUsage[] =
     "item2vec,media2vec,tag2vec,title2vec --dim D]\n"
     "  build  --input DIR --out ROOT [--index FACTORY]          build + "
     "publish a snapshot\n"
+    "  publish --out ROOT --version V                           verify V, "
+    "point CURRENT at it (rollback)\n"
     "  bench  --target HOST:PORT --users FILE [--concurrency C --duration S "
     "--k K --json]\n"
     "  bench  --snapshot ROOT --users FILE [--mode engine|search ...]  in "
@@ -252,6 +256,20 @@ int Build() {
       manifest->spaces_size(),
       static_cast<long long>(manifest->store().user_count()),
       absl::ToDoubleSeconds(absl::Now() - start));
+  return 0;
+}
+
+// Points CURRENT at an existing, verified version (rollback).
+int Publish() {
+  const std::string root = absl::GetFlag(FLAGS_out);
+  const std::string version = absl::GetFlag(FLAGS_version);
+  if (root.empty() || version.empty()) {
+    return Fail(absl::InvalidArgumentError(
+        "publish: --out ROOT and --version V are required"));
+  }
+  if (absl::Status status = PublishVersion(root, version); !status.ok())
+    return Fail(status);
+  printf("publish: %s/CURRENT -> %s\n", root.c_str(), version.c_str());
   return 0;
 }
 
@@ -643,6 +661,7 @@ int main(int argc, char** argv) {
   if (command == "eval") return recall::Eval();
   if (command == "gen") return recall::Gen();
   if (command == "build") return recall::Build();
+  if (command == "publish") return recall::Publish();
   if (command == "train") return recall::Train();
   if (command == "bench") return recall::Bench();
   if (command == "query") return recall::Query();

@@ -198,6 +198,20 @@ TEST_F(BinaryE2eTest, ServesReflectionHealthAndRecallThenDrainsOnSigterm) {
   }
 
   // A new version goes live on SIGHUP (the poll interval is 10 s).
+  // served_version_after(stub, want): the served version once it is `want`,
+  // or the last one seen after 10 s.
+  auto served_version_after = [](v1::RecallService::Stub& stub,
+                                 const std::string& want) {
+    std::string version;
+    for (int i = 0; i < 200 && version != want; ++i) {
+      grpc::ClientContext context;
+      v1::GetSnapshotInfoResponse info;
+      if (stub.GetSnapshotInfo(&context, {}, &info).ok())
+        version = info.version();
+      if (version != want) absl::SleepFor(absl::Milliseconds(50));
+    }
+    return version;
+  };
   {
     std::string out;
     ASSERT_EQ(
@@ -208,15 +222,20 @@ TEST_F(BinaryE2eTest, ServesReflectionHealthAndRecallThenDrainsOnSigterm) {
         0)
         << out;
     ASSERT_EQ(kill(pid_, SIGHUP), 0);
-    std::string version;
-    for (int i = 0; i < 200 && version != "v2"; ++i) {
-      grpc::ClientContext context;
-      v1::GetSnapshotInfoResponse info;
-      if (stub->GetSnapshotInfo(&context, {}, &info).ok())
-        version = info.version();
-      if (version != "v2") absl::SleepFor(absl::Milliseconds(50));
-    }
-    EXPECT_EQ(version, "v2");
+    EXPECT_EQ(served_version_after(*stub, "v2"), "v2");
+  }
+
+  // Rollback: recallctl publish points CURRENT back at v1; a version that
+  // does not exist is refused and CURRENT stays.
+  {
+    const std::string publish = std::string(RECALLCTL_BIN) + " publish --out " +
+                                (dir_ / "root").string() + " --version ";
+    std::string out;
+    EXPECT_NE(RunCommand(publish + "v9", &out), 0);
+    EXPECT_THAT(out, HasSubstr("v9"));
+    ASSERT_EQ(RunCommand(publish + "v1", &out), 0) << out;
+    ASSERT_EQ(kill(pid_, SIGHUP), 0);
+    EXPECT_EQ(served_version_after(*stub, "v1"), "v1");
   }
 
   ASSERT_EQ(kill(pid_, SIGTERM), 0);
