@@ -35,6 +35,9 @@ ABSL_FLAG(
 ABSL_FLAG(
     int, max_in_flight, 256,
     "Recall calls admitted at once; more get RESOURCE_EXHAUSTED at once.");
+ABSL_FLAG(absl::Duration, max_connection_age, absl::ZeroDuration(),
+          "Ask clients to reconnect after a connection lived this long, so "
+          "client-side load balancing finds new replicas (0: never).");
 ABSL_FLAG(std::string, admin_host, "127.0.0.1",
           "Address of the admin service (Reload).");
 ABSL_FLAG(int, admin_port, 50052, "Admin service port; -1 disables it.");
@@ -86,6 +89,7 @@ int main(int argc, char** argv) {
   options.channel_threads = absl::GetFlag(FLAGS_channel_threads);
   options.reload_interval = absl::GetFlag(FLAGS_reload_interval);
   options.max_in_flight = absl::GetFlag(FLAGS_max_in_flight);
+  options.max_connection_age = absl::GetFlag(FLAGS_max_connection_age);
   options.tls_cert_file = absl::GetFlag(FLAGS_tls_cert);
   options.tls_key_file = absl::GetFlag(FLAGS_tls_key);
   options.tls_client_ca_file = absl::GetFlag(FLAGS_tls_client_ca);

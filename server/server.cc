@@ -221,6 +221,12 @@ absl::StatusOr<std::unique_ptr<RecallServer>> RecallServer::Start(
       ServerCredentials(o);
   if (!credentials.ok()) return credentials.status();
   builder.AddListeningPort(o.listen_address, *credentials, &impl->port);
+  if (o.max_connection_age > absl::ZeroDuration()) {
+    builder.AddChannelArgument(
+        GRPC_ARG_MAX_CONNECTION_AGE_MS,
+        static_cast<int>(absl::ToInt64Milliseconds(o.max_connection_age)));
+    builder.AddChannelArgument(GRPC_ARG_MAX_CONNECTION_AGE_GRACE_MS, 30000);
+  }
   builder.RegisterService(impl->service.get());
   impl->server = builder.BuildAndStart();
   if (impl->server == nullptr || impl->port == 0) {

@@ -39,6 +39,10 @@ struct ServerOptions {
   // How often ROOT/CURRENT is checked for a new version; zero: only on
   // RequestReload (SIGHUP).
   absl::Duration reload_interval = absl::Seconds(10);
+  // Clients are asked (HTTP/2 GOAWAY) to reconnect after a connection has
+  // lived this long, so client-side load balancers re-resolve and spread
+  // over pods added since; in-flight calls get 30 s more. Zero: never.
+  absl::Duration max_connection_age = absl::ZeroDuration();
   EngineOptions engine;
 };
 

@@ -1,5 +1,6 @@
-// Shutdown: health turns NOT_SERVING at once, in-flight calls finish within
-// the grace period, and new calls are refused.
+// Connection lifecycle: on shutdown health turns NOT_SERVING at once,
+// in-flight calls finish within the grace period and new calls are refused;
+// with max_connection_age, clients are made to reconnect.
 #include <chrono>
 #include <fstream>
 #include <thread>
@@ -115,6 +116,43 @@ TEST(ShutdownTest, HealthGoesNotServingThenInFlightCallsFinish) {
   request.set_k(10);
   v1::RecallResponse response;
   EXPECT_FALSE(stub->Recall(&context, request, &response).ok());
+}
+
+TEST(ConnectionAgeTest, ClientsAreAskedToReconnect) {
+  RegisterBuiltinChannels();
+  ScopedTempDir tmp("connection_age_test");
+  ASSERT_TRUE(MakeSmallSnapshot(tmp.dir(), 500, 50, 8).ok());
+  ServerOptions options;
+  options.snapshot_root = tmp.Path("root");
+  options.listen_address = "127.0.0.1:0";
+  options.metrics_address = "";
+  options.max_connection_age = absl::Milliseconds(300);
+  auto server = RecallServer::Start(options);
+  ASSERT_TRUE(server.ok()) << server.status();
+  auto channel =
+      grpc::CreateChannel("127.0.0.1:" + std::to_string((*server)->port()),
+                          grpc::InsecureChannelCredentials());
+  auto stub = v1::RecallService::NewStub(channel);
+  auto recall = [&] {
+    grpc::ClientContext context;
+    v1::RecallRequest request;
+    request.set_user_id("u0000001");
+    request.set_k(5);
+    v1::RecallResponse response;
+    return stub->Recall(&context, request, &response).ok();
+  };
+  ASSERT_TRUE(recall());
+  EXPECT_EQ(channel->GetState(false), GRPC_CHANNEL_READY);
+  // The server's GOAWAY (age 300 ms, jittered by up to 10%) leaves the
+  // channel idle; the next call reconnects.
+  bool went_idle = false;
+  for (int i = 0; i < 100 && !went_idle; ++i) {
+    absl::SleepFor(absl::Milliseconds(20));
+    went_idle = channel->GetState(false) == GRPC_CHANNEL_IDLE;
+  }
+  EXPECT_TRUE(went_idle);
+  EXPECT_TRUE(recall());
+  (*server)->Shutdown(absl::Seconds(1));
 }
 
 }  // namespace
