@@ -18,7 +18,7 @@ rm -rf "$DIR"
 "$BIN/recallctl" gen --out "$DIR/world" --items 20000 --users 20000 --seed 3 >/dev/null
 for v in v1 v2 v3 v4; do
   OMP_NUM_THREADS=$(getconf _NPROCESSORS_ONLN) "$BIN/recallctl" build --input "$DIR/world" \
-    --out "$DIR/root" --version "$v" --policy deploy/policy/news.textproto \
+    --out "$DIR/root" --version "$v" --keep_versions 0 --policy deploy/policy/news.textproto \
     --clusters deploy/clusters/news.textproto >/dev/null 2>&1
 done
 echo v1 > "$DIR/root/CURRENT"
