@@ -583,13 +583,16 @@ int Query() {
     printf("  %-5d %-20s %8.4f  %s\n", i, item.item_id().c_str(), item.score(),
            sources.c_str());
   }
-  printf("  %-16s %6s %6s %8s %10s  %s\n", "channel", "found", "kept",
-         "dropped", "latency_us", "status");
+  printf("  %-16s %6s %6s %8s %8s %9s %10s  %s\n", "channel", "found", "kept",
+         "dropped", "excluded", "truncated", "latency_us", "status");
   for (const v1::ChannelStats& c : response.channel_stats()) {
-    printf("  %-16s %6d %6d %8d %10lld  %s\n", c.channel().c_str(), c.found(),
-           c.kept(), c.dropped_by_threshold(),
-           static_cast<long long>(c.latency_us()), c.status().c_str());
+    printf("  %-16s %6d %6d %8d %8d %9d %10lld  %s\n", c.channel().c_str(),
+           c.found(), c.kept(), c.dropped_by_threshold(), c.excluded(),
+           c.truncated(), static_cast<long long>(c.latency_us()),
+           c.status().c_str());
   }
+  printf("  merged beyond k: %d, back-filled: %d\n", response.truncated(),
+         response.backfilled());
   return 0;
 }
 
