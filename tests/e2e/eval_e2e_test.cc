@@ -5,6 +5,7 @@
 #include "gtest/gtest.h"
 #include "recall/channel.h"
 #include "server/server.h"
+#include "tests/server_test_util.h"
 #include "tests/test_util.h"
 #include "tools/builder.h"
 #include "tools/eval.h"
@@ -33,11 +34,7 @@ TEST(EvalE2eTest, MeasuresTheRealServerAgainstHeldOutClicks) {
   build.factory = "Flat";
   ASSERT_TRUE(BuildSnapshot(build).ok());
 
-  ServerOptions options;
-  options.snapshot_root = tmp.Path("root");
-  options.listen_address = "127.0.0.1:0";
-  options.metrics_address = "";
-  auto server = RecallServer::Start(options);
+  auto server = RecallServer::Start(LoopbackServerOptions(tmp.Path("root")));
   ASSERT_TRUE(server.ok()) << server.status();
 
   EvalOptions eval;

@@ -17,6 +17,7 @@
 #include "recall/channel.h"
 #include "recall/v1/recall.grpc.pb.h"
 #include "server/server.h"
+#include "tests/server_test_util.h"
 #include "tests/test_util.h"
 #include "tools/builder.h"
 #include "tools/gen_world.h"
@@ -49,9 +50,7 @@ class ServerE2eTest : public ::testing::Test {
     build.factory = "Flat";
     ASSERT_TRUE(BuildSnapshot(build).ok());
 
-    ServerOptions options;
-    options.snapshot_root = build.out_root;
-    options.listen_address = "127.0.0.1:0";
+    ServerOptions options = LoopbackServerOptions(build.out_root);
     options.metrics_address = "127.0.0.1:0";
     options.workers = 2;
     // A fixed policy, so the answers can be checked against an exact search

@@ -3,6 +3,7 @@
 #include "gtest/gtest.h"
 #include "recall/channel.h"
 #include "server/server.h"
+#include "tests/server_test_util.h"
 #include "tests/small_snapshot.h"
 #include "tests/test_util.h"
 #include "tools/bench.h"
@@ -15,9 +16,7 @@ TEST(OverloadTest, CallsBeyondTheLimitAreRefusedAtOnce) {
   ScopedTempDir tmp("overload_test");
   ASSERT_TRUE(MakeSmallSnapshot(tmp.dir(), 5000, 200, 16).ok());
 
-  ServerOptions options;
-  options.snapshot_root = tmp.Path("root");
-  options.listen_address = "127.0.0.1:0";
+  ServerOptions options = LoopbackServerOptions(tmp.Path("root"));
   options.metrics_address = "127.0.0.1:0";
   options.workers = 1;
   options.max_in_flight = 1;

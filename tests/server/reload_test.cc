@@ -13,6 +13,7 @@
 #include "recall/v1/recall.grpc.pb.h"
 #include "server/server.h"
 #include "store/snapshot_files.h"
+#include "tests/server_test_util.h"
 #include "tests/small_snapshot.h"
 #include "tests/test_util.h"
 
@@ -33,11 +34,8 @@ class ReloadTest : public ::testing::Test {
   }
 
   std::unique_ptr<RecallServer> Start(absl::Duration reload_interval) {
-    ServerOptions options;
+    ServerOptions options = LoopbackServerOptions(tmp_.Path("root"));
     options.admin_address = "127.0.0.1:0";
-    options.snapshot_root = tmp_.Path("root");
-    options.listen_address = "127.0.0.1:0";
-    options.metrics_address = "";
     options.reload_interval = reload_interval;
     auto server = RecallServer::Start(options);
     EXPECT_TRUE(server.ok()) << server.status();

@@ -12,6 +12,7 @@
 #include "recall/channel.h"
 #include "recall/v1/recall.grpc.pb.h"
 #include "server/server.h"
+#include "tests/server_test_util.h"
 #include "tests/small_snapshot.h"
 #include "tests/test_util.h"
 
@@ -58,10 +59,7 @@ TEST(ShutdownTest, HealthGoesNotServingThenInFlightCallsFinish) {
   build.policy_file = tmp.Path("policy.textproto");
   ASSERT_TRUE(BuildSnapshot(build).ok());
 
-  ServerOptions options;
-  options.snapshot_root = tmp.Path("root");
-  options.listen_address = "127.0.0.1:0";
-  options.metrics_address = "";
+  ServerOptions options = LoopbackServerOptions(tmp.Path("root"));
   options.workers = 2;
   auto server = RecallServer::Start(options);
   ASSERT_TRUE(server.ok()) << server.status();
@@ -81,12 +79,7 @@ TEST(ShutdownTest, HealthGoesNotServingThenInFlightCallsFinish) {
   grpc::Status in_flight_status;
   v1::RecallResponse in_flight_response;
   std::thread caller([&] {
-    auto stub = v1::RecallService::NewStub(channel);
-    grpc::ClientContext context;
-    v1::RecallRequest request;
-    request.set_user_id("u0000001");
-    request.set_k(10);
-    in_flight_status = stub->Recall(&context, request, &in_flight_response);
+    in_flight_status = CallRecall(channel, "u0000001", 10, &in_flight_response);
   });
   absl::SleepFor(kChannelTime / 3);
 
@@ -107,39 +100,25 @@ TEST(ShutdownTest, HealthGoesNotServingThenInFlightCallsFinish) {
   EXPECT_EQ(in_flight_response.items_size(), 10);  // back-filled
 
   // New calls are refused.
-  auto stub = v1::RecallService::NewStub(channel);
-  grpc::ClientContext context;
-  context.set_deadline(std::chrono::system_clock::now() +
-                       std::chrono::seconds(2));
-  v1::RecallRequest request;
-  request.set_user_id("u0000001");
-  request.set_k(10);
   v1::RecallResponse response;
-  EXPECT_FALSE(stub->Recall(&context, request, &response).ok());
+  EXPECT_FALSE(
+      CallRecall(channel, "u0000001", 10, &response, /*deadline_s=*/2).ok());
 }
 
 TEST(ConnectionAgeTest, ClientsAreAskedToReconnect) {
   RegisterBuiltinChannels();
   ScopedTempDir tmp("connection_age_test");
   ASSERT_TRUE(MakeSmallSnapshot(tmp.dir(), 500, 50, 8).ok());
-  ServerOptions options;
-  options.snapshot_root = tmp.Path("root");
-  options.listen_address = "127.0.0.1:0";
-  options.metrics_address = "";
+  ServerOptions options = LoopbackServerOptions(tmp.Path("root"));
   options.max_connection_age = absl::Milliseconds(300);
   auto server = RecallServer::Start(options);
   ASSERT_TRUE(server.ok()) << server.status();
   auto channel =
       grpc::CreateChannel("127.0.0.1:" + std::to_string((*server)->port()),
                           grpc::InsecureChannelCredentials());
-  auto stub = v1::RecallService::NewStub(channel);
   auto recall = [&] {
-    grpc::ClientContext context;
-    v1::RecallRequest request;
-    request.set_user_id("u0000001");
-    request.set_k(5);
     v1::RecallResponse response;
-    return stub->Recall(&context, request, &response).ok();
+    return CallRecall(channel, "u0000001", 5, &response).ok();
   };
   ASSERT_TRUE(recall());
   EXPECT_EQ(channel->GetState(false), GRPC_CHANNEL_READY);

@@ -9,6 +9,7 @@
 #include "recall/channel.h"
 #include "recall/v1/recall.grpc.pb.h"
 #include "server/server.h"
+#include "tests/server_test_util.h"
 #include "tests/small_snapshot.h"
 #include "tests/test_util.h"
 
@@ -50,10 +51,7 @@ class TlsTest : public ::testing::Test {
   }
 
   std::unique_ptr<RecallServer> Start(bool mutual) {
-    ServerOptions options;
-    options.snapshot_root = tmp_.Path("root");
-    options.listen_address = "127.0.0.1:0";
-    options.metrics_address = "";
+    ServerOptions options = LoopbackServerOptions(tmp_.Path("root"));
     options.tls_cert_file = tmp_.Path("server.pem");
     options.tls_key_file = tmp_.Path("server.key");
     if (mutual) options.tls_client_ca_file = tmp_.Path("ca.pem");
@@ -75,15 +73,8 @@ class TlsTest : public ::testing::Test {
     auto channel =
         grpc::CreateCustomChannel("127.0.0.1:" + std::to_string(server.port()),
                                   grpc::SslCredentials(ssl), args);
-    auto stub = v1::RecallService::NewStub(channel);
-    grpc::ClientContext context;
-    context.set_deadline(std::chrono::system_clock::now() +
-                         std::chrono::seconds(5));
-    v1::RecallRequest request;
-    request.set_user_id("u0000001");
-    request.set_k(5);
     v1::RecallResponse response;
-    return stub->Recall(&context, request, &response);
+    return CallRecall(channel, "u0000001", 5, &response);
   }
 
   ScopedTempDir tmp_{"tls_test"};
@@ -93,17 +84,12 @@ TEST_F(TlsTest, TlsHandshakeAndRecall) {
   auto server = Start(/*mutual=*/false);
   EXPECT_TRUE(Call(*server, /*client_cert=*/false).ok());
   // A plaintext client cannot talk to a TLS port.
-  auto plain = v1::RecallService::NewStub(
-      grpc::CreateChannel("127.0.0.1:" + std::to_string(server->port()),
-                          grpc::InsecureChannelCredentials()));
-  grpc::ClientContext context;
-  context.set_deadline(std::chrono::system_clock::now() +
-                       std::chrono::seconds(2));
-  v1::RecallRequest request;
-  request.set_user_id("u0000001");
-  request.set_k(5);
   v1::RecallResponse response;
-  EXPECT_FALSE(plain->Recall(&context, request, &response).ok());
+  EXPECT_FALSE(CallRecall(grpc::CreateChannel(
+                              "127.0.0.1:" + std::to_string(server->port()),
+                              grpc::InsecureChannelCredentials()),
+                          "u0000001", 5, &response, /*deadline_s=*/2)
+                   .ok());
   server->Shutdown(absl::Seconds(1));
 }
 
@@ -115,10 +101,7 @@ TEST_F(TlsTest, MutualTlsRequiresAClientCertificate) {
 }
 
 TEST(TlsOptionsTest, HalfAConfigurationIsRefused) {
-  ServerOptions options;
-  options.snapshot_root = "/nonexistent";
-  options.listen_address = "127.0.0.1:0";
-  options.metrics_address = "";
+  ServerOptions options = LoopbackServerOptions("/nonexistent");
   options.tls_cert_file = "/nonexistent/cert.pem";
   auto server = RecallServer::Start(options);
   EXPECT_EQ(server.status().code(), absl::StatusCode::kInvalidArgument);
