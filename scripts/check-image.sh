@@ -86,11 +86,14 @@ run() { bah run --isolation chroot --user "$user" -v "$data:/snapshots" "$ctr" -
 # The server gets the snapshot volume read-only, as on Kubernetes.
 run_ro() { bah run --isolation chroot --user "$user" -v "$data:/snapshots:ro" "$ctr" -- "$@"; }
 
-step "the image's recallctl: gen + build a small snapshot"
+step "the image's recallctl: gen + build a small snapshot with the shipped policy"
 run id
 run recallctl gen --out /snapshots/world --items 2000 --users 300 --dim 16 --seed 7 >/dev/null
-run recallctl build --input /snapshots/world --out /snapshots --index Flat --version img1 |
-  tail -2
+# As the snapshot-build CronJob does: with the policy and clusterings the
+# image ships.
+run recallctl build --input /snapshots/world --out /snapshots --index Flat --version img1 \
+  --policy /usr/local/share/recall/policy/news.textproto \
+  --clusters /usr/local/share/recall/clusters/news.textproto | tail -1
 
 port=$(( (RANDOM % 2000) + 42000 ))
 metrics_port=$((port + 1))

@@ -9,9 +9,9 @@
 // 2. Strict: unknown fields (a misspelt key passes the schema) through
 //    TypeScript excess-property checks on the same models' types.
 // 3. --consistency, for one rendered set of objects: what refers to what
-//    exists and matches (Service, PDB and HPA to the Deployment, volumes to
-//    the ConfigMap and PVC, probes to container ports), and the grace period
-//    covers preStop plus the server's --shutdown_grace.
+//    exists and matches (Service, PDB and HPA to the Deployment, every
+//    workload's volumes to ConfigMaps and PVCs, probes to container ports),
+//    and the grace period covers preStop plus the server's --shutdown_grace.
 // Prints one line per problem naming FILE#DOC and the object; exit 1 if any.
 'use strict';
 const fs = require('fs');
@@ -91,6 +91,20 @@ function selects(selector, labels) {
 function consistencyPass() {
   const byKind = (kind) => docs.filter((d) => d.obj.kind === kind);
   const find = (kind, name) => byKind(kind).find((d) => d.obj.metadata.name === name);
+  // Every workload's volumes name objects that exist.
+  const podSpecs = [
+    ...byKind('Deployment').map((d) => [d, d.obj.spec.template.spec]),
+    ...byKind('CronJob').map((d) => [d, d.obj.spec.jobTemplate.spec.template.spec]),
+  ];
+  for (const [d, podSpec] of podSpecs) {
+    for (const vol of podSpec.volumes || []) {
+      if (vol.configMap && !find('ConfigMap', vol.configMap.name))
+        problems.push(`${d.where} ${d.name}: volume ${vol.name}: no ConfigMap ${vol.configMap.name}`);
+      const claim = vol.persistentVolumeClaim;
+      if (claim && !find('PersistentVolumeClaim', claim.claimName))
+        problems.push(`${d.where} ${d.name}: volume ${vol.name}: no PVC ${claim.claimName}`);
+    }
+  }
   const deployments = byKind('Deployment');
   if (deployments.length === 0) problems.push('no Deployment among the documents');
   for (const dep of deployments) {
@@ -98,13 +112,6 @@ function consistencyPass() {
     const podLabels = spec.template.metadata.labels;
     if (!selects(spec.selector.matchLabels, podLabels))
       problems.push(`${dep.where} ${dep.name}: selector does not match the pod labels`);
-    for (const vol of spec.template.spec.volumes || []) {
-      if (vol.configMap && !find('ConfigMap', vol.configMap.name))
-        problems.push(`${dep.where} ${dep.name}: volume ${vol.name}: no ConfigMap ${vol.configMap.name}`);
-      const claim = vol.persistentVolumeClaim;
-      if (claim && !find('PersistentVolumeClaim', claim.claimName))
-        problems.push(`${dep.where} ${dep.name}: volume ${vol.name}: no PVC ${claim.claimName}`);
-    }
     for (const c of spec.template.spec.containers) {
       const ports = new Set((c.ports || []).flatMap((p) => [p.containerPort, p.name]));
       for (const probe of ['startupProbe', 'readinessProbe', 'livenessProbe']) {
