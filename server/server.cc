@@ -11,8 +11,8 @@
 #include "absl/time/clock.h"
 #include "grpcpp/ext/proto_server_reflection_plugin.h"
 #include "grpcpp/grpcpp.h"
-#include "grpcpp/health_check_service_interface.h"
 #include "prometheus/exposer.h"
+#include "server/health_service.h"
 #include "server/metrics.h"
 #include "server/pool_executor.h"
 #include "server/recall_service.h"
@@ -31,6 +31,8 @@ struct RecallServer::Impl {
   std::unique_ptr<SnapshotManager> snapshots;
   std::unique_ptr<WorkerPool> workers;
   std::unique_ptr<RecallServiceImpl> service;
+  // Declared before the server, which must be gone before it is.
+  std::unique_ptr<HealthService> health;
   std::unique_ptr<grpc::Server> server;
   std::unique_ptr<prometheus::Exposer> exposer;
   int port = 0;
@@ -129,11 +131,7 @@ struct RecallServer::Impl {
   absl::Time next_poll ABSL_GUARDED_BY(mu) = absl::InfiniteFuture();
   std::string refused_version;  // reload thread only
 
-  void SetServing(bool serving) {
-    grpc::HealthCheckServiceInterface* health = server->GetHealthCheckService();
-    health->SetServingStatus(serving);  // every service, including ""
-    health->SetServingStatus(v1::RecallService::service_full_name(), serving);
-  }
+  void SetServing(bool serving) { health->SetServing(serving); }
 };
 
 namespace {
@@ -214,7 +212,8 @@ absl::StatusOr<std::unique_ptr<RecallServer>> RecallServer::Start(
     impl->exposer->RegisterCollectable(impl->metrics.registry());
   }
 
-  grpc::EnableDefaultHealthCheckService(true);
+  impl->health = std::make_unique<HealthService>(
+      std::vector<std::string>{v1::RecallService::service_full_name()});
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
   absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> credentials =
@@ -228,6 +227,7 @@ absl::StatusOr<std::unique_ptr<RecallServer>> RecallServer::Start(
     builder.AddChannelArgument(GRPC_ARG_MAX_CONNECTION_AGE_GRACE_MS, 30000);
   }
   builder.RegisterService(impl->service.get());
+  builder.RegisterService(impl->health.get());
   impl->server = builder.BuildAndStart();
   if (impl->server == nullptr || impl->port == 0) {
     return absl::UnavailableError(
@@ -237,6 +237,7 @@ absl::StatusOr<std::unique_ptr<RecallServer>> RecallServer::Start(
 
   const absl::Time start = absl::Now();
   if (absl::Status s = impl->snapshots->LoadCurrent().status(); !s.ok()) {
+    impl->health->Shutdown();
     impl->server->Shutdown();
     return absl::Status(
         s.code(), absl::StrCat("loading snapshot from ", o.snapshot_root, ": ",
@@ -309,6 +310,9 @@ void RecallServer::Shutdown(absl::Duration grace) {
   }
   if (impl_->reloader.joinable()) impl_->reloader.join();
   impl_->SetServing(false);
+  // Ends the health watchers' streams, which would otherwise count as calls
+  // in flight and hold the drain below until its deadline.
+  impl_->health->Shutdown();
   // Waits for in-flight calls (which finish on the worker pool, still
   // running) up to the deadline, then cancels what is left.
   impl_->server->Shutdown(absl::ToChronoTime(absl::Now() + grace));
