@@ -342,6 +342,20 @@ absl::Status SyncTree(const std::string& dir) {
   return SyncPath(dir);
 }
 
+// Builds the policy's channels against `snapshot`, as a server will, and
+// returns the policy as the engine completed it (default back-fill). An
+// error names the channel whose policy is wrong.
+absl::StatusOr<v1::Policy> CheckPolicy(std::shared_ptr<const Snapshot> snapshot,
+                                       v1::Policy policy) {
+  RegisterBuiltinChannels();
+  EngineOptions engine_options;
+  engine_options.policy = std::move(policy);
+  ASSIGN_OR_RETURN(
+      std::unique_ptr<RecallEngine> engine,
+      RecallEngine::Create(std::move(snapshot), std::move(engine_options)));
+  return engine->policy();
+}
+
 absl::StatusOr<v1::Manifest> BuildInto(const BuildOptions& options,
                                        const std::string& dir,
                                        const std::string& version) {
@@ -486,17 +500,14 @@ absl::StatusOr<v1::Manifest> BuildInto(const BuildOptions& options,
   // stops the build here, before anything is published.
   ASSIGN_OR_RETURN(std::shared_ptr<const Snapshot> snapshot,
                    Snapshot::LoadFromDir(dir));
-  RegisterBuiltinChannels();
-  EngineOptions engine_options;
-  engine_options.policy = std::move(policy);
-  absl::StatusOr<std::unique_ptr<RecallEngine>> engine =
-      RecallEngine::Create(snapshot, std::move(engine_options));
-  if (!engine.ok()) {
+  absl::StatusOr<v1::Policy> checked =
+      CheckPolicy(std::move(snapshot), std::move(policy));
+  if (!checked.ok()) {
     return absl::InvalidArgumentError(absl::StrCat(
         options.policy_file.empty() ? "default policy" : options.policy_file,
-        ": ", engine.status().message()));
+        ": ", checked.status().message()));
   }
-  *manifest.mutable_policy() = (*engine)->policy();
+  *manifest.mutable_policy() = *std::move(checked);
   RETURN_IF_ERROR(WriteManifest(dir, manifest));
   RETURN_IF_ERROR(SyncTree(dir));
   return manifest;
@@ -588,15 +599,13 @@ absl::Status PublishVersion(const std::string& root,
                             const std::string& version) {
   ASSIGN_OR_RETURN(std::shared_ptr<const Snapshot> snapshot,
                    Snapshot::Load(root, version));
-  RegisterBuiltinChannels();
-  EngineOptions engine_options;
-  engine_options.policy = snapshot->manifest().policy();
-  absl::StatusOr<std::unique_ptr<RecallEngine>> engine =
-      RecallEngine::Create(snapshot, std::move(engine_options));
-  if (!engine.ok()) {
+  v1::Policy policy = snapshot->manifest().policy();
+  if (absl::Status s =
+          CheckPolicy(std::move(snapshot), std::move(policy)).status();
+      !s.ok()) {
     return absl::FailedPreconditionError(
         absl::StrCat((fs::path(root) / version / "MANIFEST").string(),
-                     ": policy: ", engine.status().message()));
+                     ": policy: ", s.message()));
   }
   return PublishCurrent(root, version);
 }
