@@ -145,7 +145,9 @@ int64_t ChangedClusters(const std::string& clustering,
 }
 
 // Sizes, merged profiles and members' most-clicked items of each cluster.
-// Profiles and clicks count with the member's weight in the cluster.
+// Profiles and clicks count with the member's weight in the cluster. An
+// empty label (k-means) becomes "c<id>:" and the profile's top two tags,
+// e.g. "c7:airlines_t18+hotels_t30", so that `via` says what a cluster is.
 v1::ClusterTable MakeTable(
     int k, const std::vector<std::string>& labels, const ClusterInputs& in,
     const std::vector<int32_t>& users,
@@ -192,6 +194,13 @@ v1::ClusterTable MakeTable(
       t->set_tag(by_weight[j].second);
       t->set_category(tags[c][by_weight[j].second].second);
       t->set_weight(static_cast<float>(by_weight[j].first));
+    }
+    if (cluster->label().empty()) {
+      std::string label = absl::StrCat("c", c);
+      for (int j = 0; j < cluster->profile_size() && j < 2; ++j) {
+        absl::StrAppend(&label, j == 0 ? ":" : "+", cluster->profile(j).tag());
+      }
+      cluster->set_label(label);
     }
     std::vector<std::pair<double, ItemRow>> items;
     for (const auto& [row, score] : clicked[c]) items.emplace_back(score, row);
@@ -305,8 +314,7 @@ absl::StatusOr<std::vector<v1::ClusteringManifest>> BuildClusterings(
                   spec.name().c_str());
         }
       }
-      for (int c = 0; c < centres.k; ++c)
-        labels.push_back(absl::StrCat("c", c));
+      labels.assign(centres.k, "");  // named after their profiles below
       FaissBuildOptions flat;
       flat.factory = "Flat";
       ASSIGN_OR_RETURN(

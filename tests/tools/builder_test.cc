@@ -6,6 +6,7 @@
 #include <map>
 #include <set>
 
+#include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "index/index_handle.h"
@@ -251,6 +252,12 @@ TEST_F(BuilderTest, ClusteringsAreBuiltStoredAndServed) {
   int64_t members = 0;
   for (const auto& cluster : km->table.clusters()) {
     members += cluster.size();
+    // Named after its id and its profile's two heaviest tags.
+    std::string label = absl::StrCat("c", cluster.id());
+    for (int j = 0; j < cluster.profile_size() && j < 2; ++j)
+      absl::StrAppend(&label, j == 0 ? ":" : "+", cluster.profile(j).tag());
+    EXPECT_EQ(cluster.label(), label);
+    EXPECT_GE(cluster.profile_size(), 2);
     EXPECT_LE(cluster.items_size(), 20);
     for (int i = 1; i < cluster.items_size(); ++i) {
       EXPECT_GE(cluster.items(i - 1).score(), cluster.items(i).score());
