@@ -11,7 +11,8 @@
 // 3. --consistency, for one rendered set of objects: what refers to what
 //    exists and matches (Service, PDB and HPA to the Deployment, every
 //    workload's volumes to ConfigMaps and PVCs, probes to container ports),
-//    and the grace period covers preStop plus the server's --shutdown_grace.
+//    the grace period covers preStop plus the server's --shutdown_grace, and
+//    a Deployment an HPA scales sets no replicas.
 // Prints one line per problem naming FILE#DOC and the object; exit 1 if any.
 'use strict';
 const fs = require('fs');
@@ -145,8 +146,12 @@ function consistencyPass() {
   }
   for (const hpa of byKind('HorizontalPodAutoscaler')) {
     const target = hpa.obj.spec.scaleTargetRef;
-    if (!find(target.kind, target.name))
+    const scaled = find(target.kind, target.name);
+    if (!scaled)
       problems.push(`${hpa.where} ${hpa.name}: scaleTargetRef ${target.kind}/${target.name} does not exist`);
+    // The HPA owns the count: a replicas field would reset it on every apply.
+    else if (scaled.obj.spec.replicas !== undefined)
+      problems.push(`${scaled.where} ${scaled.name}: sets replicas although ${hpa.name} scales it`);
     if (hpa.obj.spec.minReplicas > hpa.obj.spec.maxReplicas)
       problems.push(`${hpa.where} ${hpa.name}: minReplicas > maxReplicas`);
   }

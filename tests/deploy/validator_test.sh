@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # k8s_validate.js must catch what it claims to: testdata/broken.yaml is the
-# rendered base with six planted mistakes, and each must be reported by name.
+# rendered base with six planted mistakes, and each must be reported by name;
+# testdata/hpa_replicas.yaml has one more.
 set -uo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 out=$(node "$here/k8s_validate.js" --consistency "$here/testdata/broken.yaml")
@@ -23,4 +24,14 @@ if [[ $problems -ne ${#expected[@]} ]]; then
   echo "expected ${#expected[@]} problems, got $problems"; failed=1
 fi
 [[ $failed -eq 0 ]] || { echo "$out"; exit 1; }
-echo "validator_test: all ${#expected[@]} planted mistakes reported"
+
+# A Deployment that sets replicas while an HPA scales it.
+out=$(node "$here/k8s_validate.js" --consistency "$here/testdata/hpa_replicas.yaml")
+rc=$?
+if [[ $rc -ne 1 ]] || ! grep -qF "Deployment/web: sets replicas although" <<<"$out" ||
+   [[ $(grep -c '^PROBLEM' <<<"$out") -ne 1 ]]; then
+  echo "hpa_replicas.yaml: expected exactly the replicas problem, exit 1 (got $rc):"
+  echo "$out"
+  exit 1
+fi
+echo "validator_test: all $((${#expected[@]} + 1)) planted mistakes reported"
