@@ -328,6 +328,17 @@ bool NextCsvRow(LineReader* reader, const std::string& path, size_t columns,
   return false;
 }
 
+// How reading a required file's rows ended: the reader's I/O error, or
+// INVALID_ARGUMENT when the file had no data rows at all.
+absl::Status EndOfRows(const LineReader& reader, int64_t data_rows) {
+  RETURN_IF_ERROR(reader.status());
+  if (data_rows == 0) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(reader.path(), ": no data rows"));
+  }
+  return absl::OkStatus();
+}
+
 // Reads movies.csv into `movies` / `movie_index`.
 absl::Status ReadMovies(const std::string& path, std::vector<Movie>* movies,
                         absl::flat_hash_map<int64_t, int32_t>* movie_index,
@@ -363,11 +374,7 @@ absl::Status ReadMovies(const std::string& path, std::vector<Movie>* movies,
     movies->push_back(std::move(movie));
     ++report->rows_kept;
   }
-  RETURN_IF_ERROR(reader.status());
-  if (data_rows == 0) {
-    return absl::InvalidArgumentError(absl::StrCat(path, ": no data rows"));
-  }
-  return absl::OkStatus();
+  return EndOfRows(reader, data_rows);
 }
 
 // Reads ratings.csv: per-movie statistics and the clicks.
@@ -426,11 +433,7 @@ absl::Status ReadRatings(const std::string& path,
         {users->Intern(absl::StrCat("ml_u", user_id)), it->second, ts});
     ++report->rows_kept;
   }
-  RETURN_IF_ERROR(reader.status());
-  if (data_rows == 0) {
-    return absl::InvalidArgumentError(absl::StrCat(path, ": no data rows"));
-  }
-  return absl::OkStatus();
+  return EndOfRows(reader, data_rows);
 }
 
 // Reads tags.csv (optional) into the movies' tag counts.
@@ -711,11 +714,7 @@ absl::Status ReadNews(const std::string& path, std::vector<Item>* news,
     titles->emplace_back(f[3]);
     ++report->rows_kept;
   }
-  RETURN_IF_ERROR(reader.status());
-  if (data_rows == 0) {
-    return absl::InvalidArgumentError(absl::StrCat(path, ": no data rows"));
-  }
-  return absl::OkStatus();
+  return EndOfRows(reader, data_rows);
 }
 
 absl::Status ReadBehaviors(
@@ -801,11 +800,7 @@ absl::Status ReadBehaviors(
     }
     ++report->rows_kept;
   }
-  RETURN_IF_ERROR(reader.status());
-  if (data_rows == 0) {
-    return absl::InvalidArgumentError(absl::StrCat(path, ": no data rows"));
-  }
-  return absl::OkStatus();
+  return EndOfRows(reader, data_rows);
 }
 
 }  // namespace
