@@ -14,10 +14,7 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/match.h"
-#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_split.h"
-#include "absl/strings/strip.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "index/faiss_index.h"
@@ -26,6 +23,7 @@
 #include "store/item_table.h"
 #include "store/snapshot_files.h"
 #include "store/user_store.h"
+#include "tools/clicks_file.h"
 #include "tools/cluster_builder.h"
 #include "tools/profiles.h"
 #include "tools/word2vec_io.h"
@@ -39,7 +37,6 @@ namespace fs = std::filesystem;
 
 constexpr char kItemVecSuffix[] = ".item.vec";
 constexpr char kUserVecSuffix[] = ".user.vec";
-constexpr absl::string_view kClicksHeader = "user_id\titem_id\tts";
 constexpr char kTag2vec[] = "tag2vec";
 
 // Line of vector i in a word2vec file (the header is line 1).
@@ -225,34 +222,17 @@ absl::Status ReadClicks(const std::string& input_dir, const ItemTable& items,
   std::ifstream in(path);
   if (!in)
     return absl::InvalidArgumentError(absl::StrCat(path, ": cannot open"));
-  std::string line;
-  int64_t line_no = 1;
-  if (!std::getline(in, line) ||
-      absl::StripSuffix(line, "\r") != kClicksHeader) {
-    return LineError(path, 1, "bad header; want \"user_id\\titem_id\\tts\"");
-  }
-  while (std::getline(in, line)) {
-    ++line_no;
-    absl::string_view text = absl::StripSuffix(line, "\r");
-    if (text.empty()) continue;
-    std::vector<absl::string_view> f = absl::StrSplit(text, '\t');
-    int64_t ts = 0;
-    if (f.size() != 3 || f[0].empty() || f[1].empty()) {
-      return LineError(path, line_no,
-                       absl::StrCat("malformed row: want 3 non-empty columns"));
-    }
-    if (!absl::SimpleAtoi(f[2], &ts)) {
-      return LineError(path, line_no, absl::StrCat("bad ts \"", f[2], "\""));
-    }
-    const ItemRow row = items.Find(f[1]);
-    if (row == kNoItem) {
-      ++*skipped;
-      continue;
-    }
-    log->AddClick(log->AddUser(f[0]), row, ts);
-  }
-  if (in.bad()) return absl::DataLossError(absl::StrCat(path, ": read error"));
-  return absl::OkStatus();
+  return ReadClickRows(
+             in, path,
+             [&](absl::string_view user, absl::string_view item, int64_t ts) {
+               const ItemRow row = items.Find(item);
+               if (row == kNoItem) {
+                 ++*skipped;
+               } else {
+                 log->AddClick(log->AddUser(user), row, ts);
+               }
+             })
+      .status();
 }
 
 // Writes the RocksDB user store: for every user with a vector or a click,

@@ -21,27 +21,22 @@
 
 #include "absl/base/thread_annotations.h"
 #include "absl/status/status.h"
-#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
-#include "absl/strings/str_split.h"
 #include "absl/strings/string_view.h"
-#include "absl/strings/strip.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/synchronization/notification.h"
 #include "recall/v1/recall.grpc.pb.h"
 #include "recall/v1/recall.pb.h"
+#include "tools/clicks_file.h"
 #include "tools/json_text.h"
-#include "util/line_error.h"
 #include "util/status_macros.h"
 
 namespace recall {
 namespace {
 
 using Clock = std::chrono::steady_clock;
-
-constexpr absl::string_view kClicksHeader = "user_id\titem_id\tts";
 
 // Channels RunEval opens at most: enough to spread the calls over several TCP
 // connections (and server completion queues), as `recallctl bench` does.
@@ -64,29 +59,10 @@ absl::Status ForEachClick(
     return absl::ErrnoToStatus(err != 0 ? err : ENOENT,
                                absl::StrCat("cannot open clicks file ", path));
   }
-  std::string line;
-  if (!std::getline(in, line) ||
-      absl::StripSuffix(line, "\r") != kClicksHeader) {
-    return LineError(path, 1, "bad header; want \"user_id\\titem_id\\tts\"");
-  }
-  int64_t line_no = 1;
-  while (std::getline(in, line)) {
-    ++line_no;
-    const absl::string_view text = absl::StripSuffix(line, "\r");
-    if (text.empty()) continue;
-    const std::vector<absl::string_view> f = absl::StrSplit(text, '\t');
-    if (f.size() != 3 || f[0].empty() || f[1].empty()) {
-      return LineError(path, line_no,
-                       "malformed row: want 3 non-empty columns");
-    }
-    int64_t ts = 0;
-    if (!absl::SimpleAtoi(f[2], &ts)) {
-      return LineError(path, line_no, absl::StrCat("bad ts \"", f[2], "\""));
-    }
-    fn(f[0], f[1]);
-  }
-  if (in.bad()) return absl::DataLossError(absl::StrCat(path, ": read error"));
-  return absl::OkStatus();
+  return ReadClickRows(in, path,
+                       [&](absl::string_view user, absl::string_view item,
+                           int64_t) { fn(user, item); })
+      .status();
 }
 
 std::string MetricsJson(const RankingMetrics& m) {

@@ -21,6 +21,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
 #include "store/item_table.h"
+#include "tools/clicks_file.h"
 #include "tools/file_writer.h"
 #include "tools/word2vec_io.h"
 #include "util/status_macros.h"
@@ -564,7 +565,7 @@ absl::Status WriteClicksAndUsers(const GenWorldOptions& options,
   FileWriter users;
   RETURN_IF_ERROR(clicks.Open((dir / "clicks.tsv").string()));
   RETURN_IF_ERROR(users.Open((dir / "users.txt").string()));
-  clicks.buffer()->append("user_id\titem_id\tts\n");
+  absl::StrAppend(clicks.buffer(), kClicksHeader, "\n");
 
   user_vectors->dim = options.dim;
   user_vectors->ids.reserve(options.users);

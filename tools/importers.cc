@@ -24,6 +24,7 @@
 #include "absl/time/civil_time.h"
 #include "absl/time/time.h"
 #include "store/item_table.h"
+#include "tools/clicks_file.h"
 #include "tools/file_writer.h"
 #include "util/line_error.h"
 #include "util/status_macros.h"
@@ -245,7 +246,7 @@ absl::Status WriteWorld(const ItemTable& items,
   FileWriter users_out;
   RETURN_IF_ERROR(clicks_out.Open((dir / "clicks.tsv").string()));
   RETURN_IF_ERROR(users_out.Open((dir / "users.txt").string()));
-  clicks_out.buffer()->append("user_id\titem_id\tts\n");
+  absl::StrAppend(clicks_out.buffer(), kClicksHeader, "\n");
   int64_t user_count = 0;
   for (size_t i = 0; i < clicks.size(); ++i) {
     const Click& c = clicks[i];

@@ -13,12 +13,10 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/status.h"
-#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
-#include "absl/strings/str_split.h"
 #include "absl/strings/string_view.h"
-#include "absl/strings/strip.h"
+#include "tools/clicks_file.h"
 #include "tools/file_writer.h"
 #include "util/line_error.h"
 #include "util/status_macros.h"
@@ -27,8 +25,6 @@ namespace recall {
 namespace {
 
 namespace fs = std::filesystem;
-
-constexpr absl::string_view kClicksHeader = "user_id\titem_id\tts";
 
 // Interned ids with their byte-order ranks (after Finish()).
 class Ids {
@@ -88,28 +84,13 @@ absl::Status ReadClicks(const std::string& path, Ids* users, Ids* items,
   if (!in) {
     return absl::InvalidArgumentError(absl::StrCat(path, ": cannot open"));
   }
-  std::string line;
-  if (!std::getline(in, line) ||
-      absl::StripSuffix(line, "\r") != kClicksHeader) {
-    return LineError(path, 1, "bad header; want \"user_id\\titem_id\\tts\"");
-  }
-  int64_t line_no = 1;
-  while (std::getline(in, line)) {
-    ++line_no;
-    absl::string_view text = absl::StripSuffix(line, "\r");
-    if (text.empty()) continue;
-    std::vector<absl::string_view> f = absl::StrSplit(text, '\t');
-    if (f.size() != 3 || f[0].empty() || f[1].empty()) {
-      return LineError(path, line_no,
-                       "malformed row: want 3 non-empty columns");
-    }
-    int64_t ts = 0;
-    if (!absl::SimpleAtoi(f[2], &ts)) {
-      return LineError(path, line_no, absl::StrCat("bad ts \"", f[2], "\""));
-    }
-    clicks->push_back({users->Intern(f[0]), items->Intern(f[1]), ts});
-  }
-  if (in.bad()) return absl::DataLossError(absl::StrCat(path, ": read error"));
+  ASSIGN_OR_RETURN(
+      const int64_t line_no,
+      ReadClickRows(
+          in, path,
+          [&](absl::string_view user, absl::string_view item, int64_t ts) {
+            clicks->push_back({users->Intern(user), items->Intern(item), ts});
+          }));
   if (clicks->empty()) {
     return LineError(path, line_no, "empty input (no clicks)");
   }

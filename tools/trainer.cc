@@ -18,9 +18,9 @@
 #include "absl/time/clock.h"
 #include "fasttext/fasttext.h"
 #include "store/item_table.h"
+#include "tools/clicks_file.h"
 #include "tools/sgns.h"
 #include "tools/word2vec_io.h"
-#include "util/line_error.h"
 #include "util/status_macros.h"
 
 namespace recall {
@@ -41,21 +41,14 @@ absl::StatusOr<std::vector<Click>> ReadClicks(const std::string& world,
   if (!in)
     return absl::InvalidArgumentError(absl::StrCat(path, ": cannot open"));
   std::vector<Click> clicks;
-  std::string line;
-  int64_t line_no = 0;
-  while (std::getline(in, line)) {
-    if (++line_no == 1) continue;  // header
-    absl::string_view text = absl::StripSuffix(line, "\r");
-    if (text.empty()) continue;
-    std::vector<absl::string_view> f = absl::StrSplit(text, '\t');
-    int64_t ts = 0;
-    if (f.size() != 3 || !absl::SimpleAtoi(f[2], &ts)) {
-      return LineError(path, line_no,
-                       "malformed row: want user_id, item_id, ts");
-    }
-    const ItemRow row = items.Find(f[1]);
-    if (row != kNoItem) clicks.push_back({std::string(f[0]), row, ts});
-  }
+  RETURN_IF_ERROR(
+      ReadClickRows(
+          in, path,
+          [&](absl::string_view user, absl::string_view item, int64_t ts) {
+            const ItemRow row = items.Find(item);
+            if (row != kNoItem) clicks.push_back({std::string(user), row, ts});
+          })
+          .status());
   std::stable_sort(clicks.begin(), clicks.end(),
                    [](const Click& a, const Click& b) {
                      return a.user != b.user ? a.user < b.user : a.ts < b.ts;
