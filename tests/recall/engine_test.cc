@@ -7,6 +7,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "index/exact_index.h"
+#include "tests/slow_channel.h"
 
 namespace recall {
 namespace {
@@ -141,17 +142,6 @@ ChannelConfig ClusterChannelConfig(const std::string& kind) {
   return c;
 }
 
-// A channel that takes 50 ms and finds nothing: the deadline tests' clock.
-class SlowChannel final : public RecallChannel {
- public:
-  using RecallChannel::RecallChannel;
-  bool AppliesTo(const RequestContext&) const override { return true; }
-  void Run(const RequestContext&, const ChannelParams&,
-           ChannelOutput*) const override {
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  }
-};
-
 // Delegates to an exact index, taking 30 ms per search.
 class SlowIndex final : public IndexHandle {
  public:
@@ -179,12 +169,7 @@ class EngineTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
     RegisterBuiltinChannels();
-    ChannelRegistry::Global().Register(
-        "slow",
-        [](const ChannelConfig& c,
-           const Snapshot&) -> absl::StatusOr<std::unique_ptr<RecallChannel>> {
-          return std::make_unique<SlowChannel>(c);
-        });
+    RegisterSlowChannel(absl::Milliseconds(50));  // the deadline tests' clock
   }
 
   std::unique_ptr<RecallEngine> Engine(std::vector<ChannelConfig> channels,

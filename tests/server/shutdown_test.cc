@@ -13,6 +13,7 @@
 #include "recall/v1/recall.grpc.pb.h"
 #include "server/server.h"
 #include "tests/server_test_util.h"
+#include "tests/slow_channel.h"
 #include "tests/small_snapshot.h"
 #include "tests/test_util.h"
 
@@ -23,26 +24,10 @@ using grpc::health::v1::HealthCheckResponse;
 
 constexpr absl::Duration kChannelTime = absl::Milliseconds(600);
 
-// A channel that takes kChannelTime and finds nothing: a call in flight long
-// enough to shut down under.
-class SlowChannel final : public RecallChannel {
- public:
-  using RecallChannel::RecallChannel;
-  bool AppliesTo(const RequestContext&) const override { return true; }
-  void Run(const RequestContext&, const ChannelParams&,
-           ChannelOutput*) const override {
-    absl::SleepFor(kChannelTime);
-  }
-};
-
 TEST(ShutdownTest, HealthGoesNotServingThenInFlightCallsFinish) {
   RegisterBuiltinChannels();
-  ChannelRegistry::Global().Register(
-      "slow",
-      [](const ChannelConfig& c,
-         const Snapshot&) -> absl::StatusOr<std::unique_ptr<RecallChannel>> {
-        return std::make_unique<SlowChannel>(c);
-      });
+  // A call in flight long enough to shut down under.
+  RegisterSlowChannel(kChannelTime);
   ScopedTempDir tmp("shutdown_test");
   GenWorldOptions gen;
   gen.items = 500;
