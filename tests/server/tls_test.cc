@@ -2,7 +2,6 @@
 // in the test.
 #include <cstdlib>
 #include <fstream>
-#include <sstream>
 
 #include "grpcpp/grpcpp.h"
 #include "gtest/gtest.h"
@@ -15,13 +14,6 @@
 
 namespace recall {
 namespace {
-
-std::string Read(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
 
 class TlsTest : public ::testing::Test {
  protected:
@@ -46,7 +38,7 @@ class TlsTest : public ::testing::Test {
                                "ca.pem -CAkey ca.key -CAcreateserial "
                                "-out client.pem -days 1) > openssl.log 2>&1";
     ASSERT_EQ(std::system(("(" + script).c_str()), 0)
-        << Read(tmp_.Path("openssl.log"));
+        << ReadFile(tmp_.Path("openssl.log"));
     ASSERT_TRUE(MakeSmallSnapshot(tmp_.dir(), 300, 20, 8).ok());
   }
 
@@ -63,10 +55,10 @@ class TlsTest : public ::testing::Test {
   // One Recall over TLS, optionally presenting the client certificate.
   grpc::Status Call(const RecallServer& server, bool client_cert) {
     grpc::SslCredentialsOptions ssl;
-    ssl.pem_root_certs = Read(tmp_.Path("ca.pem"));
+    ssl.pem_root_certs = ReadFile(tmp_.Path("ca.pem"));
     if (client_cert) {
-      ssl.pem_private_key = Read(tmp_.Path("client.key"));
-      ssl.pem_cert_chain = Read(tmp_.Path("client.pem"));
+      ssl.pem_private_key = ReadFile(tmp_.Path("client.key"));
+      ssl.pem_cert_chain = ReadFile(tmp_.Path("client.pem"));
     }
     grpc::ChannelArguments args;
     args.SetSslTargetNameOverride("localhost");

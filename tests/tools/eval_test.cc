@@ -6,7 +6,6 @@
 
 #include <cmath>
 #include <filesystem>
-#include <fstream>
 #include <map>
 #include <memory>
 #include <string>
@@ -38,12 +37,6 @@ constexpr double kEps = 1e-9;
 
 // 1 / log2(r + 1): the gain of a hit at 1-based rank r.
 double G(int r) { return 1.0 / std::log2(r + 1.0); }
-
-void WriteFile(const std::string& path, const std::string& text) {
-  std::ofstream out(path, std::ios::binary);
-  out << text;
-  ASSERT_TRUE(out.good()) << path;
-}
 
 // ---------------------------------------------------------------------------
 // MetricsAccumulator

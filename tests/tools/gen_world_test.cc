@@ -10,7 +10,6 @@
 #include <filesystem>
 #include <fstream>
 #include <functional>
-#include <iterator>
 #include <map>
 #include <set>
 #include <string>
@@ -45,11 +44,6 @@ std::vector<std::string> AllFiles() {
   std::vector<std::string> files(std::begin(kBaseFiles), std::end(kBaseFiles));
   files.insert(files.end(), std::begin(kExtraFiles), std::end(kExtraFiles));
   return files;
-}
-
-std::string ReadFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  return std::string(std::istreambuf_iterator<char>(in), {});
 }
 
 std::vector<std::string> ReadLines(const std::string& path) {

@@ -2,9 +2,7 @@
 
 #include <cstdlib>
 #include <filesystem>
-#include <fstream>
 #include <iostream>
-#include <iterator>
 #include <map>
 #include <string>
 
@@ -27,16 +25,6 @@ using ::testing::Pair;
 // The fixtures live beside this file; CMake compiles it by absolute path.
 std::string TestData(const std::string& name) {
   return (fs::path(__FILE__).parent_path() / "testdata" / name).string();
-}
-
-std::string ReadFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  return std::string(std::istreambuf_iterator<char>(in), {});
-}
-
-void WriteFile(const std::string& path, const std::string& content) {
-  std::ofstream out(path, std::ios::binary);
-  out << content;
 }
 
 // Copies the fixture directory `name` into a scratch directory, for tests

@@ -1,8 +1,6 @@
 #include "tools/split.h"
 
 #include <filesystem>
-#include <fstream>
-#include <iterator>
 #include <string>
 
 #include "absl/status/status.h"
@@ -22,16 +20,6 @@ constexpr char kItems[] =
     "item_id\tcat1\tcat2\tmedia_id\ttags\tpublish_ts\thotness\tctr\n"
     "a\tc\tc/x\tm\tt:1\t1\t1\t0.5\n"
     "b\tc\tc/x\tm\t\t1\t1\t0.5\n";
-
-std::string ReadFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  return std::string(std::istreambuf_iterator<char>(in), {});
-}
-
-void WriteFile(const std::string& path, const std::string& content) {
-  std::ofstream out(path, std::ios::binary);
-  out << content;
-}
 
 class SplitTest : public ::testing::Test {
  protected:

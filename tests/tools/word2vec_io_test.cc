@@ -36,11 +36,6 @@ class Word2VecTest : public ::testing::Test {
     return path;
   }
 
-  std::string ReadFile(const std::string& path) {
-    std::ifstream in(path, std::ios::binary);
-    return std::string(std::istreambuf_iterator<char>(in), {});
-  }
-
   // Expects reading `content` to fail with INVALID_ARGUMENT whose message is
   // "PATH:LINE: ..." and contains `problem`.
   void ExpectRejected(const std::string& content, int line,
