@@ -27,7 +27,7 @@ echo v1 > "$DIR/root/CURRENT"
   --metrics_port -1 --reload_interval 0.5s 2>"$DIR/server.log" &
 server=$!
 trap 'kill -TERM $server 2>/dev/null; wait $server 2>/dev/null || true' EXIT
-"$BIN/recallctl" query --target "127.0.0.1:$PORT" --user u0000001 --k 1 --wait 60 >/dev/null
+"$BIN/recallctl" health --target "127.0.0.1:$PORT" --wait 60 >/dev/null
 
 bench() {
   "$BIN/recallctl" bench --target "127.0.0.1:$PORT" --users "$DIR/world/users.txt" --k 100 \

@@ -24,7 +24,7 @@ evaluate() {
   "$BIN/recall-server" --snapshot_root "$root" --host 127.0.0.1 --port "$PORT" \
     --metrics_port -1 2>/dev/null &
   local server=$!
-  "$BIN/recallctl" query --target "127.0.0.1:$PORT" --user x --k 1 --wait 60 >/dev/null
+  "$BIN/recallctl" health --target "127.0.0.1:$PORT" --wait 60 >/dev/null
   "$BIN/recallctl" eval --target "127.0.0.1:$PORT" --test "$test" --train "$train" \
     --k 10,50,100,500 --json 2>/dev/null > "$out.json"
   "$BIN/recallctl" eval --target "127.0.0.1:$PORT" --test "$test" --train "$train" \
