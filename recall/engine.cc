@@ -492,7 +492,6 @@ absl::Status RecallEngine::Execute(std::vector<PlannedChannel> plan,
     run(slot);
     merge(slot, /*fill_only=*/true, std::max(cap, 0.0f));
     answer->backfilled = answer->channels.back().kept;
-    answer->fallback = missing == query.k && answer->backfilled > 0;
   }
 
   auto better = [](const RecalledCandidate& a, const RecalledCandidate& b) {

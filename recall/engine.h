@@ -124,11 +124,8 @@ struct RecallAnswer {
   bool partial = false;  // a channel failed or ran out of time
   // Merged candidates beyond k, cut from the answer.
   int truncated = 0;
-  // Items the back-fill channel added to reach k; `fallback` when the
-  // channels kept nothing and back-fill made the whole answer (e.g. an
-  // unknown user).
+  // Items the back-fill channel added to reach k.
   int backfilled = 0;
-  bool fallback = false;
   // Wall time of the whole request inside the engine; minus the channels'
   // latencies, it is what reading the user, merging, weighting and sorting
   // cost.
@@ -139,10 +136,17 @@ struct RecallAnswer {
   void Clear() {
     items.clear();
     channels.clear();
-    user_found = partial = fallback = false;
+    user_found = partial = false;
     truncated = backfilled = 0;
     total_us = 0;
     user.Clear();
+  }
+
+  // The channels kept nothing and back-fill made the whole answer (e.g. an
+  // unknown user): back-fill adds at most what the channels left short of k,
+  // so then every item is back-filled.
+  bool fallback() const {
+    return backfilled > 0 && backfilled == static_cast<int>(items.size());
   }
 };
 

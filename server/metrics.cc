@@ -198,7 +198,7 @@ void ServerMetrics::ObserveAnswer(const RecallAnswer& answer) {
   if (answer.partial) partial_->Increment();
   if (answer.truncated > 0) truncated_->Increment(answer.truncated);
   if (answer.backfilled > 0) backfilled_->Increment(answer.backfilled);
-  if (answer.fallback) fallback_->Increment();
+  if (answer.fallback()) fallback_->Increment();
   for (const ChannelReport& report : answer.channels) {
     const ChannelSeries& series = Channel(*report.channel);
     series.duration->Observe(report.latency_us * 1e-6);

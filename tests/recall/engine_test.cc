@@ -243,7 +243,7 @@ TEST_F(EngineTest, UnknownUserFallsBackToFreshPopularItems) {
   ASSERT_EQ(answer.channels.size(), 1u);
   EXPECT_EQ(*answer.channels[0].channel, "popular");
   EXPECT_EQ(answer.backfilled, 3);
-  EXPECT_TRUE(answer.fallback);
+  EXPECT_TRUE(answer.fallback());
 }
 
 TEST_F(EngineTest,
@@ -300,7 +300,7 @@ TEST_F(EngineTest, CountsWhatWasExcludedTruncatedAndBackFilled) {
   EXPECT_THAT(Ids(*engine, answer), ElementsAre("b", "c", "d"));
   EXPECT_EQ(answer.channels[1].excluded, 1);
   EXPECT_EQ(answer.backfilled, 1);
-  EXPECT_FALSE(answer.fallback);
+  EXPECT_FALSE(answer.fallback());
   EXPECT_EQ(answer.truncated, 0);
 }
 
