@@ -17,15 +17,25 @@ std::string GrpcCodeName(grpc::StatusCode code) {
 
 ServerMetrics::ServerMetrics()
     : registry_(std::make_shared<prometheus::Registry>()) {
-  auto& requests = prometheus::BuildCounter()
-                       .Name("recall_requests_total")
-                       .Help("RPCs handled, by method and gRPC status code.")
-                       .Register(*registry_);
+  // A family of the builder's metric type; one() is a family's single
+  // unlabelled series.
+  auto family = [this](auto builder, const char* name,
+                       const char* help) -> auto& {
+    return builder.Name(name).Help(help).Register(*registry_);
+  };
+  auto one = [](auto& family) { return &family.Add({}); };
+  using prometheus::BuildCounter;
+  using prometheus::BuildGauge;
+  using prometheus::BuildHistogram;
+
+  auto& requests = family(BuildCounter(), "recall_requests_total",
+                          "RPCs handled, by method and gRPC status code.");
   auto& latency =
-      prometheus::BuildHistogram()
-          .Name("recall_request_duration_seconds")
-          .Help("Time from receiving an RPC to finishing it, in seconds.")
-          .Register(*registry_);
+      family(BuildHistogram(), "recall_request_duration_seconds",
+             "Time from receiving an RPC to finishing it, in seconds.");
+  auto& rejected = family(BuildCounter(), "recall_rejected_requests_total",
+                          "Calls refused with RESOURCE_EXHAUSTED because "
+                          "--max_in_flight calls were running.");
   const prometheus::Histogram::BucketBoundaries buckets = {
       0.0001, 0.00025, 0.0005, 0.001, 0.002, 0.005,
       0.01,   0.025,   0.05,   0.1,   0.25,  1};
@@ -36,111 +46,66 @@ ServerMetrics::ServerMetrics()
            {"code", GrpcCodeName(static_cast<grpc::StatusCode>(c))}});
     }
     latency_[m] = &latency.Add({{"method", kMethodNames[m]}}, buckets);
-  }
-  auto& rejected = prometheus::BuildCounter()
-                       .Name("recall_rejected_requests_total")
-                       .Help(
-                           "Calls refused with RESOURCE_EXHAUSTED because "
-                           "--max_in_flight calls were running.")
-                       .Register(*registry_);
-  for (int m = 0; m < kMethodCount; ++m)
     rejected_[m] = &rejected.Add({{"method", kMethodNames[m]}});
-  // Answer-level counters: one series each, registered here.
-  auto counter = [this](const char* name, const char* help) {
-    return &prometheus::BuildCounter()
-                .Name(name)
-                .Help(help)
-                .Register(*registry_)
-                .Add({});
-  };
-  partial_ = counter("recall_partial_responses_total",
-                     "Answers where a channel failed or ran out of time.");
-  truncated_ = counter("recall_truncated_candidates_total",
-                       "Merged candidates beyond k, cut from answers.");
-  backfilled_ = counter("recall_backfilled_items_total",
-                        "Items the back-fill channel added to reach k.");
-  fallback_ =
-      counter("recall_fallback_responses_total",
-              "Answers made wholly by back-fill: the channels kept nothing.");
+  }
+  in_flight_ = one(
+      family(BuildGauge(), "recall_requests_in_flight",
+             "Recall and SimilarItems calls admitted and not yet finished."));
+
+  // Per answer.
+  partial_ = one(family(BuildCounter(), "recall_partial_responses_total",
+                        "Answers where a channel failed or ran out of time."));
+  truncated_ = one(family(BuildCounter(), "recall_truncated_candidates_total",
+                          "Merged candidates beyond k, cut from answers."));
+  backfilled_ = one(family(BuildCounter(), "recall_backfilled_items_total",
+                           "Items the back-fill channel added to reach k."));
+  fallback_ = one(
+      family(BuildCounter(), "recall_fallback_responses_total",
+             "Answers made wholly by back-fill: the channels kept nothing."));
+
+  // Per channel (series made on a channel's first use).
   channel_duration_ =
-      &prometheus::BuildHistogram()
-           .Name("recall_channel_duration_seconds")
-           .Help("Time one channel took in one request, in seconds.")
-           .Register(*registry_);
+      &family(BuildHistogram(), "recall_channel_duration_seconds",
+              "Time one channel took in one request, in seconds.");
   channel_found_ =
-      &prometheus::BuildHistogram()
-           .Name("recall_channel_candidates")
-           .Help("Candidates one channel's searches found in one request.")
-           .Register(*registry_);
-  channel_kept_ = &prometheus::BuildHistogram()
-                       .Name("recall_channel_kept_candidates")
-                       .Help(
-                           "Candidates one channel contributed to the merge in "
-                           "one request.")
-                       .Register(*registry_);
+      &family(BuildHistogram(), "recall_channel_candidates",
+              "Candidates one channel's searches found in one request.");
+  channel_kept_ =
+      &family(BuildHistogram(), "recall_channel_kept_candidates",
+              "Candidates one channel contributed to the merge in one "
+              "request.");
   channel_dropped_ =
-      &prometheus::BuildCounter()
-           .Name("recall_channel_dropped_by_threshold_total")
-           .Help("Candidates dropped under a channel's min_similarity.")
-           .Register(*registry_);
+      &family(BuildCounter(), "recall_channel_dropped_by_threshold_total",
+              "Candidates dropped under a channel's min_similarity.");
   channel_excluded_ =
-      &prometheus::BuildCounter()
-           .Name("recall_channel_excluded_total")
-           .Help(
-               "Candidates over the threshold skipped as excluded (request "
-               "exclusions, seeds, seen items).")
-           .Register(*registry_);
+      &family(BuildCounter(), "recall_channel_excluded_total",
+              "Candidates over the threshold skipped as excluded (request "
+              "exclusions, seeds, seen items).");
   channel_truncated_ =
-      &prometheus::BuildCounter()
-           .Name("recall_channel_truncated_total")
-           .Help("Candidates over the threshold left out by a channel's quota.")
-           .Register(*registry_);
-  snapshot_age_ = &prometheus::BuildGauge()
-                       .Name("recall_snapshot_age_seconds")
-                       .Help("Seconds since the served snapshot was built.")
-                       .Register(*registry_)
-                       .Add({});
-  load_duration_ =
-      &prometheus::BuildGauge()
-           .Name("recall_snapshot_load_duration_seconds")
-           .Help("How long the last successful snapshot load took.")
-           .Register(*registry_)
-           .Add({});
-  in_flight_ =
-      &prometheus::BuildGauge()
-           .Name("recall_requests_in_flight")
-           .Help("Recall and SimilarItems calls admitted and not yet finished.")
-           .Register(*registry_)
-           .Add({});
-  reload_failures_ = &prometheus::BuildCounter()
-                          .Name("recall_snapshot_reload_failures_total")
-                          .Help(
-                              "Snapshot versions refused at reload (the old "
-                              "one kept serving).")
-                          .Register(*registry_)
-                          .Add({});
-  channel_failures_ = &prometheus::BuildCounter()
-                           .Name("recall_channel_failures_total")
-                           .Help(
-                               "Channels that failed or ran out of time, by "
-                               "channel and status code.")
-                           .Register(*registry_);
+      &family(BuildCounter(), "recall_channel_truncated_total",
+              "Candidates over the threshold left out by a channel's quota.");
+  channel_failures_ = &family(BuildCounter(), "recall_channel_failures_total",
+                              "Channels that failed or ran out of time, by "
+                              "channel and status code.");
   cache_lookups_ =
-      &prometheus::BuildCounter()
-           .Name("recall_channel_cache_lookups_total")
-           .Help(
-               "Cache lookups of channels with a cache, by result (hit, miss).")
-           .Register(*registry_);
-  snapshot_info_ = &prometheus::BuildGauge()
-                        .Name("recall_snapshot_info")
-                        .Help("1 for the snapshot version being served.")
-                        .Register(*registry_);
+      &family(BuildCounter(), "recall_channel_cache_lookups_total",
+              "Cache lookups of channels with a cache, by result (hit, miss).");
+
+  // Per snapshot.
+  snapshot_info_ = &family(BuildGauge(), "recall_snapshot_info",
+                           "1 for the snapshot version being served.");
   snapshot_loaded_ =
-      &prometheus::BuildGauge()
-           .Name("recall_snapshot_loaded_timestamp_seconds")
-           .Help("Unix time the served snapshot finished loading.")
-           .Register(*registry_)
-           .Add({});
+      one(family(BuildGauge(), "recall_snapshot_loaded_timestamp_seconds",
+                 "Unix time the served snapshot finished loading."));
+  snapshot_age_ = one(family(BuildGauge(), "recall_snapshot_age_seconds",
+                             "Seconds since the served snapshot was built."));
+  load_duration_ =
+      one(family(BuildGauge(), "recall_snapshot_load_duration_seconds",
+                 "How long the last successful snapshot load took."));
+  reload_failures_ =
+      one(family(BuildCounter(), "recall_snapshot_reload_failures_total",
+                 "Snapshot versions refused at reload (the old one kept "
+                 "serving)."));
 }
 
 void ServerMetrics::ObserveRequest(Method method, grpc::StatusCode code,
