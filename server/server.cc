@@ -130,8 +130,6 @@ struct RecallServer::Impl {
   }
   absl::Time next_poll ABSL_GUARDED_BY(mu) = absl::InfiniteFuture();
   std::string refused_version;  // reload thread only
-
-  void SetServing(bool serving) { health->SetServing(serving); }
 };
 
 namespace {
@@ -233,7 +231,7 @@ absl::StatusOr<std::unique_ptr<RecallServer>> RecallServer::Start(
     return absl::UnavailableError(
         absl::StrCat("cannot listen on ", o.listen_address));
   }
-  impl->SetServing(false);
+  // Health is NOT_SERVING (the service starts so) until the load succeeds.
 
   const absl::Time start = absl::Now();
   if (absl::Status s = impl->snapshots->LoadCurrent().status(); !s.ok()) {
@@ -252,7 +250,7 @@ absl::StatusOr<std::unique_ptr<RecallServer>> RecallServer::Start(
           serving->engine->snapshot().items().size(),
           absl::ToDoubleSeconds(absl::Now() - start));
   impl->metrics.SetLoadDuration(absl::ToDoubleSeconds(absl::Now() - start));
-  impl->SetServing(true);
+  impl->health->SetServing(true);
   {
     absl::MutexLock lock(&impl->mu);
     impl->next_poll = absl::Now() + (o.reload_interval > absl::ZeroDuration()
@@ -309,7 +307,7 @@ void RecallServer::Shutdown(absl::Duration grace) {
     impl_->admin_server->Shutdown(absl::ToChronoTime(absl::Now() + grace));
   }
   if (impl_->reloader.joinable()) impl_->reloader.join();
-  impl_->SetServing(false);
+  impl_->health->SetServing(false);
   // Ends the health watchers' streams, which would otherwise count as calls
   // in flight and hold the drain below until its deadline.
   impl_->health->Shutdown();
