@@ -11,9 +11,9 @@
 #include "absl/time/clock.h"
 #include "grpcpp/ext/proto_server_reflection_plugin.h"
 #include "grpcpp/grpcpp.h"
-#include "prometheus/exposer.h"
 #include "server/health_service.h"
 #include "server/metrics.h"
+#include "server/metrics_http.h"
 #include "server/pool_executor.h"
 #include "server/recall_service.h"
 #include "server/snapshot_manager.h"
@@ -34,7 +34,7 @@ struct RecallServer::Impl {
   // Declared before the server, which must be gone before it is.
   std::unique_ptr<HealthService> health;
   std::unique_ptr<grpc::Server> server;
-  std::unique_ptr<prometheus::Exposer> exposer;
+  std::unique_ptr<MetricsHttpServer> metrics_http;
   int port = 0;
   absl::Mutex mu;
   bool shut_down ABSL_GUARDED_BY(mu) = false;
@@ -201,13 +201,9 @@ absl::StatusOr<std::unique_ptr<RecallServer>> RecallServer::Start(
       o.max_in_flight);
 
   if (!o.metrics_address.empty()) {
-    try {
-      impl->exposer = std::make_unique<prometheus::Exposer>(o.metrics_address);
-    } catch (const std::exception& e) {
-      return absl::UnavailableError(absl::StrCat(
-          "metrics: cannot listen on ", o.metrics_address, ": ", e.what()));
-    }
-    impl->exposer->RegisterCollectable(impl->metrics.registry());
+    ASSIGN_OR_RETURN(impl->metrics_http,
+                     MetricsHttpServer::Start(o.metrics_address,
+                                              impl->metrics.registry()));
   }
 
   impl->health = std::make_unique<HealthService>(
@@ -292,9 +288,7 @@ int RecallServer::port() const { return impl_->port; }
 int RecallServer::admin_port() const { return impl_->admin_port; }
 
 int RecallServer::metrics_port() const {
-  if (impl_->exposer == nullptr) return 0;
-  std::vector<int> ports = impl_->exposer->GetListeningPorts();
-  return ports.empty() ? 0 : ports[0];
+  return impl_->metrics_http == nullptr ? 0 : impl_->metrics_http->port();
 }
 
 void RecallServer::Shutdown(absl::Duration grace) {
@@ -316,7 +310,7 @@ void RecallServer::Shutdown(absl::Duration grace) {
   impl_->server->Shutdown(absl::ToChronoTime(absl::Now() + grace));
   impl_->server->Wait();
   impl_->workers.reset();  // runs anything still queued, joins
-  impl_->exposer.reset();
+  impl_->metrics_http.reset();
 }
 
 void RecallServer::Wait() {

@@ -44,7 +44,9 @@ class ScopedTempDir {
 };
 
 // Plain HTTP/1.0 GET; returns the whole response (headers and body).
-inline std::string HttpGet(int port, const std::string& path) {
+// Sends `request` (raw bytes) to 127.0.0.1:port and returns everything the
+// server writes until it closes the connection ("" when it cannot connect).
+inline std::string HttpExchange(int port, const std::string& request) {
   int fd = socket(AF_INET, SOCK_STREAM, 0);
   sockaddr_in addr{};
   addr.sin_family = AF_INET;
@@ -54,8 +56,6 @@ inline std::string HttpGet(int port, const std::string& path) {
     close(fd);
     return "";
   }
-  const std::string request =
-      "GET " + path + " HTTP/1.0\r\nHost: localhost\r\n\r\n";
   if (write(fd, request.data(), request.size()) < 0) {
     close(fd);
     return "";
@@ -66,6 +66,11 @@ inline std::string HttpGet(int port, const std::string& path) {
     response.append(buffer, n);
   close(fd);
   return response;
+}
+
+inline std::string HttpGet(int port, const std::string& path) {
+  return HttpExchange(port,
+                      "GET " + path + " HTTP/1.0\r\nHost: localhost\r\n\r\n");
 }
 
 // The whole file, bytes as they are ("" when it cannot be read).

@@ -19,6 +19,7 @@
 #include "grpcpp/grpcpp.h"
 #include "gtest/gtest.h"
 #include "recall/v1/recall.grpc.pb.h"
+#include "tests/test_util.h"
 
 namespace recall {
 namespace {
@@ -96,7 +97,8 @@ class BinaryE2eTest : public ::testing::Test {
     while (fgets(line, sizeof(line), stderr_) != nullptr) {
       log_ += line;
       int port = 0;
-      if (sscanf(line, "recall-server: serving on port %d", &port) == 1)
+      if (sscanf(line, "recall-server: serving on port %d, metrics on port %d",
+                 &port, &metrics_port_) >= 1)
         return port;
     }
     return 0;
@@ -110,6 +112,7 @@ class BinaryE2eTest : public ::testing::Test {
 
   fs::path dir_;
   pid_t pid_ = -1;
+  int metrics_port_ = 0;
   FILE* stderr_ = nullptr;
   std::string log_;
 };
@@ -245,6 +248,32 @@ TEST_F(BinaryE2eTest, ServesReflectionHealthAndRecallThenDrainsOnSigterm) {
   EXPECT_TRUE(WIFEXITED(status));
   EXPECT_EQ(WEXITSTATUS(status), 0);
   EXPECT_THAT(ReadRestOfLog(), HasSubstr("recall-server: stopped"));
+}
+
+// Issue 11.1: any HTTP request to the metrics port other than GET /metrics
+// crashed the server (civetweb's error page overflowed its worker stack).
+TEST_F(BinaryE2eTest, MetricsPortSurvivesEveryMethodAndPath) {
+  ASSERT_GT(StartServer(), 0) << log_;
+  ASSERT_GT(metrics_port_, 0) << log_;
+  const std::pair<std::string, const char*> probes[] = {
+      {"GET / HTTP/1.1\r\nHost: x\r\n\r\n", "404"},
+      {"GET /favicon.ico HTTP/1.0\r\n\r\n", "404"},
+      {"HEAD /metrics HTTP/1.1\r\n\r\n", "200"},
+      {"HEAD / HTTP/1.1\r\n\r\n", "404"},
+      {"POST /metrics HTTP/1.1\r\nContent-Length: 3\r\n\r\nabc", "405"},
+      {"DELETE / HTTP/1.1\r\n\r\n", "405"},
+      {"OPTIONS * HTTP/1.1\r\n\r\n", "400"},
+      {"GARBAGE\r\n\r\n", "400"},
+  };
+  for (const auto& [request, code] : probes) {
+    EXPECT_THAT(HttpExchange(metrics_port_, request),
+                ::testing::StartsWith(std::string("HTTP/1.1 ") + code))
+        << request;
+    ASSERT_EQ(waitpid(pid_, nullptr, WNOHANG), 0)
+        << "server died after " << request << ReadRestOfLog();
+  }
+  EXPECT_THAT(HttpGet(metrics_port_, "/metrics"),
+              HasSubstr("recall_requests_total"));
 }
 
 TEST_F(BinaryE2eTest, BadInputExitsNonZeroNamingFileAndLine) {
