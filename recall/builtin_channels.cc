@@ -13,6 +13,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "recall/channel.h"
+#include "recall/list_channels.h"
 #include "util/status_macros.h"
 
 namespace recall {
@@ -731,6 +732,7 @@ void RegisterBuiltinChannels() {
                           RETURN_IF_ERROR(NeedSpace(c, s));
                           return NeedTable(c, s, "tags");
                         }));
+  RegisterListChannels(registry);
   registry.Register("popular", Factory<PopularChannel>(
                                    [](const ChannelConfig&, const Snapshot&) {
                                      return absl::OkStatus();

@@ -140,7 +140,8 @@ class ChannelRegistry {
 };
 
 // Registers "u2i", "i2i", "crosstag", "media2vec", "popular",
-// "cluster_center", "cluster_cf" and "cluster_profile". Idempotent.
+// "cluster_center", "cluster_cf", "cluster_profile", "item_cf" and "hot".
+// Idempotent.
 void RegisterBuiltinChannels();
 
 }  // namespace recall

@@ -172,6 +172,24 @@ v1::Policy DefaultPolicy(const Snapshot& snapshot) {
       profile->set_weight(0.5f);
     }
   }
+  if (const NamedLists* itemcf = snapshot.FindLists("itemcf");
+      itemcf != nullptr && !itemcf->lists.named()) {
+    v1::ChannelPolicy* cf = policy.add_channels();
+    cf->set_name("item_cf");
+    cf->set_kind("item_cf");
+  }
+  if (const NamedLists* hot = snapshot.FindLists("hot");
+      hot != nullptr && hot->lists.named()) {
+    v1::ChannelPolicy* channel = policy.add_channels();
+    channel->set_name("hot");
+    channel->set_kind("hot");
+    channel->set_weight(0.5f);
+    // Back-fill from what is clicked now rather than what was published
+    // recently: it works for catalogues that are not news too.
+    policy.mutable_backfill()->set_name("hot_backfill");
+    policy.mutable_backfill()->set_kind("hot");
+    return policy;
+  }
   policy.mutable_backfill()->set_name("popular");
   policy.mutable_backfill()->set_kind("popular");
   return policy;
@@ -197,10 +215,11 @@ absl::StatusOr<std::unique_ptr<RecallEngine>> RecallEngine::Create(
     options.policy.mutable_backfill()->set_name("popular");
     options.policy.mutable_backfill()->set_kind("popular");
   }
-  if (options.policy.backfill().kind() != "popular") {
+  if (options.policy.backfill().kind() != "popular" &&
+      options.policy.backfill().kind() != "hot") {
     return absl::InvalidArgumentError(
         absl::StrCat("back-fill channel \"", options.policy.backfill().name(),
-                     "\" must be of kind popular"));
+                     "\" must be of kind popular or hot"));
   }
   std::unique_ptr<RecallEngine> engine(
       new RecallEngine(std::move(snapshot), std::move(options)));

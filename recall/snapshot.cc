@@ -96,26 +96,54 @@ absl::StatusOr<Clustering> LoadClustering(const std::string& dir,
   return clustering;
 }
 
+// Loads and verifies one set of ranked lists; item-keyed lists need one list
+// per item.
+absl::StatusOr<NamedLists> LoadLists(const std::string& dir,
+                                     const v1::RankedListsManifest& lm,
+                                     int64_t item_count) {
+  RETURN_IF_ERROR(VerifyFileRef(dir, lm.file()));
+  const std::string path = (fs::path(dir) / lm.file().path()).string();
+  ASSIGN_OR_RETURN(RankedLists lists, RankedLists::Read(path, item_count));
+  if (lists.size() != lm.keys() || lists.entries() != lm.entries() ||
+      (!lists.named() && lists.size() != item_count)) {
+    return absl::DataLossError(absl::StrCat(
+        path, ": ", lists.size(), " keys and ", lists.entries(),
+        " entries, MANIFEST says ", lm.keys(), " and ", lm.entries(),
+        lists.named() ? "" : absl::StrCat(" (and ", item_count, " items)")));
+  }
+  return NamedLists{lm, std::move(lists)};
+}
+
 }  // namespace
 
 Snapshot::Snapshot(v1::Manifest manifest, ItemTable items,
                    std::vector<Space> spaces, std::unique_ptr<UserStore> users,
                    std::vector<VectorTable> tables,
-                   std::vector<Clustering> clusterings)
+                   std::vector<Clustering> clusterings,
+                   std::vector<NamedLists> lists)
     : manifest_(std::move(manifest)),
       items_(std::move(items)),
       spaces_(std::move(spaces)),
       users_(std::move(users)),
       tables_(std::move(tables)),
-      clusterings_(std::move(clusterings)) {}
+      clusterings_(std::move(clusterings)),
+      lists_(std::move(lists)) {}
 
 std::shared_ptr<const Snapshot> Snapshot::FromParts(
     v1::Manifest manifest, ItemTable items, std::vector<Space> spaces,
     std::unique_ptr<UserStore> users, std::vector<VectorTable> tables,
-    std::vector<Clustering> clusterings) {
-  return std::shared_ptr<const Snapshot>(new Snapshot(
-      std::move(manifest), std::move(items), std::move(spaces),
-      std::move(users), std::move(tables), std::move(clusterings)));
+    std::vector<Clustering> clusterings, std::vector<NamedLists> lists) {
+  return std::shared_ptr<const Snapshot>(
+      new Snapshot(std::move(manifest), std::move(items), std::move(spaces),
+                   std::move(users), std::move(tables), std::move(clusterings),
+                   std::move(lists)));
+}
+
+const NamedLists* Snapshot::FindLists(absl::string_view name) const {
+  for (const NamedLists& lists : lists_) {
+    if (lists.name() == name) return &lists;
+  }
+  return nullptr;
 }
 
 void IndexClustering(Clustering* clustering) {
@@ -220,8 +248,14 @@ absl::StatusOr<std::shared_ptr<const Snapshot>> Snapshot::LoadFromDir(
     ASSIGN_OR_RETURN(Clustering clustering, LoadClustering(dir, cm));
     clusterings.push_back(std::move(clustering));
   }
+  std::vector<NamedLists> lists;
+  for (const v1::RankedListsManifest& lm : manifest.lists()) {
+    ASSIGN_OR_RETURN(NamedLists named, LoadLists(dir, lm, items.size()));
+    lists.push_back(std::move(named));
+  }
   return FromParts(std::move(manifest), std::move(items), std::move(spaces),
-                   std::move(users), std::move(tables), std::move(clusterings));
+                   std::move(users), std::move(tables), std::move(clusterings),
+                   std::move(lists));
 }
 
 }  // namespace recall

@@ -16,6 +16,7 @@
 #include "index/index_handle.h"
 #include "recall/v1/snapshot.pb.h"
 #include "store/item_table.h"
+#include "store/ranked_lists.h"
 #include "store/user_store.h"
 
 namespace recall {
@@ -54,6 +55,14 @@ struct Clustering {
   const std::string& name() const { return manifest.spec().name(); }
 };
 
+// Precomputed ranked lists ("itemcf", "hot"): see store/ranked_lists.h.
+struct NamedLists {
+  v1::RankedListsManifest manifest;
+  RankedLists lists;
+
+  const std::string& name() const { return manifest.name(); }
+};
+
 // Fills the via strings of `clustering` from its table (tests, loader).
 void IndexClustering(Clustering* clustering);
 
@@ -85,7 +94,8 @@ class Snapshot {
   static std::shared_ptr<const Snapshot> FromParts(
       v1::Manifest manifest, ItemTable items, std::vector<Space> spaces,
       std::unique_ptr<UserStore> users, std::vector<VectorTable> tables = {},
-      std::vector<Clustering> clusterings = {});
+      std::vector<Clustering> clusterings = {},
+      std::vector<NamedLists> lists = {});
 
   const std::string& version() const { return manifest_.version(); }
   const v1::Manifest& manifest() const { return manifest_; }
@@ -99,11 +109,13 @@ class Snapshot {
   const VectorTable* FindTable(absl::string_view name) const;
   // The user clustering called `name`, or nullptr.
   const Clustering* FindClustering(absl::string_view name) const;
+  // The ranked lists called `name` ("itemcf", "hot"), or nullptr.
+  const NamedLists* FindLists(absl::string_view name) const;
 
  private:
   Snapshot(v1::Manifest manifest, ItemTable items, std::vector<Space> spaces,
            std::unique_ptr<UserStore> users, std::vector<VectorTable> tables,
-           std::vector<Clustering> clusterings);
+           std::vector<Clustering> clusterings, std::vector<NamedLists> lists);
 
   v1::Manifest manifest_;
   ItemTable items_;
@@ -111,6 +123,7 @@ class Snapshot {
   std::unique_ptr<UserStore> users_;
   std::vector<VectorTable> tables_;
   std::vector<Clustering> clusterings_;
+  std::vector<NamedLists> lists_;
 };
 
 }  // namespace recall

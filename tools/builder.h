@@ -17,6 +17,10 @@
 //   vectors/media.vec          optional; media vectors (ids = media ids): the
 //                              "media" table for media2vec
 //
+// From clicks.tsv it also computes the ranked lists "itemcf" (each item's
+// co-click neighbours, for the item_cf channel) and "hot" (the most clicked
+// items of late, overall and per category, for the hot channel).
+//
 // From the clicks it also derives, per user, the newest clicks, the seen
 // items and a tag profile (tags of clicked items, recency-weighted). The
 // policy (--policy FILE, text-format recall.v1.Policy; default: DefaultPolicy)
@@ -35,6 +39,7 @@
 
 #include "absl/status/statusor.h"
 #include "recall/v1/snapshot.pb.h"
+#include "tools/item_cf.h"
 
 namespace recall {
 
@@ -71,6 +76,13 @@ struct BuildOptions {
   // deletes ROOT/.<version>.tmp folders of interrupted builds that nothing
   // has written to for 6 hours.
   int keep_versions = 0;
+  // Item-CF neighbour lists ("itemcf") from clicks.tsv; method "none"
+  // skips them. See tools/item_cf.h.
+  ItemCfOptions itemcf;
+  // The "hot" lists: clicks weighted by 2^(-age / half-life) from the newest
+  // click, the top `hot_items` overall and per category.
+  double hot_half_life_hours = 24;
+  int hot_items = 1000;
   // Version directory name; empty means a UTC timestamp like
   // "20261128T120000Z" (with "-2", "-3", ... appended if taken).
   std::string version;

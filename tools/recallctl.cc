@@ -39,6 +39,7 @@
 #include "tools/importers.h"
 #include "tools/split.h"
 #include "tools/trainer.h"
+#include "tools/tune.h"
 
 // Flags shared by several commands.
 ABSL_FLAG(std::string, out, "",
@@ -76,6 +77,20 @@ ABSL_FLAG(
     int, keep_versions, 3,
     "build: keep this many newest versions, delete older ones (0: keep all)");
 ABSL_FLAG(int, seen_items, 200, "build: clicked items kept per user as seen");
+ABSL_FLAG(std::string, itemcf, "auto",
+          "build: item-CF neighbour lists from clicks: auto (EASE up to "
+          "--ease_max_items clicked items, else cosine), ease, cosine, none");
+ABSL_FLAG(std::string, metric, "recall@100",
+          "tune: the validation metric to maximise (recall@K, hr@K, ndcg@K)");
+ABSL_FLAG(double, max_seconds, 600, "tune: time budget of the search");
+ABSL_FLAG(bool, progress, false,
+          "tune: progress lines even when stderr is not a terminal");
+ABSL_FLAG(int, itemcf_neighbors, 200, "build: item-CF neighbours per item");
+ABSL_FLAG(double, ease_lambda, 300, "build: EASE's L2 penalty");
+ABSL_FLAG(int, ease_max_items, 12000,
+          "build: most clicked items for EASE (n^2 floats of memory)");
+ABSL_FLAG(double, hot_half_life_hours, 24,
+          "build: half-life of a click's weight in the hot lists");
 ABSL_FLAG(
     std::string, clusters, "",
     "build: text-format recall.v1.ClusteringConfig file (user clusterings)");
@@ -175,6 +190,8 @@ constexpr char kUsage[] =
     "TRAIN_WORLD --json]\n"
     "  train  --input WORLD [--train_spaces "
     "item2vec,media2vec,tag2vec,title2vec --dim D]\n"
+    "  tune   --input TRAIN_WORLD --out POLICY.textproto [--metric recall@100 "
+    "--policy START --clusters FILE]\n"
     "  build  --input DIR --out ROOT [--index FACTORY]          build + "
     "publish a snapshot\n"
     "  publish --out ROOT --version V                           verify V, "
@@ -227,7 +244,8 @@ int Gen() {
   return 0;
 }
 
-int Build() {
+// The build flags (shared by build and tune).
+BuildOptions BuildOptionsFromFlags() {
   BuildOptions options;
   options.input_dir = absl::GetFlag(FLAGS_input);
   options.out_root = absl::GetFlag(FLAGS_out);
@@ -242,6 +260,16 @@ int Build() {
   options.seen_items = absl::GetFlag(FLAGS_seen_items);
   options.clusters_file = absl::GetFlag(FLAGS_clusters);
   options.keep_versions = absl::GetFlag(FLAGS_keep_versions);
+  options.itemcf.method = absl::GetFlag(FLAGS_itemcf);
+  options.itemcf.top_n = absl::GetFlag(FLAGS_itemcf_neighbors);
+  options.itemcf.ease_lambda = absl::GetFlag(FLAGS_ease_lambda);
+  options.itemcf.ease_max_items = absl::GetFlag(FLAGS_ease_max_items);
+  options.hot_half_life_hours = absl::GetFlag(FLAGS_hot_half_life_hours);
+  return options;
+}
+
+int Build() {
+  BuildOptions options = BuildOptionsFromFlags();
   if (options.input_dir.empty() || options.out_root.empty()) {
     return Fail(
         absl::InvalidArgumentError("build: --input and --out are required"));
@@ -410,11 +438,9 @@ int Bench() {
   return 0;
 }
 
-int Train() {
+// The train flags (shared by train and tune).
+TrainOptions TrainOptionsFromFlags() {
   TrainOptions options;
-  options.world = absl::GetFlag(FLAGS_input);
-  if (options.world.empty())
-    return Fail(absl::InvalidArgumentError("train: --input is required"));
   options.spaces = absl::GetFlag(FLAGS_train_spaces);
   options.dim = absl::GetFlag(FLAGS_dim);
   options.epochs = absl::GetFlag(FLAGS_epochs);
@@ -426,15 +452,44 @@ int Train() {
   options.subsample = absl::GetFlag(FLAGS_subsample);
   options.item2vec_trainer = absl::GetFlag(FLAGS_item2vec_trainer);
   options.negative_power = absl::GetFlag(FLAGS_negative_power);
+  options.seed = static_cast<int>(absl::GetFlag(FLAGS_seed));
+  return options;
+}
+
+int Train() {
+  TrainOptions options = TrainOptionsFromFlags();
+  options.world = absl::GetFlag(FLAGS_input);
+  if (options.world.empty())
+    return Fail(absl::InvalidArgumentError("train: --input is required"));
   if (options.item2vec_trainer != "fasttext" &&
       options.item2vec_trainer != "sgns") {
     return Fail(absl::InvalidArgumentError(
         "train: --item2vec_trainer wants fasttext or sgns"));
   }
-  options.seed = static_cast<int>(absl::GetFlag(FLAGS_seed));
   absl::StatusOr<TrainReport> report = TrainSpaces(options);
   if (!report.ok()) return Fail(report.status());
   printf("%s", report->ToText().c_str());
+  return 0;
+}
+
+// recallctl tune --input TRAIN_WORLD --out POLICY [--metric recall@100]
+int TuneCommand() {
+  TuneOptions options;
+  options.input = absl::GetFlag(FLAGS_input);
+  options.out_policy = absl::GetFlag(FLAGS_out);
+  options.start_policy = absl::GetFlag(FLAGS_policy);
+  options.metric = absl::GetFlag(FLAGS_metric);
+  options.last_n = absl::GetFlag(FLAGS_last_n) > 0 ? absl::GetFlag(FLAGS_last_n) : 5;
+  options.build = BuildOptionsFromFlags();
+  options.train = TrainOptionsFromFlags();
+  options.search.max_seconds = absl::GetFlag(FLAGS_max_seconds);
+  options.search.progress = isatty(STDERR_FILENO) || absl::GetFlag(FLAGS_progress);
+  const absl::Time start = absl::Now();
+  absl::StatusOr<TuneReport> report = recall::Tune(options);
+  if (!report.ok()) return Fail(report.status());
+  printf("%s", report->policy_text.substr(0, report->policy_text.find("\nchannels")).c_str());
+  printf("\ntune: wrote %s in %.0f s\n", options.out_policy.c_str(),
+         absl::ToDoubleSeconds(absl::Now() - start));
   return 0;
 }
 
@@ -666,6 +721,7 @@ int main(int argc, char** argv) {
   if (command == "build") return recall::Build();
   if (command == "publish") return recall::Publish();
   if (command == "train") return recall::Train();
+  if (command == "tune") return recall::TuneCommand();
   if (command == "bench") return recall::Bench();
   if (command == "query") return recall::Query();
   if (command == "health") return recall::Health();

@@ -1,0 +1,330 @@
+#include "tools/tune.h"
+
+#include <algorithm>
+#include <atomic>
+#include <cstdio>
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <thread>
+#include <utility>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/clock.h"
+#include "google/protobuf/text_format.h"
+#include "recall/engine.h"
+#include "recall/snapshot.h"
+#include "store/snapshot_files.h"
+#include "tools/eval.h"
+#include "tools/split.h"
+#include "util/status_macros.h"
+
+namespace recall {
+namespace {
+
+namespace fs = std::filesystem;
+
+// The metric's value for one K from finished metrics.
+double MetricValue(const RankingMetrics& m, const MetricSpec& spec) {
+  const std::map<int, double>& values = spec.name == "hr"       ? m.hr
+                                        : spec.name == "ndcg" ? m.ndcg
+                                                              : m.recall;
+  auto it = values.find(spec.k);
+  return it == values.end() ? 0.0 : it->second;
+}
+
+void SetWeight(v1::ChannelPolicy* channel, float weight) {
+  channel->set_disabled(weight <= 0);
+  if (weight > 0) channel->set_weight(weight);
+}
+
+// The trained spaces TRAIN_WORLD has, by the file `recallctl train` writes.
+std::vector<std::string> TrainedSpacesIn(const std::string& world,
+                                         const std::vector<std::string>& want) {
+  const fs::path vectors = fs::path(world) / "vectors";
+  const std::map<std::string, std::string> file_of = {
+      {"item2vec", "item2vec.item.vec"},
+      {"title2vec", "title2vec.item.vec"},
+      {"tag2vec", "tags.vec"},
+      {"media2vec", "media.vec"}};
+  std::vector<std::string> spaces;
+  for (const std::string& space : want) {
+    auto it = file_of.find(space);
+    if (it != file_of.end() && fs::exists(vectors / it->second))
+      spaces.push_back(space);
+  }
+  return spaces;
+}
+
+// Scores policies on one snapshot over the validation users.
+class PolicyEvaluator {
+ public:
+  PolicyEvaluator(std::shared_ptr<const Snapshot> snapshot,
+                  std::vector<std::pair<std::string, std::vector<std::string>>>
+                      users,
+                  MetricSpec metric, int threads)
+      : snapshot_(std::move(snapshot)),
+        users_(std::move(users)),
+        metric_(std::move(metric)),
+        threads_(threads > 0 ? threads
+                             : static_cast<int>(std::max(
+                                   1u, std::thread::hardware_concurrency()))) {}
+
+  // The metric of the merged answer; -1 when the policy does not build.
+  double Score(const v1::Policy& policy) const {
+    EngineOptions options;
+    options.policy = policy;
+    absl::StatusOr<std::unique_ptr<RecallEngine>> engine =
+        RecallEngine::Create(snapshot_, options);
+    if (!engine.ok()) return -1;
+    MetricsAccumulator metrics({metric_.k}, snapshot_->items().size());
+    absl::Mutex mu;
+    std::atomic<size_t> next{0};
+    std::vector<std::thread> pool;
+    for (int t = 0; t < threads_; ++t) {
+      pool.emplace_back([&] {
+        RecallAnswer answer;
+        RecallQuery query;
+        query.k = metric_.k;
+        std::vector<std::string> ranked;
+        for (size_t i; (i = next++) < users_.size();) {
+          query.user_id = users_[i].first;
+          ranked.clear();
+          if ((*engine)->Recall(query, &answer).ok()) {
+            for (const RecalledCandidate& c : answer.items)
+              ranked.push_back(snapshot_->items().item(c.row).id);
+          }
+          absl::MutexLock lock(&mu);
+          metrics.Add(ranked, users_[i].second);
+        }
+      });
+    }
+    for (std::thread& t : pool) t.join();
+    return MetricValue(metrics.Finish(), metric_);
+  }
+
+ private:
+  std::shared_ptr<const Snapshot> snapshot_;
+  std::vector<std::pair<std::string, std::vector<std::string>>> users_;
+  MetricSpec metric_;
+  int threads_;
+};
+
+}  // namespace
+
+absl::StatusOr<MetricSpec> ParseMetric(const std::string& text) {
+  const std::string lower = absl::AsciiStrToLower(text);
+  const size_t at = lower.find('@');
+  MetricSpec spec;
+  if (at != std::string::npos) spec.name = lower.substr(0, at);
+  if (at == std::string::npos ||
+      (spec.name != "recall" && spec.name != "hr" && spec.name != "ndcg") ||
+      !absl::SimpleAtoi(lower.substr(at + 1), &spec.k) || spec.k < 1) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "metric: want recall@K, hr@K or ndcg@K (K >= 1), got \"", text,
+        "\""));
+  }
+  return spec;
+}
+
+WeightSearchResult SearchWeights(
+    const v1::Policy& start,
+    const std::function<double(const v1::Policy&)>& score,
+    const WeightSearchOptions& options) {
+  const absl::Time deadline =
+      absl::Now() + absl::Seconds(options.max_seconds);
+  WeightSearchResult result;
+  auto evaluate = [&](const v1::Policy& policy, absl::string_view what) {
+    const double s = score(policy);
+    ++result.evaluations;
+    if (options.progress) {
+      fprintf(stderr, "tune: %4d  %.4f  %s\n", result.evaluations, s,
+              std::string(what).c_str());
+    }
+    return s;
+  };
+  result.policy = start;
+  result.score = result.start_score = evaluate(start, "start policy");
+  // 1. Each channel alone.
+  result.best_single_score = -1;
+  for (int i = 0; i < start.channels_size(); ++i) {
+    v1::Policy alone = start;
+    for (int j = 0; j < alone.channels_size(); ++j)
+      SetWeight(alone.mutable_channels(j), j == i ? 1.0f : 0.0f);
+    const std::string& name = start.channels(i).name();
+    const double s = evaluate(alone, absl::StrCat(name, " alone"));
+    if (s > result.best_single_score) {
+      result.best_single_score = s;
+      result.best_single = name;
+    }
+    if (s > result.score) {
+      result.score = s;
+      result.policy = std::move(alone);
+    }
+  }
+  // 2. Coordinate ascent.
+  for (int round = 0; round < options.rounds; ++round) {
+    bool improved = false;
+    for (int i = 0; i < result.policy.channels_size(); ++i) {
+      for (float w : options.grid) {
+        if (absl::Now() > deadline) return result;
+        const v1::ChannelPolicy& current = result.policy.channels(i);
+        const float current_w =
+            current.disabled() ? 0.0f
+                               : (current.weight() != 0 ? current.weight() : 1);
+        if (w == current_w) continue;
+        v1::Policy candidate = result.policy;
+        SetWeight(candidate.mutable_channels(i), w);
+        const double s = evaluate(
+            candidate, absl::StrCat(current.name(), " weight ", w));
+        if (s > result.score + 1e-9) {
+          result.score = s;
+          result.policy = std::move(candidate);
+          improved = true;
+        }
+      }
+    }
+    for (float h : options.hotness_grid) {
+      if (absl::Now() > deadline) return result;
+      if (h == result.policy.features().hotness_weight()) continue;
+      v1::Policy candidate = result.policy;
+      candidate.mutable_features()->set_hotness_weight(h);
+      const double s = evaluate(candidate, absl::StrCat("hotness_weight ", h));
+      if (s > result.score + 1e-9) {
+        result.score = s;
+        result.policy = std::move(candidate);
+        improved = true;
+      }
+    }
+    if (!improved) break;
+  }
+  return result;
+}
+
+absl::StatusOr<TuneReport> Tune(const TuneOptions& options) {
+  if (options.input.empty() || options.out_policy.empty()) {
+    return absl::InvalidArgumentError("tune: --input and --out are required");
+  }
+  TuneReport report;
+  ASSIGN_OR_RETURN(report.metric, ParseMetric(options.metric));
+  const bool own_work_dir = options.work_dir.empty();
+  const fs::path work =
+      own_work_dir ? fs::temp_directory_path() /
+                         absl::StrCat("recall-tune-", getpid(), "-",
+                                      absl::ToUnixMicros(absl::Now()))
+                   : fs::path(options.work_dir);
+  std::error_code ec;
+  fs::create_directories(work, ec);
+  struct Cleanup {
+    fs::path dir;
+    bool active;
+    ~Cleanup() {
+      std::error_code ignored;
+      if (active) fs::remove_all(dir, ignored);
+    }
+  } cleanup{work, own_work_dir};
+
+  // Validation split.
+  const std::string val_world = (work / "val_train").string();
+  const std::string val_test = (work / "val_test.tsv").string();
+  SplitOptions split;
+  split.last_n = options.last_n;
+  absl::StatusOr<SplitReport> split_report =
+      SplitWorld(options.input, val_world, val_test, split);
+  if (!split_report.ok()) {
+    return absl::Status(split_report.status().code(),
+                        absl::StrCat("tune: split: ",
+                                     split_report.status().message()));
+  }
+  fprintf(stderr, "tune: validation split: %s", split_report->ToText().c_str());
+
+  // Retrain the learned spaces on the validation world's clicks.
+  TrainOptions train = options.train;
+  train.world = val_world;
+  train.spaces = TrainedSpacesIn(options.input, options.train.spaces);
+  if (!train.spaces.empty()) {
+    absl::StatusOr<TrainReport> trained = TrainSpaces(train);
+    if (!trained.ok()) {
+      return absl::Status(trained.status().code(),
+                          absl::StrCat("tune: train: ",
+                                       trained.status().message()));
+    }
+    fprintf(stderr, "tune: retrained %zu spaces on the validation world\n",
+            train.spaces.size());
+  }
+
+  // Build.
+  BuildOptions build = options.build;
+  build.input_dir = val_world;
+  build.out_root = (work / "root").string();
+  build.policy_file = options.start_policy;
+  build.version = "validation";
+  build.keep_versions = 0;
+  absl::StatusOr<v1::Manifest> manifest = BuildSnapshot(build);
+  if (!manifest.ok()) {
+    return absl::Status(manifest.status().code(),
+                        absl::StrCat("tune: build: ",
+                                     manifest.status().message()));
+  }
+  ASSIGN_OR_RETURN(std::shared_ptr<const Snapshot> snapshot,
+                   Snapshot::Load(build.out_root, "validation"));
+
+  // Validation users: a deterministic sample.
+  ASSIGN_OR_RETURN(auto test_clicks, ReadTestClicks(val_test));
+  std::vector<std::pair<std::string, std::vector<std::string>>> users(
+      test_clicks.begin(), test_clicks.end());
+  if (options.max_users > 0 &&
+      users.size() > static_cast<size_t>(options.max_users)) {
+    std::vector<std::pair<std::string, std::vector<std::string>>> sample;
+    const double step = static_cast<double>(users.size()) / options.max_users;
+    for (int i = 0; i < options.max_users; ++i)
+      sample.push_back(std::move(users[static_cast<size_t>(i * step)]));
+    users = std::move(sample);
+  }
+  report.validation_users = static_cast<int64_t>(users.size());
+  if (users.empty()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("tune: ", options.input,
+                     ": no user has a click to hold out for validation"));
+  }
+  PolicyEvaluator evaluator(snapshot, std::move(users), report.metric,
+                            options.threads);
+  const v1::Policy start = manifest->policy();
+  report.search = SearchWeights(
+      start, [&](const v1::Policy& p) { return evaluator.Score(p); },
+      options.search);
+
+  std::string text;
+  google::protobuf::TextFormat::PrintToString(report.search.policy, &text);
+  const WeightSearchResult& r = report.search;
+  const std::string metric_name =
+      absl::StrCat(report.metric.name, "@", report.metric.k);
+  report.policy_text = absl::StrFormat(
+      "# Fitted by `recallctl tune --input %s --metric %s` on %s.\n"
+      "# Validation: each training user's newest %d clicks held out (%d "
+      "users scored), learned spaces retrained without them.\n"
+      "# Validation %s: start policy %.4f, best channel alone (%s) %.4f, "
+      "this policy %.4f (%d evaluations).\n",
+      options.input, metric_name,
+      absl::FormatTime("%Y-%m-%d", absl::Now(), absl::UTCTimeZone()),
+      options.last_n, report.validation_users, metric_name, r.start_score,
+      r.best_single, r.best_single_score, r.score, r.evaluations);
+  report.policy_text += text;
+  {
+    FILE* f = fopen(options.out_policy.c_str(), "w");
+    if (f == nullptr ||
+        fwrite(report.policy_text.data(), 1, report.policy_text.size(), f) !=
+            report.policy_text.size() ||
+        fclose(f) != 0) {
+      return absl::InternalError(
+          absl::StrCat("tune: cannot write ", options.out_policy));
+    }
+  }
+  return report;
+}
+
+}  // namespace recall
