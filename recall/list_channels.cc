@@ -31,10 +31,10 @@ absl::StatusOr<const NamedLists*> NeedLists(const ChannelConfig& config,
       config.lists().empty() ? std::string(fallback) : config.lists();
   const NamedLists* lists = snapshot.FindLists(name);
   if (lists == nullptr || lists->lists.named() != named) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "channel \"", config.name(), "\": snapshot has no ",
-        named ? "named" : "per-item", " ranked lists \"", name,
-        "\" (built from clicks.tsv)"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("channel \"", config.name(), "\": snapshot has no ",
+                     named ? "named" : "per-item", " ranked lists \"", name,
+                     "\" (built from clicks.tsv)"));
   }
   return lists;
 }
@@ -61,8 +61,7 @@ class ScoreSum {
       return a.second->sum != b.second->sum ? a.second->sum > b.second->sum
                                             : a.first < b.first;
     };
-    std::partial_sort(ranked.begin(), ranked.begin() + n, ranked.end(),
-                      better);
+    std::partial_sort(ranked.begin(), ranked.begin() + n, ranked.end(), better);
     out->found += static_cast<int>(ranked.size());
     if (n == 0) return;
     const double top = ranked[0].second->sum;
@@ -201,14 +200,14 @@ class HotChannel final : public RecallChannel {
 
 template <typename Channel>
 ChannelFactory ListFactory(absl::string_view fallback, bool named) {
-  return [fallback, named](const ChannelConfig& config,
-                           const Snapshot& snapshot)
-             -> absl::StatusOr<std::unique_ptr<RecallChannel>> {
-    absl::StatusOr<const NamedLists*> lists =
-        NeedLists(config, snapshot, fallback, named);
-    if (!lists.ok()) return lists.status();
-    return std::make_unique<Channel>(config, *lists);
-  };
+  return
+      [fallback, named](const ChannelConfig& config, const Snapshot& snapshot)
+          -> absl::StatusOr<std::unique_ptr<RecallChannel>> {
+        absl::StatusOr<const NamedLists*> lists =
+            NeedLists(config, snapshot, fallback, named);
+        if (!lists.ok()) return lists.status();
+        return std::make_unique<Channel>(config, *lists);
+      };
 }
 
 }  // namespace

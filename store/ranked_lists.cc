@@ -58,8 +58,9 @@ absl::Status RankedLists::Write(const std::string& path) const {
   }
   out.write(reinterpret_cast<const char*>(offsets_.data()),
             static_cast<std::streamsize>(offsets_.size() * sizeof(uint64_t)));
-  out.write(reinterpret_cast<const char*>(entries_.data()),
-            static_cast<std::streamsize>(entries_.size() * sizeof(RankedEntry)));
+  out.write(
+      reinterpret_cast<const char*>(entries_.data()),
+      static_cast<std::streamsize>(entries_.size() * sizeof(RankedEntry)));
   out.close();
   if (!out) return absl::InternalError(absl::StrCat(path, ": write failed"));
   return absl::OkStatus();

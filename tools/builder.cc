@@ -121,6 +121,28 @@ absl::StatusOr<ItemVectors> ReadItemVectors(const std::string& input_dir,
   return out;
 }
 
+// Says how many items (and the first few) have no vector in `space`: no
+// channel over the space can recall them (trainers leave out items they
+// could not learn).
+void ReportItemsWithoutVector(const std::string& space, const ItemTable& items,
+                              const std::vector<int32_t>& rows) {
+  if (static_cast<int64_t>(rows.size()) >= items.size()) return;
+  std::vector<bool> has(items.size(), false);
+  for (int32_t row : rows) has[row] = true;
+  std::string examples;
+  int shown = 0;
+  for (ItemRow row = 0; row < items.size() && shown < 5; ++row) {
+    if (has[row]) continue;
+    absl::StrAppend(&examples, shown++ > 0 ? ", " : "", items.item(row).id);
+  }
+  fprintf(stderr, "build: space %s: %lld of %lld items have no vector (%s%s)\n",
+          space.c_str(),
+          static_cast<long long>(items.size() - static_cast<int64_t>(rows.size())),
+          static_cast<long long>(items.size()), examples.c_str(),
+          items.size() - static_cast<int64_t>(rows.size()) > shown ? ", ..."
+                                                                    : "");
+}
+
 // Writes spaces/<space>.faiss in `dir`.
 absl::StatusOr<v1::SpaceManifest> WriteSpace(const BuildOptions& options,
                                              const std::string& space,
@@ -263,22 +285,21 @@ absl::Status BuildLists(const BuildOptions& options, const ItemTable& items,
   if (options.itemcf.method != "none") {
     const absl::Time start = absl::Now();
     std::string method;
-    ASSIGN_OR_RETURN(RankedLists itemcf,
-                     ItemCfLists(histories, items.size(), options.itemcf,
-                                 &method));
+    ASSIGN_OR_RETURN(RankedLists itemcf, ItemCfLists(histories, items.size(),
+                                                     options.itemcf, &method));
     ASSIGN_OR_RETURN(*manifest->add_lists(),
                      WriteLists(dir, "itemcf", itemcf, method));
     fprintf(stderr, "build: itemcf (%s): %lld neighbours in %.1f s\n",
             method.c_str(), static_cast<long long>(itemcf.entries()),
             absl::ToDoubleSeconds(absl::Now() - start));
   }
-  RankedLists hot = HotLists(log, items, options.hot_half_life_hours,
-                             options.hot_items);
-  ASSIGN_OR_RETURN(*manifest->add_lists(),
-                   WriteLists(dir, "hot", hot,
-                              absl::StrCat("clicks half-life ",
-                                           options.hot_half_life_hours,
-                                           " h top=", options.hot_items)));
+  RankedLists hot =
+      HotLists(log, items, options.hot_half_life_hours, options.hot_items);
+  ASSIGN_OR_RETURN(
+      *manifest->add_lists(),
+      WriteLists(dir, "hot", hot,
+                 absl::StrCat("clicks half-life ", options.hot_half_life_hours,
+                              " h top=", options.hot_items)));
   return absl::OkStatus();
 }
 
@@ -432,6 +453,7 @@ absl::StatusOr<v1::Manifest> BuildInto(const BuildOptions& options,
   for (const std::string& name : space_names) {
     ASSIGN_OR_RETURN(ItemVectors vectors,
                      ReadItemVectors(options.input_dir, items, name));
+    ReportItemsWithoutVector(name, items, vectors.rows);
     ASSIGN_OR_RETURN(v1::SpaceManifest space,
                      WriteSpace(options, name, vectors, dir));
     UserVectors uv;

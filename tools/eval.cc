@@ -12,6 +12,7 @@
 #include <filesystem>
 #include <fstream>
 #include <functional>
+#include <limits>
 #include <memory>
 #include <set>
 #include <string_view>
@@ -30,6 +31,7 @@
 #include "recall/v1/recall.grpc.pb.h"
 #include "recall/v1/recall.pb.h"
 #include "tools/clicks_file.h"
+#include "tools/item_cf.h"
 #include "tools/json_text.h"
 #include "util/status_macros.h"
 
@@ -121,47 +123,92 @@ absl::Status FromGrpc(const grpc::Status& status, absl::string_view what) {
                       absl::StrCat(what, ": ", status.error_message()));
 }
 
-// The most-popular baseline over TRAIN_WORLD/clicks.tsv, scored against
-// `test` (see EvalOptions::train_world).
-absl::StatusOr<RankingMetrics> PopularityBaseline(
+// The baselines over TRAIN_WORLD/clicks.tsv, scored against `test` (see
+// EvalOptions::train_world): most popular, and item-kNN.
+absl::Status Baselines(
     const std::string& train_world,
     const std::map<std::string, std::vector<std::string>>& test,
-    const std::vector<int>& ks, int64_t catalogue_size) {
+    const std::vector<int>& ks, int64_t catalogue_size,
+    RankingMetrics* popularity, RankingMetrics* item_knn) {
   const std::string path =
       (std::filesystem::path(train_world) / "clicks.tsv").string();
-  std::unordered_map<std::string, int64_t> counts;
-  // Training clicks of the test users only: the rest are never looked up.
-  std::map<std::string, std::unordered_set<std::string>> seen;
+  // Items and users as dense ids; each user's distinct items in file order.
+  std::unordered_map<std::string, int32_t> item_index;
+  std::vector<std::string> item_ids;
+  std::vector<int64_t> counts;
+  std::unordered_map<std::string, int32_t> user_index;
+  Histories histories;
   RETURN_IF_ERROR(
       ForEachClick(path, [&](absl::string_view user, absl::string_view item) {
-        std::string item_id(item);
-        const std::string user_id(user);
-        if (test.count(user_id) > 0) seen[user_id].insert(item_id);
-        ++counts[std::move(item_id)];
+        auto [it, added] = item_index.emplace(
+            std::string(item), static_cast<int32_t>(item_ids.size()));
+        if (added) {
+          item_ids.emplace_back(item);
+          counts.push_back(0);
+        }
+        ++counts[it->second];
+        auto [u, new_user] = user_index.emplace(
+            std::string(user), static_cast<int32_t>(histories.size()));
+        if (new_user) histories.emplace_back();
+        std::vector<ItemRow>& h = histories[u->second];
+        if (std::find(h.begin(), h.end(), it->second) == h.end())
+          h.push_back(it->second);
       }));
-  std::vector<std::pair<int64_t, std::string>> ranking;
-  ranking.reserve(counts.size());
-  for (auto& [item, count] : counts) ranking.emplace_back(count, item);
-  std::sort(ranking.begin(), ranking.end(), [](const auto& a, const auto& b) {
-    return a.first != b.first ? a.first > b.first : a.second < b.second;
-  });
+  const int32_t n_items = static_cast<int32_t>(item_ids.size());
+  std::vector<int32_t> by_popularity(n_items);
+  for (int32_t i = 0; i < n_items; ++i) by_popularity[i] = i;
+  std::sort(by_popularity.begin(), by_popularity.end(),
+            [&](int32_t a, int32_t b) {
+              return counts[a] != counts[b] ? counts[a] > counts[b]
+                                            : item_ids[a] < item_ids[b];
+            });
+  const RankedLists neighbours =
+      CosineNeighbors(histories, n_items, kItemKnnNeighbours,
+                      std::numeric_limits<int>::max(), /*threads=*/0);
 
   const size_t max_k = static_cast<size_t>(ks.back());
-  const std::unordered_set<std::string> none;
-  MetricsAccumulator acc(ks, catalogue_size);
+  MetricsAccumulator pop_acc(ks, catalogue_size);
+  MetricsAccumulator knn_acc(ks, catalogue_size);
   std::vector<std::string> ranked;
+  std::vector<bool> own(n_items, false);
+  std::vector<double> score(n_items, 0.0);
+  std::vector<int32_t> touched;
   for (const auto& [user, relevant] : test) {
-    const auto it = seen.find(user);
-    const std::unordered_set<std::string>& own =
-        it != seen.end() ? it->second : none;
+    const auto u = user_index.find(user);
+    const std::vector<ItemRow> empty;
+    const std::vector<ItemRow>& history =
+        u != user_index.end() ? histories[u->second] : empty;
+    for (ItemRow i : history) own[i] = true;
     ranked.clear();
-    for (const auto& entry : ranking) {
+    for (int32_t i : by_popularity) {
       if (ranked.size() >= max_k) break;
-      if (own.count(entry.second) == 0) ranked.push_back(entry.second);
+      if (!own[i]) ranked.push_back(item_ids[i]);
     }
-    acc.Add(ranked, relevant);
+    pop_acc.Add(ranked, relevant);
+
+    touched.clear();
+    for (ItemRow i : history) {
+      for (const RankedEntry& e : neighbours.List(i)) {
+        if (own[e.row]) continue;
+        if (score[e.row] == 0) touched.push_back(static_cast<int32_t>(e.row));
+        score[e.row] += e.score;
+      }
+    }
+    const size_t n = std::min(max_k, touched.size());
+    std::partial_sort(touched.begin(), touched.begin() + n, touched.end(),
+                      [&](int32_t a, int32_t b) {
+                        return score[a] != score[b] ? score[a] > score[b]
+                                                    : item_ids[a] < item_ids[b];
+                      });
+    ranked.clear();
+    for (size_t i = 0; i < n; ++i) ranked.push_back(item_ids[touched[i]]);
+    knn_acc.Add(ranked, relevant);
+    for (int32_t i : touched) score[i] = 0;
+    for (ItemRow i : history) own[i] = false;
   }
-  return acc.Finish();
+  *popularity = pop_acc.Finish();
+  *item_knn = knn_acc.Finish();
+  return absl::OkStatus();
 }
 
 // One system evaluated through Recall: the merged answer (channel empty) or
@@ -288,6 +335,7 @@ std::string EvalReport::ToJson() const {
   }
   return absl::StrCat("{\"merged\":", MetricsJson(merged),
                       ",\"popularity\":", MetricsJson(popularity),
+                      ",\"item_knn\":", MetricsJson(item_knn),
                       ",\"channels\":{", absl::StrJoin(channel_parts, ","),
                       "},\"latency\":{\"p50_ms\":", JsonNumber(p50_ms, 3),
                       ",\"p99_ms\":", JsonNumber(p99_ms, 3),
@@ -298,6 +346,7 @@ std::string EvalReport::ToText() const {
   std::vector<std::pair<std::string, const RankingMetrics*>> rows;
   rows.emplace_back("merged", &merged);
   if (popularity.users > 0) rows.emplace_back("popularity", &popularity);
+  if (item_knn.users > 0) rows.emplace_back("item-kNN", &item_knn);
   for (const auto& [name, m] : channels) {
     rows.emplace_back(absl::StrCat("channel ", name), &m);
   }
@@ -392,11 +441,11 @@ absl::StatusOr<EvalReport> RunEval(const EvalOptions& options) {
 
   EvalReport report;
   if (!options.train_world.empty()) {
-    ASSIGN_OR_RETURN(
-        report.popularity,
-        PopularityBaseline(options.train_world, test, ks, catalogue_size));
+    RETURN_IF_ERROR(Baselines(options.train_world, test, ks, catalogue_size,
+                              &report.popularity, &report.item_knn));
   } else {
     report.popularity = MetricsAccumulator(ks, catalogue_size).Finish();
+    report.item_knn = report.popularity;
   }
 
   std::vector<std::unique_ptr<Pass>> passes;

@@ -94,15 +94,20 @@ struct EvalOptions {
   // one more Recall per user and channel. Channel names come from
   // GetSnapshotInfo.channels. A channel alone also obeys its policy quota.
   bool per_channel = true;
-  // When set: a most-popular baseline computed locally from
-  // TRAIN_WORLD/clicks.tsv (items ranked by click count, ties by item id;
-  // each user's own training clicks are skipped), no RPC.
+  // When set: two baselines computed locally from TRAIN_WORLD/clicks.tsv,
+  // no RPC, each skipping the user's own training items: most popular
+  // (items ranked by click count, ties by item id), and item-kNN (cosine
+  // over binary co-click vectors, no shrinkage, each item's
+  // kItemKnnNeighbours best neighbours; a user's score for an item is the
+  // sum of its similarities to every item the user clicked).
   std::string train_world;
   // Per-RPC client deadline.
   absl::Duration deadline = absl::Seconds(5);
   // A progress bar on stderr; drawn only when stderr is a terminal.
   bool progress = false;
 };
+
+inline constexpr int kItemKnnNeighbours = 1000;
 
 struct EvalReport {
   // The server's answer as a ranking service sees it, over the users whose
@@ -111,6 +116,8 @@ struct EvalReport {
   // The most-popular baseline over every test user; users == 0 when
   // EvalOptions::train_world is empty.
   RankingMetrics popularity;
+  // The item-kNN baseline, likewise.
+  RankingMetrics item_knn;
   // Each channel alone, by channel name, over the users whose Recall with
   // that channel succeeded. Empty without EvalOptions::per_channel.
   std::map<std::string, RankingMetrics> channels;
@@ -122,14 +129,15 @@ struct EvalReport {
   int64_t errors = 0;
 
   // One JSON object, no trailing newline:
-  //   {"merged": M, "popularity": M, "channels": {"NAME": M, ...},
+  //   {"merged": M, "popularity": M, "item_knn": M,
+  //    "channels": {"NAME": M, ...},
   //    "latency": {"p50_ms": X, "p99_ms": X}, "errors": N}
   // where each M is {"users": N, "hr@K": X, ..., "recall@K": X, ...,
   // "ndcg@K": X, ..., "coverage@K": X, ...} with every K of the run.
   std::string ToJson() const;
   // A readable table, ending in a newline: one row per system (merged,
-  // popularity when computed, each channel), with users and HR/Recall/NDCG at
-  // each K; then coverage per system, latency and errors.
+  // popularity and item-kNN when computed, each channel), with users and
+  // HR/Recall/NDCG at each K; then coverage per system, latency and errors.
   std::string ToText() const;
 };
 

@@ -30,11 +30,10 @@ int ThreadCount(int requested) {
 // rows given by `row_of`.
 std::vector<RankedEntry> TopPositive(std::vector<RankedEntry> candidates,
                                      int top_n) {
-  candidates.erase(std::remove_if(candidates.begin(), candidates.end(),
-                                  [](const RankedEntry& e) {
-                                    return !(e.score > 0);
-                                  }),
-                   candidates.end());
+  candidates.erase(
+      std::remove_if(candidates.begin(), candidates.end(),
+                     [](const RankedEntry& e) { return !(e.score > 0); }),
+      candidates.end());
   auto better = [](const RankedEntry& a, const RankedEntry& b) {
     return a.score != b.score ? a.score > b.score : a.row < b.row;
   };
@@ -94,8 +93,9 @@ RankedLists CosineNeighbors(const Histories& histories, int32_t item_count,
         const double ni = static_cast<double>(users_of[i].size());
         for (ItemRow j : touched) {
           const double nj = static_cast<double>(users_of[j].size());
-          candidates.push_back({static_cast<uint32_t>(j),
-                                static_cast<float>(count[j] / std::sqrt(ni * nj))});
+          candidates.push_back(
+              {static_cast<uint32_t>(j),
+               static_cast<float>(count[j] / std::sqrt(ni * nj))});
           count[j] = 0;
         }
         lists[i] = TopPositive(std::move(candidates), top_n);
@@ -166,8 +166,7 @@ absl::StatusOr<RankedLists> EaseNeighbors(const Histories& histories,
     for (int j = 0; j < n; ++j) {
       if (j == i) continue;
       const float diag = g[static_cast<size_t>(j) * n + j];
-      candidates.push_back(
-          {static_cast<uint32_t>(row_at[j]), -p[j] / diag});
+      candidates.push_back({static_cast<uint32_t>(row_at[j]), -p[j] / diag});
     }
     lists[row_at[i]] = TopPositive(candidates, top_n);
   }
@@ -198,10 +197,10 @@ absl::StatusOr<RankedLists> ItemCfLists(const Histories& histories,
     method = clicked <= options.ease_max_items ? "ease" : "cosine";
   if (method == "ease") {
     if (clicked > options.ease_max_items) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "itemcf: EASE over ", clicked, " clicked items needs ",
-          clicked * clicked * 4 / (1 << 20), " MiB; the limit is ",
-          options.ease_max_items, " items (use cosine)"));
+      return absl::InvalidArgumentError(
+          absl::StrCat("itemcf: EASE over ", clicked, " clicked items needs ",
+                       clicked * clicked * 4 / (1 << 20), " MiB; the limit is ",
+                       options.ease_max_items, " items (use cosine)"));
     }
     *description = absl::StrCat("ease lambda=", options.ease_lambda,
                                 " top=", options.top_n, " items=", clicked);

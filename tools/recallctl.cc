@@ -479,15 +479,19 @@ int TuneCommand() {
   options.out_policy = absl::GetFlag(FLAGS_out);
   options.start_policy = absl::GetFlag(FLAGS_policy);
   options.metric = absl::GetFlag(FLAGS_metric);
-  options.last_n = absl::GetFlag(FLAGS_last_n) > 0 ? absl::GetFlag(FLAGS_last_n) : 5;
+  options.last_n =
+      absl::GetFlag(FLAGS_last_n) > 0 ? absl::GetFlag(FLAGS_last_n) : 5;
   options.build = BuildOptionsFromFlags();
   options.train = TrainOptionsFromFlags();
   options.search.max_seconds = absl::GetFlag(FLAGS_max_seconds);
-  options.search.progress = isatty(STDERR_FILENO) || absl::GetFlag(FLAGS_progress);
+  options.search.progress =
+      isatty(STDERR_FILENO) || absl::GetFlag(FLAGS_progress);
   const absl::Time start = absl::Now();
   absl::StatusOr<TuneReport> report = recall::Tune(options);
   if (!report.ok()) return Fail(report.status());
-  printf("%s", report->policy_text.substr(0, report->policy_text.find("\nchannels")).c_str());
+  printf("%s",
+         report->policy_text.substr(0, report->policy_text.find("\nchannels"))
+             .c_str());
   printf("\ntune: wrote %s in %.0f s\n", options.out_policy.c_str(),
          absl::ToDoubleSeconds(absl::Now() - start));
   return 0;

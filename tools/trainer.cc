@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -151,6 +152,27 @@ class Corpus {
   int64_t sentences_ = 0;
   int64_t tokens_ = 0;
 };
+
+// Drops the vectors `recallctl build` would refuse (all zero, or with a NaN
+// or Inf: fastText can leave an unlearnt word at zero) and counts them as
+// missing: the builder leaves such items out of the space.
+void DropUnusable(VectorSet* vectors, SpaceTrainReport* report) {
+  VectorSet kept;
+  kept.dim = vectors->dim;
+  for (size_t i = 0; i < vectors->size(); ++i) {
+    const float* v = vectors->row(i);
+    double norm2 = 0;
+    for (int j = 0; j < vectors->dim; ++j) norm2 += double{v[j]} * v[j];
+    if (!(norm2 > 0) || !std::isfinite(norm2)) {
+      ++report->missing;
+      continue;
+    }
+    kept.ids.push_back(vectors->ids[i]);
+    kept.values.insert(kept.values.end(), v, v + vectors->dim);
+  }
+  *vectors = std::move(kept);
+  report->vectors = static_cast<int64_t>(vectors->size());
+}
 
 // The model's vector of each wanted id it has seen; counts the others.
 VectorSet WordVectors(const fasttext::FastText& model,
@@ -351,6 +373,7 @@ absl::StatusOr<TrainReport> TrainSpaces(const TrainOptions& options) {
     } else {
       vectors = WordVectors(model, wanted, &r);
     }
+    DropUnusable(&vectors, &r);
     if (vectors.size() == 0) {
       return absl::FailedPreconditionError(
           absl::StrCat(space, ": no vector learned"));

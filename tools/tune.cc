@@ -30,7 +30,7 @@ namespace fs = std::filesystem;
 
 // The metric's value for one K from finished metrics.
 double MetricValue(const RankingMetrics& m, const MetricSpec& spec) {
-  const std::map<int, double>& values = spec.name == "hr"       ? m.hr
+  const std::map<int, double>& values = spec.name == "hr"     ? m.hr
                                         : spec.name == "ndcg" ? m.ndcg
                                                               : m.recall;
   auto it = values.find(spec.k);
@@ -63,10 +63,10 @@ std::vector<std::string> TrainedSpacesIn(const std::string& world,
 // Scores policies on one snapshot over the validation users.
 class PolicyEvaluator {
  public:
-  PolicyEvaluator(std::shared_ptr<const Snapshot> snapshot,
-                  std::vector<std::pair<std::string, std::vector<std::string>>>
-                      users,
-                  MetricSpec metric, int threads)
+  PolicyEvaluator(
+      std::shared_ptr<const Snapshot> snapshot,
+      std::vector<std::pair<std::string, std::vector<std::string>>> users,
+      MetricSpec metric, int threads)
       : snapshot_(std::move(snapshot)),
         users_(std::move(users)),
         metric_(std::move(metric)),
@@ -125,8 +125,7 @@ absl::StatusOr<MetricSpec> ParseMetric(const std::string& text) {
       (spec.name != "recall" && spec.name != "hr" && spec.name != "ndcg") ||
       !absl::SimpleAtoi(lower.substr(at + 1), &spec.k) || spec.k < 1) {
     return absl::InvalidArgumentError(absl::StrCat(
-        "metric: want recall@K, hr@K or ndcg@K (K >= 1), got \"", text,
-        "\""));
+        "metric: want recall@K, hr@K or ndcg@K (K >= 1), got \"", text, "\""));
   }
   return spec;
 }
@@ -135,8 +134,7 @@ WeightSearchResult SearchWeights(
     const v1::Policy& start,
     const std::function<double(const v1::Policy&)>& score,
     const WeightSearchOptions& options) {
-  const absl::Time deadline =
-      absl::Now() + absl::Seconds(options.max_seconds);
+  const absl::Time deadline = absl::Now() + absl::Seconds(options.max_seconds);
   WeightSearchResult result;
   auto evaluate = [&](const v1::Policy& policy, absl::string_view what) {
     const double s = score(policy);
@@ -179,8 +177,8 @@ WeightSearchResult SearchWeights(
         if (w == current_w) continue;
         v1::Policy candidate = result.policy;
         SetWeight(candidate.mutable_channels(i), w);
-        const double s = evaluate(
-            candidate, absl::StrCat(current.name(), " weight ", w));
+        const double s =
+            evaluate(candidate, absl::StrCat(current.name(), " weight ", w));
         if (s > result.score + 1e-9) {
           result.score = s;
           result.policy = std::move(candidate);
@@ -212,11 +210,11 @@ absl::StatusOr<TuneReport> Tune(const TuneOptions& options) {
   TuneReport report;
   ASSIGN_OR_RETURN(report.metric, ParseMetric(options.metric));
   const bool own_work_dir = options.work_dir.empty();
-  const fs::path work =
-      own_work_dir ? fs::temp_directory_path() /
-                         absl::StrCat("recall-tune-", getpid(), "-",
-                                      absl::ToUnixMicros(absl::Now()))
-                   : fs::path(options.work_dir);
+  const fs::path work = own_work_dir
+                            ? fs::temp_directory_path() /
+                                  absl::StrCat("recall-tune-", getpid(), "-",
+                                               absl::ToUnixMicros(absl::Now()))
+                            : fs::path(options.work_dir);
   std::error_code ec;
   fs::create_directories(work, ec);
   struct Cleanup {
@@ -236,9 +234,9 @@ absl::StatusOr<TuneReport> Tune(const TuneOptions& options) {
   absl::StatusOr<SplitReport> split_report =
       SplitWorld(options.input, val_world, val_test, split);
   if (!split_report.ok()) {
-    return absl::Status(split_report.status().code(),
-                        absl::StrCat("tune: split: ",
-                                     split_report.status().message()));
+    return absl::Status(
+        split_report.status().code(),
+        absl::StrCat("tune: split: ", split_report.status().message()));
   }
   fprintf(stderr, "tune: validation split: %s", split_report->ToText().c_str());
 
@@ -249,9 +247,9 @@ absl::StatusOr<TuneReport> Tune(const TuneOptions& options) {
   if (!train.spaces.empty()) {
     absl::StatusOr<TrainReport> trained = TrainSpaces(train);
     if (!trained.ok()) {
-      return absl::Status(trained.status().code(),
-                          absl::StrCat("tune: train: ",
-                                       trained.status().message()));
+      return absl::Status(
+          trained.status().code(),
+          absl::StrCat("tune: train: ", trained.status().message()));
     }
     fprintf(stderr, "tune: retrained %zu spaces on the validation world\n",
             train.spaces.size());
@@ -266,9 +264,9 @@ absl::StatusOr<TuneReport> Tune(const TuneOptions& options) {
   build.keep_versions = 0;
   absl::StatusOr<v1::Manifest> manifest = BuildSnapshot(build);
   if (!manifest.ok()) {
-    return absl::Status(manifest.status().code(),
-                        absl::StrCat("tune: build: ",
-                                     manifest.status().message()));
+    return absl::Status(
+        manifest.status().code(),
+        absl::StrCat("tune: build: ", manifest.status().message()));
   }
   ASSIGN_OR_RETURN(std::shared_ptr<const Snapshot> snapshot,
                    Snapshot::Load(build.out_root, "validation"));

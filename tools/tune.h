@@ -40,8 +40,8 @@ absl::StatusOr<MetricSpec> ParseMetric(const std::string& text);
 
 struct WeightSearchOptions {
   // Weights tried per channel; 0 disables the channel.
-  std::vector<float> grid = {0, 0.05f, 0.1f, 0.2f, 0.35f, 0.5f,
-                             0.75f, 1,     1.5f, 2,     3};
+  std::vector<float> grid = {0,     0.05f, 0.1f, 0.2f, 0.35f, 0.5f,
+                             0.75f, 1,     1.5f, 2,    3};
   // Hotness weights tried (feature weighting).
   std::vector<float> hotness_grid = {0, 0.5f, 1, 3, 10};
   int rounds = 2;
@@ -54,7 +54,7 @@ struct WeightSearchOptions {
 struct WeightSearchResult {
   v1::Policy policy;
   double score = 0;
-  double start_score = 0;  // the start policy's
+  double start_score = 0;   // the start policy's
   std::string best_single;  // the best channel alone, and its score
   double best_single_score = 0;
   int evaluations = 0;
