@@ -135,12 +135,12 @@ void ReportItemsWithoutVector(const std::string& space, const ItemTable& items,
     if (has[row]) continue;
     absl::StrAppend(&examples, shown++ > 0 ? ", " : "", items.item(row).id);
   }
-  fprintf(stderr, "build: space %s: %lld of %lld items have no vector (%s%s)\n",
-          space.c_str(),
-          static_cast<long long>(items.size() - static_cast<int64_t>(rows.size())),
-          static_cast<long long>(items.size()), examples.c_str(),
-          items.size() - static_cast<int64_t>(rows.size()) > shown ? ", ..."
-                                                                    : "");
+  fprintf(
+      stderr, "build: space %s: %lld of %lld items have no vector (%s%s)\n",
+      space.c_str(),
+      static_cast<long long>(items.size() - static_cast<int64_t>(rows.size())),
+      static_cast<long long>(items.size()), examples.c_str(),
+      items.size() - static_cast<int64_t>(rows.size()) > shown ? ", ..." : "");
 }
 
 // Writes spaces/<space>.faiss in `dir`.

@@ -42,19 +42,19 @@ void SetWeight(v1::ChannelPolicy* channel, float weight) {
   if (weight > 0) channel->set_weight(weight);
 }
 
-// The trained spaces TRAIN_WORLD has, by the file `recallctl train` writes.
+// The files `recallctl train` writes for `space`.
+std::vector<std::string> VectorFilesOf(const std::string& space) {
+  if (space == "tag2vec") return {"tags.vec"};
+  if (space == "media2vec") return {"media.vec"};
+  return {space + ".item.vec"};
+}
+
+// The spaces of `want` that TRAIN_WORLD has trained vectors for.
 std::vector<std::string> TrainedSpacesIn(const std::string& world,
                                          const std::vector<std::string>& want) {
-  const fs::path vectors = fs::path(world) / "vectors";
-  const std::map<std::string, std::string> file_of = {
-      {"item2vec", "item2vec.item.vec"},
-      {"title2vec", "title2vec.item.vec"},
-      {"tag2vec", "tags.vec"},
-      {"media2vec", "media.vec"}};
   std::vector<std::string> spaces;
   for (const std::string& space : want) {
-    auto it = file_of.find(space);
-    if (it != file_of.end() && fs::exists(vectors / it->second))
+    if (fs::exists(fs::path(world) / "vectors" / VectorFilesOf(space)[0]))
       spaces.push_back(space);
   }
   return spaces;
@@ -244,15 +244,22 @@ absl::StatusOr<TuneReport> Tune(const TuneOptions& options) {
   TrainOptions train = options.train;
   train.world = val_world;
   train.spaces = TrainedSpacesIn(options.input, options.train.spaces);
-  if (!train.spaces.empty()) {
+  // A space that cannot be learnt from the smaller validation world is left
+  // out (its vectors, learnt from every click, would flatter it).
+  for (const std::string& space :
+       TrainedSpacesIn(options.input, options.train.spaces)) {
+    train.spaces = {space};
     absl::StatusOr<TrainReport> trained = TrainSpaces(train);
-    if (!trained.ok()) {
-      return absl::Status(
-          trained.status().code(),
-          absl::StrCat("tune: train: ", trained.status().message()));
+    if (trained.ok()) {
+      fprintf(stderr, "tune: retrained %s on the validation world\n",
+              space.c_str());
+      continue;
     }
-    fprintf(stderr, "tune: retrained %zu spaces on the validation world\n",
-            train.spaces.size());
+    fprintf(stderr, "tune: %s left out of validation (%s)\n", space.c_str(),
+            std::string(trained.status().message()).c_str());
+    for (const std::string& spaces_file : VectorFilesOf(space)) {
+      fs::remove(fs::path(val_world) / "vectors" / spaces_file, ec);
+    }
   }
 
   // Build.
