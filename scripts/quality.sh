@@ -36,9 +36,14 @@ evaluate() {
 echo "== MovieLens ($ML)"
 "$BIN/recallctl" import movielens --input "$ML" --out "$WORK/ml" --min-rating 4
 "$BIN/recallctl" split --input "$WORK/ml" --out "$WORK/ml_train" --test "$WORK/ml_test.tsv" --last-n 5
-"$BIN/recallctl" train --input "$WORK/ml_train" --dim 64 --epochs 10 --threads 1
+"$BIN/recallctl" train --input "$WORK/ml_train" --dim 64 --epochs 10 --threads 2
+# Films: long histories (all of them seed item-CF), popularity over all time.
+ML_BUILD=(--recent_clicks 1000 --seen_items 2000 --itemcf_neighbors 1000 --hot_half_life_hours 0)
+# The policy is fitted on a validation split of ml_train, never on ml_test.
+OPENBLAS_NUM_THREADS=$(getconf _NPROCESSORS_ONLN) "$BIN/recallctl" tune --input "$WORK/ml_train" \
+  --out "$WORK/ml_policy.textproto" --metric recall@100 "${ML_BUILD[@]}" --threads 2
 OMP_NUM_THREADS=$(getconf _NPROCESSORS_ONLN) "$BIN/recallctl" build --input "$WORK/ml_train" \
-  --out "$WORK/ml_root" --policy deploy/policy/movielens.textproto --version ml
+  --out "$WORK/ml_root" --policy "$WORK/ml_policy.textproto" --version ml "${ML_BUILD[@]}"
 evaluate "$WORK/ml_root" "$WORK/ml_test.tsv" "$WORK/ml_train" "$WORK/ml_eval"
 
 echo "== synthetic world (20k items, 5k users)"
