@@ -35,6 +35,7 @@
 #define RECALL_TOOLS_BUILDER_H_
 
 #include <cstdint>
+#include <map>
 #include <string>
 
 #include "absl/status/statusor.h"
@@ -48,6 +49,10 @@ struct BuildOptions {
   std::string out_root;
   // Faiss index_factory string for every space.
   std::string factory = "HNSW32";
+  // Per-space factory strings, overriding `factory` (e.g. {"mf": "Flat"}).
+  // Without an entry, an "mf" space of up to 200k items is Flat (see
+  // builder.cc) and every other space uses `factory`.
+  std::map<std::string, std::string> space_factory;
   // HNSW graph build depth: higher builds slower, searches better.
   int ef_construction = 80;
   // Default per-request search parameters recorded in the MANIFEST.

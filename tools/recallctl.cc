@@ -58,6 +58,9 @@ ABSL_FLAG(int, clicks_per_user, 30, "gen: mean clicks per user");
 ABSL_FLAG(std::string, index, "HNSW32",
           "build: Faiss index_factory string (HNSW32, Flat, IVF1024,Flat, "
           "IVF1024,PQ16, SQ8)");
+ABSL_FLAG(std::vector<std::string>, space_index, {},
+          "build: per-space factories overriding --index, e.g. "
+          "mf=Flat,item2vec=HNSW32");
 ABSL_FLAG(int, ef_construction, 80, "build: HNSW construction depth");
 ABSL_FLAG(int, ef_search, 128,
           "build: default HNSW efSearch recorded in the MANIFEST");
@@ -97,9 +100,14 @@ ABSL_FLAG(
 // train
 ABSL_FLAG(std::vector<std::string>, train_spaces,
           std::vector<std::string>({"item2vec", "media2vec", "tag2vec",
-                                    "title2vec"}),
-          "train: spaces to learn");
-ABSL_FLAG(int, epochs, 10, "train: passes over the corpus");
+                                    "title2vec", "mf"}),
+          "train: spaces to learn (mf: user and item vectors by implicit "
+          "ALS); tune: the spaces retrained on its validation world");
+ABSL_FLAG(int, epochs, 10,
+          "train: passes over the corpus (mf: ALS iterations)");
+ABSL_FLAG(double, mf_alpha, 10,
+          "train mf: confidence of a click over a non-click");
+ABSL_FLAG(double, mf_lambda, 0.1, "train mf: L2 penalty");
 ABSL_FLAG(int, window, 5, "train: context size");
 ABSL_FLAG(int, negatives, 5, "train: negative samples per positive");
 ABSL_FLAG(int, min_count, 2,
@@ -189,7 +197,7 @@ constexpr char kUsage[] =
     "  eval   --target HOST:PORT --test TEST.tsv [--ks 10,50,100,500 --train "
     "TRAIN_WORLD --json]\n"
     "  train  --input WORLD [--train_spaces "
-    "item2vec,media2vec,tag2vec,title2vec --dim D]\n"
+    "item2vec,media2vec,tag2vec,title2vec,mf --dim D]\n"
     "  tune   --input TRAIN_WORLD --out POLICY.textproto [--metric recall@100 "
     "--policy START --clusters FILE]\n"
     "  build  --input DIR --out ROOT [--index FACTORY]          build + "
@@ -250,6 +258,12 @@ BuildOptions BuildOptionsFromFlags() {
   options.input_dir = absl::GetFlag(FLAGS_input);
   options.out_root = absl::GetFlag(FLAGS_out);
   options.factory = absl::GetFlag(FLAGS_index);
+  for (const std::string& entry : absl::GetFlag(FLAGS_space_index)) {
+    // An entry without '=' reaches the builder as SPACE -> "" and is refused.
+    const size_t eq = entry.find('=');
+    options.space_factory[entry.substr(0, eq)] =
+        eq == std::string::npos ? "" : entry.substr(eq + 1);
+  }
   options.ef_construction = absl::GetFlag(FLAGS_ef_construction);
   options.ef_search = absl::GetFlag(FLAGS_ef_search);
   options.nprobe = absl::GetFlag(FLAGS_nprobe);
@@ -452,6 +466,8 @@ TrainOptions TrainOptionsFromFlags() {
   options.subsample = absl::GetFlag(FLAGS_subsample);
   options.item2vec_trainer = absl::GetFlag(FLAGS_item2vec_trainer);
   options.negative_power = absl::GetFlag(FLAGS_negative_power);
+  options.mf_alpha = absl::GetFlag(FLAGS_mf_alpha);
+  options.mf_lambda = absl::GetFlag(FLAGS_mf_lambda);
   options.seed = static_cast<int>(absl::GetFlag(FLAGS_seed));
   return options;
 }

@@ -19,6 +19,7 @@
 #include "absl/time/clock.h"
 #include "fasttext/fasttext.h"
 #include "store/item_table.h"
+#include "tools/als.h"
 #include "tools/clicks_file.h"
 #include "tools/sgns.h"
 #include "tools/word2vec_io.h"
@@ -213,6 +214,79 @@ void AddSessions(const std::vector<Click>& clicks, absl::Duration gap,
   corpus->Add(session);
 }
 
+// The "mf" space: implicit ALS (tools/als.h) over the clicks; item and user
+// vectors in one space, those of items and users without clicks left out.
+absl::Status TrainMf(const TrainOptions& options, const ItemTable& items,
+                     const std::vector<Click>& clicks,
+                     const std::string& item_path, const std::string& user_path,
+                     SpaceTrainReport* report) {
+  std::vector<std::string> user_ids;
+  std::vector<std::vector<int32_t>> histories;
+  for (const Click& c : clicks) {  // grouped by user
+    if (user_ids.empty() || user_ids.back() != c.user) {
+      user_ids.push_back(c.user);
+      histories.emplace_back();
+    }
+    histories.back().push_back(c.item);
+    report->tokens += 1;
+  }
+  report->sentences = static_cast<int64_t>(histories.size());
+  if (histories.empty()) {
+    return absl::FailedPreconditionError("mf: no click to learn from");
+  }
+  AlsOptions als;
+  als.dim = options.dim;
+  als.iterations = options.epochs;
+  als.alpha = options.mf_alpha;
+  als.lambda = options.mf_lambda;
+  als.threads = options.threads;
+  als.seed = static_cast<uint64_t>(options.seed);
+  const AlsFactors factors = TrainAls(histories, items.size(), als);
+  // The space is searched by cosine (the builder normalises every vector),
+  // but ALS scores by inner product, where an item's norm carries its
+  // popularity. The MIPS-to-cosine reduction keeps that order: every item
+  // gets one more component, sqrt(M^2 - |y|^2) with M the largest item norm,
+  // so that all have norm M; users get 0 there. Then cos(x', y') = x.y /
+  // (|x| M), which ranks items for a user exactly as x.y does.
+  const int d = factors.dim;
+  double max_norm2 = 0;
+  std::vector<double> norm2(items.size(), 0);
+  for (ItemRow row = 0; row < items.size(); ++row) {
+    const float* v = factors.items.data() + static_cast<size_t>(row) * d;
+    for (int j = 0; j < d; ++j) norm2[row] += double{v[j]} * v[j];
+    max_norm2 = std::max(max_norm2, norm2[row]);
+  }
+  VectorSet item_vectors;
+  item_vectors.dim = d + 1;
+  for (ItemRow row = 0; row < items.size(); ++row) {
+    if (!(norm2[row] > 0)) {  // nobody clicked it
+      ++report->missing;
+      continue;
+    }
+    item_vectors.ids.push_back(items.item(row).id);
+    const float* v = factors.items.data() + static_cast<size_t>(row) * d;
+    item_vectors.values.insert(item_vectors.values.end(), v, v + d);
+    item_vectors.values.push_back(
+        static_cast<float>(std::sqrt(std::max(0.0, max_norm2 - norm2[row]))));
+  }
+  DropUnusable(&item_vectors, report);
+  VectorSet user_vectors;
+  SpaceTrainReport user_report;
+  user_vectors.dim = d + 1;
+  user_vectors.ids = user_ids;
+  for (size_t u = 0; u < user_ids.size(); ++u) {
+    const float* v = factors.users.data() + u * d;
+    user_vectors.values.insert(user_vectors.values.end(), v, v + d);
+    user_vectors.values.push_back(0.0f);
+  }
+  DropUnusable(&user_vectors, &user_report);
+  if (item_vectors.size() == 0 || user_vectors.size() == 0) {
+    return absl::FailedPreconditionError("mf: no vector learned");
+  }
+  RETURN_IF_ERROR(WriteWord2VecText(item_path, item_vectors));
+  return WriteWord2VecText(user_path, user_vectors);
+}
+
 }  // namespace
 
 std::string TrainReport::ToText() const {
@@ -230,10 +304,10 @@ std::string TrainReport::ToText() const {
 absl::StatusOr<TrainReport> TrainSpaces(const TrainOptions& options) {
   for (const std::string& space : options.spaces) {
     if (space != "item2vec" && space != "media2vec" && space != "tag2vec" &&
-        space != "title2vec") {
-      return absl::InvalidArgumentError(
-          absl::StrCat("unknown space \"", space,
-                       "\" (want item2vec, media2vec, tag2vec, title2vec)"));
+        space != "title2vec" && space != "mf") {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "unknown space \"", space,
+          "\" (want item2vec, media2vec, tag2vec, title2vec, mf)"));
     }
   }
   ASSIGN_OR_RETURN(
@@ -259,6 +333,12 @@ absl::StatusOr<TrainReport> TrainSpaces(const TrainOptions& options) {
     }
     const absl::Time start = absl::Now();
     SpaceTrainReport& r = report.spaces[space];
+    if (space == "mf") {
+      RETURN_IF_ERROR(TrainMf(options, items, clicks, vec_path("mf.item.vec"),
+                              vec_path("mf.user.vec"), &r));
+      r.seconds = absl::ToDoubleSeconds(absl::Now() - start);
+      continue;
+    }
     Corpus corpus;
     fasttext::FastText model;
     std::vector<std::string> wanted;

@@ -35,9 +35,10 @@ namespace recall {
 
 struct TrainOptions {
   std::string world;
-  // Spaces to train; default: all four (title2vec only when titles.tsv exists).
+  // Spaces to train; default: all five (title2vec only when titles.tsv
+  // exists). "mf" writes user vectors (mf.user.vec) beside the items'.
   std::vector<std::string> spaces = {"item2vec", "media2vec", "tag2vec",
-                                     "title2vec"};
+                                     "title2vec", "mf"};
   int dim = 64;
   int epochs = 10;  // more: better vectors for rare items, slower
   int window = 5;   // context size in clicks (or words)
@@ -58,6 +59,11 @@ struct TrainOptions {
   // (tools/sgns.h, single-threaded, negatives ~ count^negative_power).
   std::string item2vec_trainer = "fasttext";
   double negative_power = 0.75;
+  // "mf" (implicit ALS, tools/als.h; user and item vectors, `dim` factors,
+  // `epochs` iterations, `threads`): a click's confidence over a non-click,
+  // and the L2 penalty.
+  double mf_alpha = 10;
+  double mf_lambda = 0.1;
 };
 
 struct SpaceTrainReport {

@@ -46,6 +46,7 @@ void SetWeight(v1::ChannelPolicy* channel, float weight) {
 std::vector<std::string> VectorFilesOf(const std::string& space) {
   if (space == "tag2vec") return {"tags.vec"};
   if (space == "media2vec") return {"media.vec"};
+  if (space == "mf") return {"mf.item.vec", "mf.user.vec"};
   return {space + ".item.vec"};
 }
 
@@ -155,6 +156,7 @@ WeightSearchResult SearchWeights(
       SetWeight(alone.mutable_channels(j), j == i ? 1.0f : 0.0f);
     const std::string& name = start.channels(i).name();
     const double s = evaluate(alone, absl::StrCat(name, " alone"));
+    result.singles.emplace_back(name, s);
     if (s > result.best_single_score) {
       result.best_single_score = s;
       result.best_single = name;
@@ -318,6 +320,10 @@ absl::StatusOr<TuneReport> Tune(const TuneOptions& options) {
       absl::FormatTime("%Y-%m-%d", absl::Now(), absl::UTCTimeZone()),
       options.last_n, report.validation_users, metric_name, r.start_score,
       r.best_single, r.best_single_score, r.score, r.evaluations);
+  report.policy_text += "# Validation " + metric_name + " of each channel alone:";
+  for (const auto& [name, value] : r.singles)
+    absl::StrAppendFormat(&report.policy_text, " %s %.4f,", name, value);
+  report.policy_text.back() = '\n';
   report.policy_text += text;
   {
     FILE* f = fopen(options.out_policy.c_str(), "w");

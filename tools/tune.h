@@ -57,6 +57,8 @@ struct WeightSearchResult {
   double start_score = 0;   // the start policy's
   std::string best_single;  // the best channel alone, and its score
   double best_single_score = 0;
+  // Every channel alone, in policy order.
+  std::vector<std::pair<std::string, double>> singles;
   int evaluations = 0;
 };
 
