@@ -70,6 +70,37 @@ void ClampInto(absl::string_view field, T requested, T low, T high, T* value,
   }
 }
 
+// The request-size limits shared by Recall and SimilarItems. Messages quote
+// at most the first bytes of an oversized id.
+absl::Status CheckSizes(const EngineLimits& limits, absl::string_view user_id,
+                        absl::string_view seeds_field,
+                        const std::vector<std::string>& seeds,
+                        const std::vector<std::string>& excludes) {
+  if (static_cast<int>(seeds.size()) > limits.max_seeds) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(seeds_field, ": at most ", limits.max_seeds,
+                     " items (--max_seeds), got ", seeds.size()));
+  }
+  if (static_cast<int>(excludes.size()) > limits.max_excludes) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("exclude_item_ids: at most ", limits.max_excludes,
+                     " items (--max_excludes), got ", excludes.size()));
+  }
+  auto too_long = [&](absl::string_view field, absl::string_view id) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        field, ": ids are at most ", limits.max_id_bytes, " bytes, got ",
+        id.size(), " (starting \"", id.substr(0, 32), "\")"));
+  };
+  if (user_id.size() > limits.max_id_bytes) return too_long("user_id", user_id);
+  for (const auto* ids : {&seeds, &excludes}) {
+    for (const std::string& id : *ids) {
+      if (id.size() > limits.max_id_bytes)
+        return too_long(ids == &seeds ? seeds_field : "exclude_item_ids", id);
+    }
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 // Multiplies `score` by the item's feature factor (snapshot.proto,
@@ -284,6 +315,13 @@ absl::Status RecallEngine::Recall(const RecallQuery& query,
     return absl::InvalidArgumentError(
         "user_id: required when seed_item_ids is empty");
   }
+  RETURN_IF_ERROR(CheckSizes(limits, query.user_id, "seed_item_ids",
+                             query.seed_item_ids, query.exclude_item_ids));
+  if (static_cast<int>(query.overrides.size()) > limits.max_overrides) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("channel_overrides: at most ", limits.max_overrides,
+                     " entries, got ", query.overrides.size()));
+  }
 
   // Per-channel parameters: policy, then overrides, clamped to the limits.
   std::vector<PlannedChannel> all(channels_.size());
@@ -318,6 +356,16 @@ absl::Status RecallEngine::Recall(const RecallQuery& query,
       ClampInto("fetch_k", *override.fetch_k, 1, limits.max_fetch_k, &p.fetch_k,
                 note);
     }
+    // NaN passes every comparison, so clamping cannot tame it: refuse it.
+    for (const auto& [field, value] :
+         {std::pair{"min_similarity", override.min_similarity},
+          std::pair{"weight", override.weight}}) {
+      if (value && !std::isfinite(*value)) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("channel_overrides[", o, "].", field,
+                         ": must be a finite number, got ", *value));
+      }
+    }
     if (override.min_similarity) {
       ClampInto("min_similarity", *override.min_similarity, -1.0f, 1.0f,
                 &p.min_similarity, note);
@@ -351,6 +399,13 @@ absl::Status RecallEngine::SimilarItems(const SimilarItemsQuery& query,
   }
   if (query.item_ids.empty())
     return absl::InvalidArgumentError("item_ids: required");
+  RETURN_IF_ERROR(CheckSizes(options_.limits, "", "item_ids", query.item_ids,
+                             query.exclude_item_ids));
+  if (query.min_similarity && !std::isfinite(*query.min_similarity)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("min_similarity: must be a finite number, got ",
+                     *query.min_similarity));
+  }
   std::vector<PlannedChannel> plan;
   auto add = [&](const RecallChannel& channel) {
     ChannelParams params = DefaultParams(channel.config(), query.k);
@@ -361,7 +416,9 @@ absl::Status RecallEngine::SimilarItems(const SimilarItemsQuery& query,
     }
     plan.push_back({&channel, params, std::move(clamped)});
   };
+  absl::flat_hash_set<absl::string_view> spaces_seen;
   for (size_t i = 0; i < query.spaces.size(); ++i) {
+    if (!spaces_seen.insert(query.spaces[i]).second) continue;  // a repeat
     auto it = std::find_if(
         similar_.begin(), similar_.end(),
         [&](const auto& c) { return c->config().space() == query.spaces[i]; });
@@ -414,8 +471,8 @@ absl::Status RecallEngine::Execute(std::vector<PlannedChannel> plan,
     ItemRow row = items.Find(id);
     if (row == kNoItem)
       continue;  // new or unknown article: nothing to seed from
-    seeds.push_back(row);
-    excluded.insert(row);  // never recommend the article being read
+    // Never recommend the article being read; a repeated seed counts once.
+    if (excluded.insert(row).second) seeds.push_back(row);
   }
   for (const std::string& id : query.exclude_item_ids) {
     ItemRow row = items.Find(id);

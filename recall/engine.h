@@ -27,6 +27,13 @@ struct EngineLimits {
   int max_fetch_k = 5000;    // per search
   int max_ef_search = 4096;  // HNSW
   int max_nprobe = 4096;     // IVF
+  // Request fields whose size drives the cost: more is INVALID_ARGUMENT
+  // naming the field and the limit. Repeats are dropped before counting
+  // work (a seed or space repeated 1000 times is searched once).
+  int max_seeds = 100;         // seed_item_ids, SimilarItems item_ids
+  int max_excludes = 10000;    // exclude_item_ids
+  int max_overrides = 64;      // channel_overrides
+  size_t max_id_bytes = 1024;  // user_id and each item id
 };
 
 struct EngineOptions {

@@ -47,6 +47,11 @@ ABSL_FLAG(std::string, tls_key, "", "PEM private key for --tls_cert.");
 ABSL_FLAG(std::string, tls_client_ca, "",
           "PEM CA: clients must present a certificate it signed (mutual TLS).");
 ABSL_FLAG(int, max_k, 2000, "Largest k a request may ask for.");
+ABSL_FLAG(int, max_seeds, 100,
+          "Most seed_item_ids (Recall) or item_ids (SimilarItems) a request "
+          "may carry.");
+ABSL_FLAG(int, max_excludes, 10000,
+          "Most exclude_item_ids a request may carry.");
 ABSL_FLAG(int, max_fetch_k, 5000,
           "Largest per-search fetch a request's override gets.");
 ABSL_FLAG(int, max_ef_search, 4096,
@@ -99,6 +104,8 @@ int main(int argc, char** argv) {
           : absl::StrCat(absl::GetFlag(FLAGS_admin_host), ":",
                          absl::GetFlag(FLAGS_admin_port));
   options.engine.limits.max_k = absl::GetFlag(FLAGS_max_k);
+  options.engine.limits.max_seeds = absl::GetFlag(FLAGS_max_seeds);
+  options.engine.limits.max_excludes = absl::GetFlag(FLAGS_max_excludes);
   options.engine.limits.max_fetch_k = absl::GetFlag(FLAGS_max_fetch_k);
   options.engine.limits.max_ef_search = absl::GetFlag(FLAGS_max_ef_search);
   options.engine.limits.max_nprobe = absl::GetFlag(FLAGS_max_nprobe);
@@ -111,8 +118,16 @@ int main(int argc, char** argv) {
   }
   fprintf(stderr, "recall-server: faiss inner product kernel: %s\n",
           recall::InnerProductKernel());
-  fprintf(stderr, "recall-server: serving on port %d, metrics on port %d\n",
-          (*server)->port(), (*server)->metrics_port());
+  const std::string metrics =
+      (*server)->metrics_port() > 0
+          ? absl::StrCat("metrics on port ", (*server)->metrics_port())
+          : "metrics off";
+  const std::string admin =
+      (*server)->admin_port() > 0
+          ? absl::StrCat("admin on port ", (*server)->admin_port())
+          : "admin off";
+  fprintf(stderr, "recall-server: serving on port %d, %s, %s\n",
+          (*server)->port(), metrics.c_str(), admin.c_str());
 
   int signal = 0;
   while (sigwait(&signals, &signal) == 0 && signal == SIGHUP) {

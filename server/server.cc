@@ -201,9 +201,9 @@ absl::StatusOr<std::unique_ptr<RecallServer>> RecallServer::Start(
       o.max_in_flight);
 
   if (!o.metrics_address.empty()) {
-    ASSIGN_OR_RETURN(impl->metrics_http,
-                     MetricsHttpServer::Start(o.metrics_address,
-                                              impl->metrics.registry()));
+    ASSIGN_OR_RETURN(
+        impl->metrics_http,
+        MetricsHttpServer::Start(o.metrics_address, impl->metrics.registry()));
   }
 
   impl->health = std::make_unique<HealthService>(
@@ -214,6 +214,9 @@ absl::StatusOr<std::unique_ptr<RecallServer>> RecallServer::Start(
       ServerCredentials(o);
   if (!credentials.ok()) return credentials.status();
   builder.AddListeningPort(o.listen_address, *credentials, &impl->port);
+  // gRPC sets SO_REUSEPORT by default: a second server on the same port
+  // would start and silently take half the connections.
+  builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
   if (o.max_connection_age > absl::ZeroDuration()) {
     builder.AddChannelArgument(
         GRPC_ARG_MAX_CONNECTION_AGE_MS,
@@ -225,7 +228,8 @@ absl::StatusOr<std::unique_ptr<RecallServer>> RecallServer::Start(
   impl->server = builder.BuildAndStart();
   if (impl->server == nullptr || impl->port == 0) {
     return absl::UnavailableError(
-        absl::StrCat("cannot listen on ", o.listen_address));
+        absl::StrCat("cannot listen on ", o.listen_address,
+                     " (in use by another process?)"));
   }
   // Health is NOT_SERVING (the service starts so) until the load succeeds.
 
@@ -253,7 +257,6 @@ absl::StatusOr<std::unique_ptr<RecallServer>> RecallServer::Start(
                                          ? o.reload_interval
                                          : absl::InfiniteDuration());
   }
-  impl->reloader = std::thread([raw = impl.get()] { raw->ReloadLoop(); });
   if (!o.admin_address.empty()) {
     Impl* raw = impl.get();
     impl->admin_service = std::make_unique<AdminServiceImpl>(
@@ -268,13 +271,20 @@ absl::StatusOr<std::unique_ptr<RecallServer>> RecallServer::Start(
     grpc::ServerBuilder admin;
     admin.AddListeningPort(o.admin_address, grpc::InsecureServerCredentials(),
                            &impl->admin_port);
+    admin.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
     admin.RegisterService(impl->admin_service.get());
     impl->admin_server = admin.BuildAndStart();
     if (impl->admin_server == nullptr || impl->admin_port == 0) {
+      impl->health->Shutdown();
+      impl->server->Shutdown();
       return absl::UnavailableError(
-          absl::StrCat("admin: cannot listen on ", o.admin_address));
+          absl::StrCat("admin: cannot listen on ", o.admin_address,
+                       " (in use by another process?)"));
     }
   }
+  // Last: from here on nothing fails, so the thread is always joined by
+  // Shutdown (a joinable std::thread destroyed on an error path aborts).
+  impl->reloader = std::thread([raw = impl.get()] { raw->ReloadLoop(); });
   return std::unique_ptr<RecallServer>(new RecallServer(std::move(impl)));
 }
 

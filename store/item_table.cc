@@ -4,12 +4,14 @@
 #include <fstream>
 #include <utility>
 
+#include "absl/strings/escaping.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_replace.h"
 #include "absl/strings/str_split.h"
 #include "util/line_error.h"
+#include "util/utf8.h"
 
 namespace recall {
 namespace {
@@ -48,7 +50,21 @@ absl::Status ItemTable::Add(Item item) {
           absl::StrCat("item ", item.id, ": field contains a tab or newline"));
     }
   }
+  for (absl::string_view s :
+       {absl::string_view(item.id), absl::string_view(item.cat1),
+        absl::string_view(item.cat2), absl::string_view(item.media_id)}) {
+    if (!IsValidUtf8(s)) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "item \"", absl::CHexEscape(item.id),
+          "\": a field is not valid UTF-8 (\"", absl::CHexEscape(s), "\")"));
+    }
+  }
   for (const auto& [tag, weight] : item.tags) {
+    if (!IsValidUtf8(tag)) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("item \"", absl::CHexEscape(item.id), "\": tag \"",
+                       absl::CHexEscape(tag), "\" is not valid UTF-8"));
+    }
     if (tag.empty() || tag.find_first_of("\t\n\r;") != std::string::npos) {
       return absl::InvalidArgumentError(
           absl::StrCat("item ", item.id, ": tag \"", tag,

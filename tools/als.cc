@@ -10,8 +10,8 @@
 namespace recall {
 namespace {
 
-using Matrix = Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic,
-                             Eigen::RowMajor>;
+using Matrix =
+    Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
 
 // Solves every row of `solve` from the fixed factors `fixed`:
 // rows_of[r] are the fixed rows row r interacted with.
@@ -60,7 +60,8 @@ AlsFactors TrainAls(const std::vector<std::vector<int32_t>>& histories,
     std::sort(items_of[u].begin(), items_of[u].end());
     items_of[u].erase(std::unique(items_of[u].begin(), items_of[u].end()),
                       items_of[u].end());
-    for (int32_t i : items_of[u]) users_of[i].push_back(static_cast<int32_t>(u));
+    for (int32_t i : items_of[u])
+      users_of[i].push_back(static_cast<int32_t>(u));
   }
   Matrix x(static_cast<Eigen::Index>(histories.size()), d);
   Matrix y(item_count, d);

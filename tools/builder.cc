@@ -1,6 +1,11 @@
 #include "tools/builder.h"
 
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <cerrno>
 #include <chrono>
 #include <cstdio>
 #include <cstring>
@@ -623,9 +628,9 @@ void RemoveOldVersions(const std::string& root, int keep,
 absl::StatusOr<v1::Manifest> BuildSnapshot(const BuildOptions& options) {
   for (const auto& [space, factory] : options.space_factory) {
     if (space.empty() || factory.empty()) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "--space_index: want SPACE=FACTORY, got \"", space, "=", factory,
-          "\""));
+      return absl::InvalidArgumentError(
+          absl::StrCat("--space_index: want SPACE=FACTORY, got \"", space, "=",
+                       factory, "\""));
     }
   }
   std::error_code ec;
@@ -633,6 +638,24 @@ absl::StatusOr<v1::Manifest> BuildSnapshot(const BuildOptions& options) {
   if (ec)
     return absl::InvalidArgumentError(
         absl::StrCat(options.out_root, ": ", ec.message()));
+  // One build per ROOT at a time: two would pick the same version name
+  // within a second and share its temp folder. The lock is released when
+  // the process ends, however it ends.
+  const std::string lock_path = (fs::path(options.out_root) / "LOCK").string();
+  const int lock_fd =
+      open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  if (lock_fd < 0) {
+    return absl::InternalError(
+        absl::StrCat(lock_path, ": cannot open: ", strerror(errno)));
+  }
+  struct LockGuard {
+    int fd;
+    ~LockGuard() { close(fd); }  // closing releases the flock
+  } lock_guard{lock_fd};
+  if (flock(lock_fd, LOCK_EX | LOCK_NB) != 0) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "another build holds ", lock_path, "; wait for it to finish"));
+  }
   const std::string version = options.version.empty()
                                   ? DefaultVersion(options.out_root)
                                   : options.version;

@@ -3,11 +3,13 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/escaping.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "util/line_error.h"
+#include "util/utf8.h"
 
 namespace recall {
 
@@ -29,6 +31,12 @@ absl::StatusOr<int64_t> ReadClickRows(
     if (f.size() != 3 || f[0].empty() || f[1].empty()) {
       return LineError(path, line_no,
                        "malformed row: want 3 non-empty columns");
+    }
+    if (!IsValidUtf8(f[0]) || !IsValidUtf8(f[1])) {
+      return LineError(path, line_no,
+                       absl::StrCat("user or item id is not valid UTF-8 (\"",
+                                    absl::CHexEscape(f[0]), "\", \"",
+                                    absl::CHexEscape(f[1]), "\")"));
     }
     int64_t ts = 0;
     if (!absl::SimpleAtoi(f[2], &ts)) {

@@ -320,7 +320,8 @@ absl::StatusOr<TuneReport> Tune(const TuneOptions& options) {
       absl::FormatTime("%Y-%m-%d", absl::Now(), absl::UTCTimeZone()),
       options.last_n, report.validation_users, metric_name, r.start_score,
       r.best_single, r.best_single_score, r.score, r.evaluations);
-  report.policy_text += "# Validation " + metric_name + " of each channel alone:";
+  report.policy_text +=
+      "# Validation " + metric_name + " of each channel alone:";
   for (const auto& [name, value] : r.singles)
     absl::StrAppendFormat(&report.policy_text, " %s %.4f,", name, value);
   report.policy_text.back() = '\n';

@@ -14,10 +14,12 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/status.h"
+#include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
 #include "tools/file_writer.h"
 #include "util/line_error.h"
+#include "util/utf8.h"
 
 namespace recall {
 namespace {
@@ -186,6 +188,11 @@ absl::StatusOr<VectorSet> ReadWord2VecText(const std::string& path) {
     const int64_t line_no = lines.line_no();
     rest = line;
     const absl::string_view id = NextToken(&rest);
+    if (!IsValidUtf8(id)) {
+      return LineError(
+          path, line_no,
+          absl::StrCat("id \"", absl::CHexEscape(id), "\" is not valid UTF-8"));
+    }
     auto [it, inserted] = first_line.emplace(id, line_no);
     if (!inserted) {
       return LineError(path, line_no,

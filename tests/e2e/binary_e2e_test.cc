@@ -97,8 +97,10 @@ class BinaryE2eTest : public ::testing::Test {
     while (fgets(line, sizeof(line), stderr_) != nullptr) {
       log_ += line;
       int port = 0;
-      if (sscanf(line, "recall-server: serving on port %d, metrics on port %d",
-                 &port, &metrics_port_) >= 1)
+      if (sscanf(line,
+                 "recall-server: serving on port %d, metrics on port %d, "
+                 "admin on port %d",
+                 &port, &metrics_port_, &admin_port_) >= 1)
         return port;
     }
     return 0;
@@ -113,6 +115,7 @@ class BinaryE2eTest : public ::testing::Test {
   fs::path dir_;
   pid_t pid_ = -1;
   int metrics_port_ = 0;
+  int admin_port_ = 0;
   FILE* stderr_ = nullptr;
   std::string log_;
 };
@@ -274,6 +277,41 @@ TEST_F(BinaryE2eTest, MetricsPortSurvivesEveryMethodAndPath) {
   }
   EXPECT_THAT(HttpGet(metrics_port_, "/metrics"),
               HasSubstr("recall_requests_total"));
+}
+
+// Issue 11.3 and 11.5: gRPC's SO_REUSEPORT let a second server share a taken
+// port (answers from two snapshots interleaved), and a taken admin port
+// aborted with "terminate called without an active exception".
+TEST_F(BinaryE2eTest, TakenPortsAreAClearErrorNotSharedOrAnAbort) {
+  const int port = StartServer();
+  ASSERT_GT(port, 0) << log_;
+  ASSERT_GT(admin_port_, 0) << log_;
+  const std::string root = (dir_ / "root").string();
+  std::string out;
+  int rc =
+      RunCommand(std::string(RECALL_SERVER_BIN) + " --snapshot_root " + root +
+                     " --host 127.0.0.1 --port " + std::to_string(port) +
+                     " --metrics_port -1 --admin_port -1",
+                 &out);
+  EXPECT_EQ(rc, 1) << out;
+  EXPECT_THAT(out,
+              HasSubstr("cannot listen on 127.0.0.1:" + std::to_string(port)));
+  rc = RunCommand(std::string(RECALL_SERVER_BIN) + " --snapshot_root " + root +
+                      " --host 127.0.0.1 --port 0 --metrics_port -1 "
+                      "--admin_port " +
+                      std::to_string(admin_port_),
+                  &out);
+  EXPECT_EQ(rc, 1) << out;
+  EXPECT_THAT(out, HasSubstr("admin: cannot listen on 127.0.0.1:" +
+                             std::to_string(admin_port_)));
+  rc = RunCommand(std::string(RECALL_SERVER_BIN) + " --snapshot_root " + root +
+                      " --host 127.0.0.1 --port 0 --metrics_host 127.0.0.1 "
+                      "--metrics_port " +
+                      std::to_string(metrics_port_) + " --admin_port -1",
+                  &out);
+  EXPECT_EQ(rc, 1) << out;
+  EXPECT_THAT(out, HasSubstr("metrics: cannot listen"));
+  ASSERT_EQ(waitpid(pid_, nullptr, WNOHANG), 0) << "the first server died";
 }
 
 TEST_F(BinaryE2eTest, BadInputExitsNonZeroNamingFileAndLine) {

@@ -1,5 +1,6 @@
 #include "recall/engine.h"
 
+#include <limits>
 #include <thread>
 #include <tuple>
 
@@ -540,6 +541,74 @@ TEST_F(EngineTest, InvalidRequestsNameTheField) {
       {.user_id = "u1", .k = 1, .deadline = absl::Now() - absl::Seconds(1)},
       &answer);
   EXPECT_EQ(s.code(), absl::StatusCode::kDeadlineExceeded);
+}
+
+// Issue 11.6: NaN passes every comparison, so clamping let it through and
+// poisoned every score (or switched the threshold off).
+TEST_F(EngineTest, NonFiniteOverridesAreRefusedNamingTheField) {
+  auto engine = Engine({u2i_, i2i_});
+  RecallAnswer answer;
+  const float nan = std::numeric_limits<float>::quiet_NaN();
+  const float inf = std::numeric_limits<float>::infinity();
+  for (float bad : {nan, inf, -inf}) {
+    RecallQuery query{.user_id = "u1", .k = 2};
+    query.overrides = {{.channel = "i2i_dssm", .weight = bad}};
+    absl::Status s = engine->Recall(query, &answer);
+    EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument) << bad;
+    EXPECT_THAT(s.message(), HasSubstr("channel_overrides[0].weight"));
+    query.overrides = {{.channel = "u2i_dssm"},
+                       {.channel = "i2i_dssm", .min_similarity = bad}};
+    s = engine->Recall(query, &answer);
+    EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument) << bad;
+    EXPECT_THAT(s.message(), HasSubstr("channel_overrides[1].min_similarity"));
+    SimilarItemsQuery similar{.item_ids = {"a"}, .k = 2};
+    similar.min_similarity = bad;
+    s = engine->SimilarItems(similar, &answer);
+    EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument) << bad;
+    EXPECT_THAT(s.message(), HasSubstr("min_similarity"));
+  }
+}
+
+// Issue 11.8: request fields that multiply the work are bounded, and
+// repeats are searched once.
+TEST_F(EngineTest, OversizedAndRepeatedRequestFieldsAreBounded) {
+  auto engine = Engine({u2i_, i2i_});
+  RecallAnswer answer;
+  RecallQuery query{.user_id = "u1", .k = 2};
+  query.seed_item_ids.assign(101, "a");
+  absl::Status s = engine->Recall(query, &answer);
+  EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(s.message(), HasSubstr("seed_item_ids: at most 100"));
+  query.seed_item_ids.clear();
+  query.exclude_item_ids.assign(10001, "b");
+  s = engine->Recall(query, &answer);
+  EXPECT_THAT(s.message(), HasSubstr("exclude_item_ids: at most 10000"));
+  query.exclude_item_ids.clear();
+  query.overrides.assign(65, {.channel = "u2i_dssm"});
+  s = engine->Recall(query, &answer);
+  EXPECT_THAT(s.message(), HasSubstr("channel_overrides: at most 64"));
+  query.overrides.clear();
+  query.user_id = std::string(20 << 20, 'x');  // 20 MB: not echoed whole
+  s = engine->Recall(query, &answer);
+  EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(s.message(), HasSubstr("user_id: ids are at most 1024 bytes"));
+  EXPECT_LT(s.message().size(), 200u);
+
+  // Ten copies of one seed search once: the same answer and the same work
+  // as one copy.
+  RecallAnswer once, repeated;
+  RecallQuery one_seed{.k = 3, .seed_item_ids = {"a"}};
+  RecallQuery ten_seeds{.k = 3,
+                        .seed_item_ids = std::vector<std::string>(10, "a")};
+  ASSERT_TRUE(engine->Recall(one_seed, &once).ok());
+  ASSERT_TRUE(engine->Recall(ten_seeds, &repeated).ok());
+  EXPECT_EQ(Ids(*engine, repeated), Ids(*engine, once));
+  EXPECT_EQ(repeated.channels[0].found, once.channels[0].found);
+  // A space named 1000 times is one channel in the answer.
+  SimilarItemsQuery similar{.item_ids = {"a"}, .k = 3};
+  similar.spaces.assign(1000, "dssm");
+  ASSERT_TRUE(engine->SimilarItems(similar, &answer).ok());
+  EXPECT_EQ(answer.channels.size(), 1u);
 }
 
 TEST_F(EngineTest, BadPoliciesAreRefusedByName) {

@@ -1,12 +1,20 @@
 #include "tools/builder.h"
 
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
+
 #include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <map>
 #include <set>
+#include <thread>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "index/index_handle.h"
@@ -379,6 +387,80 @@ TEST_F(BuilderTest, OldVersionsAreRemovedKeepingCurrentAndPrevious) {
   EXPECT_EQ(*ReadCurrent(root_), "v4");
   EXPECT_TRUE(
       Snapshot::Load(root_, "v3").ok());  // the one servers may still serve
+}
+
+// Issue 11.7: two builds into one ROOT at once shared a temp folder and
+// both failed; now the second is refused at once, naming the lock.
+TEST_F(BuilderTest, ASecondConcurrentBuildIsRefusedByTheLock) {
+  fs::create_directories(root_);
+  const std::string lock = (fs::path(root_) / "LOCK").string();
+  const int fd = open(lock.c_str(), O_RDWR | O_CREAT, 0644);
+  ASSERT_GE(fd, 0);
+  ASSERT_EQ(flock(fd, LOCK_EX | LOCK_NB), 0);  // as a running build holds it
+  absl::StatusOr<v1::Manifest> refused = BuildSnapshot(Options("v1"));
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(std::string(refused.status().message()),
+              HasSubstr("another build holds " + lock));
+  EXPECT_FALSE(fs::exists(fs::path(root_) / "v1"));
+  close(fd);  // the build ends: the next one goes ahead
+  ASSERT_TRUE(BuildSnapshot(Options("v1")).ok());
+  // Two threads at once: one publishes, the other is refused or runs after
+  // it; neither fails any other way.
+  std::vector<absl::Status> results(2);
+  std::vector<std::thread> threads;
+  for (int i = 0; i < 2; ++i) {
+    threads.emplace_back([&, i] {
+      results[i] = BuildSnapshot(Options("t" + std::to_string(i))).status();
+    });
+  }
+  for (std::thread& t : threads) t.join();
+  int ok = 0;
+  for (const absl::Status& r : results) {
+    if (r.ok()) {
+      ++ok;
+    } else {
+      EXPECT_EQ(r.code(), absl::StatusCode::kFailedPrecondition) << r;
+    }
+  }
+  EXPECT_GE(ok, 1);
+}
+
+// Issue 11.2: an invalid byte in a category built with exit 0, and then user
+// records failed to parse ("corrupt record") or answers could not be
+// decoded by clients. Every text input is now checked, by file and line.
+TEST_F(BuilderTest, RejectsInvalidUtf8InEveryTextInput) {
+  const std::string bad = "\xff\xfe";
+  const std::vector<std::pair<std::string, std::vector<std::string>>> cases = {
+      // items.tsv: id, cat1, cat2, media, a tag
+      {"items.tsv:col0", {"items.tsv:3", "not valid UTF-8"}},
+      {"items.tsv:col1", {"items.tsv:3", "not valid UTF-8"}},
+      {"items.tsv:col2", {"items.tsv:3", "not valid UTF-8"}},
+      {"items.tsv:col3", {"items.tsv:3", "not valid UTF-8"}},
+      {"items.tsv:col4", {"items.tsv:3", "not valid UTF-8"}},
+      {"clicks.tsv:col0", {"clicks.tsv:3", "not valid UTF-8"}},
+      {"clicks.tsv:col1", {"clicks.tsv:3", "not valid UTF-8"}},
+      {"vectors/dssm.item.vec:col0", {"dssm.item.vec:3", "not valid UTF-8"}},
+      {"vectors/dssm.user.vec:col0", {"dssm.user.vec:3", "not valid UTF-8"}},
+      {"vectors/tags.vec:col0", {"tags.vec:3", "not valid UTF-8"}},
+      {"vectors/media.vec:col0", {"media.vec:3", "not valid UTF-8"}},
+  };
+  for (const auto& [where, parts] : cases) {
+    SCOPED_TRACE(where);
+    fs::remove_all(input_);
+    fs::copy(*world_, input_, fs::copy_options::recursive);
+    const std::string file = where.substr(0, where.find(':'));
+    const int column = std::stoi(where.substr(where.find(":col") + 4));
+    const char sep = absl::EndsWith(file, ".vec") ? ' ' : '\t';
+    EditLine(input_ / file, 3, [&](const std::string& line) {
+      std::vector<std::string> fields = absl::StrSplit(line, sep);
+      fields[column] = column == 4 && file == "items.tsv"
+                           ? "tag" + bad + ":1"
+                           : fields[column] + bad;
+      return absl::StrJoin(fields, std::string(1, sep));
+    });
+    ExpectRejected(parts);
+  }
 }
 
 TEST_F(BuilderTest, VersionsAreImmutable) {
