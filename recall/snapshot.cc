@@ -235,6 +235,9 @@ absl::StatusOr<std::shared_ptr<const Snapshot>> Snapshot::LoadFromDir(
     spaces.push_back(std::move(space));
   }
 
+  for (const v1::FileRef& ref : manifest.store().files()) {
+    RETURN_IF_ERROR(VerifyFileRef(dir, ref));
+  }
   ASSIGN_OR_RETURN(
       std::unique_ptr<UserStore> users,
       OpenRocksDbUserStore((fs::path(dir) / manifest.store().dir()).string()));

@@ -4,6 +4,7 @@
 // accepting, drain in-flight calls for --shutdown_grace, exit 0.
 #include <signal.h>
 
+#include <atomic>
 #include <cstdio>
 #include <string>
 
@@ -11,7 +12,9 @@
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "google/protobuf/stubs/logging.h"
 #include "index/faiss_index.h"
 #include "recall/channel.h"
 #include "server/server.h"
@@ -80,6 +83,27 @@ int main(int argc, char** argv) {
   sigaddset(&signals, SIGHUP);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
+  // libprotobuf logs one ERROR line per malformed message (e.g. a request
+  // with invalid UTF-8 in a string field, which gRPC then refuses): any
+  // client could flood the log. At most one line a minute, with a count.
+  google::protobuf::SetLogHandler([](google::protobuf::LogLevel level,
+                                     const char* file, int line,
+                                     const std::string& message) {
+    static std::atomic<int64_t> next_us{0};
+    static std::atomic<int64_t> suppressed{0};
+    const int64_t now = absl::ToUnixMicros(absl::Now());
+    int64_t due = next_us.load();
+    if (level < google::protobuf::LOGLEVEL_FATAL &&
+        (now < due || !next_us.compare_exchange_strong(due, now + 60000000))) {
+      ++suppressed;
+      return;
+    }
+    fprintf(stderr,
+            "recall-server: libprotobuf %s:%d: %s (%lld similar "
+            "lines suppressed in the last minute)\n",
+            file, line, message.c_str(),
+            static_cast<long long>(suppressed.exchange(0)));
+  });
   recall::RegisterBuiltinChannels();
   recall::ServerOptions options;
   options.snapshot_root = root;

@@ -41,6 +41,23 @@ ChannelOverride FromProto(const v1::ChannelOverride& o) {
   return out;
 }
 
+}  // namespace
+
+RecallQuery RecallQueryFromProto(const v1::RecallRequest& request) {
+  RecallQuery query;
+  query.user_id = request.user_id();
+  query.k = request.k();
+  query.seed_item_ids = ToVector(request.seed_item_ids());
+  query.exclude_item_ids = ToVector(request.exclude_item_ids());
+  for (const v1::ChannelOverride& o : request.channel_overrides()) {
+    query.overrides.push_back(FromProto(o));
+  }
+  query.only_overridden_channels = request.only_overridden_channels();
+  return query;
+}
+
+namespace {
+
 void ToProto(const Snapshot& snapshot, const RecallAnswer& answer,
              v1::RecallResponse* response) {
   const ItemTable& items = snapshot.items();
@@ -146,15 +163,7 @@ grpc::ServerUnaryReactor* RecallServiceImpl::RunOnWorker(
 grpc::ServerUnaryReactor* RecallServiceImpl::Recall(
     grpc::CallbackServerContext* context, const v1::RecallRequest* request,
     v1::RecallResponse* response) {
-  RecallQuery query;
-  query.user_id = request->user_id();
-  query.k = request->k();
-  query.seed_item_ids = ToVector(request->seed_item_ids());
-  query.exclude_item_ids = ToVector(request->exclude_item_ids());
-  for (const v1::ChannelOverride& o : request->channel_overrides()) {
-    query.overrides.push_back(FromProto(o));
-  }
-  query.only_overridden_channels = request->only_overridden_channels();
+  RecallQuery query = RecallQueryFromProto(*request);
   query.deadline = RequestDeadline(*context);
   response->set_request_id(request->request_id());
   return RunOnWorker(

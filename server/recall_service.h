@@ -18,6 +18,9 @@ namespace recall {
 // Converts an absl::Status to the grpc::Status with the same code and message.
 grpc::Status ToGrpcStatus(const absl::Status& status);
 
+// The engine's query for a Recall request (no deadline: the caller sets it).
+RecallQuery RecallQueryFromProto(const v1::RecallRequest& request);
+
 class RecallServiceImpl final : public v1::RecallService::CallbackService {
  public:
   // All three must outlive the service.

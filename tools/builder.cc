@@ -383,6 +383,30 @@ absl::StatusOr<int64_t> WriteUserStore(
   return writer->count();
 }
 
+// Lists the store's files (sorted by name) with their checksums, but for
+// RocksDB's info logs and lock file, which a read-only open may touch.
+absl::Status AddStoreFileRefs(const std::string& dir,
+                              v1::StoreManifest* store) {
+  std::vector<std::string> names;
+  std::error_code ec;
+  for (const auto& entry :
+       fs::directory_iterator(fs::path(dir) / store->dir(), ec)) {
+    const std::string name = entry.path().filename().string();
+    if (!entry.is_regular_file() || absl::StartsWith(name, "LOG") ||
+        name == "LOCK") {
+      continue;
+    }
+    names.push_back(name);
+  }
+  if (ec) return absl::InternalError(absl::StrCat(dir, ": ", ec.message()));
+  std::sort(names.begin(), names.end());
+  for (const std::string& name : names) {
+    ASSIGN_OR_RETURN(*store->add_files(),
+                     MakeFileRef(dir, store->dir() + "/" + name));
+  }
+  return absl::OkStatus();
+}
+
 // The policy from --policy FILE (text-format recall.v1.Policy), or an empty
 // one (the engine then derives the default).
 absl::StatusOr<v1::Policy> ReadPolicy(const std::string& path) {
@@ -556,6 +580,7 @@ absl::StatusOr<v1::Manifest> BuildInto(const BuildOptions& options,
       WriteUserStore(options, dir, user_vectors, log, profiles, memberships));
   manifest.mutable_store()->set_dir("store");
   manifest.mutable_store()->set_user_count(user_count);
+  RETURN_IF_ERROR(AddStoreFileRefs(dir, manifest.mutable_store()));
   if (skipped_clicks > 0) {
     fprintf(stderr,
             "build: skipped %lld clicks on items missing from items.tsv\n",

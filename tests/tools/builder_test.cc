@@ -574,5 +574,33 @@ TEST_F(BuilderTest, CorruptedSnapshotIsRefusedAtLoad) {
               AllOf(HasSubstr("dssm.faiss"), HasSubstr("crc32c")));
 }
 
+// Issue 11.4: bit flips in the store's SST files were loaded and served; the
+// MANIFEST now covers every file of the store.
+TEST_F(BuilderTest, CorruptStoreFilesAreRefusedAtLoad) {
+  ASSERT_TRUE(BuildSnapshot(Options("v1")).ok());
+  absl::StatusOr<v1::Manifest> manifest = ReadManifest((root_ / "v1").string());
+  ASSERT_TRUE(manifest.ok());
+  ASSERT_GE(manifest->store().files_size(), 3);  // CURRENT, MANIFEST, an SST
+  bool has_sst = false;
+  for (const v1::FileRef& ref : manifest->store().files())
+    has_sst = has_sst || absl::EndsWith(ref.path(), ".sst");
+  ASSERT_TRUE(has_sst);
+  for (const v1::FileRef& ref : manifest->store().files()) {
+    if (!absl::EndsWith(ref.path(), ".sst")) continue;
+    const fs::path sst = root_ / "v1" / ref.path();
+    {
+      std::fstream f(sst, std::ios::in | std::ios::out | std::ios::binary);
+      f.seekg(static_cast<std::streamoff>(fs::file_size(sst) / 2));
+      const char c = static_cast<char>(f.get());
+      f.seekp(static_cast<std::streamoff>(fs::file_size(sst) / 2));
+      f.put(static_cast<char>(c ^ 0x10));
+    }
+    auto snapshot = Snapshot::Load(root_, "v1");
+    EXPECT_EQ(snapshot.status().code(), absl::StatusCode::kDataLoss);
+    EXPECT_THAT(snapshot.status().message(), HasSubstr(ref.path()));
+    break;
+  }
+}
+
 }  // namespace
 }  // namespace recall
