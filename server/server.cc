@@ -107,8 +107,8 @@ struct RecallServer::Impl {
         reload_requested = false;
         next_poll = absl::Now() + interval;
       }
-      // A version refused once is not retried (nor logged) at every poll;
-      // a SIGHUP retries it, and a new CURRENT is always tried.
+      // A version refused once is not retried at every poll; a SIGHUP
+      // retries it (silently), and a new CURRENT is always tried.
       const absl::StatusOr<std::string> current =
           ReadCurrent(options.snapshot_root);
       if (!requested && current.ok() && *current == refused_version) {
@@ -116,9 +116,15 @@ struct RecallServer::Impl {
         continue;
       }
       const absl::Time start = absl::Now();
+      const std::string previously_refused = std::move(refused_version);
       const absl::StatusOr<bool> loaded = snapshots->LoadCurrent();
       refused_version = loaded.ok() || !current.ok() ? "" : *current;
-      Report(loaded, start);
+      // A refusal is logged and counted once per version, however often a
+      // SIGHUP or an admin Reload retries it.
+      if (loaded.ok() || refused_version.empty() ||
+          refused_version != previously_refused) {
+        Report(loaded, start);
+      }
       snapshots->ReleaseRetired();
       std::vector<std::function<void(const absl::StatusOr<bool>&)>> waiters;
       {

@@ -36,6 +36,7 @@ class ReloadTest : public ::testing::Test {
   std::unique_ptr<RecallServer> Start(absl::Duration reload_interval) {
     ServerOptions options = LoopbackServerOptions(tmp_.Path("root"));
     options.admin_address = "127.0.0.1:0";
+    options.metrics_address = "127.0.0.1:0";
     options.reload_interval = reload_interval;
     auto server = RecallServer::Start(options);
     EXPECT_TRUE(server.ok()) << server.status();
@@ -112,6 +113,10 @@ TEST_F(ReloadTest, NewVersionsGoLiveUnderLoadAndBadOnesAreRefused) {
   server->RequestReload();  // an explicit retry is still refused
   absl::SleepFor(absl::Milliseconds(200));
   EXPECT_EQ(Version(), "v2");
+  // ... and counted once, not at every poll and retry (issue 11.9).
+  EXPECT_NE(HttpGet(server->metrics_port(), "/metrics")
+                .find("recall_snapshot_reload_failures_total 1\n"),
+            std::string::npos);
 
   // A partial version, as an interrupted copy leaves it: an index missing.
   fs::copy(tmp_.Path("root/v2"), tmp_.Path("root/v3-partial"),
