@@ -22,6 +22,7 @@
 #include "recall/v1/recall.grpc.pb.h"
 #include "recall/v1/recall.pb.h"
 #include "tools/json_text.h"
+#include "util/utf8.h"
 
 namespace recall {
 namespace {
@@ -65,7 +66,32 @@ struct Samples {
         std::chrono::duration_cast<std::chrono::nanoseconds>(latency).count());
     if (code != absl::StatusCode::kOk) ++errors_by_code[code];
   }
+
+  // OK answers a client could not use (see ValidAnswer).
+  int64_t unusable = 0;
 };
+
+// Whether an OK answer is one a ranking service can use: it echoes the
+// request id, every item has a non-empty UTF-8 id and a finite score, and
+// every source names its channel in UTF-8. (gRPC parses the bytes; this
+// checks what they say.)
+bool ValidAnswer(const v1::RecallRequest& request,
+                 const v1::RecallResponse& response) {
+  if (response.request_id() != request.request_id()) return false;
+  for (const v1::RecalledItem& item : response.items()) {
+    if (item.item_id().empty() || !IsValidUtf8(item.item_id()) ||
+        !std::isfinite(item.score())) {
+      return false;
+    }
+    for (const v1::Source& source : item.sources()) {
+      if (!IsValidUtf8(source.channel()) || !IsValidUtf8(source.via()) ||
+          !std::isfinite(source.similarity())) {
+        return false;
+      }
+    }
+  }
+  return true;
+}
 
 // Nearest-rank percentile of sorted `v`, `per_mille` in [1, 1000].
 int64_t NearestRank(const std::vector<int64_t>& v, int64_t per_mille) {
@@ -94,6 +120,10 @@ BenchReport MakeReport(std::vector<Samples> parts, absl::Duration window,
     for (const auto& [code, count] : s.errors_by_code) {
       report.errors_by_code[CodeName(code)] += count;
       report.errors += count;
+    }
+    if (s.unusable > 0) {
+      report.errors_by_code[kUnusableAnswer] += s.unusable;
+      report.errors += s.unusable;
     }
   }
   std::sort(all.begin(), all.end());
@@ -331,7 +361,11 @@ class RpcBench {
     if (slot->start >= measure_start_ && slot->start < measure_end_) {
       slot->samples.Record(now - slot->start,
                            static_cast<absl::StatusCode>(status.error_code()));
-      if (status.ok()) slot->samples.RecordChannels(slot->response);
+      if (status.ok() && !ValidAnswer(slot->request, slot->response)) {
+        ++slot->samples.unusable;
+      } else if (status.ok()) {
+        slot->samples.RecordChannels(slot->response);
+      }
     }
     if (options_.rate > 0) {
       absl::MutexLock lock(&mu_);

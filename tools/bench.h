@@ -74,6 +74,11 @@ struct ChannelLatency {
   double p99_us = 0;
 };
 
+// errors_by_code's name for OK answers a client could not use: a request id
+// that does not match, an item without an id or with a non-finite score, or
+// text that is not UTF-8.
+inline constexpr char kUnusableAnswer[] = "UNUSABLE_ANSWER";
+
 struct BenchReport {
   // Counted requests (successes and errors) per second of the window.
   double qps = 0;

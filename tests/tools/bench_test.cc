@@ -5,6 +5,7 @@
 #include <grpcpp/grpcpp.h>
 
 #include <atomic>
+#include <cmath>
 #include <fstream>
 #include <memory>
 #include <set>
@@ -56,6 +57,10 @@ class FakeRecallService final : public v1::RecallService::Service {
       v1::RecalledItem* item = response->add_items();
       item->set_item_id(absl::StrCat("item", i));
       item->set_score(1.0f / static_cast<float>(i + 1));
+    }
+    // "nan..." users get an answer no ranking service can use.
+    if (absl::StartsWith(request->user_id(), "nan") && request->k() > 0) {
+      response->mutable_items(0)->set_score(std::nanf(""));
     }
     v1::ChannelStats* stats = response->add_channel_stats();
     stats->set_channel("u2i_fake");
@@ -175,6 +180,24 @@ TEST(RunRpcBenchTest, ClosedLoopCountsRequestsAndErrors) {
                 .number_value(),
             250);
   EXPECT_THAT(r.ToText(), HasSubstr("channel u2i_fake"));
+}
+
+// Issue 11: an OK status is not a usable answer; bench checks what it says.
+TEST(RunRpcBenchTest, UnusableAnswersCountAsErrors) {
+  FakeServer server;
+  ASSERT_TRUE(server.ok());
+  BenchOptions options;
+  options.target = server.target();
+  options.user_ids = {"u1", "nan1"};
+  options.concurrency = 2;
+  options.duration = absl::Milliseconds(500);
+  options.warmup = absl::Milliseconds(50);
+  options.k = 5;
+  absl::StatusOr<BenchReport> report = RunRpcBench(options);
+  ASSERT_TRUE(report.ok()) << report.status();
+  ASSERT_EQ(report->errors_by_code.count(kUnusableAnswer), 1u);
+  EXPECT_EQ(report->errors_by_code.at(kUnusableAnswer), report->errors);
+  EXPECT_NEAR(static_cast<double>(report->errors), report->requests / 2.0, 4);
 }
 
 TEST(RunRpcBenchTest, DeadlineExceededIsCountedAtTheDeadline) {
