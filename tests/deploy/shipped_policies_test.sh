@@ -12,5 +12,7 @@ trap 'rm -rf "$tmp"' EXIT
 "$bin/recallctl" build --input "$tmp/world" --out "$tmp/news" --index Flat \
   --policy "$deploy/policy/news.textproto" --clusters "$deploy/clusters/news.textproto" |
   tail -1
+# The MovieLens policy reads the learned "mf" space (`recallctl train`).
+"$bin/recallctl" train --input "$tmp/world" --train_spaces mf --dim 8 --epochs 2 >/dev/null
 "$bin/recallctl" build --input "$tmp/world" --out "$tmp/movielens" --index Flat \
   --policy "$deploy/policy/movielens.textproto" | tail -1
