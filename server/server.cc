@@ -1,7 +1,12 @@
 #include "server/server.h"
 
+#include <openssl/err.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+
 #include <cstdio>
 #include <fstream>
+#include <memory>
 #include <sstream>
 #include <thread>
 #include <utility>
@@ -153,6 +158,40 @@ absl::StatusOr<std::string> ReadPem(const std::string& path,
 }
 
 // Plaintext, TLS, or mutual TLS, from the options.
+// gRPC only says "cannot listen" when the key does not belong to the
+// certificate: check the pair with OpenSSL first, naming both files.
+absl::Status CheckKeyMatchesCert(const std::string& cert_pem,
+                                 const std::string& key_pem,
+                                 const ServerOptions& o) {
+  auto bio = [](const std::string& pem) {
+    return std::unique_ptr<BIO, decltype(&BIO_free)>(
+        BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())), &BIO_free);
+  };
+  auto cert_bio = bio(cert_pem);
+  auto key_bio = bio(key_pem);
+  std::unique_ptr<X509, decltype(&X509_free)> cert(
+      PEM_read_bio_X509(cert_bio.get(), nullptr, nullptr, nullptr), &X509_free);
+  std::unique_ptr<EVP_PKEY, decltype(&EVP_PKEY_free)> key(
+      PEM_read_bio_PrivateKey(key_bio.get(), nullptr, nullptr, nullptr),
+      &EVP_PKEY_free);
+  ERR_clear_error();
+  if (cert == nullptr) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "tls_cert ", o.tls_cert_file, ": no PEM certificate in it"));
+  }
+  if (key == nullptr) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("tls_key ", o.tls_key_file, ": no PEM private key in it"));
+  }
+  if (X509_check_private_key(cert.get(), key.get()) != 1) {
+    ERR_clear_error();
+    return absl::InvalidArgumentError(absl::StrCat("tls_key ", o.tls_key_file,
+                                                   " does not match tls_cert ",
+                                                   o.tls_cert_file));
+  }
+  return absl::OkStatus();
+}
+
 absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> ServerCredentials(
     const ServerOptions& o) {
   if (o.tls_cert_file.empty() && o.tls_key_file.empty()) {
@@ -169,6 +208,7 @@ absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> ServerCredentials(
   grpc::SslServerCredentialsOptions::PemKeyCertPair pair;
   ASSIGN_OR_RETURN(pair.cert_chain, ReadPem(o.tls_cert_file, "tls_cert"));
   ASSIGN_OR_RETURN(pair.private_key, ReadPem(o.tls_key_file, "tls_key"));
+  RETURN_IF_ERROR(CheckKeyMatchesCert(pair.cert_chain, pair.private_key, o));
   ssl.pem_key_cert_pairs.push_back(std::move(pair));
   if (!o.tls_client_ca_file.empty()) {
     ASSIGN_OR_RETURN(ssl.pem_root_certs,

@@ -3,6 +3,7 @@
 #include <cstdlib>
 #include <fstream>
 
+#include "gmock/gmock.h"
 #include "grpcpp/grpcpp.h"
 #include "gtest/gtest.h"
 #include "recall/channel.h"
@@ -90,6 +91,24 @@ TEST_F(TlsTest, MutualTlsRequiresAClientCertificate) {
   EXPECT_TRUE(Call(*server, /*client_cert=*/true).ok());
   EXPECT_FALSE(Call(*server, /*client_cert=*/false).ok());
   server->Shutdown(absl::Seconds(1));
+}
+
+// Issue 11.9: a key that is not the certificate's said only "cannot listen".
+TEST_F(TlsTest, AKeyThatDoesNotMatchTheCertificateIsNamed) {
+  ServerOptions options = LoopbackServerOptions(tmp_.Path("root"));
+  options.tls_cert_file = tmp_.Path("server.pem");
+  options.tls_key_file = tmp_.Path("client.key");  // another key
+  auto server = RecallServer::Start(options);
+  ASSERT_FALSE(server.ok());
+  EXPECT_EQ(server.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(std::string(server.status().message()),
+              ::testing::HasSubstr("tls_key " + tmp_.Path("client.key") +
+                                   " does not match tls_cert"));
+  options.tls_key_file = tmp_.Path("san.ext");  // not a key at all
+  server = RecallServer::Start(options);
+  ASSERT_FALSE(server.ok());
+  EXPECT_THAT(std::string(server.status().message()),
+              ::testing::HasSubstr("no PEM private key"));
 }
 
 TEST(TlsOptionsTest, HalfAConfigurationIsRefused) {
