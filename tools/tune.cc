@@ -166,38 +166,70 @@ WeightSearchResult SearchWeights(
       result.policy = std::move(alone);
     }
   }
-  // 2. Coordinate ascent.
+  // 2. Coordinate ascent over every coordinate in turn.
+  struct Coordinate {
+    std::string name;
+    const std::vector<float>* values;
+    std::function<float(const v1::Policy&)> get;
+    std::function<void(v1::Policy*, float)> set;
+  };
+  std::vector<Coordinate> coordinates;
+  for (int i = 0; i < start.channels_size(); ++i) {
+    const std::string& name = start.channels(i).name();
+    coordinates.push_back({name + " weight", &options.grid,
+                           [i](const v1::Policy& p) {
+                             const v1::ChannelPolicy& c = p.channels(i);
+                             return c.disabled()
+                                        ? 0.0f
+                                        : (c.weight() != 0 ? c.weight() : 1.0f);
+                           },
+                           [i](v1::Policy* p, float w) {
+                             SetWeight(p->mutable_channels(i), w);
+                           }});
+    coordinates.push_back({name + " quota", &options.quota_grid,
+                           [i](const v1::Policy& p) {
+                             return static_cast<float>(p.channels(i).quota());
+                           },
+                           [i](v1::Policy* p, float q) {
+                             p->mutable_channels(i)->set_quota(
+                                 static_cast<int>(q));
+                           }});
+  }
+  coordinates.push_back(
+      {"hotness_weight", &options.hotness_grid,
+       [](const v1::Policy& p) { return p.features().hotness_weight(); },
+       [](v1::Policy* p, float v) {
+         p->mutable_features()->set_hotness_weight(v);
+       }});
+  coordinates.push_back(
+      {"ctr_weight", &options.ctr_grid,
+       [](const v1::Policy& p) { return p.features().ctr_weight(); },
+       [](v1::Policy* p, float v) {
+         p->mutable_features()->set_ctr_weight(v);
+       }});
+  coordinates.push_back({"freshness_half_life_hours", &options.freshness_grid,
+                         [](const v1::Policy& p) {
+                           return p.features().freshness_half_life_hours();
+                         },
+                         [](v1::Policy* p, float v) {
+                           p->mutable_features()->set_freshness_half_life_hours(
+                               v);
+                         }});
   for (int round = 0; round < options.rounds; ++round) {
     bool improved = false;
-    for (int i = 0; i < result.policy.channels_size(); ++i) {
-      for (float w : options.grid) {
+    for (const Coordinate& coordinate : coordinates) {
+      for (float value : *coordinate.values) {
         if (absl::Now() > deadline) return result;
-        const v1::ChannelPolicy& current = result.policy.channels(i);
-        const float current_w =
-            current.disabled() ? 0.0f
-                               : (current.weight() != 0 ? current.weight() : 1);
-        if (w == current_w) continue;
+        if (value == coordinate.get(result.policy)) continue;
         v1::Policy candidate = result.policy;
-        SetWeight(candidate.mutable_channels(i), w);
+        coordinate.set(&candidate, value);
         const double s =
-            evaluate(candidate, absl::StrCat(current.name(), " weight ", w));
+            evaluate(candidate, absl::StrCat(coordinate.name, " ", value));
         if (s > result.score + 1e-9) {
           result.score = s;
           result.policy = std::move(candidate);
           improved = true;
         }
-      }
-    }
-    for (float h : options.hotness_grid) {
-      if (absl::Now() > deadline) return result;
-      if (h == result.policy.features().hotness_weight()) continue;
-      v1::Policy candidate = result.policy;
-      candidate.mutable_features()->set_hotness_weight(h);
-      const double s = evaluate(candidate, absl::StrCat("hotness_weight ", h));
-      if (s > result.score + 1e-9) {
-        result.score = s;
-        result.policy = std::move(candidate);
-        improved = true;
       }
     }
     if (!improved) break;

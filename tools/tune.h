@@ -11,10 +11,11 @@
 //   1. start from the best of: the start policy (--policy, else the
 //      snapshot's default policy) and every channel alone at weight 1 (the
 //      others disabled; back-fill stays on);
-//   2. coordinate ascent: for each channel in turn, each weight of the grid
-//      (0 disables it), keep a change only when it improves the score; then
-//      the feature weighting's hotness weight; `rounds` passes or until
-//      `max_seconds`.
+//   2. coordinate ascent: for each coordinate in turn (each channel's
+//      weight, where 0 disables it, and quota; the feature weighting's
+//      hotness and CTR weights and freshness half-life), each value of its
+//      grid, keeping a change only when it improves the score; `rounds`
+//      passes, or until `max_seconds`.
 // Every step keeps the best policy seen, so the result scores at least as
 // well as its best single channel on the validation split, by construction.
 #ifndef RECALL_TOOLS_TUNE_H_
@@ -44,6 +45,11 @@ struct WeightSearchOptions {
                              0.75f, 1,     1.5f, 2,    3};
   // Hotness weights tried (feature weighting).
   std::vector<float> hotness_grid = {0, 0.5f, 1, 3, 10};
+  // Quotas tried per channel (0: the default, k) and the other feature
+  // weights (FeatureWeights in snapshot.proto; a half-life of 0 is off).
+  std::vector<float> quota_grid = {0, 50, 100, 300};
+  std::vector<float> ctr_grid = {0, 0.5f, 2};
+  std::vector<float> freshness_grid = {0, 24, 168};
   int rounds = 2;
   // Stops after the evaluation that crosses this budget.
   double max_seconds = 600;

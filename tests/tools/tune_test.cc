@@ -42,7 +42,8 @@ float WeightOf(const v1::ChannelPolicy& c) {
 }
 
 // A world where the best weights are known: the score peaks at a = 1.5,
-// b = 0.2, c off, hotness 3 (all on the search's grids).
+// b = 0.2, c off, a's quota 100, hotness 3, freshness half-life 24 h (all
+// on the search's grids).
 double KnownOptimum(const v1::Policy& p) {
   const std::map<std::string, double> target = {
       {"a", 1.5}, {"b", 0.2}, {"c", 0}};
@@ -52,7 +53,9 @@ double KnownOptimum(const v1::Policy& p) {
     loss += d * d;
   }
   const double h = p.features().hotness_weight() - 3;
-  return 10 - loss - 0.01 * h * h;
+  const double q = p.channels(0).quota() - 100.0;  // a's quota: 100
+  const double f = p.features().freshness_half_life_hours() - 24;
+  return 10 - loss - 0.01 * h * h - 1e-6 * q * q - 1e-6 * f * f;
 }
 
 TEST(SearchWeightsTest, FindsTheKnownBestWeights) {
@@ -65,6 +68,9 @@ TEST(SearchWeightsTest, FindsTheKnownBestWeights) {
   EXPECT_FLOAT_EQ(WeightOf(r.policy.channels(1)), 0.2f);
   EXPECT_TRUE(r.policy.channels(2).disabled());
   EXPECT_FLOAT_EQ(r.policy.features().hotness_weight(), 3);
+  EXPECT_EQ(r.policy.channels(0).quota(), 100);
+  EXPECT_EQ(r.policy.channels(1).quota(), 0);  // the score ignores it
+  EXPECT_FLOAT_EQ(r.policy.features().freshness_half_life_hours(), 24);
   EXPECT_NEAR(r.score, 10, 1e-9);
   EXPECT_GE(r.score, r.best_single_score);
   EXPECT_GE(r.score, r.start_score);
@@ -120,6 +126,9 @@ TEST(TuneTest, FitsAPolicyOnASyntheticWorldAndWritesIt) {
   options.search.rounds = 1;
   options.search.grid = {0, 0.3f, 1};
   options.search.hotness_grid = {0, 1};
+  options.search.quota_grid = {0, 50};
+  options.search.ctr_grid = {};
+  options.search.freshness_grid = {};
   auto report = Tune(options);
   ASSERT_TRUE(report.ok()) << report.status();
   EXPECT_GT(report->validation_users, 100);
