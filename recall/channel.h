@@ -1,5 +1,7 @@
 // RecallChannel: one way to produce candidates (一路召回): u2i over a space,
-// i2i from seed items, crosstag, media2vec, popular items. Channels are
+// i2i from seed items, item_cf from co-click lists, crosstag, media2vec,
+// popular and hot items, and the cluster channels (see
+// RegisterBuiltinChannels). Channels are
 // created per snapshot from their policy (v1::ChannelPolicy) by the
 // ChannelRegistry, and run once per request with that request's parameters.
 #ifndef RECALL_RECALL_CHANNEL_H_

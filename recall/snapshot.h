@@ -78,8 +78,9 @@ class Snapshot {
   // listed file has the recorded size and CRC32C, the item count, each
   // index's dimension and count match the MANIFEST, the store opens, and a
   // smoke query per space returns valid item rows. Any failure is an error
-  // naming the file and the mismatch (DATA_LOSS for corrupt or inconsistent
-  // data, NOT_FOUND for missing files).
+  // naming the file and the mismatch: DATA_LOSS for corrupt, inconsistent or
+  // missing files the MANIFEST lists (VerifyFileRef), NOT_FOUND for a missing
+  // MANIFEST or user store.
   static absl::StatusOr<std::shared_ptr<const Snapshot>> Load(
       const std::string& root, const std::string& version);
 

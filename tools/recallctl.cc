@@ -132,11 +132,8 @@ ABSL_FLAG(double, last_fraction, 0,
 ABSL_FLAG(int64_t, cutoff, 0,
           "split: clicks at or after this unix time are test clicks");
 // eval
-ABSL_FLAG(std::vector<std::string>, ks,
-          std::vector<std::string>({"10", "50", "100", "500"}),
-          "eval: cut-offs K of the metrics (comma-separated)");
 ABSL_FLAG(std::string, train, "",
-          "eval: TRAIN_WORLD for the popularity baseline");
+          "eval: TRAIN_WORLD for the popularity and item-kNN baselines");
 ABSL_FLAG(bool, per_channel, true, "eval: also evaluate each channel alone");
 ABSL_FLAG(bool, extra_spaces, true,
           "gen: also write item2vec, title2vec, tag and media vectors");
@@ -194,7 +191,7 @@ constexpr char kUsage[] =
     "  split  --input WORLD --out TRAIN_WORLD --test TEST.tsv (--last-n N | "
     "--last-fraction F |"
     " --cutoff UNIX_TS)\n"
-    "  eval   --target HOST:PORT --test TEST.tsv [--ks 10,50,100,500 --train "
+    "  eval   --target HOST:PORT --test TEST.tsv [--k 10,50,100,500 --train "
     "TRAIN_WORLD --json]\n"
     "  train  --input WORLD [--train_spaces "
     "item2vec,media2vec,tag2vec,title2vec,mf --dim D]\n"
