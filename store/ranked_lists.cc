@@ -121,10 +121,14 @@ absl::StatusOr<RankedLists> RankedLists::Read(const std::string& path,
   if (lists.offsets_[0] != 0 || lists.offsets_[keys] != count) {
     return corrupt("offsets do not span the entries");
   }
+  // Every offset first: a list is read only once all of them are known to
+  // ascend within [0, count] (found by tests/fuzz: an offset past the end).
   for (uint32_t i = 0; i < keys; ++i) {
     if (lists.offsets_[i] > lists.offsets_[i + 1]) {
       return corrupt(absl::StrCat("list ", i, ": offsets descend"));
     }
+  }
+  for (uint32_t i = 0; i < keys; ++i) {
     absl::Span<const RankedEntry> list = lists.List(i);
     for (size_t j = 0; j < list.size(); ++j) {
       if (static_cast<int64_t>(list[j].row) >= item_count ||
