@@ -12,6 +12,7 @@
 # (flat within 10%), and reload failures (exactly the corrupt versions), and
 # exits non-zero when any of the three is off.
 #
+# The server runs as in the image (GLIBC_TUNABLES=glibc.malloc.hugetlb=1).
 # Usage: scripts/soak.sh [MINUTES] [DIR]   (DIR default ./soak-data)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -32,7 +33,7 @@ build() {
     --keep_versions 3 >>"$DIR/builds.log" 2>&1
 }
 build
-"$BIN/recall-server" --snapshot_root "$DIR/root" --host 127.0.0.1 --port "$PORT" \
+GLIBC_TUNABLES=glibc.malloc.hugetlb=1 "$BIN/recall-server" --snapshot_root "$DIR/root" --host 127.0.0.1 --port "$PORT" \
   --metrics_host 127.0.0.1 --metrics_port "$METRICS_PORT" --admin_port -1 \
   --reload_interval 2s 2>"$DIR/server.log" &
 server=$!
@@ -46,9 +47,7 @@ metric() {  # the value of an unlabelled metric
 max=$("$BIN/recallctl" bench --target "127.0.0.1:$PORT" --users "$DIR/world/users.txt" \
   --concurrency 4 --duration 5 --warmup 1 --json | sed 's/.*"qps":\([0-9.]*\).*/\1/')
 rate=$(awk -v m="$max" 'BEGIN {printf "%d", m / 2}')
-sleep 5  # let the warm-up's memory settle before the first RSS reading
-rss_start=$(rss)
-echo "soak: max ${max} qps, load ${rate} qps for ${MINUTES} min, RSS ${rss_start} kB"
+echo "soak: max ${max} qps, load ${rate} qps for ${MINUTES} min"
 
 seconds=$((MINUTES * 60))
 "$BIN/recallctl" bench --target "127.0.0.1:$PORT" --users "$DIR/world/users.txt" \
@@ -63,8 +62,20 @@ start=$(date +%s)
 next_build=$((start + 10))
 next_corrupt=$((start + 60))
 next_hup=$((start + 7))
+next_report=$start
+rss_start=""
 while kill -0 "$load" 2>/dev/null; do
   now=$(date +%s)
+  # The reference RSS: after the first minute, once the load has warmed the
+  # caches and a swap has held two versions at once (the steady state).
+  if [[ -z "$rss_start" ]] && ((now >= start + 55)); then
+    rss_start=$(rss)
+    echo "soak: RSS after the first minute ${rss_start} kB"
+  fi
+  if ((now >= next_report)); then
+    echo "soak: $(( (now - start) / 60 )) min, RSS $(rss) kB"
+    next_report=$((now + 300))
+  fi
   curl -sf -o /dev/null "127.0.0.1:$METRICS_PORT/metrics" || scrape_failures=$((scrape_failures + 1))
   curl -s -o /dev/null "127.0.0.1:$METRICS_PORT/no-such-page" || true
   if ((now >= next_hup)); then kill -HUP "$server"; next_hup=$((now + 7)); fi
