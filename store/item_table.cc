@@ -49,10 +49,6 @@ absl::Status ItemTable::Add(Item item) {
       return absl::InvalidArgumentError(
           absl::StrCat("item ", item.id, ": field contains a tab or newline"));
     }
-  }
-  for (absl::string_view s :
-       {absl::string_view(item.id), absl::string_view(item.cat1),
-        absl::string_view(item.cat2), absl::string_view(item.media_id)}) {
     if (!IsValidUtf8(s)) {
       return absl::InvalidArgumentError(absl::StrCat(
           "item \"", absl::CHexEscape(item.id),

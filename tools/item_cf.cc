@@ -26,8 +26,8 @@ int ThreadCount(int requested) {
   return std::max(1u, std::thread::hardware_concurrency());
 }
 
-// The `top_n` best positive entries of `scores` (indexed by position), their
-// rows given by `row_of`.
+// The `top_n` best entries of `candidates` with a positive score, best first
+// (ties by row).
 std::vector<RankedEntry> TopPositive(std::vector<RankedEntry> candidates,
                                      int top_n) {
   candidates.erase(
