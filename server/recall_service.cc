@@ -7,6 +7,8 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "grpcpp/support/proto_buffer_reader.h"
+#include "grpcpp/support/proto_buffer_writer.h"
 
 namespace recall {
 namespace {
@@ -116,43 +118,93 @@ grpc::Status ToGrpcStatus(const absl::Status& status) {
                       std::string(status.message()));
 }
 
-grpc::ServerUnaryReactor* RecallServiceImpl::RunOnWorker(
-    grpc::CallbackServerContext* context, Method method, Work work,
-    v1::RecallResponse* response) {
+namespace {
+
+// Parses the raw request bytes into `message`; INVALID_ARGUMENT names the
+// message type when they are not one (proto3 also refuses invalid UTF-8 in
+// string fields here).
+grpc::Status ParseRequest(const grpc::ByteBuffer& bytes,
+                          google::protobuf::Message* message) {
+  grpc::ByteBuffer copy(bytes);  // shares the slices; parsing consumes it
+  grpc::ProtoBufferReader reader(&copy);
+  if (!reader.status().ok() || !message->ParseFromZeroCopyStream(&reader)) {
+    return grpc::Status(
+        grpc::StatusCode::INVALID_ARGUMENT,
+        absl::StrCat("request is not a valid ", message->GetTypeName(),
+                     " (malformed bytes or invalid UTF-8 in a string field)"));
+  }
+  return grpc::Status::OK;
+}
+
+// What the client saw: a call finished after its deadline reached the client
+// as DEADLINE_EXCEEDED whatever the server answered, so it is counted so.
+grpc::StatusCode SeenByClient(const grpc::Status& status, absl::Time deadline) {
+  if (status.error_code() != grpc::StatusCode::DEADLINE_EXCEEDED &&
+      absl::Now() >= deadline) {
+    return grpc::StatusCode::DEADLINE_EXCEEDED;
+  }
+  return status.error_code();
+}
+
+}  // namespace
+
+grpc::ServerUnaryReactor* RecallServiceImpl::FinishEarly(
+    grpc::CallbackServerContext* context, Method method, absl::Time start,
+    const grpc::Status& status) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  metrics_->ObserveRequest(method, status.error_code(),
+                           absl::ToDoubleSeconds(absl::Now() - start));
+  reactor->Finish(status);
+  return reactor;
+}
+
+grpc::ServerUnaryReactor* RecallServiceImpl::RunOnWorker(
+    grpc::CallbackServerContext* context, Method method, std::string request_id,
+    Work work, grpc::ByteBuffer* response) {
   const absl::Time start = absl::Now();
   // Admission: beyond max_in_flight, refuse at once instead of queueing
   // work that would only finish after its client gave up.
   if (in_flight_.fetch_add(1) >= max_in_flight_) {
     in_flight_.fetch_sub(1);
     metrics_->CountRejected(method);
-    const grpc::Status busy(grpc::StatusCode::RESOURCE_EXHAUSTED,
-                            "server overloaded: too many requests in flight");
-    metrics_->ObserveRequest(method, busy.error_code(),
-                             absl::ToDoubleSeconds(absl::Now() - start));
-    reactor->Finish(busy);
-    return reactor;
+    return FinishEarly(
+        context, method, start,
+        grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED,
+                     "server overloaded: too many requests in flight"));
   }
   metrics_->SetInFlight(in_flight_.load());
-  workers_->Submit([this, context, method, work = std::move(work), response,
-                    reactor, start] {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  const absl::Time deadline = RequestDeadline(*context);
+  workers_->Submit([this, context, method, request_id = std::move(request_id),
+                    work = std::move(work), response, reactor, start,
+                    deadline] {
     grpc::Status status;
     std::shared_ptr<const Serving> serving = snapshots_->Current();
-    if (context->IsCancelled()) {
+    if (absl::Now() >= deadline) {
+      // Queued past its deadline: the client has given up, skip the work.
+      status = grpc::Status(grpc::StatusCode::DEADLINE_EXCEEDED,
+                            "deadline exceeded while queued");
+    } else if (context->IsCancelled()) {
       status = grpc::Status(grpc::StatusCode::CANCELLED, "cancelled");
     } else if (serving == nullptr) {
       status = grpc::Status(grpc::StatusCode::UNAVAILABLE, kNoSnapshot);
     } else {
-      // One answer buffer per worker thread, reused across requests.
+      // One answer and one message per worker thread, reused across requests.
       thread_local RecallAnswer answer;
+      thread_local v1::RecallResponse message;
       const RecallEngine& engine = *serving->engine;
       status = ToGrpcStatus(work(engine, &answer));
       if (status.ok()) {
-        ToProto(engine.snapshot(), answer, response);
+        message.Clear();
+        message.set_request_id(request_id);
+        ToProto(engine.snapshot(), answer, &message);
         metrics_->ObserveAnswer(answer);
+        bool own_buffer = false;
+        status = grpc::SerializationTraits<v1::RecallResponse>::Serialize(
+            message, response, &own_buffer);
       }
     }
-    metrics_->ObserveRequest(method, status.error_code(),
+    metrics_->ObserveRequest(method, SeenByClient(status, deadline),
                              absl::ToDoubleSeconds(absl::Now() - start));
     metrics_->SetInFlight(in_flight_.fetch_sub(1) - 1);
     reactor->Finish(status);
@@ -161,13 +213,17 @@ grpc::ServerUnaryReactor* RecallServiceImpl::RunOnWorker(
 }
 
 grpc::ServerUnaryReactor* RecallServiceImpl::Recall(
-    grpc::CallbackServerContext* context, const v1::RecallRequest* request,
-    v1::RecallResponse* response) {
-  RecallQuery query = RecallQueryFromProto(*request);
+    grpc::CallbackServerContext* context, const grpc::ByteBuffer* bytes,
+    grpc::ByteBuffer* response) {
+  v1::RecallRequest request;
+  const grpc::Status parsed = ParseRequest(*bytes, &request);
+  if (!parsed.ok()) {
+    return FinishEarly(context, Method::kRecall, absl::Now(), parsed);
+  }
+  RecallQuery query = RecallQueryFromProto(request);
   query.deadline = RequestDeadline(*context);
-  response->set_request_id(request->request_id());
   return RunOnWorker(
-      context, Method::kRecall,
+      context, Method::kRecall, request.request_id(),
       [query = std::move(query)](const RecallEngine& engine,
                                  RecallAnswer* answer) {
         return engine.Recall(query, answer);
@@ -176,19 +232,23 @@ grpc::ServerUnaryReactor* RecallServiceImpl::Recall(
 }
 
 grpc::ServerUnaryReactor* RecallServiceImpl::SimilarItems(
-    grpc::CallbackServerContext* context,
-    const v1::SimilarItemsRequest* request, v1::RecallResponse* response) {
+    grpc::CallbackServerContext* context, const grpc::ByteBuffer* bytes,
+    grpc::ByteBuffer* response) {
+  v1::SimilarItemsRequest request;
+  const grpc::Status parsed = ParseRequest(*bytes, &request);
+  if (!parsed.ok()) {
+    return FinishEarly(context, Method::kSimilarItems, absl::Now(), parsed);
+  }
   SimilarItemsQuery query;
-  query.item_ids = ToVector(request->item_ids());
-  query.spaces = ToVector(request->spaces());
-  query.k = request->k();
-  query.exclude_item_ids = ToVector(request->exclude_item_ids());
-  if (request->has_min_similarity())
-    query.min_similarity = request->min_similarity();
+  query.item_ids = ToVector(request.item_ids());
+  query.spaces = ToVector(request.spaces());
+  query.k = request.k();
+  query.exclude_item_ids = ToVector(request.exclude_item_ids());
+  if (request.has_min_similarity())
+    query.min_similarity = request.min_similarity();
   query.deadline = RequestDeadline(*context);
-  response->set_request_id(request->request_id());
   return RunOnWorker(
-      context, Method::kSimilarItems,
+      context, Method::kSimilarItems, request.request_id(),
       [query = std::move(query)](const RecallEngine& engine,
                                  RecallAnswer* answer) {
         return engine.SimilarItems(query, answer);

@@ -21,7 +21,17 @@ grpc::Status ToGrpcStatus(const absl::Status& status);
 // The engine's query for a Recall request (no deadline: the caller sets it).
 RecallQuery RecallQueryFromProto(const v1::RecallRequest& request);
 
-class RecallServiceImpl final : public v1::RecallService::CallbackService {
+// Recall and SimilarItems take their messages as raw bytes and parse them
+// here, so that a request that is not a valid message (bad wire format,
+// invalid UTF-8 in a string field) gets INVALID_ARGUMENT naming the message
+// and is counted like every other answer, instead of gRPC's bare
+// UNIMPLEMENTED that no metric sees.
+using RecallServiceBase = v1::RecallService::WithRawCallbackMethod_Recall<
+    v1::RecallService::WithRawCallbackMethod_SimilarItems<
+        v1::RecallService::WithCallbackMethod_GetSnapshotInfo<
+            v1::RecallService::Service>>>;
+
+class RecallServiceImpl final : public RecallServiceBase {
  public:
   // All three must outlive the service.
   // Recall and SimilarItems calls beyond `max_in_flight` at once get
@@ -33,13 +43,16 @@ class RecallServiceImpl final : public v1::RecallService::CallbackService {
         metrics_(metrics),
         max_in_flight_(max_in_flight) {}
 
+  // `request` holds a serialized v1::RecallRequest; `response` receives a
+  // serialized v1::RecallResponse.
   grpc::ServerUnaryReactor* Recall(grpc::CallbackServerContext* context,
-                                   const v1::RecallRequest* request,
-                                   v1::RecallResponse* response) override;
+                                   const grpc::ByteBuffer* request,
+                                   grpc::ByteBuffer* response) override;
 
+  // `request` holds a serialized v1::SimilarItemsRequest.
   grpc::ServerUnaryReactor* SimilarItems(grpc::CallbackServerContext* context,
-                                         const v1::SimilarItemsRequest* request,
-                                         v1::RecallResponse* response) override;
+                                         const grpc::ByteBuffer* request,
+                                         grpc::ByteBuffer* response) override;
 
   grpc::ServerUnaryReactor* GetSnapshotInfo(
       grpc::CallbackServerContext* context,
@@ -52,8 +65,13 @@ class RecallServiceImpl final : public v1::RecallService::CallbackService {
   using Work = std::function<absl::Status(const RecallEngine& engine,
                                           RecallAnswer* answer)>;
   grpc::ServerUnaryReactor* RunOnWorker(grpc::CallbackServerContext* context,
-                                        Method method, Work work,
-                                        v1::RecallResponse* response);
+                                        Method method, std::string request_id,
+                                        Work work, grpc::ByteBuffer* response);
+
+  // Finishes a call that never reached the engine with `status`, counted.
+  grpc::ServerUnaryReactor* FinishEarly(grpc::CallbackServerContext* context,
+                                        Method method, absl::Time start,
+                                        const grpc::Status& status);
 
   const SnapshotManager* snapshots_;
   WorkerPool* workers_;

@@ -10,6 +10,7 @@
 
 #include "gmock/gmock.h"
 #include "grpc/health/v1/health.grpc.pb.h"
+#include "grpcpp/generic/generic_stub.h"
 #include "grpcpp/grpcpp.h"
 #include "gtest/gtest.h"
 #include "index/exact_index.h"
@@ -222,6 +223,89 @@ TEST_F(ServerE2eTest, InvalidRequestsNameTheField) {
     EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << c.k;
     EXPECT_THAT(status.error_message(), HasSubstr(c.field));
   }
+}
+
+// Sends `bytes` as the request of `method` (a full path) and returns the
+// status; the bytes need not be a valid message.
+grpc::Status RawCall(const std::shared_ptr<grpc::Channel>& channel,
+                     const std::string& method, const std::string& bytes,
+                     std::string* reply = nullptr) {
+  grpc::GenericStub stub(channel);
+  grpc::CompletionQueue queue;
+  grpc::ClientContext context;
+  context.set_deadline(std::chrono::system_clock::now() +
+                       std::chrono::seconds(5));
+  grpc::Slice slice(bytes);
+  const grpc::ByteBuffer request(&slice, 1);
+  auto call = stub.PrepareUnaryCall(&context, method, request, &queue);
+  call->StartCall();
+  grpc::ByteBuffer response;
+  grpc::Status status;
+  call->Finish(&response, &status, reinterpret_cast<void*>(1));
+  void* tag = nullptr;
+  bool ok = false;
+  EXPECT_TRUE(queue.Next(&tag, &ok));
+  if (reply != nullptr && status.ok()) {
+    std::vector<grpc::Slice> slices;
+    EXPECT_TRUE(response.Dump(&slices).ok());
+    reply->clear();
+    for (const grpc::Slice& s : slices) {
+      reply->append(reinterpret_cast<const char*>(s.begin()), s.size());
+    }
+  }
+  return status;
+}
+
+// Counter value of recall_requests_total{code, method}, 0 when absent.
+double RequestsCounted(int metrics_port, const std::string& method,
+                       const std::string& code) {
+  const std::string metrics = HttpGet(metrics_port, "/metrics");
+  const std::string series =
+      "recall_requests_total{code=\"" + code + "\",method=\"" + method + "\"} ";
+  const size_t at = metrics.find(series);
+  if (at == std::string::npos) return 0;
+  return std::stod(metrics.substr(at + series.size()));
+}
+
+TEST_F(ServerE2eTest, MalformedRequestBytesAreInvalidArgumentAndCounted) {
+  v1::RecallRequest good;
+  good.set_user_id("u0000001");
+  good.set_k(5);
+  std::string reply;
+  ASSERT_TRUE(RawCall(*channel_, "/recall.v1.RecallService/Recall",
+                      good.SerializeAsString(), &reply)
+                  .ok());
+  v1::RecallResponse parsed;
+  ASSERT_TRUE(parsed.ParseFromString(reply));
+  EXPECT_EQ(parsed.items_size(), 5);
+
+  // Field 1 (user_id, a string) with an invalid UTF-8 byte; a truncated
+  // length; a field with wire type 7, which does not exist.
+  const std::string bad_utf8 = std::string("\x0a\x03u\xff", 4) + "x";
+  const std::string truncated = "\x0a\x10u0";
+  const std::string bad_wire_type = "\x0f\x01";
+  for (const std::string& method :
+       {std::string("Recall"), std::string("SimilarItems")}) {
+    const double before =
+        RequestsCounted(server_->metrics_port(), method, "INVALID_ARGUMENT");
+    for (const std::string& bytes : {bad_utf8, truncated, bad_wire_type}) {
+      const grpc::Status status =
+          RawCall(*channel_, "/recall.v1.RecallService/" + method, bytes);
+      EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT)
+          << method << ": " << status.error_message();
+      EXPECT_THAT(
+          status.error_message(),
+          HasSubstr(method == "Recall" ? "recall.v1.RecallRequest"
+                                       : "recall.v1.SimilarItemsRequest"));
+    }
+    EXPECT_EQ(
+        RequestsCounted(server_->metrics_port(), method, "INVALID_ARGUMENT"),
+        before + 3)
+        << method;
+  }
+  // The server still answers.
+  v1::RecallResponse response;
+  EXPECT_TRUE(Recall(good, &response).ok());
 }
 
 TEST_F(ServerE2eTest, SimilarItemsMatchesExactSearch) {
