@@ -39,7 +39,7 @@ results="$DIR/results.jsonl"
 record() {  # name, then recallctl bench arguments
   local name=$1; shift
   local json
-  json=$("$BIN/recallctl" bench --users "$USERS_FILE" --k "$K" --duration "$SECONDS_PER_RUN" --warmup 2 --json "$@")
+  json=$("$BIN/recallctl" bench --user_ids "$USERS_FILE" --k "$K" --duration "$SECONDS_PER_RUN" --warmup 2 --json "$@")
   echo "{\"name\":\"$name\",\"report\":$json}" >> "$results"
   echo "$name: $json"
 }

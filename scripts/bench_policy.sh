@@ -22,7 +22,7 @@ CORES=$(getconf _NPROCESSORS_ONLN)
 export OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 GLIBC_TUNABLES=glibc.malloc.hugetlb=1
 
 echo "== in process, engine, $CORES threads, k=$K"
-"$BIN/recallctl" bench --snapshot "$ROOT" --users "$USERS_FILE" --mode engine --k "$K" \
+"$BIN/recallctl" bench --snapshot "$ROOT" --user_ids "$USERS_FILE" --mode engine --k "$K" \
   --concurrency "$CORES" --duration "$SECONDS_PER_RUN" --warmup 2
 
 "$BIN/recall-server" --snapshot_root "$ROOT" --host 127.0.0.1 --port "$PORT" --metrics_port -1 \
@@ -33,10 +33,10 @@ trap 'kill -TERM $server 2>/dev/null; wait $server 2>/dev/null || true' EXIT
   --wait 300 >/dev/null
 
 echo "== RPC, closed loop, concurrency 8: maximum throughput"
-max=$("$BIN/recallctl" bench --target "127.0.0.1:$PORT" --users "$USERS_FILE" --k "$K" \
+max=$("$BIN/recallctl" bench --target "127.0.0.1:$PORT" --user_ids "$USERS_FILE" --k "$K" \
   --concurrency 8 --duration "$SECONDS_PER_RUN" --warmup 2 --deadline_ms 2000 --json)
 echo "$max"
 rate=$(python3 -c 'import json,sys; print(round(json.loads(sys.argv[1])["qps"] / 2, 1))' "$max")
 echo "== RPC, open loop at 50% of maximum: $rate requests/s"
-"$BIN/recallctl" bench --target "127.0.0.1:$PORT" --users "$USERS_FILE" --k "$K" \
+"$BIN/recallctl" bench --target "127.0.0.1:$PORT" --user_ids "$USERS_FILE" --k "$K" \
   --concurrency 32 --rate "$rate" --duration "$SECONDS_PER_RUN" --warmup 2 --deadline_ms 2000

@@ -30,7 +30,7 @@ trap 'kill -TERM $server 2>/dev/null; wait $server 2>/dev/null || true' EXIT
 "$BIN/recallctl" health --target "127.0.0.1:$PORT" --wait 60 >/dev/null
 
 bench() {
-  "$BIN/recallctl" bench --target "127.0.0.1:$PORT" --users "$DIR/world/users.txt" --k 100 \
+  "$BIN/recallctl" bench --target "127.0.0.1:$PORT" --user_ids "$DIR/world/users.txt" --k 100 \
     --rate "$RATE" --concurrency 32 --duration 12 --warmup 2 --deadline_ms 2000 --json
 }
 echo "== steady, $RATE requests/s"

@@ -59,6 +59,6 @@ echo "  grpcurl -plaintext -d '{\"user_id\":\"$user\",\"k\":20}' 127.0.0.1:50051
 echo "  $BIN/recallctl query --target 127.0.0.1:50051 --user $user --k 20 [--json]"
 echo "  curl -s 127.0.0.1:9464/metrics | grep ^recall_"
 echo "  grpcurl -plaintext 127.0.0.1:50052 recall.v1.RecallAdmin/Reload   # after a new build; or kill -HUP"
-echo "  $BIN/recallctl bench --target 127.0.0.1:50051 --users $DEMO_DIR/world/users.txt --concurrency 4 --duration 10"
+echo "  $BIN/recallctl bench --target 127.0.0.1:50051 --user_ids $DEMO_DIR/world/users.txt --concurrency 4 --duration 10"
 echo "Serving until Ctrl-C."
 wait $server

@@ -44,13 +44,13 @@ metric() {  # the value of an unlabelled metric
   curl -s "127.0.0.1:$METRICS_PORT/metrics" | awk -v m="$1" '$1 == m {print $2}'
 }
 
-max=$("$BIN/recallctl" bench --target "127.0.0.1:$PORT" --users "$DIR/world/users.txt" \
+max=$("$BIN/recallctl" bench --target "127.0.0.1:$PORT" --user_ids "$DIR/world/users.txt" \
   --concurrency 4 --duration 5 --warmup 1 --json | sed 's/.*"qps":\([0-9.]*\).*/\1/')
 rate=$(awk -v m="$max" 'BEGIN {printf "%d", m / 2}')
 echo "soak: max ${max} qps, load ${rate} qps for ${MINUTES} min"
 
 seconds=$((MINUTES * 60))
-"$BIN/recallctl" bench --target "127.0.0.1:$PORT" --users "$DIR/world/users.txt" \
+"$BIN/recallctl" bench --target "127.0.0.1:$PORT" --user_ids "$DIR/world/users.txt" \
   --rate "$rate" --concurrency 16 --duration "$seconds" --warmup 0 --json \
   >"$DIR/load.json" 2>"$DIR/load.log" &
 load=$!

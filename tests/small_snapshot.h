@@ -7,8 +7,8 @@
 #include <string>
 
 #include "absl/status/status.h"
-#include "tools/builder.h"
-#include "tools/gen_world.h"
+#include "pipeline/build/builder.h"
+#include "pipeline/data/gen_world.h"
 #include "util/status_macros.h"
 
 namespace recall {

@@ -19,9 +19,9 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "absl/synchronization/mutex.h"
+#include "pipeline/eval/json_text.h"
 #include "recall/v1/recall.grpc.pb.h"
 #include "recall/v1/recall.pb.h"
-#include "tools/json_text.h"
 #include "util/utf8.h"
 
 namespace recall {

@@ -7,10 +7,10 @@
 #include "server/server.h"
 #include "tests/server_test_util.h"
 #include "tests/test_util.h"
-#include "tools/builder.h"
-#include "tools/eval.h"
-#include "tools/gen_world.h"
-#include "tools/split.h"
+#include "pipeline/build/builder.h"
+#include "pipeline/eval/eval.h"
+#include "pipeline/data/gen_world.h"
+#include "pipeline/data/split.h"
 
 namespace recall {
 namespace {

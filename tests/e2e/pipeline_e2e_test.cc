@@ -10,19 +10,19 @@
 #include "server/server.h"
 #include "tests/server_test_util.h"
 #include "tests/test_util.h"
-#include "tools/builder.h"
-#include "tools/eval.h"
-#include "tools/importers.h"
-#include "tools/split.h"
-#include "tools/trainer.h"
-#include "tools/tune.h"
+#include "pipeline/build/builder.h"
+#include "pipeline/eval/eval.h"
+#include "pipeline/data/importers.h"
+#include "pipeline/data/split.h"
+#include "pipeline/train/trainer.h"
+#include "pipeline/eval/tune.h"
 
 namespace recall {
 namespace {
 
 std::string Fixture(const std::string& name) {
   return (std::filesystem::path(__FILE__).parent_path().parent_path() /
-          "tools/testdata" / name)
+          "pipeline/data/testdata" / name)
       .string();
 }
 

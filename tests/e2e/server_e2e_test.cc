@@ -20,9 +20,9 @@
 #include "server/server.h"
 #include "tests/server_test_util.h"
 #include "tests/test_util.h"
-#include "tools/builder.h"
-#include "tools/gen_world.h"
-#include "tools/word2vec_io.h"
+#include "pipeline/build/builder.h"
+#include "pipeline/data/gen_world.h"
+#include "pipeline/data/word2vec_io.h"
 
 namespace recall {
 namespace {

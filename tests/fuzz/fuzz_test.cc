@@ -32,9 +32,9 @@
 #include "store/snapshot_files.h"
 #include "tests/small_snapshot.h"
 #include "tests/test_util.h"
-#include "tools/clicks_file.h"
-#include "tools/importers.h"
-#include "tools/word2vec_io.h"
+#include "pipeline/data/clicks_file.h"
+#include "pipeline/data/importers.h"
+#include "pipeline/data/word2vec_io.h"
 
 namespace recall {
 namespace {

@@ -7,7 +7,6 @@
 #include "absl/synchronization/blocking_counter.h"
 #include "absl/synchronization/notification.h"
 #include "gtest/gtest.h"
-#include "server/pool_executor.h"
 
 namespace recall {
 namespace {
@@ -74,58 +73,6 @@ TEST(WorkerPoolTest, SequentialTasksReuseTheMostRecentlyIdleWorker) {
   }
   // LIFO wake-up: one warm thread serves a sequential stream.
   EXPECT_EQ(threads.size(), 1u);
-}
-
-TEST(PoolExecutorTest, RunsEveryTaskOfTheBatchBeforeReturning) {
-  PoolExecutor executor(2);
-  std::atomic<int> done{0};
-  std::vector<std::function<void()>> tasks;
-  for (int i = 0; i < 20; ++i) {
-    tasks.push_back([&] {
-      absl::SleepFor(absl::Milliseconds(1));
-      ++done;
-    });
-  }
-  executor.RunAll(tasks);
-  EXPECT_EQ(done.load(), 20);
-}
-
-TEST(PoolExecutorTest, UsesPoolThreadsWhenTheyAreFree) {
-  PoolExecutor executor(3);
-  absl::Mutex mu;
-  std::set<std::thread::id> threads;
-  std::vector<std::function<void()>> tasks;
-  for (int i = 0; i < 4; ++i) {
-    tasks.push_back([&] {
-      absl::SleepFor(absl::Milliseconds(20));
-      absl::MutexLock lock(&mu);
-      threads.insert(std::this_thread::get_id());
-    });
-  }
-  executor.RunAll(tasks);
-  EXPECT_GE(threads.size(), 2u);
-}
-
-TEST(PoolExecutorTest, TheCallerRunsItsOwnTasksWhenThePoolIsBusy) {
-  PoolExecutor executor(1);
-  absl::Notification release;
-  // Both tasks wait: the caller of this batch runs the first, the one pool
-  // thread the second.
-  std::vector<std::function<void()>> blocker = {
-      [&] { release.WaitForNotification(); },
-      [&] { release.WaitForNotification(); }};
-  std::thread busy([&] { executor.RunAll(blocker); });
-  absl::SleepFor(absl::Milliseconds(20));
-  const std::thread::id caller = std::this_thread::get_id();
-  int on_caller = 0;
-  std::vector<std::function<void()>> tasks;
-  for (int i = 0; i < 3; ++i) {
-    tasks.push_back([&] { on_caller += std::this_thread::get_id() == caller; });
-  }
-  executor.RunAll(tasks);  // returns although the pool thread is blocked
-  EXPECT_EQ(on_caller, 3);
-  release.Notify();
-  busy.join();
 }
 
 }  // namespace

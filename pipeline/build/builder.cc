@@ -1,0 +1,732 @@
+#include "pipeline/build/builder.h"
+
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <optional>
+#include <utility>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
+#include "index/faiss_index.h"
+#include "recall/engine.h"
+#include "recall/snapshot.h"
+#include "store/item_table.h"
+#include "store/snapshot_files.h"
+#include "store/user_store.h"
+#include "pipeline/data/clicks_file.h"
+#include "pipeline/build/cluster_builder.h"
+#include "pipeline/build/profiles.h"
+#include "pipeline/data/word2vec_io.h"
+#include "util/line_error.h"
+#include "util/status_macros.h"
+
+namespace recall {
+namespace {
+
+namespace fs = std::filesystem;
+
+constexpr char kItemVecSuffix[] = ".item.vec";
+constexpr char kUserVecSuffix[] = ".user.vec";
+constexpr char kTag2vec[] = "tag2vec";
+
+// Line of vector i in a word2vec file (the header is line 1).
+int64_t VectorLine(size_t i) { return static_cast<int64_t>(i) + 2; }
+
+struct UserVectors {
+  std::string space;
+  VectorSet vectors;
+};
+
+// The spaces in input/vectors, sorted by name.
+absl::StatusOr<std::vector<std::string>> FindSpaces(
+    const std::string& input_dir) {
+  const fs::path dir = fs::path(input_dir) / "vectors";
+  std::vector<std::string> spaces;
+  std::error_code ec;
+  for (const auto& entry : fs::directory_iterator(dir, ec)) {
+    const std::string name = entry.path().filename().string();
+    if (absl::EndsWith(name, kItemVecSuffix)) {
+      spaces.push_back(name.substr(0, name.size() - strlen(kItemVecSuffix)));
+    }
+  }
+  if (ec)
+    return absl::InvalidArgumentError(
+        absl::StrCat(dir.string(), ": ", ec.message()));
+  if (spaces.empty()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        dir.string(), ": no <space>", kItemVecSuffix, " files (empty input)"));
+  }
+  std::sort(spaces.begin(), spaces.end());
+  return spaces;
+}
+
+// Normalises `vectors` in place, naming the file and line of a zero vector.
+absl::Status Normalize(const std::string& path, VectorSet* vectors) {
+  int64_t bad = 0;
+  if (NormalizeRows(vectors->values.data(),
+                    static_cast<int64_t>(vectors->size()), vectors->dim, &bad)
+          .ok()) {
+    return absl::OkStatus();
+  }
+  return LineError(path, VectorLine(bad), "zero vector (cannot be normalised)");
+}
+
+// Item vectors ready for an index: rows ascending, vectors row-major.
+struct ItemVectors {
+  int dim = 0;
+  std::vector<int32_t> rows;
+  std::vector<float> data;
+};
+
+// Reads and normalises vectors/<space>.item.vec, mapping ids to item rows.
+absl::StatusOr<ItemVectors> ReadItemVectors(const std::string& input_dir,
+                                            const ItemTable& items,
+                                            const std::string& space) {
+  const std::string path =
+      (fs::path(input_dir) / "vectors" / (space + kItemVecSuffix)).string();
+  ASSIGN_OR_RETURN(VectorSet vectors, ReadWord2VecText(path));
+  RETURN_IF_ERROR(Normalize(path, &vectors));
+  // Faiss ids are item rows: order vectors by row.
+  std::vector<std::pair<ItemRow, size_t>> order;
+  order.reserve(vectors.size());
+  for (size_t i = 0; i < vectors.size(); ++i) {
+    ItemRow row = items.Find(vectors.ids[i]);
+    if (row == kNoItem) {
+      return LineError(
+          path, VectorLine(i),
+          absl::StrCat("item \"", vectors.ids[i], "\" is not in items.tsv"));
+    }
+    order.emplace_back(row, i);
+  }
+  std::sort(order.begin(), order.end());
+  ItemVectors out;
+  out.dim = vectors.dim;
+  out.data.resize(vectors.values.size());
+  out.rows.resize(order.size());
+  for (size_t j = 0; j < order.size(); ++j) {
+    out.rows[j] = order[j].first;
+    std::copy_n(vectors.row(order[j].second), vectors.dim,
+                out.data.data() + j * vectors.dim);
+  }
+  return out;
+}
+
+// Says how many items (and the first few) have no vector in `space`: no
+// channel over the space can recall them (trainers leave out items they
+// could not learn).
+void ReportItemsWithoutVector(const std::string& space, const ItemTable& items,
+                              const std::vector<int32_t>& rows) {
+  if (static_cast<int64_t>(rows.size()) >= items.size()) return;
+  std::vector<bool> has(items.size(), false);
+  for (int32_t row : rows) has[row] = true;
+  std::string examples;
+  int shown = 0;
+  for (ItemRow row = 0; row < items.size() && shown < 5; ++row) {
+    if (has[row]) continue;
+    absl::StrAppend(&examples, shown++ > 0 ? ", " : "", items.item(row).id);
+  }
+  fprintf(
+      stderr, "build: space %s: %lld of %lld items have no vector (%s%s)\n",
+      space.c_str(),
+      static_cast<long long>(items.size() - static_cast<int64_t>(rows.size())),
+      static_cast<long long>(items.size()), examples.c_str(),
+      items.size() - static_cast<int64_t>(rows.size()) > shown ? ", ..." : "");
+}
+
+// The index factory of `space`: --space_index's entry, else Flat for an
+// "mf" space of at most kExactMfItems vectors (its MIPS-reduced vectors all
+// share one norm and mostly one direction, which HNSW graphs search badly:
+// Recall@100 0.13 against 0.37 exact on MovieLens), else --index.
+constexpr size_t kExactMfItems = 200000;
+
+std::string SpaceFactory(const BuildOptions& options, const std::string& space,
+                         size_t count) {
+  auto it = options.space_factory.find(space);
+  if (it != options.space_factory.end()) return it->second;
+  if (space == "mf" && count <= kExactMfItems) return "Flat";
+  return options.factory;
+}
+
+// Writes spaces/<space>.faiss in `dir`.
+absl::StatusOr<v1::SpaceManifest> WriteSpace(const BuildOptions& options,
+                                             const std::string& space,
+                                             const ItemVectors& vectors,
+                                             const std::string& dir) {
+  FaissBuildOptions faiss_options;
+  faiss_options.factory = SpaceFactory(options, space, vectors.rows.size());
+  faiss_options.hnsw_ef_construction = options.ef_construction;
+  absl::StatusOr<std::unique_ptr<IndexHandle>> index =
+      BuildFaissIndex(faiss_options, vectors.dim, vectors.data.data(),
+                      static_cast<int64_t>(vectors.rows.size()), vectors.rows);
+  if (!index.ok()) {
+    return absl::Status(
+        index.status().code(),
+        absl::StrCat("space \"", space, "\": ", index.status().message()));
+  }
+  const std::string relative = "spaces/" + space + ".faiss";
+  RETURN_IF_ERROR(
+      WriteFaissIndex(**index, (fs::path(dir) / relative).string()));
+
+  v1::SpaceManifest manifest;
+  manifest.set_name(space);
+  ASSIGN_OR_RETURN(*manifest.mutable_index(), MakeFileRef(dir, relative));
+  manifest.set_dim(vectors.dim);
+  manifest.set_metric(v1::METRIC_INNER_PRODUCT);
+  manifest.set_factory(faiss_options.factory);
+  manifest.set_count(static_cast<int64_t>(vectors.rows.size()));
+  manifest.set_ef_search(options.ef_search);
+  manifest.set_nprobe(options.nprobe);
+  return manifest;
+}
+
+// Reads and normalises vectors/<name>.vec when present ("tags", "media").
+absl::StatusOr<std::optional<VectorSet>> ReadOptionalVectors(
+    const std::string& input_dir, const std::string& name) {
+  const std::string path =
+      (fs::path(input_dir) / "vectors" / (name + ".vec")).string();
+  if (!fs::exists(path)) return std::nullopt;
+  ASSIGN_OR_RETURN(VectorSet vectors, ReadWord2VecText(path));
+  RETURN_IF_ERROR(Normalize(path, &vectors));
+  return vectors;
+}
+
+// Writes tables/<name>.ids and tables/<name>.faiss (Flat, inner product).
+absl::StatusOr<v1::VectorTableManifest> WriteVectorTable(
+    const std::string& name, const VectorSet& vectors, const std::string& dir) {
+  fs::create_directories(fs::path(dir) / "tables");
+  const std::string ids = "tables/" + name + ".ids";
+  const std::string index_file = "tables/" + name + ".faiss";
+  {
+    std::ofstream out(fs::path(dir) / ids);
+    for (const std::string& id : vectors.ids) out << id << "\n";
+    if (!out) return absl::InternalError(absl::StrCat(ids, ": write failed"));
+  }
+  FaissBuildOptions flat;
+  flat.factory = "Flat";
+  ASSIGN_OR_RETURN(auto index,
+                   BuildFaissIndex(flat, vectors.dim, vectors.values.data(),
+                                   static_cast<int64_t>(vectors.size())));
+  RETURN_IF_ERROR(
+      WriteFaissIndex(*index, (fs::path(dir) / index_file).string()));
+  v1::VectorTableManifest manifest;
+  manifest.set_name(name);
+  ASSIGN_OR_RETURN(*manifest.mutable_ids(), MakeFileRef(dir, ids));
+  ASSIGN_OR_RETURN(*manifest.mutable_index(), MakeFileRef(dir, index_file));
+  manifest.set_dim(vectors.dim);
+  manifest.set_count(static_cast<int64_t>(vectors.size()));
+  return manifest;
+}
+
+// Reads vectors/<space>.user.vec if present; its dimension must match the
+// space's item vectors.
+absl::StatusOr<bool> ReadUserVectors(const std::string& input_dir,
+                                     const v1::SpaceManifest& space,
+                                     UserVectors* out) {
+  const std::string path =
+      (fs::path(input_dir) / "vectors" / (space.name() + kUserVecSuffix))
+          .string();
+  if (!fs::exists(path)) return false;
+  ASSIGN_OR_RETURN(out->vectors, ReadWord2VecText(path));
+  if (out->vectors.dim != space.dim()) {
+    return LineError(
+        path, 1,
+        absl::StrCat("wrong dimension: user vectors have ", out->vectors.dim,
+                     ", item vectors of space \"", space.name(), "\" have ",
+                     space.dim()));
+  }
+  RETURN_IF_ERROR(Normalize(path, &out->vectors));
+  out->space = space.name();
+  return true;
+}
+
+// Reads clicks.tsv (optional). Clicks on items missing from items.tsv are
+// skipped and counted: click logs outlive articles.
+absl::Status ReadClicks(const std::string& input_dir, const ItemTable& items,
+                        ClickLog* log, int64_t* skipped) {
+  const std::string path = (fs::path(input_dir) / "clicks.tsv").string();
+  if (!fs::exists(path)) return absl::OkStatus();
+  std::ifstream in(path);
+  if (!in)
+    return absl::InvalidArgumentError(absl::StrCat(path, ": cannot open"));
+  return ReadClickRows(
+             in, path,
+             [&](absl::string_view user, absl::string_view item, int64_t ts) {
+               const ItemRow row = items.Find(item);
+               if (row == kNoItem) {
+                 ++*skipped;
+               } else {
+                 log->AddClick(log->AddUser(user), row, ts);
+               }
+             })
+      .status();
+}
+
+// Writes `lists` as lists/<name>.rl in `dir`; its MANIFEST entry.
+absl::StatusOr<v1::RankedListsManifest> WriteLists(const std::string& dir,
+                                                   const std::string& name,
+                                                   const RankedLists& lists,
+                                                   std::string method) {
+  fs::create_directories(fs::path(dir) / "lists");
+  const std::string relative = "lists/" + name + ".rl";
+  RETURN_IF_ERROR(lists.Write((fs::path(dir) / relative).string()));
+  v1::RankedListsManifest lm;
+  lm.set_name(name);
+  ASSIGN_OR_RETURN(*lm.mutable_file(), MakeFileRef(dir, relative));
+  lm.set_keys(lists.size());
+  lm.set_entries(lists.entries());
+  lm.set_method(std::move(method));
+  return lm;
+}
+
+// The "itemcf" and "hot" lists from the clicks (none without clicks).
+absl::Status BuildLists(const BuildOptions& options, const ItemTable& items,
+                        const ClickLog& log, const std::string& dir,
+                        v1::Manifest* manifest) {
+  const Histories histories = HistoriesOf(log);
+  bool any = false;
+  for (const auto& h : histories) any = any || !h.empty();
+  if (!any) return absl::OkStatus();
+  if (options.itemcf.method != "none") {
+    const absl::Time start = absl::Now();
+    std::string method;
+    ASSIGN_OR_RETURN(RankedLists itemcf, ItemCfLists(histories, items.size(),
+                                                     options.itemcf, &method));
+    ASSIGN_OR_RETURN(*manifest->add_lists(),
+                     WriteLists(dir, "itemcf", itemcf, method));
+    fprintf(stderr, "build: itemcf (%s): %lld neighbours in %.1f s\n",
+            method.c_str(), static_cast<long long>(itemcf.entries()),
+            absl::ToDoubleSeconds(absl::Now() - start));
+  }
+  RankedLists hot =
+      HotLists(log, items, options.hot_half_life_hours, options.hot_items);
+  ASSIGN_OR_RETURN(
+      *manifest->add_lists(),
+      WriteLists(dir, "hot", hot,
+                 absl::StrCat("clicks half-life ", options.hot_half_life_hours,
+                              " h top=", options.hot_items)));
+  return absl::OkStatus();
+}
+
+// Writes the RocksDB user store: for every user with a vector or a click,
+// its vectors, newest clicks, seen items and tag profile.
+absl::StatusOr<int64_t> WriteUserStore(
+    const BuildOptions& options, const std::string& dir,
+    const std::vector<UserVectors>& user_vectors, ClickLog& log,
+    const std::vector<std::vector<v1::TagWeight>>& profiles,
+    const std::vector<std::vector<v1::ClusterMembership>>& memberships) {
+  // vector position per (space, user)
+  std::vector<absl::flat_hash_map<int32_t, size_t>> vector_of(
+      user_vectors.size());
+  for (size_t s = 0; s < user_vectors.size(); ++s) {
+    const VectorSet& vs = user_vectors[s].vectors;
+    for (size_t i = 0; i < vs.size(); ++i) {
+      vector_of[s][log.AddUser(vs.ids[i])] = i;
+    }
+  }
+  const std::vector<std::string>& ids = log.users();
+  std::vector<int32_t> order(ids.size());
+  for (size_t i = 0; i < order.size(); ++i) order[i] = static_cast<int32_t>(i);
+  std::sort(order.begin(), order.end(),
+            [&ids](int32_t a, int32_t b) { return ids[a] < ids[b]; });
+
+  ASSIGN_OR_RETURN(auto writer,
+                   UserStoreWriter::Open((fs::path(dir) / "store").string()));
+  v1::UserRecord record;
+  absl::flat_hash_set<ItemRow> seen;
+  for (int32_t u : order) {
+    record.Clear();
+    for (size_t s = 0; s < user_vectors.size(); ++s) {
+      auto it = vector_of[s].find(u);
+      if (it == vector_of[s].end()) continue;
+      v1::UserVector* v = record.add_vectors();
+      v->set_space(user_vectors[s].space);
+      const float* values = user_vectors[s].vectors.row(it->second);
+      v->mutable_values()->Add(values, values + user_vectors[s].vectors.dim);
+    }
+    seen.clear();
+    for (const UserClick& c : log.ClicksOf(u)) {  // newest first
+      if (record.recent_clicks_size() < options.recent_clicks) {
+        v1::Click* click = record.add_recent_clicks();
+        click->set_item_row(static_cast<uint32_t>(c.item));
+        click->set_ts(c.ts);
+      }
+      if (static_cast<int>(seen.size()) < options.seen_items &&
+          seen.insert(c.item).second) {
+        record.add_seen_rows(static_cast<uint32_t>(c.item));
+      }
+    }
+    if (static_cast<size_t>(u) < profiles.size()) {
+      for (const v1::TagWeight& t : profiles[u]) *record.add_tags() = t;
+    }
+    if (static_cast<size_t>(u) < memberships.size()) {
+      for (const v1::ClusterMembership& m : memberships[u])
+        *record.add_clusters() = m;
+    }
+    RETURN_IF_ERROR(writer->Add(ids[u], record));
+  }
+  RETURN_IF_ERROR(writer->Finish());
+  return writer->count();
+}
+
+// Lists the store's files (sorted by name) with their checksums, but for
+// RocksDB's info logs and lock file, which a read-only open may touch.
+absl::Status AddStoreFileRefs(const std::string& dir,
+                              v1::StoreManifest* store) {
+  std::vector<std::string> names;
+  std::error_code ec;
+  for (const auto& entry :
+       fs::directory_iterator(fs::path(dir) / store->dir(), ec)) {
+    const std::string name = entry.path().filename().string();
+    if (!entry.is_regular_file() || absl::StartsWith(name, "LOG") ||
+        name == "LOCK") {
+      continue;
+    }
+    names.push_back(name);
+  }
+  if (ec) return absl::InternalError(absl::StrCat(dir, ": ", ec.message()));
+  std::sort(names.begin(), names.end());
+  for (const std::string& name : names) {
+    ASSIGN_OR_RETURN(*store->add_files(),
+                     MakeFileRef(dir, store->dir() + "/" + name));
+  }
+  return absl::OkStatus();
+}
+
+// The policy from --policy FILE (text-format recall.v1.Policy), or an empty
+// one (the engine then derives the default).
+absl::StatusOr<v1::Policy> ReadPolicy(const std::string& path) {
+  v1::Policy policy;
+  if (!path.empty()) RETURN_IF_ERROR(ReadTextProto(path, &policy));
+  return policy;
+}
+
+std::string DefaultVersion(const std::string& root) {
+  const std::string base =
+      absl::FormatTime("%Y%m%dT%H%M%SZ", absl::Now(), absl::UTCTimeZone());
+  std::string version = base;
+  for (int i = 2; fs::exists(fs::path(root) / version); ++i)
+    version = absl::StrCat(base, "-", i);
+  return version;
+}
+
+absl::Status SyncTree(const std::string& dir) {
+  std::error_code ec;
+  for (const auto& entry : fs::recursive_directory_iterator(dir, ec)) {
+    RETURN_IF_ERROR(SyncPath(entry.path().string()));
+  }
+  if (ec) return absl::InternalError(absl::StrCat(dir, ": ", ec.message()));
+  return SyncPath(dir);
+}
+
+// Builds the policy's channels against `snapshot`, as a server will, and
+// returns the policy as the engine completed it (default back-fill). An
+// error names the channel whose policy is wrong.
+absl::StatusOr<v1::Policy> CheckPolicy(std::shared_ptr<const Snapshot> snapshot,
+                                       v1::Policy policy) {
+  RegisterBuiltinChannels();
+  EngineOptions engine_options;
+  engine_options.policy = std::move(policy);
+  ASSIGN_OR_RETURN(
+      std::unique_ptr<RecallEngine> engine,
+      RecallEngine::Create(std::move(snapshot), std::move(engine_options)));
+  return engine->policy();
+}
+
+absl::StatusOr<v1::Manifest> BuildInto(const BuildOptions& options,
+                                       const std::string& dir,
+                                       const std::string& version) {
+  const std::string items_path =
+      (fs::path(options.input_dir) / "items.tsv").string();
+  ASSIGN_OR_RETURN(ItemTable items, ItemTable::ReadTsv(items_path));
+  ASSIGN_OR_RETURN(std::vector<std::string> space_names,
+                   FindSpaces(options.input_dir));
+  ASSIGN_OR_RETURN(TagCombine combine,
+                   ParseTagCombine(options.tag2vec_combine));
+  ASSIGN_OR_RETURN(v1::Policy policy, ReadPolicy(options.policy_file));
+  ASSIGN_OR_RETURN(std::optional<VectorSet> tag_set,
+                   ReadOptionalVectors(options.input_dir, "tags"));
+  ASSIGN_OR_RETURN(std::optional<VectorSet> media_set,
+                   ReadOptionalVectors(options.input_dir, "media"));
+
+  v1::Manifest manifest;
+  manifest.set_format_version(kManifestFormatVersion);
+  manifest.set_version(version);
+  manifest.set_created_at_unix(absl::ToUnixSeconds(absl::Now()));
+  int64_t newest = 0;
+  for (const Item& item : items.items()) {
+    newest = std::max(newest, item.publish_ts);
+  }
+  manifest.set_reference_time_unix(newest);
+
+  fs::create_directories(fs::path(dir) / "spaces");
+  RETURN_IF_ERROR(items.WriteTsv((fs::path(dir) / "items.tsv").string()));
+  ASSIGN_OR_RETURN(*manifest.mutable_items()->mutable_file(),
+                   MakeFileRef(dir, "items.tsv"));
+  manifest.mutable_items()->set_count(items.size());
+
+  // Clicks first: user profiles feed the tag2vec user vectors.
+  ClickLog log;
+  int64_t skipped_clicks = 0;
+  RETURN_IF_ERROR(ReadClicks(options.input_dir, items, &log, &skipped_clicks));
+  log.Finish();
+  RETURN_IF_ERROR(BuildLists(options, items, log, dir, &manifest));
+  std::vector<std::vector<v1::TagWeight>> profiles(log.users().size());
+  for (size_t u = 0; u < profiles.size(); ++u) {
+    profiles[u] = UserTagProfile(log.ClicksOf(static_cast<int32_t>(u)), items,
+                                 newest, options.profile_half_life_days * 86400,
+                                 options.profile_tags);
+  }
+
+  std::vector<UserVectors> user_vectors;
+  for (const std::string& name : space_names) {
+    ASSIGN_OR_RETURN(ItemVectors vectors,
+                     ReadItemVectors(options.input_dir, items, name));
+    ReportItemsWithoutVector(name, items, vectors.rows);
+    ASSIGN_OR_RETURN(v1::SpaceManifest space,
+                     WriteSpace(options, name, vectors, dir));
+    UserVectors uv;
+    ASSIGN_OR_RETURN(bool has_users,
+                     ReadUserVectors(options.input_dir, space, &uv));
+    if (has_users) {
+      space.set_user_count(static_cast<int64_t>(uv.vectors.size()));
+      user_vectors.push_back(std::move(uv));
+    }
+    *manifest.add_spaces() = std::move(space);
+  }
+
+  if (tag_set.has_value()) {
+    ASSIGN_OR_RETURN(*manifest.add_tables(),
+                     WriteVectorTable("tags", *tag_set, dir));
+    const VectorLookup tags(std::move(*tag_set));
+    if (std::find(space_names.begin(), space_names.end(), kTag2vec) ==
+        space_names.end()) {
+      // The tag2vec space: articles as their top tags, users as their profile.
+      ItemVectors vectors;
+      vectors.dim = tags.dim();
+      Tag2vecItemVectors(items, tags, combine, options.tag2vec_top_tags,
+                         &vectors.rows, &vectors.data);
+      if (vectors.rows.empty()) {
+        return absl::InvalidArgumentError(
+            "vectors/tags.vec: no item has a tag with a vector (tag2vec would "
+            "be empty)");
+      }
+      ASSIGN_OR_RETURN(v1::SpaceManifest space,
+                       WriteSpace(options, kTag2vec, vectors, dir));
+      UserVectors uv{std::string(kTag2vec), {}};
+      uv.vectors.dim = tags.dim();
+      std::vector<float> v(tags.dim());
+      for (size_t u = 0; u < profiles.size(); ++u) {
+        if (!ProfileVector(profiles[u], tags, v.data())) continue;
+        uv.vectors.ids.push_back(log.users()[u]);
+        uv.vectors.values.insert(uv.vectors.values.end(), v.begin(), v.end());
+      }
+      space.set_user_count(static_cast<int64_t>(uv.vectors.size()));
+      if (!uv.vectors.ids.empty()) user_vectors.push_back(std::move(uv));
+      *manifest.add_spaces() = std::move(space);
+    }
+  }
+  if (media_set.has_value()) {
+    ASSIGN_OR_RETURN(*manifest.add_tables(),
+                     WriteVectorTable("media", *media_set, dir));
+  }
+
+  // Clusterings see every user with a vector or a click.
+  for (const UserVectors& uv : user_vectors) {
+    for (const std::string& id : uv.vectors.ids) log.AddUser(id);
+  }
+  std::vector<std::vector<v1::ClusterMembership>> memberships;
+  if (!options.clusters_file.empty()) {
+    v1::ClusteringConfig config;
+    RETURN_IF_ERROR(ReadTextProto(options.clusters_file, &config));
+    ClusterInputs inputs;
+    inputs.items = &items;
+    inputs.reference_time = newest;
+    inputs.log = &log;
+    inputs.profiles = &profiles;
+    for (const UserVectors& uv : user_vectors)
+      inputs.spaces.push_back({uv.space, &uv.vectors});
+    if (absl::StatusOr<std::string> current = ReadCurrent(options.out_root);
+        current.ok()) {
+      inputs.previous_version_dir =
+          (fs::path(options.out_root) / *current).string();
+    }
+    absl::StatusOr<std::vector<v1::ClusteringManifest>> clusterings =
+        BuildClusterings(config, inputs, dir, &memberships);
+    if (!clusterings.ok()) {
+      return absl::Status(clusterings.status().code(),
+                          absl::StrCat(options.clusters_file, ": ",
+                                       clusterings.status().message()));
+    }
+    for (v1::ClusteringManifest& cm : *clusterings)
+      *manifest.add_clusterings() = std::move(cm);
+  }
+  ASSIGN_OR_RETURN(
+      int64_t user_count,
+      WriteUserStore(options, dir, user_vectors, log, profiles, memberships));
+  manifest.mutable_store()->set_dir("store");
+  manifest.mutable_store()->set_user_count(user_count);
+  RETURN_IF_ERROR(AddStoreFileRefs(dir, manifest.mutable_store()));
+  if (skipped_clicks > 0) {
+    fprintf(stderr,
+            "build: skipped %lld clicks on items missing from items.tsv\n",
+            static_cast<long long>(skipped_clicks));
+  }
+  RETURN_IF_ERROR(ValidateManifest(manifest));
+  RETURN_IF_ERROR(WriteManifest(dir, manifest));
+
+  // Load what was written, as a server will, and build the policy's
+  // channels against it: a policy naming a missing space or an unknown kind
+  // stops the build here, before anything is published.
+  ASSIGN_OR_RETURN(std::shared_ptr<const Snapshot> snapshot,
+                   Snapshot::LoadFromDir(dir));
+  absl::StatusOr<v1::Policy> checked =
+      CheckPolicy(std::move(snapshot), std::move(policy));
+  if (!checked.ok()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        options.policy_file.empty() ? "default policy" : options.policy_file,
+        ": ", checked.status().message()));
+  }
+  *manifest.mutable_policy() = *std::move(checked);
+  RETURN_IF_ERROR(WriteManifest(dir, manifest));
+  RETURN_IF_ERROR(SyncTree(dir));
+  return manifest;
+}
+
+// Deletes versions beyond the `keep` newest (by MANIFEST creation time, ties
+// by name), never the one just published nor the one it replaced: servers
+// follow CURRENT within their reload interval, so only those two can be in
+// use. Also deletes ROOT/.<version>.tmp folders that interrupted builds left
+// and nobody has written to for kAbandonedBuildAge (a build still running
+// writes to its own folder far more often than that).
+constexpr auto kAbandonedBuildAge = std::chrono::hours(6);
+
+void RemoveOldVersions(const std::string& root, int keep,
+                       const std::string& current,
+                       const std::string& previous) {
+  std::vector<std::pair<int64_t, std::string>> versions;
+  std::vector<std::string> abandoned;
+  std::error_code ec;
+  for (const auto& entry : fs::directory_iterator(root, ec)) {
+    const std::string name = entry.path().filename().string();
+    if (!entry.is_directory() || name.empty()) continue;
+    if (name[0] == '.') {
+      const auto written = entry.last_write_time(ec);
+      if (!ec && absl::EndsWith(name, ".tmp") &&
+          fs::file_time_type::clock::now() - written > kAbandonedBuildAge) {
+        abandoned.push_back(name);
+      }
+      continue;
+    }
+    absl::StatusOr<v1::Manifest> m = ReadManifest(entry.path().string());
+    if (m.ok()) versions.emplace_back(m->created_at_unix(), name);
+  }
+  for (const std::string& name : abandoned) {
+    fs::remove_all(fs::path(root) / name, ec);
+    fprintf(stderr, "build: removed abandoned build %s\n", name.c_str());
+  }
+  std::sort(versions.begin(), versions.end(), std::greater<>());
+  for (size_t i = static_cast<size_t>(keep); i < versions.size(); ++i) {
+    const std::string& name = versions[i].second;
+    if (name == current || name == previous) continue;
+    fs::remove_all(fs::path(root) / name, ec);
+    fprintf(stderr, "build: removed old version %s\n", name.c_str());
+  }
+}
+
+}  // namespace
+
+absl::StatusOr<v1::Manifest> BuildSnapshot(const BuildOptions& options) {
+  for (const auto& [space, factory] : options.space_factory) {
+    if (space.empty() || factory.empty()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("--space_index: want SPACE=FACTORY, got \"", space, "=",
+                       factory, "\""));
+    }
+  }
+  std::error_code ec;
+  fs::create_directories(options.out_root, ec);
+  if (ec)
+    return absl::InvalidArgumentError(
+        absl::StrCat(options.out_root, ": ", ec.message()));
+  // One build per ROOT at a time: two would pick the same version name
+  // within a second and share its temp folder. The lock is released when
+  // the process ends, however it ends.
+  const std::string lock_path = (fs::path(options.out_root) / "LOCK").string();
+  const int lock_fd =
+      open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  if (lock_fd < 0) {
+    return absl::InternalError(
+        absl::StrCat(lock_path, ": cannot open: ", strerror(errno)));
+  }
+  struct LockGuard {
+    int fd;
+    ~LockGuard() { close(fd); }  // closing releases the flock
+  } lock_guard{lock_fd};
+  if (flock(lock_fd, LOCK_EX | LOCK_NB) != 0) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "another build holds ", lock_path, "; wait for it to finish"));
+  }
+  const std::string version = options.version.empty()
+                                  ? DefaultVersion(options.out_root)
+                                  : options.version;
+  const fs::path final_dir = fs::path(options.out_root) / version;
+  if (fs::exists(final_dir)) {
+    return absl::AlreadyExistsError(absl::StrCat(
+        final_dir.string(), ": version exists; versions are immutable"));
+  }
+  const fs::path tmp_dir =
+      fs::path(options.out_root) / ("." + version + ".tmp");
+  fs::remove_all(tmp_dir, ec);
+
+  absl::StatusOr<v1::Manifest> manifest =
+      BuildInto(options, tmp_dir.string(), version);
+  if (!manifest.ok()) {
+    fs::remove_all(tmp_dir, ec);
+    return manifest.status();
+  }
+  fs::rename(tmp_dir, final_dir, ec);
+  if (ec)
+    return absl::InternalError(
+        absl::StrCat("rename to ", final_dir.string(), ": ", ec.message()));
+  RETURN_IF_ERROR(SyncPath(options.out_root));
+  // The version servers follow until they notice the new CURRENT.
+  absl::StatusOr<std::string> previous = ReadCurrent(options.out_root);
+  RETURN_IF_ERROR(PublishCurrent(options.out_root, version));
+  if (options.keep_versions > 0) {
+    RemoveOldVersions(options.out_root, options.keep_versions, version,
+                      previous.ok() ? *previous : "");
+  }
+  return manifest;
+}
+
+absl::Status PublishVersion(const std::string& root,
+                            const std::string& version) {
+  ASSIGN_OR_RETURN(std::shared_ptr<const Snapshot> snapshot,
+                   Snapshot::Load(root, version));
+  v1::Policy policy = snapshot->manifest().policy();
+  if (absl::Status s =
+          CheckPolicy(std::move(snapshot), std::move(policy)).status();
+      !s.ok()) {
+    return absl::FailedPreconditionError(
+        absl::StrCat((fs::path(root) / version / "MANIFEST").string(),
+                     ": policy: ", s.message()));
+  }
+  return PublishCurrent(root, version);
+}
+
+}  // namespace recall

@@ -1,0 +1,163 @@
+#include "pipeline/build/profiles.h"
+
+#include <algorithm>
+#include <cmath>
+#include <numeric>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+
+namespace recall {
+namespace {
+
+// Scales v to unit norm; false for a zero vector.
+bool Normalize(float* v, int dim) {
+  double norm2 = 0;
+  for (int j = 0; j < dim; ++j) norm2 += double{v[j]} * v[j];
+  if (!(norm2 > 0)) return false;
+  const float inv = static_cast<float>(1.0 / std::sqrt(norm2));
+  for (int j = 0; j < dim; ++j) v[j] *= inv;
+  return true;
+}
+
+}  // namespace
+
+int32_t ClickLog::AddUser(absl::string_view user_id) {
+  auto [it, inserted] =
+      index_.emplace(user_id, static_cast<int32_t>(users_.size()));
+  if (inserted) users_.emplace_back(user_id);
+  return it->second;
+}
+
+void ClickLog::Finish() {
+  std::sort(clicks_.begin(), clicks_.end(),
+            [](const UserClick& a, const UserClick& b) {
+              return a.user != b.user ? a.user < b.user : a.ts > b.ts;
+            });
+  begin_.assign(users_.size() + 1, clicks_.size());
+  for (size_t i = clicks_.size(); i-- > 0;) begin_[clicks_[i].user] = i;
+  for (size_t u = users_.size(); u-- > 0;)
+    begin_[u] = std::min(begin_[u], begin_[u + 1]);
+}
+
+absl::Span<const UserClick> ClickLog::ClicksOf(int32_t user) const {
+  if (static_cast<size_t>(user) + 1 >= begin_.size()) return {};
+  return absl::MakeConstSpan(clicks_.data() + begin_[user],
+                             begin_[user + 1] - begin_[user]);
+}
+
+VectorLookup::VectorLookup(VectorSet vectors) : set(std::move(vectors)) {
+  for (size_t i = 0; i < set.size(); ++i) position.emplace(set.ids[i], i);
+}
+
+const float* VectorLookup::Find(absl::string_view id) const {
+  auto it = position.find(id);
+  return it == position.end() ? nullptr : set.row(it->second);
+}
+
+absl::StatusOr<TagCombine> ParseTagCombine(absl::string_view name) {
+  if (name == "sum") return TagCombine::kSum;
+  if (name == "weighted") return TagCombine::kWeighted;
+  if (name == "mean") return TagCombine::kMean;
+  if (name == "max") return TagCombine::kMax;
+  return absl::InvalidArgumentError(absl::StrCat(
+      "tag2vec combine: want sum, weighted, mean or max, got \"", name, "\""));
+}
+
+void Tag2vecItemVectors(const ItemTable& items, const VectorLookup& tags,
+                        TagCombine combine, int top_tags,
+                        std::vector<int32_t>* rows, std::vector<float>* data) {
+  const int dim = tags.dim();
+  std::vector<std::pair<float, const float*>> found;
+  std::vector<float> v(dim);
+  for (ItemRow row = 0; row < items.size(); ++row) {
+    found.clear();
+    for (const auto& [tag, weight] : items.item(row).tags) {
+      if (const float* tv = tags.Find(tag)) found.emplace_back(weight, tv);
+    }
+    if (found.empty()) continue;
+    std::stable_sort(
+        found.begin(), found.end(),
+        [](const auto& a, const auto& b) { return a.first > b.first; });
+    if (static_cast<int>(found.size()) > top_tags) found.resize(top_tags);
+    std::fill(v.begin(), v.end(),
+              combine == TagCombine::kMax ? -INFINITY : 0.0f);
+    for (const auto& [weight, tv] : found) {
+      for (int j = 0; j < dim; ++j) {
+        switch (combine) {
+          case TagCombine::kSum:
+          case TagCombine::kMean:
+            v[j] += tv[j];
+            break;
+          case TagCombine::kWeighted:
+            v[j] += weight * tv[j];
+            break;
+          case TagCombine::kMax:
+            v[j] = std::max(v[j], tv[j]);
+            break;
+        }
+      }
+    }
+    if (!Normalize(v.data(), dim)) continue;
+    rows->push_back(row);
+    data->insert(data->end(), v.begin(), v.end());
+  }
+}
+
+std::vector<v1::TagWeight> UserTagProfile(absl::Span<const UserClick> clicks,
+                                          const ItemTable& items,
+                                          int64_t reference_time,
+                                          double half_life_seconds,
+                                          int max_tags) {
+  struct Acc {
+    double weight = 0;
+    double best = 0;
+    const std::string* category = nullptr;
+  };
+  absl::flat_hash_map<std::string, Acc> acc;
+  for (const UserClick& click : clicks) {
+    const Item& item = items.item(click.item);
+    const double age = std::max<int64_t>(0, reference_time - click.ts);
+    const double decay = std::exp2(-age / half_life_seconds);
+    for (const auto& [tag, weight] : item.tags) {
+      const double w = weight * decay;
+      Acc& a = acc[tag];
+      a.weight += w;
+      if (w > a.best || a.category == nullptr) {
+        a.best = w;
+        a.category = &item.cat1;
+      }
+    }
+  }
+  std::vector<v1::TagWeight> profile;
+  profile.reserve(acc.size());
+  for (const auto& [tag, a] : acc) {
+    if (!(a.weight > 0)) continue;
+    v1::TagWeight t;
+    t.set_tag(tag);
+    t.set_category(*a.category);
+    t.set_weight(static_cast<float>(a.weight));
+    profile.push_back(std::move(t));
+  }
+  // Heaviest first; ties by name so the profile is deterministic.
+  std::sort(profile.begin(), profile.end(),
+            [](const v1::TagWeight& a, const v1::TagWeight& b) {
+              return a.weight() != b.weight() ? a.weight() > b.weight()
+                                              : a.tag() < b.tag();
+            });
+  if (static_cast<int>(profile.size()) > max_tags) profile.resize(max_tags);
+  return profile;
+}
+
+bool ProfileVector(const std::vector<v1::TagWeight>& profile,
+                   const VectorLookup& tags, float* out) {
+  std::fill(out, out + tags.dim(), 0.0f);
+  for (const v1::TagWeight& t : profile) {
+    const float* tv = tags.Find(t.tag());
+    if (tv == nullptr) continue;
+    for (int j = 0; j < tags.dim(); ++j) out[j] += t.weight() * tv[j];
+  }
+  return Normalize(out, tags.dim());
+}
+
+}  // namespace recall

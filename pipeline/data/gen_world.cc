@@ -1,0 +1,741 @@
+#include "pipeline/data/gen_world.h"
+
+#include <algorithm>
+#include <cerrno>
+#include <charconv>
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <functional>
+#include <limits>
+#include <optional>
+#include <random>
+#include <string>
+#include <system_error>
+#include <utility>
+#include <vector>
+
+#include "absl/container/flat_hash_set.h"
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/string_view.h"
+#include "store/item_table.h"
+#include "pipeline/data/clicks_file.h"
+#include "pipeline/data/file_writer.h"
+#include "pipeline/data/word2vec_io.h"
+#include "util/status_macros.h"
+
+namespace recall {
+namespace {
+
+constexpr int64_t kDaySeconds = 86400;
+constexpr double kPi = 3.14159265358979323846;
+
+// Files under vectors/ written only with GenWorldOptions::extra_spaces.
+constexpr const char* kExtraFiles[] = {
+    "item2vec.item.vec", "title2vec.item.vec", "tags.vec", "media.vec"};
+
+// Tuning constants of the model. Changing any of them changes the output
+// for every seed.
+constexpr double kTagZipfExponent = 1.1;
+constexpr double kMediaZipfExponent = 0.8;
+// Share of an item's media drawn from its cat1's media; the rest are any.
+constexpr double kMediaInCat1 = 0.9;
+constexpr double kQualitySigma = 1.2;  // lognormal spread of item quality
+constexpr double kHotnessHalfLifeDays = 2.0;
+// Click-time recency bias: histories are denser in the recent past.
+constexpr double kClickHalfLifeDays = 10.0;
+constexpr double kExploreShare = 0.1;  // clicks on a uniformly random item
+constexpr int64_t kClickWindowSeconds = 3 * kDaySeconds;
+// Item and user tower vectors get this much extra noise (relative to
+// options.noise) on top of the latent they are derived from.
+constexpr double kTowerNoiseScale = 0.35;
+// The extra spaces (GenWorldOptions::extra_spaces). Noise scales are
+// relative to options.noise, like kTowerNoiseScale. item2vec stands for a
+// co-click model: close to the latent, pulled a little towards the item's
+// media (items of one media are clicked together). title2vec stands for a
+// text model: noisier than the click-trained spaces.
+constexpr double kItem2VecNoiseScale = 0.5;
+constexpr double kItem2VecMediaPull = 0.3;  // weight of the unit media vector
+constexpr double kTitle2VecNoiseScale = 1.5;
+constexpr double kTagNoiseScale = 0.75;
+constexpr double kMediaNoiseScale = 1.0;
+// A secondary user interest is a sibling of the main one this often.
+constexpr double kSiblingInterest = 0.5;
+// Interest weights are Exp(1)^k, normalised: k = 1 is Dirichlet(1); larger
+// k makes the main interest dominate more often.
+constexpr double kInterestSharpness = 2.0;
+
+struct CategorySpec {
+  absl::string_view cat1;
+  double weight;              // relative share of items and of user interests
+  absl::string_view cat2[6];  // leaf names; empty entries are unused
+};
+
+constexpr CategorySpec kCategories[] = {
+    {"sports", 0.14, {"football", "basketball", "tennis", "f1", "olympics"}},
+    {"finance",
+     0.10,
+     {"stocks", "banking", "crypto", "real_estate", "economy"}},
+    {"tech", 0.10, {"ai", "smartphones", "internet", "chips", "space"}},
+    {"entertainment", 0.13, {"movies", "music", "celebrity", "tv"}},
+    {"politics", 0.09, {"domestic", "international", "elections"}},
+    {"health", 0.08, {"fitness", "nutrition", "medicine", "mental_health"}},
+    {"travel", 0.06, {"destinations", "airlines", "hotels"}},
+    {"food", 0.06, {"recipes", "restaurants", "wine"}},
+    {"auto", 0.06, {"cars", "ev", "reviews", "industry"}},
+    {"military", 0.05, {"defense", "weapons", "conflicts"}},
+    {"education", 0.05, {"universities", "k12", "exams", "study_abroad"}},
+    {"games", 0.08, {"esports", "console", "mobile", "pc", "reviews"}},
+};
+
+uint64_t SplitMix64(uint64_t x) {
+  x += 0x9e3779b97f4a7c15ULL;
+  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
+  return x ^ (x >> 31);
+}
+
+// Independent, reproducible random streams. std::mt19937_64 is fully
+// specified by the standard; the distributions in <random> are not, so the
+// transforms are written here.
+enum Stream : uint64_t {
+  kTopicStream = 1,
+  kItemStream = 2,
+  kUserStream = 3,
+  kClickStream = 4,
+  // The extra spaces draw only from these, so that turning them on or off
+  // leaves every other file unchanged.
+  kTagStream = 5,
+  kMediaStream = 6,
+  kItem2VecStream = 7,
+  kTitle2VecStream = 8,
+};
+
+class Rng {
+ public:
+  Rng(uint64_t seed, Stream stream)
+      : engine_(SplitMix64(seed ^ SplitMix64(stream))) {}
+
+  // Uniform in [0, 1).
+  double Uniform() { return static_cast<double>(engine_() >> 11) * 0x1.0p-53; }
+  // Uniform in (0, 1].
+  double UniformPositive() { return 1.0 - Uniform(); }
+  // Uniform integer in [0, n); n > 0.
+  uint64_t Below(uint64_t n) {
+    return static_cast<uint64_t>(
+        (static_cast<unsigned __int128>(engine_()) * n) >> 64);
+  }
+  bool Bernoulli(double p) { return Uniform() < p; }
+  double Exponential() { return -std::log(UniformPositive()); }
+  // Standard normal (Box-Muller, both values used).
+  double Normal() {
+    if (has_spare_) {
+      has_spare_ = false;
+      return spare_;
+    }
+    const double r = std::sqrt(-2.0 * std::log(UniformPositive()));
+    const double theta = 2.0 * kPi * Uniform();
+    spare_ = r * std::sin(theta);
+    has_spare_ = true;
+    return r * std::cos(theta);
+  }
+
+ private:
+  std::mt19937_64 engine_;
+  double spare_ = 0;
+  bool has_spare_ = false;
+};
+
+// Index drawn with probability proportional to the increments of `cdf`
+// (cumulative weights, last element the total).
+size_t SampleCdf(const std::vector<double>& cdf, Rng& rng) {
+  const double x = rng.Uniform() * cdf.back();
+  const size_t i = std::upper_bound(cdf.begin(), cdf.end(), x) - cdf.begin();
+  return std::min(i, cdf.size() - 1);
+}
+
+std::vector<double> ZipfCdf(size_t n, double exponent) {
+  std::vector<double> cdf(n);
+  double total = 0;
+  for (size_t k = 0; k < n; ++k) {
+    total += std::pow(static_cast<double>(k + 1), -exponent);
+    cdf[k] = total;
+  }
+  return cdf;
+}
+
+void Normalize(std::vector<double>& v) {
+  double norm = 0;
+  for (double x : v) norm += x * x;
+  norm = std::sqrt(norm);
+  if (norm == 0) return;
+  for (double& x : v) x /= norm;
+}
+
+std::vector<double> RandomUnit(int dim, Rng& rng) {
+  std::vector<double> v(dim);
+  for (double& x : v) x = rng.Normal();
+  Normalize(v);
+  return v;
+}
+
+// normalize(base + sigma * N(0, 1)^dim).
+std::vector<double> Perturb(const std::vector<double>& base, double sigma,
+                            Rng& rng) {
+  std::vector<double> v(base);
+  for (double& x : v) x += sigma * rng.Normal();
+  Normalize(v);
+  return v;
+}
+
+void AppendFloats(const std::vector<double>& v, std::vector<float>* out) {
+  for (double x : v) out->push_back(static_cast<float>(x));
+}
+
+// Rounds to `digits` significant digits, so the TSV stays readable.
+double RoundSignificant(double x, int digits) {
+  if (x == 0 || !std::isfinite(x)) return x;
+  const double scale =
+      std::pow(10.0, digits - 1 - std::floor(std::log10(std::fabs(x))));
+  return std::round(x * scale) / scale;
+}
+
+int DecimalDigits(int64_t n) {
+  int digits = 1;
+  while (n >= 10) {
+    n /= 10;
+    ++digits;
+  }
+  return digits;
+}
+
+// prefix + n zero-padded to `width` digits, e.g. ("u", 1, 7) -> "u0000001".
+std::string PaddedId(absl::string_view prefix, int64_t n, int width) {
+  std::string digits = absl::StrCat(n);
+  std::string id(prefix);
+  if (static_cast<int>(digits.size()) < width)
+    id.append(width - digits.size(), '0');
+  id += digits;
+  return id;
+}
+
+// "YYYYMMDD" of a unix time, UTC (proleptic Gregorian; H. Hinnant's
+// civil_from_days).
+std::string DateYmd(int64_t unix_seconds) {
+  int64_t z = unix_seconds / kDaySeconds;
+  if (unix_seconds % kDaySeconds < 0) --z;
+  z += 719468;
+  const int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+  const int64_t doe = z - era * 146097;
+  const int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+  const int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+  const int64_t mp = (5 * doy + 2) / 153;
+  const int64_t day = doy - (153 * mp + 2) / 5 + 1;
+  const int64_t month = mp < 10 ? mp + 3 : mp - 9;
+  const int64_t year = yoe + era * 400 + (month <= 2 ? 1 : 0);
+  return absl::StrCat(absl::Dec(year, absl::kZeroPad4),
+                      absl::Dec(month, absl::kZeroPad2),
+                      absl::Dec(day, absl::kZeroPad2));
+}
+
+struct Cat1 {
+  std::string name;
+  std::vector<int> cat2s;  // indexes into World::cat2s
+  std::vector<int> tags;   // indexes into World::tags, by popularity rank
+  std::vector<double> tag_cdf;
+  std::vector<int> media;  // indexes into World::media, by popularity rank
+  std::vector<double> media_cdf;
+};
+
+struct Cat2 {
+  int cat1 = 0;
+  std::string name;  // "sports/football"
+  std::vector<double> topic;
+  std::vector<int32_t> items;     // rows of the items in this cat2
+  std::vector<double> click_cdf;  // cumulative click weights of `items`
+};
+
+struct World {
+  std::vector<Cat1> cat1s;
+  std::vector<double> cat1_cdf;
+  std::vector<Cat2> cat2s;
+  std::vector<std::string> tags;
+  std::vector<int> tag_cat2;  // the cat2 each tag is named after
+  std::vector<std::string> media;
+  std::vector<int> media_cat1;  // the cat1 each media mostly publishes in
+};
+
+// Categories with topic directions; siblings share a cat1 direction, so
+// their topics have cosine about 0.5 and unrelated topics about 0.
+World MakeCategories(const GenWorldOptions& options) {
+  Rng rng(options.seed, kTopicStream);
+  World world;
+  double total = 0;
+  for (const CategorySpec& spec : kCategories) {
+    Cat1 cat1;
+    cat1.name = std::string(spec.cat1);
+    const std::vector<double> cat1_dir = RandomUnit(options.dim, rng);
+    for (absl::string_view leaf : spec.cat2) {
+      if (leaf.empty()) continue;
+      Cat2 cat2;
+      cat2.cat1 = static_cast<int>(world.cat1s.size());
+      cat2.name = absl::StrCat(spec.cat1, "/", leaf);
+      std::vector<double> own = RandomUnit(options.dim, rng);
+      for (int j = 0; j < options.dim; ++j) own[j] += cat1_dir[j];
+      Normalize(own);
+      cat2.topic = std::move(own);
+      cat1.cat2s.push_back(static_cast<int>(world.cat2s.size()));
+      world.cat2s.push_back(std::move(cat2));
+    }
+    world.cat1s.push_back(std::move(cat1));
+    total += spec.weight;
+    world.cat1_cdf.push_back(total);
+  }
+
+  // Tags, dealt round-robin to the cat1s, named after one of its cat2s.
+  const int64_t num_cat1 = static_cast<int64_t>(world.cat1s.size());
+  const int64_t num_tags = std::max<int64_t>(50, options.items / 50);
+  for (int64_t t = 0; t < num_tags; ++t) {
+    Cat1& cat1 = world.cat1s[t % num_cat1];
+    const int64_t rank = t / num_cat1;
+    const std::string& cat2 =
+        world.cat2s[cat1.cat2s[rank % cat1.cat2s.size()]].name;
+    const absl::string_view leaf =
+        absl::string_view(cat2).substr(cat2.find('/') + 1);
+    cat1.tags.push_back(static_cast<int>(world.tags.size()));
+    world.tags.push_back(absl::StrCat(leaf, "_t", t));
+    world.tag_cat2.push_back(cat1.cat2s[rank % cat1.cat2s.size()]);
+  }
+
+  const int64_t num_media = std::max<int64_t>(20, options.items / 100);
+  const int media_width = std::max(5, DecimalDigits(num_media));
+  for (int64_t m = 0; m < num_media; ++m) {
+    world.cat1s[m % num_cat1].media.push_back(static_cast<int>(m));
+    world.media.push_back(PaddedId("m", m + 1, media_width));
+    world.media_cat1.push_back(static_cast<int>(m % num_cat1));
+  }
+  for (Cat1& cat1 : world.cat1s) {
+    cat1.tag_cdf = ZipfCdf(cat1.tags.size(), kTagZipfExponent);
+    cat1.media_cdf = ZipfCdf(cat1.media.size(), kMediaZipfExponent);
+  }
+  return world;
+}
+
+// Vectors of the spaces beyond dssm, filled alongside the items.
+struct ExtraSpaces {
+  ExtraSpaces(const GenWorldOptions& options, const World& world);
+
+  // normalize(latent + item2vec noise + pull * media vector).
+  void AddItem(const std::string& id, const std::vector<double>& latent,
+               int media, double noise);
+
+  // The rows of `vectors` (by World::tags or World::media index) whose
+  // `used` entry is set, with those ids.
+  static VectorSet Used(const std::vector<std::string>& ids,
+                        const std::vector<std::vector<double>>& vectors,
+                        const std::vector<bool>& used, int dim);
+
+  std::vector<std::vector<double>> tag_vectors;    // by World::tags index
+  std::vector<std::vector<double>> media_vectors;  // by World::media index
+  // Whether a tag or media appears in items.tsv: only those get vectors.
+  std::vector<bool> tag_used;
+  std::vector<bool> media_used;
+  VectorSet item2vec;
+  VectorSet title2vec;
+  Rng item2vec_rng;
+  Rng title2vec_rng;
+};
+
+// A tag is its cat2's topic plus noise: tags of one cat1 are about as close
+// as items of sibling cat2s. A media is the mean topic of its cat1's cat2s
+// plus noise. Every tag and media gets a vector, used or not, so that a
+// vector does not depend on which others the items happen to use.
+ExtraSpaces::ExtraSpaces(const GenWorldOptions& options, const World& world)
+    : item2vec_rng(options.seed, kItem2VecStream),
+      title2vec_rng(options.seed, kTitle2VecStream) {
+  Rng tag_rng(options.seed, kTagStream);
+  tag_vectors.reserve(world.tags.size());
+  for (int cat2 : world.tag_cat2) {
+    tag_vectors.push_back(Perturb(world.cat2s[cat2].topic,
+                                  kTagNoiseScale * options.noise, tag_rng));
+  }
+  Rng media_rng(options.seed, kMediaStream);
+  media_vectors.reserve(world.media.size());
+  for (int cat1 : world.media_cat1) {
+    std::vector<double> mean(options.dim, 0.0);
+    for (int cat2 : world.cat1s[cat1].cat2s) {
+      const std::vector<double>& topic = world.cat2s[cat2].topic;
+      for (int j = 0; j < options.dim; ++j) mean[j] += topic[j];
+    }
+    Normalize(mean);
+    media_vectors.push_back(
+        Perturb(mean, kMediaNoiseScale * options.noise, media_rng));
+  }
+  tag_used.assign(world.tags.size(), false);
+  media_used.assign(world.media.size(), false);
+  for (VectorSet* space : {&item2vec, &title2vec}) {
+    space->dim = options.dim;
+    space->ids.reserve(options.items);
+    space->values.reserve(options.items * options.dim);
+  }
+}
+
+void ExtraSpaces::AddItem(const std::string& id,
+                          const std::vector<double>& latent, int media,
+                          double noise) {
+  const std::vector<double>& pull = media_vectors[media];
+  std::vector<double> v(latent);
+  for (size_t j = 0; j < v.size(); ++j) {
+    v[j] += kItem2VecNoiseScale * noise * item2vec_rng.Normal() +
+            kItem2VecMediaPull * pull[j];
+  }
+  Normalize(v);
+  AppendFloats(v, &item2vec.values);
+  item2vec.ids.push_back(id);
+  AppendFloats(Perturb(latent, kTitle2VecNoiseScale * noise, title2vec_rng),
+               &title2vec.values);
+  title2vec.ids.push_back(id);
+}
+
+VectorSet ExtraSpaces::Used(const std::vector<std::string>& ids,
+                            const std::vector<std::vector<double>>& vectors,
+                            const std::vector<bool>& used, int dim) {
+  VectorSet out;
+  out.dim = dim;
+  for (size_t i = 0; i < ids.size(); ++i) {
+    if (!used[i]) continue;
+    out.ids.push_back(ids[i]);
+    AppendFloats(vectors[i], &out.values);
+  }
+  return out;
+}
+
+int PickCat2(const World& world, Rng& rng) {
+  const Cat1& cat1 = world.cat1s[SampleCdf(world.cat1_cdf, rng)];
+  return cat1.cat2s[rng.Below(cat1.cat2s.size())];
+}
+
+// Ids like "20261025A0C3FL00": publication date, 'A', seven characters from
+// a hash of the seed and the row.
+std::string ItemId(uint64_t seed, int64_t row, int64_t publish_ts) {
+  static constexpr char kAlphabet[] = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ";
+  uint64_t h = SplitMix64(SplitMix64(seed) ^ static_cast<uint64_t>(row));
+  std::string id = DateYmd(publish_ts);
+  id.push_back('A');
+  for (int k = 0; k < 7; ++k) {
+    id.push_back(kAlphabet[h % 36]);
+    h /= 36;
+  }
+  return id;
+}
+
+// Generates the items; fills `world`'s per-cat2 item lists and click
+// weights, the item table and the item tower vectors, and `extra` unless it
+// is null.
+absl::Status MakeItems(const GenWorldOptions& options, World& world,
+                       ItemTable* table, VectorSet* vectors,
+                       ExtraSpaces* extra) {
+  Rng rng(options.seed, kItemStream);
+  const int64_t span = static_cast<int64_t>(options.days) * kDaySeconds;
+  absl::flat_hash_set<std::string> ids;
+  ids.reserve(options.items);
+  vectors->dim = options.dim;
+  vectors->ids.reserve(options.items);
+  vectors->values.reserve(options.items * options.dim);
+  std::vector<double> weights(options.items);
+  for (int64_t row = 0; row < options.items; ++row) {
+    const int cat2_index = PickCat2(world, rng);
+    Cat2& cat2 = world.cat2s[cat2_index];
+    const Cat1& cat1 = world.cat1s[cat2.cat1];
+
+    Item item;
+    item.publish_ts =
+        options.now_unix - static_cast<int64_t>(rng.Below(span + 1));
+    item.id = ItemId(options.seed, row, item.publish_ts);
+    for (int n = 1; ids.contains(item.id); ++n) {
+      item.id = absl::StrCat(ItemId(options.seed, row, item.publish_ts), n);
+    }
+    ids.insert(item.id);
+    item.cat1 = cat1.name;
+    item.cat2 = cat2.name;
+    const int media = rng.Bernoulli(kMediaInCat1)
+                          ? cat1.media[SampleCdf(cat1.media_cdf, rng)]
+                          : static_cast<int>(rng.Below(world.media.size()));
+    item.media_id = world.media[media];
+
+    // 2-6 distinct tags of the cat1, popular ones more often.
+    const size_t want = std::min<size_t>(2 + rng.Below(5), cat1.tags.size());
+    std::vector<int> chosen;
+    for (int attempt = 0; chosen.size() < want && attempt < 64; ++attempt) {
+      const int tag = cat1.tags[SampleCdf(cat1.tag_cdf, rng)];
+      if (std::find(chosen.begin(), chosen.end(), tag) == chosen.end()) {
+        chosen.push_back(tag);
+      }
+    }
+    std::vector<float> tag_weights;
+    for (size_t k = 0; k < chosen.size(); ++k) {
+      tag_weights.push_back(static_cast<float>(1 + rng.Below(100)) / 100.0f);
+    }
+    std::sort(tag_weights.begin(), tag_weights.end(), std::greater<float>());
+    for (size_t k = 0; k < chosen.size(); ++k) {
+      item.tags.emplace_back(world.tags[chosen[k]], tag_weights[k]);
+      if (extra != nullptr) extra->tag_used[chosen[k]] = true;
+    }
+
+    // Heavy-tailed quality; hotness is quality decayed with age.
+    const double quality = std::exp(kQualitySigma * rng.Normal());
+    const double age_days =
+        static_cast<double>(options.now_unix - item.publish_ts) / kDaySeconds;
+    item.hotness = static_cast<float>(RoundSignificant(
+        100.0 * quality * std::exp2(-age_days / kHotnessHalfLifeDays), 3));
+    const double ctr = std::clamp(
+        0.035 * std::pow(quality, 0.3) * std::exp(0.4 * rng.Normal()), 0.005,
+        0.3);
+    item.ctr = static_cast<float>(std::round(ctr * 1e4) / 1e4);
+    weights[row] = quality * std::exp2(-age_days / kClickHalfLifeDays);
+
+    const std::vector<double> latent = Perturb(cat2.topic, options.noise, rng);
+    AppendFloats(Perturb(latent, kTowerNoiseScale * options.noise, rng),
+                 &vectors->values);
+    vectors->ids.push_back(item.id);
+    if (extra != nullptr) {
+      extra->media_used[media] = true;
+      extra->AddItem(item.id, latent, media, options.noise);
+    }
+    cat2.items.push_back(static_cast<int32_t>(row));
+    RETURN_IF_ERROR(table->Add(std::move(item)));
+  }
+  for (Cat2& cat2 : world.cat2s) {
+    double total = 0;
+    cat2.click_cdf.reserve(cat2.items.size());
+    for (int32_t row : cat2.items) {
+      total += weights[row];
+      cat2.click_cdf.push_back(total);
+    }
+  }
+  return absl::OkStatus();
+}
+
+struct Interest {
+  int cat2;
+  double weight;
+};
+
+// 1-4 distinct cat2 interests with Dirichlet-like weights summing to 1, the
+// heaviest first.
+std::vector<Interest> MakeInterests(const World& world, Rng& rng) {
+  static constexpr double kCountCdf[] = {0.30, 0.65, 0.85, 1.0};
+  const double u = rng.Uniform();
+  size_t count = 1;
+  while (count < 4 && u >= kCountCdf[count - 1]) ++count;
+  count = std::min(count, world.cat2s.size());
+
+  std::vector<Interest> interests;
+  interests.push_back({PickCat2(world, rng), 0});
+  const Cat1& main_cat1 = world.cat1s[world.cat2s[interests[0].cat2].cat1];
+  for (int attempt = 0; interests.size() < count && attempt < 64; ++attempt) {
+    const int cat2 = rng.Bernoulli(kSiblingInterest)
+                         ? main_cat1.cat2s[rng.Below(main_cat1.cat2s.size())]
+                         : PickCat2(world, rng);
+    if (std::none_of(interests.begin(), interests.end(),
+                     [&](const Interest& i) { return i.cat2 == cat2; })) {
+      interests.push_back({cat2, 0});
+    }
+  }
+  std::vector<double> w(interests.size());
+  double total = 0;
+  for (double& x : w)
+    total += (x = std::pow(rng.Exponential(), kInterestSharpness));
+  std::sort(w.begin(), w.end(), std::greater<double>());
+  for (size_t k = 0; k < interests.size(); ++k) {
+    interests[k].weight = w[k] / total;
+  }
+  return interests;
+}
+
+absl::Status WriteClicksAndUsers(const GenWorldOptions& options,
+                                 const World& world, const ItemTable& items,
+                                 const std::filesystem::path& dir,
+                                 VectorSet* user_vectors) {
+  Rng user_rng(options.seed, kUserStream);
+  Rng click_rng(options.seed, kClickStream);
+  FileWriter clicks;
+  FileWriter users;
+  RETURN_IF_ERROR(clicks.Open((dir / "clicks.tsv").string()));
+  RETURN_IF_ERROR(users.Open((dir / "users.txt").string()));
+  absl::StrAppend(clicks.buffer(), kClicksHeader, "\n");
+
+  user_vectors->dim = options.dim;
+  user_vectors->ids.reserve(options.users);
+  user_vectors->values.reserve(options.users * options.dim);
+  const int user_width = std::max(7, DecimalDigits(options.users));
+  const double mean_extra = std::max(options.mean_clicks_per_user - 0.5, 0.01);
+  const int64_t max_clicks =
+      20 * static_cast<int64_t>(options.mean_clicks_per_user) + 1;
+  const uint64_t num_items = static_cast<uint64_t>(items.size());
+
+  std::vector<double> interest_cdf;
+  absl::flat_hash_set<int32_t> clicked;
+  std::vector<std::pair<int64_t, int32_t>> history;  // (ts, row)
+  char num[24];
+  for (int64_t u = 0; u < options.users; ++u) {
+    const std::string user_id = PaddedId("u", u + 1, user_width);
+    const std::vector<Interest> interests = MakeInterests(world, user_rng);
+
+    std::vector<double> mix(options.dim, 0.0);
+    interest_cdf.clear();
+    double total = 0;
+    for (const Interest& interest : interests) {
+      const std::vector<double>& topic = world.cat2s[interest.cat2].topic;
+      for (int j = 0; j < options.dim; ++j) {
+        mix[j] += interest.weight * topic[j];
+      }
+      total += interest.weight;
+      interest_cdf.push_back(total);
+    }
+    Normalize(mix);
+    AppendFloats(Perturb(mix, kTowerNoiseScale * options.noise, user_rng),
+                 &user_vectors->values);
+    user_vectors->ids.push_back(user_id);
+    users.buffer()->append(user_id);
+    users.buffer()->push_back('\n');
+
+    // Geometric-like click count with the requested mean, at least one.
+    const int64_t count = std::min(
+        max_clicks, 1 + static_cast<int64_t>(
+                            std::floor(mean_extra * click_rng.Exponential())));
+    clicked.clear();
+    history.clear();
+    for (int64_t c = 0; c < count; ++c) {
+      int32_t row = 0;
+      // A few redraws keep repeated clicks on one item rare.
+      for (int attempt = 0; attempt < 4; ++attempt) {
+        if (click_rng.Bernoulli(kExploreShare)) {
+          row = static_cast<int32_t>(click_rng.Below(num_items));
+        } else {
+          const Cat2& cat2 =
+              world.cat2s[interests[SampleCdf(interest_cdf, click_rng)].cat2];
+          row = cat2.items.empty()
+                    ? static_cast<int32_t>(click_rng.Below(num_items))
+                    : cat2.items[SampleCdf(cat2.click_cdf, click_rng)];
+        }
+        if (clicked.insert(row).second) break;
+      }
+      const int64_t published = items.item(row).publish_ts;
+      const int64_t last =
+          std::min(options.now_unix, published + kClickWindowSeconds);
+      const int64_t ts = published + static_cast<int64_t>(
+                                         click_rng.Below(last - published + 1));
+      history.emplace_back(ts, row);
+    }
+    std::sort(history.begin(), history.end());
+    std::string* buf = clicks.buffer();
+    for (const auto& [ts, row] : history) {
+      buf->append(user_id);
+      buf->push_back('\t');
+      buf->append(items.item(row).id);
+      buf->push_back('\t');
+      const auto [end, ec] = std::to_chars(num, num + sizeof(num), ts);
+      (void)ec;  // 24 bytes always hold an int64
+      buf->append(num, end);
+      buf->push_back('\n');
+    }
+    RETURN_IF_ERROR(clicks.MaybeFlush());
+    RETURN_IF_ERROR(users.MaybeFlush());
+  }
+  RETURN_IF_ERROR(users.Close());
+  return clicks.Close();
+}
+
+}  // namespace
+
+absl::Status GenerateWorld(const GenWorldOptions& options,
+                           const std::string& out_dir) {
+  if (options.items <= 0 ||
+      options.items > std::numeric_limits<int32_t>::max()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("items must be in [1, 2^31), got ", options.items));
+  }
+  if (options.users <= 0) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("users must be positive, got ", options.users));
+  }
+  if (options.dim <= 0) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("dim must be positive, got ", options.dim));
+  }
+  if (options.days <= 0) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("days must be positive, got ", options.days));
+  }
+  if (options.mean_clicks_per_user <= 0) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("mean_clicks_per_user must be positive, got ",
+                     options.mean_clicks_per_user));
+  }
+  if (!(options.noise >= 0) || !std::isfinite(options.noise)) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "noise must be a finite number >= 0, got ", options.noise));
+  }
+
+  const std::filesystem::path dir(out_dir);
+  std::error_code ec;
+  std::filesystem::create_directories(dir / "vectors", ec);
+  if (ec) {
+    return absl::Status(
+        absl::ErrnoToStatusCode(ec.value()),
+        absl::StrCat(out_dir, ": cannot create: ", ec.message()));
+  }
+
+  const std::filesystem::path vectors_dir = dir / "vectors";
+  if (!options.extra_spaces) {
+    // Leave no file of an earlier run that describes another world.
+    for (const char* name : kExtraFiles) {
+      std::filesystem::remove(vectors_dir / name, ec);
+      if (ec) {
+        return absl::Status(absl::ErrnoToStatusCode(ec.value()),
+                            absl::StrCat((vectors_dir / name).string(),
+                                         ": cannot remove: ", ec.message()));
+      }
+    }
+  }
+
+  World world = MakeCategories(options);
+  std::optional<ExtraSpaces> extra;
+  if (options.extra_spaces) extra.emplace(options, world);
+  ItemTable items;
+  VectorSet item_vectors;
+  RETURN_IF_ERROR(MakeItems(options, world, &items, &item_vectors,
+                            extra.has_value() ? &*extra : nullptr));
+  RETURN_IF_ERROR(items.WriteTsv((dir / "items.tsv").string()));
+  RETURN_IF_ERROR(WriteWord2VecText((vectors_dir / "dssm.item.vec").string(),
+                                    item_vectors));
+  item_vectors = VectorSet();
+  if (extra.has_value()) {
+    RETURN_IF_ERROR(WriteWord2VecText(
+        (vectors_dir / "item2vec.item.vec").string(), extra->item2vec));
+    extra->item2vec = VectorSet();
+    RETURN_IF_ERROR(WriteWord2VecText(
+        (vectors_dir / "title2vec.item.vec").string(), extra->title2vec));
+    extra->title2vec = VectorSet();
+    RETURN_IF_ERROR(
+        WriteWord2VecText((vectors_dir / "tags.vec").string(),
+                          ExtraSpaces::Used(world.tags, extra->tag_vectors,
+                                            extra->tag_used, options.dim)));
+    RETURN_IF_ERROR(
+        WriteWord2VecText((vectors_dir / "media.vec").string(),
+                          ExtraSpaces::Used(world.media, extra->media_vectors,
+                                            extra->media_used, options.dim)));
+    extra.reset();
+  }
+
+  VectorSet user_vectors;
+  RETURN_IF_ERROR(
+      WriteClicksAndUsers(options, world, items, dir, &user_vectors));
+  return WriteWord2VecText((vectors_dir / "dssm.user.vec").string(),
+                           user_vectors);
+}
+
+}  // namespace recall

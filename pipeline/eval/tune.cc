@@ -1,0 +1,374 @@
+#include "pipeline/eval/tune.h"
+
+#include <algorithm>
+#include <atomic>
+#include <cstdio>
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <thread>
+#include <utility>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/clock.h"
+#include "google/protobuf/text_format.h"
+#include "recall/engine.h"
+#include "recall/snapshot.h"
+#include "store/snapshot_files.h"
+#include "pipeline/eval/eval.h"
+#include "pipeline/data/split.h"
+#include "util/status_macros.h"
+
+namespace recall {
+namespace {
+
+namespace fs = std::filesystem;
+
+// The metric's value for one K from finished metrics.
+double MetricValue(const RankingMetrics& m, const MetricSpec& spec) {
+  const std::map<int, double>& values = spec.name == "hr"     ? m.hr
+                                        : spec.name == "ndcg" ? m.ndcg
+                                                              : m.recall;
+  auto it = values.find(spec.k);
+  return it == values.end() ? 0.0 : it->second;
+}
+
+void SetWeight(v1::ChannelPolicy* channel, float weight) {
+  channel->set_disabled(weight <= 0);
+  if (weight > 0) channel->set_weight(weight);
+}
+
+// The files `recallctl train` writes for `space`.
+std::vector<std::string> VectorFilesOf(const std::string& space) {
+  if (space == "tag2vec") return {"tags.vec"};
+  if (space == "media2vec") return {"media.vec"};
+  if (space == "mf") return {"mf.item.vec", "mf.user.vec"};
+  return {space + ".item.vec"};
+}
+
+// The spaces of `want` that TRAIN_WORLD has trained vectors for.
+std::vector<std::string> TrainedSpacesIn(const std::string& world,
+                                         const std::vector<std::string>& want) {
+  std::vector<std::string> spaces;
+  for (const std::string& space : want) {
+    if (fs::exists(fs::path(world) / "vectors" / VectorFilesOf(space)[0]))
+      spaces.push_back(space);
+  }
+  return spaces;
+}
+
+// Scores policies on one snapshot over the validation users.
+class PolicyEvaluator {
+ public:
+  PolicyEvaluator(
+      std::shared_ptr<const Snapshot> snapshot,
+      std::vector<std::pair<std::string, std::vector<std::string>>> users,
+      MetricSpec metric, int threads)
+      : snapshot_(std::move(snapshot)),
+        users_(std::move(users)),
+        metric_(std::move(metric)),
+        threads_(threads > 0 ? threads
+                             : static_cast<int>(std::max(
+                                   1u, std::thread::hardware_concurrency()))) {}
+
+  // The metric of the merged answer; -1 when the policy does not build.
+  double Score(const v1::Policy& policy) const {
+    EngineOptions options;
+    options.policy = policy;
+    absl::StatusOr<std::unique_ptr<RecallEngine>> engine =
+        RecallEngine::Create(snapshot_, options);
+    if (!engine.ok()) return -1;
+    MetricsAccumulator metrics({metric_.k}, snapshot_->items().size());
+    absl::Mutex mu;
+    std::atomic<size_t> next{0};
+    std::vector<std::thread> pool;
+    for (int t = 0; t < threads_; ++t) {
+      pool.emplace_back([&] {
+        RecallAnswer answer;
+        RecallQuery query;
+        query.k = metric_.k;
+        std::vector<std::string> ranked;
+        for (size_t i; (i = next++) < users_.size();) {
+          query.user_id = users_[i].first;
+          ranked.clear();
+          if ((*engine)->Recall(query, &answer).ok()) {
+            for (const RecalledCandidate& c : answer.items)
+              ranked.push_back(snapshot_->items().item(c.row).id);
+          }
+          absl::MutexLock lock(&mu);
+          metrics.Add(ranked, users_[i].second);
+        }
+      });
+    }
+    for (std::thread& t : pool) t.join();
+    return MetricValue(metrics.Finish(), metric_);
+  }
+
+ private:
+  std::shared_ptr<const Snapshot> snapshot_;
+  std::vector<std::pair<std::string, std::vector<std::string>>> users_;
+  MetricSpec metric_;
+  int threads_;
+};
+
+}  // namespace
+
+absl::StatusOr<MetricSpec> ParseMetric(const std::string& text) {
+  const std::string lower = absl::AsciiStrToLower(text);
+  const size_t at = lower.find('@');
+  MetricSpec spec;
+  if (at != std::string::npos) spec.name = lower.substr(0, at);
+  if (at == std::string::npos ||
+      (spec.name != "recall" && spec.name != "hr" && spec.name != "ndcg") ||
+      !absl::SimpleAtoi(lower.substr(at + 1), &spec.k) || spec.k < 1) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "metric: want recall@K, hr@K or ndcg@K (K >= 1), got \"", text, "\""));
+  }
+  return spec;
+}
+
+WeightSearchResult SearchWeights(
+    const v1::Policy& start,
+    const std::function<double(const v1::Policy&)>& score,
+    const WeightSearchOptions& options) {
+  const absl::Time deadline = absl::Now() + absl::Seconds(options.max_seconds);
+  WeightSearchResult result;
+  auto evaluate = [&](const v1::Policy& policy, absl::string_view what) {
+    const double s = score(policy);
+    ++result.evaluations;
+    if (options.progress) {
+      fprintf(stderr, "tune: %4d  %.4f  %s\n", result.evaluations, s,
+              std::string(what).c_str());
+    }
+    return s;
+  };
+  result.policy = start;
+  result.score = result.start_score = evaluate(start, "start policy");
+  // 1. Each channel alone.
+  result.best_single_score = -1;
+  for (int i = 0; i < start.channels_size(); ++i) {
+    v1::Policy alone = start;
+    for (int j = 0; j < alone.channels_size(); ++j)
+      SetWeight(alone.mutable_channels(j), j == i ? 1.0f : 0.0f);
+    const std::string& name = start.channels(i).name();
+    const double s = evaluate(alone, absl::StrCat(name, " alone"));
+    result.singles.emplace_back(name, s);
+    if (s > result.best_single_score) {
+      result.best_single_score = s;
+      result.best_single = name;
+    }
+    if (s > result.score) {
+      result.score = s;
+      result.policy = std::move(alone);
+    }
+  }
+  // 2. Coordinate ascent over every coordinate in turn.
+  struct Coordinate {
+    std::string name;
+    const std::vector<float>* values;
+    std::function<float(const v1::Policy&)> get;
+    std::function<void(v1::Policy*, float)> set;
+  };
+  std::vector<Coordinate> coordinates;
+  for (int i = 0; i < start.channels_size(); ++i) {
+    const std::string& name = start.channels(i).name();
+    coordinates.push_back({name + " weight", &options.grid,
+                           [i](const v1::Policy& p) {
+                             const v1::ChannelPolicy& c = p.channels(i);
+                             return c.disabled()
+                                        ? 0.0f
+                                        : (c.weight() != 0 ? c.weight() : 1.0f);
+                           },
+                           [i](v1::Policy* p, float w) {
+                             SetWeight(p->mutable_channels(i), w);
+                           }});
+    coordinates.push_back({name + " quota", &options.quota_grid,
+                           [i](const v1::Policy& p) {
+                             return static_cast<float>(p.channels(i).quota());
+                           },
+                           [i](v1::Policy* p, float q) {
+                             p->mutable_channels(i)->set_quota(
+                                 static_cast<int>(q));
+                           }});
+  }
+  coordinates.push_back(
+      {"hotness_weight", &options.hotness_grid,
+       [](const v1::Policy& p) { return p.features().hotness_weight(); },
+       [](v1::Policy* p, float v) {
+         p->mutable_features()->set_hotness_weight(v);
+       }});
+  coordinates.push_back(
+      {"ctr_weight", &options.ctr_grid,
+       [](const v1::Policy& p) { return p.features().ctr_weight(); },
+       [](v1::Policy* p, float v) {
+         p->mutable_features()->set_ctr_weight(v);
+       }});
+  coordinates.push_back({"freshness_half_life_hours", &options.freshness_grid,
+                         [](const v1::Policy& p) {
+                           return p.features().freshness_half_life_hours();
+                         },
+                         [](v1::Policy* p, float v) {
+                           p->mutable_features()->set_freshness_half_life_hours(
+                               v);
+                         }});
+  for (int round = 0; round < options.rounds; ++round) {
+    bool improved = false;
+    for (const Coordinate& coordinate : coordinates) {
+      for (float value : *coordinate.values) {
+        if (absl::Now() > deadline) return result;
+        if (value == coordinate.get(result.policy)) continue;
+        v1::Policy candidate = result.policy;
+        coordinate.set(&candidate, value);
+        const double s =
+            evaluate(candidate, absl::StrCat(coordinate.name, " ", value));
+        if (s > result.score + 1e-9) {
+          result.score = s;
+          result.policy = std::move(candidate);
+          improved = true;
+        }
+      }
+    }
+    if (!improved) break;
+  }
+  return result;
+}
+
+absl::StatusOr<TuneReport> Tune(const TuneOptions& options) {
+  if (options.input.empty() || options.out_policy.empty()) {
+    return absl::InvalidArgumentError("tune: --input and --out are required");
+  }
+  TuneReport report;
+  ASSIGN_OR_RETURN(report.metric, ParseMetric(options.metric));
+  const bool own_work_dir = options.work_dir.empty();
+  const fs::path work = own_work_dir
+                            ? fs::temp_directory_path() /
+                                  absl::StrCat("recall-tune-", getpid(), "-",
+                                               absl::ToUnixMicros(absl::Now()))
+                            : fs::path(options.work_dir);
+  std::error_code ec;
+  fs::create_directories(work, ec);
+  struct Cleanup {
+    fs::path dir;
+    bool active;
+    ~Cleanup() {
+      std::error_code ignored;
+      if (active) fs::remove_all(dir, ignored);
+    }
+  } cleanup{work, own_work_dir};
+
+  // Validation split.
+  const std::string val_world = (work / "val_train").string();
+  const std::string val_test = (work / "val_test.tsv").string();
+  SplitOptions split;
+  split.last_n = options.last_n;
+  absl::StatusOr<SplitReport> split_report =
+      SplitWorld(options.input, val_world, val_test, split);
+  if (!split_report.ok()) {
+    return absl::Status(
+        split_report.status().code(),
+        absl::StrCat("tune: split: ", split_report.status().message()));
+  }
+  fprintf(stderr, "tune: validation split: %s", split_report->ToText().c_str());
+
+  // Retrain the learned spaces on the validation world's clicks.
+  TrainOptions train = options.train;
+  train.world = val_world;
+  train.spaces = TrainedSpacesIn(options.input, options.train.spaces);
+  // A space that cannot be learnt from the smaller validation world is left
+  // out (its vectors, learnt from every click, would flatter it).
+  for (const std::string& space :
+       TrainedSpacesIn(options.input, options.train.spaces)) {
+    train.spaces = {space};
+    absl::StatusOr<TrainReport> trained = TrainSpaces(train);
+    if (trained.ok()) {
+      fprintf(stderr, "tune: retrained %s on the validation world\n",
+              space.c_str());
+      continue;
+    }
+    fprintf(stderr, "tune: %s left out of validation (%s)\n", space.c_str(),
+            std::string(trained.status().message()).c_str());
+    for (const std::string& spaces_file : VectorFilesOf(space)) {
+      fs::remove(fs::path(val_world) / "vectors" / spaces_file, ec);
+    }
+  }
+
+  // Build.
+  BuildOptions build = options.build;
+  build.input_dir = val_world;
+  build.out_root = (work / "root").string();
+  build.policy_file = options.start_policy;
+  build.version = "validation";
+  build.keep_versions = 0;
+  absl::StatusOr<v1::Manifest> manifest = BuildSnapshot(build);
+  if (!manifest.ok()) {
+    return absl::Status(
+        manifest.status().code(),
+        absl::StrCat("tune: build: ", manifest.status().message()));
+  }
+  ASSIGN_OR_RETURN(std::shared_ptr<const Snapshot> snapshot,
+                   Snapshot::Load(build.out_root, "validation"));
+
+  // Validation users: a deterministic sample.
+  ASSIGN_OR_RETURN(auto test_clicks, ReadTestClicks(val_test));
+  std::vector<std::pair<std::string, std::vector<std::string>>> users(
+      test_clicks.begin(), test_clicks.end());
+  if (options.max_users > 0 &&
+      users.size() > static_cast<size_t>(options.max_users)) {
+    std::vector<std::pair<std::string, std::vector<std::string>>> sample;
+    const double step = static_cast<double>(users.size()) / options.max_users;
+    for (int i = 0; i < options.max_users; ++i)
+      sample.push_back(std::move(users[static_cast<size_t>(i * step)]));
+    users = std::move(sample);
+  }
+  report.validation_users = static_cast<int64_t>(users.size());
+  if (users.empty()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("tune: ", options.input,
+                     ": no user has a click to hold out for validation"));
+  }
+  PolicyEvaluator evaluator(snapshot, std::move(users), report.metric,
+                            options.threads);
+  const v1::Policy start = manifest->policy();
+  report.search = SearchWeights(
+      start, [&](const v1::Policy& p) { return evaluator.Score(p); },
+      options.search);
+
+  std::string text;
+  google::protobuf::TextFormat::PrintToString(report.search.policy, &text);
+  const WeightSearchResult& r = report.search;
+  const std::string metric_name =
+      absl::StrCat(report.metric.name, "@", report.metric.k);
+  report.policy_text = absl::StrFormat(
+      "# Fitted by `recallctl tune --input %s --metric %s` on %s.\n"
+      "# Validation: each training user's newest %d clicks held out (%d "
+      "users scored), learned spaces retrained without them.\n"
+      "# Validation %s: start policy %.4f, best channel alone (%s) %.4f, "
+      "this policy %.4f (%d evaluations).\n",
+      options.input, metric_name,
+      absl::FormatTime("%Y-%m-%d", absl::Now(), absl::UTCTimeZone()),
+      options.last_n, report.validation_users, metric_name, r.start_score,
+      r.best_single, r.best_single_score, r.score, r.evaluations);
+  report.policy_text +=
+      "# Validation " + metric_name + " of each channel alone:";
+  for (const auto& [name, value] : r.singles)
+    absl::StrAppendFormat(&report.policy_text, " %s %.4f,", name, value);
+  report.policy_text.back() = '\n';
+  report.policy_text += text;
+  {
+    FILE* f = fopen(options.out_policy.c_str(), "w");
+    if (f == nullptr ||
+        fwrite(report.policy_text.data(), 1, report.policy_text.size(), f) !=
+            report.policy_text.size() ||
+        fclose(f) != 0) {
+      return absl::InternalError(
+          absl::StrCat("tune: cannot write ", options.out_policy));
+    }
+  }
+  return report;
+}
+
+}  // namespace recall

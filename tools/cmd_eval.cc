@@ -1,0 +1,53 @@
+// recallctl eval --target HOST:PORT --test TEST.tsv [--k 10,50 --train WORLD
+// --json]: ranking metrics of a running server against held-out clicks,
+// beside the popularity and item-kNN baselines.
+#include <cstdio>
+#include <string>
+#include <vector>
+
+#include "absl/flags/flag.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/time/time.h"
+#include "pipeline/eval/eval.h"
+#include "tools/command.h"
+#include "tools/flags.h"
+
+ABSL_FLAG(std::string, train, "",
+          "eval: TRAIN_WORLD for the popularity and item-kNN baselines");
+ABSL_FLAG(bool, per_channel, true, "eval: also evaluate each channel alone");
+
+namespace recall {
+
+int RunEval() {
+  EvalOptions options;
+  options.target = absl::GetFlag(FLAGS_target);
+  options.test_tsv = absl::GetFlag(FLAGS_test);
+  if (options.target.empty() || options.test_tsv.empty()) {
+    return Fail(
+        absl::InvalidArgumentError("eval: --target and --test are required"));
+  }
+  std::vector<std::string> ks = absl::GetFlag(FLAGS_k);
+  if (ks.empty()) ks = {"10", "50", "100", "500"};
+  options.ks.clear();
+  for (const std::string& k : ks) {
+    int value = 0;
+    if (!absl::SimpleAtoi(k, &value) || value < 1) {
+      return Fail(
+          absl::InvalidArgumentError(absl::StrCat("eval: bad K \"", k, "\"")));
+    }
+    options.ks.push_back(value);
+  }
+  options.concurrency = absl::GetFlag(FLAGS_concurrency);
+  options.per_channel = absl::GetFlag(FLAGS_per_channel);
+  options.train_world = absl::GetFlag(FLAGS_train);
+  options.deadline = absl::Milliseconds(absl::GetFlag(FLAGS_deadline_ms) * 10);
+  options.progress = true;
+  absl::StatusOr<EvalReport> report = RunEval(options);
+  if (!report.ok()) return Fail(report.status());
+  printf("%s\n", absl::GetFlag(FLAGS_json) ? report->ToJson().c_str()
+                                           : report->ToText().c_str());
+  return 0;
+}
+
+}  // namespace recall

@@ -1,0 +1,117 @@
+// recallctl query --target HOST:PORT (--user ID | --seeds ID,ID) [...]: one
+// Recall (or SimilarItems) call, printed with provenance.
+#include <cstdio>
+#include <string>
+
+#include "absl/flags/flag.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/time/clock.h"
+#include "google/protobuf/util/json_util.h"
+#include "grpcpp/grpcpp.h"
+#include "recall/v1/recall.grpc.pb.h"
+#include "tools/command.h"
+#include "tools/flags.h"
+
+ABSL_FLAG(std::string, user, "", "query: user id");
+ABSL_FLAG(std::vector<std::string>, seeds, {},
+          "query: comma-separated seed item ids");
+ABSL_FLAG(std::vector<std::string>, exclude, {},
+          "query: comma-separated item ids to exclude");
+ABSL_FLAG(
+    bool, similar, false,
+    "query: call SimilarItems for --seeds (in --spaces) instead of Recall");
+ABSL_FLAG(std::vector<std::string>, spaces, {},
+          "query --similar: spaces to search");
+
+namespace recall {
+
+// Calls Recall once and prints the candidates with their sources.
+int RunQuery() {
+  const std::string target = absl::GetFlag(FLAGS_target);
+  if (target.empty())
+    return Fail(absl::InvalidArgumentError("query: --target is required"));
+  v1::RecallRequest request;
+  request.set_user_id(absl::GetFlag(FLAGS_user));
+  request.set_k(FirstK());
+  for (const std::string& id : absl::GetFlag(FLAGS_seeds))
+    request.add_seed_item_ids(id);
+  for (const std::string& id : absl::GetFlag(FLAGS_exclude))
+    request.add_exclude_item_ids(id);
+  for (const std::string& name : absl::GetFlag(FLAGS_channels)) {
+    request.add_channel_overrides()->set_channel(name);
+    request.set_only_overridden_channels(true);
+  }
+  request.set_request_id("recallctl-query");
+  v1::SimilarItemsRequest similar;
+  *similar.mutable_item_ids() = request.seed_item_ids();
+  for (const std::string& space : absl::GetFlag(FLAGS_spaces))
+    similar.add_spaces(space);
+  similar.set_k(request.k());
+  *similar.mutable_exclude_item_ids() = request.exclude_item_ids();
+  similar.set_request_id(request.request_id());
+  const bool use_similar = absl::GetFlag(FLAGS_similar);
+
+  auto stub = v1::RecallService::NewStub(
+      grpc::CreateChannel(target, grpc::InsecureChannelCredentials()));
+  const absl::Time give_up =
+      absl::Now() + absl::Seconds(absl::GetFlag(FLAGS_wait));
+  v1::RecallResponse response;
+  grpc::Status status;
+  while (true) {
+    grpc::ClientContext context;
+    context.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(5)));
+    context.set_wait_for_ready(absl::GetFlag(FLAGS_wait) > 0);
+    status = use_similar ? stub->SimilarItems(&context, similar, &response)
+                         : stub->Recall(&context, request, &response);
+    if (status.error_code() != grpc::StatusCode::UNAVAILABLE ||
+        absl::Now() >= give_up)
+      break;
+    absl::SleepFor(absl::Milliseconds(200));
+  }
+  if (!status.ok()) {
+    fprintf(stderr, "recallctl: %s failed: %d %s\n",
+            use_similar ? "SimilarItems" : "Recall", status.error_code(),
+            status.error_message().c_str());
+    return 1;
+  }
+  if (absl::GetFlag(FLAGS_json)) {
+    std::string json;
+    google::protobuf::util::JsonPrintOptions options;
+    options.add_whitespace = true;
+    options.preserve_proto_field_names = true;
+    (void)google::protobuf::util::MessageToJsonString(response, &json, options);
+    printf("%s", json.c_str());
+    return 0;
+  }
+  printf("snapshot %s  user_found=%s  partial=%s  items=%d\n",
+         response.snapshot_version().c_str(),
+         response.user_found() ? "true" : "false",
+         response.partial() ? "true" : "false", response.items_size());
+  printf("  %-5s %-20s %8s  %s\n", "rank", "item_id", "score",
+         "sources (channel similarity #rank via)");
+  for (int i = 0; i < response.items_size(); ++i) {
+    const v1::RecalledItem& item = response.items(i);
+    std::string sources;
+    for (const v1::Source& s : item.sources()) {
+      absl::StrAppend(&sources, sources.empty() ? "" : "; ", s.channel(), " ",
+                      absl::StrFormat("%.3f", s.similarity()), " #", s.rank(),
+                      s.via().empty() ? "" : " via " + s.via());
+    }
+    printf("  %-5d %-20s %8.4f  %s\n", i, item.item_id().c_str(), item.score(),
+           sources.c_str());
+  }
+  printf("  %-16s %6s %6s %8s %8s %9s %10s  %s\n", "channel", "found", "kept",
+         "dropped", "excluded", "truncated", "latency_us", "status");
+  for (const v1::ChannelStats& c : response.channel_stats()) {
+    printf("  %-16s %6d %6d %8d %8d %9d %10lld  %s\n", c.channel().c_str(),
+           c.found(), c.kept(), c.dropped_by_threshold(), c.excluded(),
+           c.truncated(), static_cast<long long>(c.latency_us()),
+           c.status().c_str());
+  }
+  printf("  merged beyond k: %d, back-filled: %d\n", response.truncated(),
+         response.backfilled());
+  return 0;
+}
+
+}  // namespace recall

@@ -1,0 +1,46 @@
+// recallctl tune --input TRAIN_WORLD --out POLICY [--metric recall@100]:
+// fits a policy's weights and quotas on a validation split of the world.
+#include <unistd.h>
+
+#include <cstdio>
+#include <string>
+
+#include "absl/flags/flag.h"
+#include "absl/time/clock.h"
+#include "pipeline/eval/tune.h"
+#include "tools/command.h"
+#include "tools/flags.h"
+
+ABSL_FLAG(std::string, metric, "recall@100",
+          "tune: the validation metric to maximise (recall@K, hr@K, ndcg@K)");
+ABSL_FLAG(double, max_seconds, 600, "tune: time budget of the search");
+ABSL_FLAG(bool, progress, false,
+          "tune: progress lines even when stderr is not a terminal");
+
+namespace recall {
+
+int RunTune() {
+  TuneOptions options;
+  options.input = absl::GetFlag(FLAGS_input);
+  options.out_policy = absl::GetFlag(FLAGS_out);
+  options.start_policy = absl::GetFlag(FLAGS_policy);
+  options.metric = absl::GetFlag(FLAGS_metric);
+  options.last_n =
+      absl::GetFlag(FLAGS_last_n) > 0 ? absl::GetFlag(FLAGS_last_n) : 5;
+  options.build = BuildOptionsFromFlags();
+  options.train = TrainOptionsFromFlags();
+  options.search.max_seconds = absl::GetFlag(FLAGS_max_seconds);
+  options.search.progress =
+      isatty(STDERR_FILENO) || absl::GetFlag(FLAGS_progress);
+  const absl::Time start = absl::Now();
+  absl::StatusOr<TuneReport> report = recall::Tune(options);
+  if (!report.ok()) return Fail(report.status());
+  printf("%s",
+         report->policy_text.substr(0, report->policy_text.find("\nchannels"))
+             .c_str());
+  printf("\ntune: wrote %s in %.0f s\n", options.out_policy.c_str(),
+         absl::ToDoubleSeconds(absl::Now() - start));
+  return 0;
+}
+
+}  // namespace recall

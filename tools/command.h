@@ -1,0 +1,40 @@
+// The recallctl commands: one function per command, each in its own file
+// (tools/cmd_*.cc) with the flags only it reads. Each returns the process
+// exit code: 0, 1 on failure, 2 on a usage error.
+#ifndef RECALL_TOOLS_COMMAND_H_
+#define RECALL_TOOLS_COMMAND_H_
+
+#include <string>
+
+#include "absl/status/status.h"
+#include "pipeline/build/builder.h"
+#include "pipeline/train/trainer.h"
+
+namespace recall {
+
+// Prints "recallctl: MESSAGE" and returns 2 for INVALID_ARGUMENT, else 1.
+int Fail(const absl::Status& status);
+
+// The first value of --k (default 100); 0 when it does not parse, which the
+// server refuses with a clear INVALID_ARGUMENT.
+int FirstK();
+
+int RunGen();                              // cmd_gen.cc
+int RunImport(const std::string& format);  // cmd_data.cc
+int RunSplit();                            // cmd_data.cc
+int RunTrain();                            // cmd_train.cc
+int RunBuild();                            // cmd_build.cc
+int RunPublish();                          // cmd_build.cc
+int RunTune();                             // cmd_tune.cc
+int RunEval();                             // cmd_eval.cc
+int RunBench();                            // cmd_bench.cc
+int RunQuery();                            // cmd_query.cc
+int RunHealth();                           // cmd_health.cc
+
+// The build and train flags, which tune also reads (it builds and trains).
+BuildOptions BuildOptionsFromFlags();  // cmd_build.cc
+TrainOptions TrainOptionsFromFlags();  // cmd_train.cc
+
+}  // namespace recall
+
+#endif  // RECALL_TOOLS_COMMAND_H_

@@ -1,0 +1,37 @@
+#include "tools/flags.h"
+
+#include "absl/flags/flag.h"
+
+ABSL_FLAG(std::string, out, "",
+          "where the command writes: gen, import, split: a world directory; "
+          "build, publish: the snapshot root; tune: the policy file");
+ABSL_FLAG(std::string, input, "",
+          "what the command reads: a world directory (build, train, tune, "
+          "split) or the source data set (import)");
+ABSL_FLAG(int, dim, 64, "gen, train: vector dimension");
+ABSL_FLAG(uint64_t, seed, 42,
+          "gen, train: random seed (same seed, same files)");
+ABSL_FLAG(std::string, policy, "",
+          "build: text-format recall.v1.Policy file (default: derived from the "
+          "spaces); tune: the policy to start from");
+ABSL_FLAG(int, last_n, 0,
+          "split: per user, the last N clicks are test clicks; tune: the same "
+          "for its validation split (default 5)");
+ABSL_FLAG(std::string, test, "",
+          "the held-out test clicks (TSV): split writes it, eval reads it");
+ABSL_FLAG(std::string, target, "",
+          "HOST:PORT of a recall server (bench RPC mode, eval, query, health)");
+ABSL_FLAG(int, concurrency, 8,
+          "bench, eval: requests in flight (RPC) or threads (in process)");
+ABSL_FLAG(std::vector<std::string>, k, {},
+          "bench, query: candidates per request (default 100); eval: the "
+          "cut-offs K of the metrics, comma-separated (default 10,50,100,500)");
+ABSL_FLAG(double, deadline_ms, 500,
+          "bench: per-request deadline, milliseconds (eval: 10x this)");
+ABSL_FLAG(bool, json, false, "bench, eval, query: print JSON instead of text");
+ABSL_FLAG(double, wait, 0,
+          "query, health: keep retrying this many seconds while the server is "
+          "unavailable (health: until SERVING)");
+ABSL_FLAG(std::vector<std::string>, channels, {},
+          "bench, query: run only these channels (comma-separated names), "
+          "without back-fill");
