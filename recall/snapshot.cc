@@ -7,6 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "index/faiss_index.h"
 #include "store/snapshot_files.h"
+#include "store/version_layout.h"
 #include "util/status_macros.h"
 
 namespace recall {
@@ -42,9 +43,7 @@ absl::StatusOr<VectorTable> LoadVectorTable(const std::string& dir,
   RETURN_IF_ERROR(VerifyFileRef(dir, tm.ids()));
   RETURN_IF_ERROR(VerifyFileRef(dir, tm.index()));
   const std::string ids_path = (fs::path(dir) / tm.ids().path()).string();
-  std::ifstream in(ids_path);
-  std::vector<std::string> ids;
-  for (std::string line; std::getline(in, line);) ids.push_back(line);
+  ASSIGN_OR_RETURN(std::vector<std::string> ids, ReadIdList(ids_path));
   ASSIGN_OR_RETURN(
       std::unique_ptr<IndexHandle> index,
       LoadFaissIndex((fs::path(dir) / tm.index().path()).string(), "Flat"));
@@ -69,11 +68,7 @@ absl::StatusOr<Clustering> LoadClustering(const std::string& dir,
   RETURN_IF_ERROR(VerifyFileRef(dir, cm.clusters()));
   const std::string table_path =
       (fs::path(dir) / cm.clusters().path()).string();
-  std::ifstream in(table_path, std::ios::binary);
-  if (!clustering.table.ParseFromIstream(&in)) {
-    return absl::DataLossError(
-        absl::StrCat(table_path, ": not a ClusterTable"));
-  }
+  ASSIGN_OR_RETURN(clustering.table, ReadClusterTable(table_path));
   if (clustering.table.clusters_size() != cm.k()) {
     return absl::DataLossError(
         absl::StrCat(table_path, ": ", clustering.table.clusters_size(),

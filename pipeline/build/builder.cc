@@ -27,6 +27,7 @@
 #include "recall/snapshot.h"
 #include "store/item_table.h"
 #include "store/snapshot_files.h"
+#include "store/version_layout.h"
 #include "store/user_store.h"
 #include "pipeline/data/clicks_file.h"
 #include "pipeline/build/cluster_builder.h"
@@ -178,7 +179,7 @@ absl::StatusOr<v1::SpaceManifest> WriteSpace(const BuildOptions& options,
         index.status().code(),
         absl::StrCat("space \"", space, "\": ", index.status().message()));
   }
-  const std::string relative = "spaces/" + space + ".faiss";
+  const std::string relative = layout::SpaceIndex(space);
   RETURN_IF_ERROR(
       WriteFaissIndex(**index, (fs::path(dir) / relative).string()));
 
@@ -208,14 +209,9 @@ absl::StatusOr<std::optional<VectorSet>> ReadOptionalVectors(
 // Writes tables/<name>.ids and tables/<name>.faiss (Flat, inner product).
 absl::StatusOr<v1::VectorTableManifest> WriteVectorTable(
     const std::string& name, const VectorSet& vectors, const std::string& dir) {
-  fs::create_directories(fs::path(dir) / "tables");
-  const std::string ids = "tables/" + name + ".ids";
-  const std::string index_file = "tables/" + name + ".faiss";
-  {
-    std::ofstream out(fs::path(dir) / ids);
-    for (const std::string& id : vectors.ids) out << id << "\n";
-    if (!out) return absl::InternalError(absl::StrCat(ids, ": write failed"));
-  }
+  const std::string ids = layout::TableIds(name);
+  const std::string index_file = layout::TableIndex(name);
+  RETURN_IF_ERROR(WriteIdList((fs::path(dir) / ids).string(), vectors.ids));
   FaissBuildOptions flat;
   flat.factory = "Flat";
   ASSIGN_OR_RETURN(auto index,
@@ -281,8 +277,7 @@ absl::StatusOr<v1::RankedListsManifest> WriteLists(const std::string& dir,
                                                    const std::string& name,
                                                    const RankedLists& lists,
                                                    std::string method) {
-  fs::create_directories(fs::path(dir) / "lists");
-  const std::string relative = "lists/" + name + ".rl";
+  const std::string relative = layout::Lists(name);
   RETURN_IF_ERROR(lists.Write((fs::path(dir) / relative).string()));
   v1::RankedListsManifest lm;
   lm.set_name(name);
@@ -345,7 +340,7 @@ absl::StatusOr<int64_t> WriteUserStore(
             [&ids](int32_t a, int32_t b) { return ids[a] < ids[b]; });
 
   ASSIGN_OR_RETURN(auto writer,
-                   UserStoreWriter::Open((fs::path(dir) / "store").string()));
+                   UserStoreWriter::Open((fs::path(dir) / layout::kStoreDir).string()));
   v1::UserRecord record;
   absl::flat_hash_set<ItemRow> seen;
   for (int32_t u : order) {
@@ -473,10 +468,10 @@ absl::StatusOr<v1::Manifest> BuildInto(const BuildOptions& options,
   }
   manifest.set_reference_time_unix(newest);
 
-  fs::create_directories(fs::path(dir) / "spaces");
-  RETURN_IF_ERROR(items.WriteTsv((fs::path(dir) / "items.tsv").string()));
+  RETURN_IF_ERROR(layout::CreateDirs(dir));
+  RETURN_IF_ERROR(items.WriteTsv((fs::path(dir) / layout::kItems).string()));
   ASSIGN_OR_RETURN(*manifest.mutable_items()->mutable_file(),
-                   MakeFileRef(dir, "items.tsv"));
+                   MakeFileRef(dir, layout::kItems));
   manifest.mutable_items()->set_count(items.size());
 
   // Clicks first: user profiles feed the tag2vec user vectors.
@@ -578,7 +573,7 @@ absl::StatusOr<v1::Manifest> BuildInto(const BuildOptions& options,
   ASSIGN_OR_RETURN(
       int64_t user_count,
       WriteUserStore(options, dir, user_vectors, log, profiles, memberships));
-  manifest.mutable_store()->set_dir("store");
+  manifest.mutable_store()->set_dir(layout::kStoreDir);
   manifest.mutable_store()->set_user_count(user_count);
   RETURN_IF_ERROR(AddStoreFileRefs(dir, manifest.mutable_store()));
   if (skipped_clicks > 0) {

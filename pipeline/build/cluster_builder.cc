@@ -14,6 +14,7 @@
 #include "absl/time/time.h"
 #include "index/faiss_index.h"
 #include "store/snapshot_files.h"
+#include "store/version_layout.h"
 #include "store/user_store.h"
 #include "pipeline/build/clustering.h"
 #include "util/status_macros.h"
@@ -128,7 +129,7 @@ int64_t ChangedClusters(const std::string& clustering,
                         const std::vector<int32_t>& users,
                         const std::vector<std::vector<Membership>>& now) {
   auto store =
-      OpenRocksDbUserStore((fs::path(previous_dir) / "store").string());
+      OpenRocksDbUserStore((fs::path(previous_dir) / layout::kStoreDir).string());
   if (!store.ok()) return -1;
   int64_t changed = 0;
   v1::UserRecord record;
@@ -220,13 +221,9 @@ v1::ClusterTable MakeTable(
 absl::StatusOr<v1::FileRef> WriteTable(const v1::ClusterTable& table,
                                        const std::string& dir,
                                        const std::string& name) {
-  const std::string relative = "clusters/" + name + ".pb";
-  std::ofstream out(fs::path(dir) / relative,
-                    std::ios::binary | std::ios::trunc);
-  if (!table.SerializeToOstream(&out)) {
-    return absl::InternalError(absl::StrCat(relative, ": write failed"));
-  }
-  out.close();
+  const std::string relative = layout::ClusterTable(name);
+  RETURN_IF_ERROR(
+      WriteClusterTable((fs::path(dir) / relative).string(), table));
   return MakeFileRef(dir, relative);
 }
 
@@ -236,7 +233,7 @@ absl::StatusOr<std::vector<v1::ClusteringManifest>> BuildClusterings(
     const v1::ClusteringConfig& config, const ClusterInputs& in,
     const std::string& dir,
     std::vector<std::vector<v1::ClusterMembership>>* memberships) {
-  fs::create_directories(fs::path(dir) / "clusters");
+  RETURN_IF_ERROR(layout::CreateDirs(dir));
   memberships->resize(in.log->users().size());
   const int items_per_cluster =
       config.items_per_cluster() > 0 ? config.items_per_cluster() : 500;
@@ -320,7 +317,7 @@ absl::StatusOr<std::vector<v1::ClusteringManifest>> BuildClusterings(
       ASSIGN_OR_RETURN(
           auto index,
           BuildFaissIndex(flat, dim, centres.values.data(), centres.k));
-      const std::string relative = "clusters/" + spec.name() + ".faiss";
+      const std::string relative = layout::ClusterCentres(spec.name());
       RETURN_IF_ERROR(
           WriteFaissIndex(*index, (fs::path(dir) / relative).string()));
       ASSIGN_OR_RETURN(*manifest.mutable_centres(), MakeFileRef(dir, relative));
