@@ -16,30 +16,15 @@
 #include "faiss/IndexIDMap.h"
 #include "faiss/IndexIVF.h"
 #include "faiss/IndexIVFPQ.h"
-#include "faiss/impl/FaissException.h"
 #include "faiss/index_factory.h"
 #include "faiss/index_io.h"
+#include "index/faiss_util.h"
 #include "util/status_macros.h"
 
 namespace recall {
 namespace {
 
 using FaissId = faiss::Index::idx_t;
-
-// Runs `fn`, turning Faiss and std exceptions into a Status: exceptions never
-// cross the index/ boundary.
-template <typename Fn>
-absl::Status CatchFaiss(absl::StatusCode code, absl::string_view what,
-                        Fn&& fn) {
-  try {
-    fn();
-    return absl::OkStatus();
-  } catch (const faiss::FaissException& e) {
-    return absl::Status(code, absl::StrCat(what, ": faiss: ", e.msg));
-  } catch (const std::exception& e) {
-    return absl::Status(code, absl::StrCat(what, ": ", e.what()));
-  }
-}
 
 class FaissIndexHandle final : public IndexHandle {
  public:

@@ -22,6 +22,7 @@
 #include "pipeline/eval/json_text.h"
 #include "recall/v1/recall.grpc.pb.h"
 #include "recall/v1/recall.pb.h"
+#include "util/percentile.h"
 #include "util/utf8.h"
 
 namespace recall {
@@ -91,14 +92,6 @@ bool ValidAnswer(const v1::RecallRequest& request,
     }
   }
   return true;
-}
-
-// Nearest-rank percentile of sorted `v`, `per_mille` in [1, 1000].
-int64_t NearestRank(const std::vector<int64_t>& v, int64_t per_mille) {
-  if (v.empty()) return 0;
-  const int64_t n = static_cast<int64_t>(v.size());
-  const int64_t rank = (per_mille * n + 999) / 1000;  // ceil(p * n), exact.
-  return v[std::clamp<int64_t>(rank, 1, n) - 1];
 }
 
 double NsToMs(double ns) { return ns / 1e6; }

@@ -2,6 +2,7 @@
 // --json]: ranking metrics of a running server against held-out clicks,
 // beside the popularity and item-kNN baselines.
 #include <cstdio>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -12,6 +13,7 @@
 #include "pipeline/eval/eval.h"
 #include "tools/command.h"
 #include "tools/flags.h"
+#include "tools/grpc_target.h"
 
 ABSL_FLAG(std::string, train, "",
           "eval: TRAIN_WORLD for the popularity and item-kNN baselines");
@@ -21,9 +23,9 @@ namespace recall {
 
 int RunEval() {
   EvalOptions options;
-  options.target = absl::GetFlag(FLAGS_target);
+  const std::string address = absl::GetFlag(FLAGS_target);
   options.test_tsv = absl::GetFlag(FLAGS_test);
-  if (options.target.empty() || options.test_tsv.empty()) {
+  if (address.empty() || options.test_tsv.empty()) {
     return Fail(
         absl::InvalidArgumentError("eval: --target and --test are required"));
   }
@@ -39,6 +41,8 @@ int RunEval() {
     options.ks.push_back(value);
   }
   options.concurrency = absl::GetFlag(FLAGS_concurrency);
+  const std::unique_ptr<RecallTarget> target = NewGrpcRecallTarget(address);
+  options.target = target.get();
   options.per_channel = absl::GetFlag(FLAGS_per_channel);
   options.train_world = absl::GetFlag(FLAGS_train);
   options.deadline = absl::Milliseconds(absl::GetFlag(FLAGS_deadline_ms) * 10);

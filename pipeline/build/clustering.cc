@@ -17,27 +17,11 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/string_view.h"
-#include "faiss/Clustering.h"
-#include "faiss/IndexFlat.h"
-#include "faiss/impl/FaissException.h"
+#include "index/kmeans.h"
 #include "util/status_macros.h"
 
 namespace recall {
 namespace {
-
-// Runs `fn`, turning Faiss and std exceptions into an INTERNAL status:
-// exceptions never leave this file.
-template <typename Fn>
-absl::Status CatchFaiss(absl::string_view what, Fn&& fn) {
-  try {
-    fn();
-    return absl::OkStatus();
-  } catch (const faiss::FaissException& e) {
-    return absl::InternalError(absl::StrCat(what, ": faiss: ", e.msg));
-  } catch (const std::exception& e) {
-    return absl::InternalError(absl::StrCat(what, ": ", e.what()));
-  }
-}
 
 // Inner product with a fixed summation order (four interleaved partial sums),
 // so that a result never depends on the thread that computed it.
@@ -61,12 +45,6 @@ void NormaliseRow(float* v, int dim) {
   if (squares <= 0.0 || !std::isfinite(squares)) return;
   const float inverse = static_cast<float>(1.0 / std::sqrt(squares));
   for (int i = 0; i < dim; ++i) v[i] *= inverse;
-}
-
-// Faiss seeds are ints: fold the 64-bit seed into a non-negative int.
-int FaissSeed(uint64_t seed) {
-  const uint32_t folded = static_cast<uint32_t>(seed ^ (seed >> 32));
-  return static_cast<int>(folded & 0x7fffffffu);
 }
 
 // Copies a reproducible uniform sample of `m` of the `n` rows (selection
@@ -334,35 +312,14 @@ absl::StatusOr<Centres> TrainKMeans(const float* vectors, int64_t n, int dim,
     training = sample.data();
   }
 
-  faiss::ClusteringParameters parameters;
-  parameters.niter = options.iterations;
-  parameters.nredo = 1;
-  parameters.verbose = false;
-  parameters.spherical = true;
-  // We sample ourselves: Faiss must neither subsample again nor warn (on
-  // stderr) about few points per centroid.
-  parameters.min_points_per_centroid = 1;
-  parameters.max_points_per_centroid = std::numeric_limits<int>::max();
-  parameters.seed = FaissSeed(options.seed);
-
   Centres centres;
   centres.k = k;
   centres.dim = dim;
-  RETURN_IF_ERROR(CatchFaiss("k-means", [&] {
-    faiss::Clustering clustering(dim, k, parameters);
-    // Faiss starts from centroids it is given.
-    clustering.centroids =
-        SeedKMeansPlusPlus(training, n_training, dim, k, options.seed);
-    faiss::IndexFlatIP assignment(dim);
-    clustering.train(static_cast<faiss::Index::idx_t>(n_training), training,
-                     assignment);
-    centres.values = std::move(clustering.centroids);
-  }));
-  if (centres.values.size() != static_cast<size_t>(k) * dim) {
-    return absl::InternalError(
-        absl::StrCat("k-means: faiss returned ", centres.values.size(),
-                     " floats, expected ", static_cast<size_t>(k) * dim));
-  }
+  ASSIGN_OR_RETURN(centres.values, TrainSphericalKMeans(
+                                       training, n_training, dim, k,
+                                       SeedKMeansPlusPlus(training, n_training,
+                                                          dim, k, options.seed),
+                                       options.iterations, options.seed));
   for (int c = 0; c < k; ++c) {
     NormaliseRow(centres.values.data() + static_cast<size_t>(c) * dim, dim);
   }

@@ -1,6 +1,5 @@
 #include "pipeline/eval/eval.h"
 
-#include <grpcpp/grpcpp.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -28,11 +27,11 @@
 #include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/synchronization/notification.h"
-#include "recall/v1/recall.grpc.pb.h"
-#include "recall/v1/recall.pb.h"
-#include "pipeline/data/clicks_file.h"
 #include "pipeline/build/item_cf.h"
+#include "pipeline/data/clicks_file.h"
 #include "pipeline/eval/json_text.h"
+#include "recall/v1/recall.pb.h"
+#include "util/percentile.h"
 #include "util/status_macros.h"
 
 namespace recall {
@@ -40,9 +39,6 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-// Channels RunEval opens at most: enough to spread the calls over several TCP
-// connections (and server completion queues), as `recallctl bench` does.
-constexpr int kMaxChannels = 4;
 // More client threads than this is a mistake, not a load level.
 constexpr int kMaxConcurrency = 1024;
 
@@ -82,17 +78,9 @@ std::string MetricsJson(const RankingMetrics& m) {
   return out + "}";
 }
 
-// Nearest-rank percentile of sorted `v`, `per_mille` in [1, 1000].
-int64_t NearestRank(const std::vector<int64_t>& v, int64_t per_mille) {
-  if (v.empty()) return 0;
-  const int64_t n = static_cast<int64_t>(v.size());
-  const int64_t rank = (per_mille * n + 999) / 1000;  // ceil(p * n), exact.
-  return v[std::clamp<int64_t>(rank, 1, n) - 1];
-}
-
 absl::Status ValidateOptions(const EvalOptions& o) {
-  if (o.target.empty()) {
-    return absl::InvalidArgumentError("eval: target (HOST:PORT) is empty");
+  if (o.target == nullptr) {
+    return absl::InvalidArgumentError("eval: no target");
   }
   if (o.test_tsv.empty()) {
     return absl::InvalidArgumentError("eval: test_tsv is empty");
@@ -116,11 +104,6 @@ absl::Status ValidateOptions(const EvalOptions& o) {
                      absl::FormatDuration(o.deadline)));
   }
   return absl::OkStatus();
-}
-
-absl::Status FromGrpc(const grpc::Status& status, absl::string_view what) {
-  return absl::Status(static_cast<absl::StatusCode>(status.error_code()),
-                      absl::StrCat(what, ": ", status.error_message()));
 }
 
 // The baselines over TRAIN_WORLD/clicks.tsv, scored against `test` (see
@@ -226,7 +209,7 @@ struct WorkerResult {
   std::vector<int64_t> merged_latencies_ns;
   int64_t merged_errors = 0;
   int64_t errors = 0;
-  grpc::Status first_merged_error;
+  absl::Status first_merged_error;
 };
 
 // Draws the progress bar; stderr only.
@@ -411,31 +394,13 @@ absl::StatusOr<EvalReport> RunEval(const EvalOptions& options) {
     relevant.push_back(&items);
   }
 
-  const int num_channels = std::min(options.concurrency, kMaxChannels);
-  std::vector<std::unique_ptr<v1::RecallService::Stub>> stubs;
-  for (int i = 0; i < num_channels; ++i) {
-    grpc::ChannelArguments args;
-    // A private subchannel pool, and args that differ per channel, so that
-    // each channel gets its own TCP connection.
-    args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
-    args.SetInt("recall.eval_channel", i);
-    args.SetMaxReceiveMessageSize(-1);  // k can be large
-    stubs.push_back(v1::RecallService::NewStub(grpc::CreateCustomChannel(
-        options.target, grpc::InsecureChannelCredentials(), args)));
-  }
-  const std::chrono::nanoseconds deadline =
-      absl::ToChronoNanoseconds(options.deadline);
-
+  RecallTarget& target = *options.target;
   v1::GetSnapshotInfoResponse info;
-  {
-    grpc::ClientContext ctx;
-    ctx.set_deadline(std::chrono::system_clock::now() + deadline);
-    const grpc::Status status =
-        stubs[0]->GetSnapshotInfo(&ctx, v1::GetSnapshotInfoRequest(), &info);
-    if (!status.ok()) {
-      return FromGrpc(
-          status, absl::StrCat("eval: GetSnapshotInfo on ", options.target));
-    }
+  if (absl::Status status = target.GetSnapshotInfo(options.deadline, &info);
+      !status.ok()) {
+    return absl::Status(status.code(),
+                        absl::StrCat("eval: GetSnapshotInfo on ", target.name(),
+                                     ": ", status.message()));
   }
   const int64_t catalogue_size = info.item_count();
 
@@ -464,8 +429,6 @@ absl::StatusOr<EvalReport> RunEval(const EvalOptions& options) {
   absl::Notification all_done;
   std::vector<WorkerResult> results(static_cast<size_t>(options.concurrency));
   auto work = [&](int worker) {
-    v1::RecallService::Stub* stub =
-        stubs[static_cast<size_t>(worker) % stubs.size()].get();
     WorkerResult& result = results[static_cast<size_t>(worker)];
     v1::RecallRequest request;
     v1::RecallResponse response;
@@ -484,10 +447,9 @@ absl::StatusOr<EvalReport> RunEval(const EvalOptions& options) {
         request.set_only_overridden_channels(true);
       }
       response.Clear();
-      grpc::ClientContext ctx;
-      ctx.set_deadline(std::chrono::system_clock::now() + deadline);
       const Clock::time_point start = Clock::now();
-      const grpc::Status status = stub->Recall(&ctx, request, &response);
+      const absl::Status status =
+          target.Recall(request, options.deadline, &response);
       if (pass.channel.empty()) {
         result.merged_latencies_ns.push_back(
             std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now() -
@@ -530,7 +492,7 @@ absl::StatusOr<EvalReport> RunEval(const EvalOptions& options) {
 
   std::vector<int64_t> latencies;
   int64_t merged_errors = 0;
-  grpc::Status first_merged_error;
+  absl::Status first_merged_error;
   for (WorkerResult& r : results) {
     latencies.insert(latencies.end(), r.merged_latencies_ns.begin(),
                      r.merged_latencies_ns.end());
@@ -541,9 +503,10 @@ absl::StatusOr<EvalReport> RunEval(const EvalOptions& options) {
     merged_errors += r.merged_errors;
   }
   if (merged_errors == num_users) {
-    return FromGrpc(first_merged_error,
-                    absl::StrCat("eval: every Recall to ", options.target,
-                                 " failed; the first"));
+    return absl::Status(
+        first_merged_error.code(),
+        absl::StrCat("eval: every Recall to ", target.name(),
+                     " failed; the first: ", first_merged_error.message()));
   }
   std::sort(latencies.begin(), latencies.end());
   report.p50_ms = static_cast<double>(NearestRank(latencies, 500)) / 1e6;

@@ -26,6 +26,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "pipeline/eval/recall_target.h"
 
 namespace recall {
 
@@ -79,8 +80,9 @@ class MetricsAccumulator {
 };
 
 struct EvalOptions {
-  // "HOST:PORT" of the recall server. Plaintext (insecure) channel.
-  std::string target;
+  // The system evaluated (not owned; must outlive the call), e.g. a server
+  // over gRPC (tools/grpc_target.h).
+  RecallTarget* target = nullptr;
   // The held-out clicks (see ReadTestClicks); every user in it is evaluated.
   std::string test_tsv;
   // The cut-offs K, each >= 1. Recall is asked for k = max(ks), which must
@@ -101,7 +103,7 @@ struct EvalOptions {
   // kItemKnnNeighbours best neighbours; a user's score for an item is the
   // sum of its similarities to every item the user clicked).
   std::string train_world;
-  // Per-RPC client deadline.
+  // Per-call client deadline.
   absl::Duration deadline = absl::Seconds(5);
   // A progress bar on stderr; drawn only when stderr is a terminal.
   bool progress = false;
@@ -141,7 +143,7 @@ struct EvalReport {
   std::string ToText() const;
 };
 
-// Evaluates the server at options.target: GetSnapshotInfo (catalogue size =
+// Evaluates options.target: GetSnapshotInfo (catalogue size =
 // item_count, channel names), then one Recall (k = max(ks), a deadline of
 // options.deadline) per test user for the merged answer and, with
 // per_channel, one per user and channel; options.concurrency calls in flight.
@@ -150,8 +152,8 @@ struct EvalReport {
 // system. Blocks until done. Errors: INVALID_ARGUMENT for bad options (the
 // message names the field); ReadTestClicks' errors, and INVALID_ARGUMENT when
 // TEST.tsv holds no user; the errors of reading TRAIN_WORLD/clicks.tsv; the
-// RPC's status when GetSnapshotInfo fails (e.g. UNAVAILABLE for a wrong
-// target); the first failure's status when every merged Recall fails (e.g.
+// call's status when GetSnapshotInfo fails (e.g. UNAVAILABLE for a wrong
+// address); the first failure's status when every merged Recall fails (e.g.
 // k above the server's max_k).
 absl::StatusOr<EvalReport> RunEval(const EvalOptions& options);
 

@@ -16,11 +16,11 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "google/protobuf/text_format.h"
+#include "pipeline/data/split.h"
+#include "pipeline/eval/eval.h"
 #include "recall/engine.h"
 #include "recall/snapshot.h"
 #include "store/snapshot_files.h"
-#include "pipeline/eval/eval.h"
-#include "pipeline/data/split.h"
 #include "util/status_macros.h"
 
 namespace recall {

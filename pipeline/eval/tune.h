@@ -26,9 +26,9 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
-#include "recall/v1/snapshot.pb.h"
 #include "pipeline/build/builder.h"
 #include "pipeline/train/trainer.h"
+#include "recall/v1/snapshot.pb.h"
 
 namespace recall {
 

@@ -3,14 +3,15 @@
 #include <filesystem>
 
 #include "gtest/gtest.h"
+#include "pipeline/build/builder.h"
+#include "pipeline/data/gen_world.h"
+#include "pipeline/data/split.h"
+#include "pipeline/eval/eval.h"
 #include "recall/channel.h"
 #include "server/server.h"
 #include "tests/server_test_util.h"
 #include "tests/test_util.h"
-#include "pipeline/build/builder.h"
-#include "pipeline/eval/eval.h"
-#include "pipeline/data/gen_world.h"
-#include "pipeline/data/split.h"
+#include "tools/grpc_target.h"
 
 namespace recall {
 namespace {
@@ -38,7 +39,9 @@ TEST(EvalE2eTest, MeasuresTheRealServerAgainstHeldOutClicks) {
   ASSERT_TRUE(server.ok()) << server.status();
 
   EvalOptions eval;
-  eval.target = "127.0.0.1:" + std::to_string((*server)->port());
+  const std::unique_ptr<RecallTarget> target =
+      NewGrpcRecallTarget("127.0.0.1:" + std::to_string((*server)->port()));
+  eval.target = target.get();
   eval.test_tsv = tmp.Path("test.tsv");
   eval.ks = {10, 50};
   eval.concurrency = 4;

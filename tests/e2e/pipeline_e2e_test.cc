@@ -6,16 +6,17 @@
 #include <filesystem>
 
 #include "gtest/gtest.h"
+#include "pipeline/build/builder.h"
+#include "pipeline/data/importers.h"
+#include "pipeline/data/split.h"
+#include "pipeline/eval/eval.h"
+#include "pipeline/eval/tune.h"
+#include "pipeline/train/trainer.h"
 #include "recall/channel.h"
 #include "server/server.h"
 #include "tests/server_test_util.h"
 #include "tests/test_util.h"
-#include "pipeline/build/builder.h"
-#include "pipeline/eval/eval.h"
-#include "pipeline/data/importers.h"
-#include "pipeline/data/split.h"
-#include "pipeline/train/trainer.h"
-#include "pipeline/eval/tune.h"
+#include "tools/grpc_target.h"
 
 namespace recall {
 namespace {
@@ -63,7 +64,9 @@ void RunPipeline(const ScopedTempDir& tmp) {
   auto server = RecallServer::Start(LoopbackServerOptions(tmp.Path("root")));
   ASSERT_TRUE(server.ok()) << server.status();
   EvalOptions eval;
-  eval.target = "127.0.0.1:" + std::to_string((*server)->port());
+  const std::unique_ptr<RecallTarget> target =
+      NewGrpcRecallTarget("127.0.0.1:" + std::to_string((*server)->port()));
+  eval.target = target.get();
   eval.test_tsv = tmp.Path("test.tsv");
   eval.ks = {1, 5};
   eval.concurrency = 2;

@@ -22,6 +22,7 @@
 #include "gtest/gtest.h"
 #include "recall/v1/recall.grpc.pb.h"
 #include "tests/test_util.h"
+#include "tools/grpc_target.h"
 
 namespace recall {
 namespace {
@@ -334,13 +335,15 @@ class RunEvalTest : public ::testing::Test {
     WriteFile(dir_.Path("TEST.tsv"), kTestTsv);
     std::filesystem::create_directories(dir_.Path("train"));
     WriteFile(dir_.Path("train/clicks.tsv"), kTrainClicks);
-    options_.target = server_.target();
+    target_ = NewGrpcRecallTarget(server_.target());
+    options_.target = target_.get();
     options_.test_tsv = dir_.Path("TEST.tsv");
     options_.ks = {5, 1, 3};
     options_.concurrency = 3;
   }
 
   FakeServer server_;
+  std::unique_ptr<RecallTarget> target_;
   ScopedTempDir dir_;
   EvalOptions options_;
 };
@@ -585,7 +588,7 @@ TEST_F(RunEvalTest, BadOptionsAndInputs) {
   o.deadline = absl::ZeroDuration();
   EXPECT_THAT(code_of(o).message(), HasSubstr("deadline"));
   o = options_;
-  o.target = "";
+  o.target = nullptr;
   EXPECT_THAT(code_of(o).message(), HasSubstr("target"));
   o = options_;
   o.test_tsv = dir_.Path("nope.tsv");
@@ -601,7 +604,9 @@ TEST_F(RunEvalTest, BadOptionsAndInputs) {
   EXPECT_THAT(s.message(), HasSubstr("clicks.tsv"));
   // Nothing listens on port 1: GetSnapshotInfo fails fast.
   o = options_;
-  o.target = "127.0.0.1:1";
+  const std::unique_ptr<RecallTarget> nobody =
+      NewGrpcRecallTarget("127.0.0.1:1");
+  o.target = nobody.get();
   s = code_of(o);
   EXPECT_EQ(s.code(), absl::StatusCode::kUnavailable);
   EXPECT_THAT(s.message(), HasSubstr("GetSnapshotInfo"));
