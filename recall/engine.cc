@@ -5,59 +5,13 @@
 #include <limits>
 #include <utility>
 
-#include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
+#include "recall/merger.h"
 #include "util/status_macros.h"
 
 namespace recall {
 namespace {
-
-// `via` of every back-filled item.
-constexpr absl::string_view kViaBackfill = "backfill";
-
-// Merges channel outputs: dedup by item, every source kept, score = sum of
-// weight x similarity over the item's sources.
-class Merger {
- public:
-  Merger(const absl::flat_hash_set<ItemRow>& excluded, RecallAnswer* answer)
-      : excluded_(excluded), answer_(answer) {}
-
-  // Adds one channel's candidates, best first, until `params.quota` of them
-  // are kept; sets report->kept, ->excluded and ->truncated. With
-  // `fill_only` (back-fill), items already present are skipped and each new
-  // item's score is capped at `score_cap`.
-  void Add(const RecallChannel& channel, const ChannelParams& params,
-           const ChannelOutput& output, bool fill_only, float score_cap,
-           ChannelReport* report) {
-    int& kept = report->kept;
-    size_t rank = 0;
-    for (; rank < output.candidates.size() && kept < params.quota; ++rank) {
-      const ChannelCandidate& c = output.candidates[rank];
-      if (excluded_.contains(c.row)) {
-        ++report->excluded;
-        continue;
-      }
-      auto [it, inserted] = position_.emplace(c.row, answer_->items.size());
-      if (!inserted && fill_only) continue;
-      ++kept;
-      if (inserted) answer_->items.push_back({c.row, 0.0f, {}});
-      RecalledCandidate& item = answer_->items[it->second];
-      item.score += std::min(params.weight * c.similarity, score_cap);
-      item.sources.push_back({&channel.name(), c.similarity,
-                              static_cast<int>(rank),
-                              fill_only ? kViaBackfill : c.via});
-    }
-    report->truncated = static_cast<int>(output.candidates.size() - rank);
-  }
-
-  size_t size() const { return position_.size(); }
-
- private:
-  const absl::flat_hash_set<ItemRow>& excluded_;
-  RecallAnswer* answer_;
-  absl::flat_hash_map<ItemRow, size_t> position_;
-};
 
 // Sets *value to `requested` clamped to [low, high], noting a clamp.
 template <typename T>
@@ -102,42 +56,6 @@ absl::Status CheckSizes(const EngineLimits& limits, absl::string_view user_id,
 }
 
 }  // namespace
-
-// Multiplies `score` by the item's feature factor (snapshot.proto,
-// FeatureWeights).
-class FeatureWeighting {
- public:
-  FeatureWeighting(const v1::FeatureWeights& weights, const Snapshot& snapshot)
-      : weights_(weights),
-        reference_time_(snapshot.manifest().reference_time_unix()) {
-    for (const Item& item : snapshot.items().items()) {
-      max_hotness_ = std::max(max_hotness_, item.hotness);
-    }
-  }
-
-  float Factor(const Item& item) const {
-    double factor = 1.0;
-    if (weights_.hotness_weight() != 0 && max_hotness_ > 0) {
-      factor *= 1.0 + weights_.hotness_weight() * item.hotness / max_hotness_;
-    }
-    if (weights_.ctr_weight() != 0)
-      factor *= 1.0 + weights_.ctr_weight() * item.ctr;
-    if (weights_.freshness_half_life_hours() > 0) {
-      const double age_h =
-          std::max<int64_t>(0, reference_time_ - item.publish_ts) / 3600.0;
-      const double floor = weights_.freshness_floor();
-      factor *=
-          floor + (1.0 - floor) *
-                      std::exp2(-age_h / weights_.freshness_half_life_hours());
-    }
-    return static_cast<float>(factor);
-  }
-
- private:
-  const v1::FeatureWeights weights_;
-  const int64_t reference_time_;
-  float max_hotness_ = 0;
-};
 
 v1::Policy DefaultPolicy(const Snapshot& snapshot) {
   v1::Policy policy;

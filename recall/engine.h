@@ -157,7 +157,7 @@ struct RecallAnswer {
   }
 };
 
-class FeatureWeighting;
+class FeatureWeighting;  // recall/merger.h
 
 // Thread safety: Recall and SimilarItems are const and safe to call
 // concurrently.

@@ -1,0 +1,123 @@
+// i2i: seed items (the request's, else the user's newest clicks) -> similar
+// items, combined across seeds by the policy's aggregation.
+#include <algorithm>
+#include <cmath>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/strings/str_cat.h"
+#include "recall/channel.h"
+#include "recall/channel_kinds.h"
+#include "recall/channel_kit.h"
+
+namespace recall {
+namespace {
+
+using channel_kit::BestPerItem;
+using channel_kit::Factory;
+using channel_kit::NeedSpace;
+using channel_kit::OutOfTime;
+
+class I2iChannel final : public RecallChannel {
+ public:
+  I2iChannel(ChannelConfig config, const Snapshot& snapshot)
+      : RecallChannel(std::move(config)),
+        space_(snapshot.FindSpace(this->config().space())) {}
+
+  bool AppliesTo(const RequestContext& ctx) const override {
+    return !ctx.seeds.empty() ||
+           (ctx.user != nullptr && ctx.user->recent_clicks_size() > 0);
+  }
+
+  void Run(const RequestContext& ctx, const ChannelParams& params,
+           ChannelOutput* out) const override {
+    struct Seed {
+      ItemRow row;
+      double weight;
+    };
+    std::vector<Seed> seeds;
+    for (ItemRow row : ctx.seeds) seeds.push_back({row, 1.0});
+    if (seeds.empty()) {
+      const auto& clicks = ctx.user->recent_clicks();  // newest first
+      const int n =
+          std::min(clicks.size(), PolicyOr(config().seeds_from_clicks(), 3));
+      const double half_life_s =
+          3600.0 * PolicyOr(config().seed_half_life_hours(), 24.0f);
+      for (int i = 0; i < n; ++i) {
+        const double age_s =
+            static_cast<double>(clicks[0].ts() - clicks[i].ts());
+        seeds.push_back({static_cast<ItemRow>(clicks[i].item_row()),
+                         std::exp2(-age_s / half_life_s)});
+      }
+    }
+    const bool weighted_sum =
+        config().aggregation() == v1::SEED_AGGREGATION_RECENCY_WEIGHTED_SUM;
+    const IndexHandle& index = *space_->index;
+    const ItemTable& items = ctx.snapshot->items();
+    std::vector<float> query(index.dim());
+    thread_local std::vector<Neighbor> neighbors;
+    ChannelOutput per_seed;
+    BestPerItem best;  // MAX: best similarity; SUM: best contribution's seed
+    absl::flat_hash_map<ItemRow, double> sum;
+    double weight_total = 0;
+    int seeds_in_space = 0;
+    for (const Seed& seed : seeds) {
+      if (OutOfTime(ctx, out)) break;
+      if (!index.Reconstruct(seed.row, query.data()).ok()) continue;
+      ++seeds_in_space;
+      weight_total += seed.weight;
+      // One extra: the seed finds itself.
+      absl::Status s = index.Search(query.data(), params.fetch_k + 1,
+                                    params.search, &neighbors);
+      if (!s.ok()) {
+        out->status = s;
+        return;
+      }
+      neighbors.erase(std::remove_if(neighbors.begin(), neighbors.end(),
+                                     [&seed](const Neighbor& n) {
+                                       return n.row == seed.row;
+                                     }),
+                      neighbors.end());
+      per_seed.Clear();
+      AddNeighbors(neighbors, items.item(seed.row).id, params, &per_seed);
+      out->found += per_seed.found;
+      out->dropped_by_threshold += per_seed.dropped_by_threshold;
+      for (ChannelCandidate c : per_seed.candidates) {
+        if (weighted_sum) {
+          sum[c.row] += seed.weight * c.similarity;
+          c.similarity = static_cast<float>(seed.weight * c.similarity);
+        }
+        best.Offer(c);
+      }
+    }
+    if (seeds_in_space == 0) {
+      out->status = absl::NotFoundError(
+          absl::StrCat("no seed item is in space \"", config().space(), "\""));
+      return;
+    }
+    best.MoveSortedTo(out);
+    if (weighted_sum) {
+      for (ChannelCandidate& c : out->candidates) {
+        c.similarity = static_cast<float>(sum[c.row] / weight_total);
+      }
+      std::stable_sort(
+          out->candidates.begin(), out->candidates.end(),
+          [](const ChannelCandidate& a, const ChannelCandidate& b) {
+            return a.similarity > b.similarity;
+          });
+    }
+  }
+
+ private:
+  const Space* space_;
+};
+
+}  // namespace
+
+void RegisterI2iChannel(ChannelRegistry& registry) {
+  registry.Register("i2i", Factory<I2iChannel>(NeedSpace));
+}
+
+}  // namespace recall

@@ -1,0 +1,56 @@
+// Helpers of the channels over ranked lists; see recall/list_channel_kit.h.
+#include "recall/list_channel_kit.h"
+
+#include <algorithm>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+
+namespace recall {
+namespace channel_kit {
+
+absl::StatusOr<const NamedLists*> NeedLists(const ChannelConfig& config,
+                                            const Snapshot& snapshot,
+                                            absl::string_view fallback,
+                                            bool named) {
+  const std::string name =
+      config.lists().empty() ? std::string(fallback) : config.lists();
+  const NamedLists* lists = snapshot.FindLists(name);
+  if (lists == nullptr || lists->lists.named() != named) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("channel \"", config.name(), "\": snapshot has no ",
+                     named ? "named" : "per-item", " ranked lists \"", name,
+                     "\" (built from clicks.tsv)"));
+  }
+  return lists;
+}
+
+void ScoreSum::Emit(const ChannelParams& params, ChannelOutput* out) {
+  std::vector<std::pair<ItemRow, const Entry*>> ranked;
+  ranked.reserve(entries_.size());
+  for (const auto& [row, entry] : entries_) ranked.emplace_back(row, &entry);
+  const size_t n = std::min<size_t>(ranked.size(), params.fetch_k);
+  auto better = [](const auto& a, const auto& b) {
+    return a.second->sum != b.second->sum ? a.second->sum > b.second->sum
+                                          : a.first < b.first;
+  };
+  std::partial_sort(ranked.begin(), ranked.begin() + n, ranked.end(), better);
+  out->found += static_cast<int>(ranked.size());
+  if (n == 0) return;
+  const double top = ranked[0].second->sum;
+  for (size_t i = 0; i < n; ++i) {
+    const float similarity =
+        top > 0 ? static_cast<float>(ranked[i].second->sum / top) : 0.0f;
+    if (similarity < params.min_similarity) {
+      ++out->dropped_by_threshold;
+      continue;
+    }
+    out->candidates.push_back(
+        {ranked[i].first, similarity, ranked[i].second->via});
+  }
+}
+
+}  // namespace channel_kit
+}  // namespace recall

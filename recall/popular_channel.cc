@@ -1,0 +1,60 @@
+// popular: the hottest items published within the freshness window before
+// the snapshot's reference time; similarity is hotness / the hottest's.
+#include <algorithm>
+#include <utility>
+#include <vector>
+
+#include "recall/channel.h"
+#include "recall/channel_kinds.h"
+#include "recall/channel_kit.h"
+
+namespace recall {
+namespace {
+
+using channel_kit::Factory;
+
+class PopularChannel final : public RecallChannel {
+ public:
+  PopularChannel(ChannelConfig config, const Snapshot& snapshot)
+      : RecallChannel(std::move(config)) {
+    const ItemTable& items = snapshot.items();
+    const int64_t newest = snapshot.manifest().reference_time_unix();
+    const int64_t oldest =
+        newest -
+        static_cast<int64_t>(
+            3600.0 * PolicyOr(this->config().freshness_window_hours(), 72.0f));
+    for (ItemRow row = 0; row < items.size(); ++row) {
+      const Item& item = items.item(row);
+      if (item.publish_ts >= oldest) ranked_.push_back({row, item.hotness});
+    }
+    std::stable_sort(
+        ranked_.begin(), ranked_.end(),
+        [](const Neighbor& a, const Neighbor& b) { return a.score > b.score; });
+    constexpr size_t kMaxKept = 50000;
+    if (ranked_.size() > kMaxKept) ranked_.resize(kMaxKept);
+    const float top = ranked_.empty() ? 0.0f : ranked_[0].score;
+    for (Neighbor& n : ranked_) n.score = top > 0 ? n.score / top : 0.0f;
+  }
+
+  bool AppliesTo(const RequestContext&) const override { return true; }
+
+  void Run(const RequestContext&, const ChannelParams& params,
+           ChannelOutput* out) const override {
+    const size_t n = std::min<size_t>(ranked_.size(), params.fetch_k);
+    AddNeighbors(absl::MakeConstSpan(ranked_.data(), n), "", params, out);
+  }
+
+ private:
+  std::vector<Neighbor> ranked_;  // best first; score = normalised hotness
+};
+
+}  // namespace
+
+void RegisterPopularChannel(ChannelRegistry& registry) {
+  registry.Register("popular", Factory<PopularChannel>(
+                                   [](const ChannelConfig&, const Snapshot&) {
+                                     return absl::OkStatus();
+                                   }));
+}
+
+}  // namespace recall
