@@ -20,6 +20,7 @@
 #include "faiss/index_io.h"
 #include "index/faiss_util.h"
 #include "util/status_macros.h"
+#include "util/vector_math.h"
 
 namespace recall {
 namespace {
@@ -115,16 +116,11 @@ void EnableReconstruct(faiss::Index* index) {
 absl::Status NormalizeRows(float* vectors, int64_t n, int dim,
                            int64_t* bad_row) {
   for (int64_t i = 0; i < n; ++i) {
-    float* v = vectors + i * dim;
-    double norm2 = 0;
-    for (int j = 0; j < dim; ++j) norm2 += double{v[j]} * v[j];
-    if (!(norm2 > 0) || !std::isfinite(norm2)) {
+    if (!NormalizeL2(vectors + i * dim, dim)) {
       if (bad_row != nullptr) *bad_row = i;
       return absl::InvalidArgumentError(
           absl::StrCat("vector ", i, " has zero or non-finite norm"));
     }
-    const float inv = static_cast<float>(1.0 / std::sqrt(norm2));
-    for (int j = 0; j < dim; ++j) v[j] *= inv;
   }
   return absl::OkStatus();
 }

@@ -7,27 +7,22 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "recall/profile_rules.h"
 
 namespace recall {
 namespace channel_kit {
 
 bool TagProfileVector(const VectorTable& table,
                       absl::Span<const v1::TagWeight* const> tags, float* out) {
-  const int dim = table.index->dim();
-  std::fill(out, out + dim, 0.0f);
-  std::vector<float> tag_vector(dim);
-  for (const v1::TagWeight* tag : tags) {
-    const int32_t row = table.Find(tag->tag());
-    if (row < 0 || !table.index->Reconstruct(row, tag_vector.data()).ok())
-      continue;
-    for (int j = 0; j < dim; ++j) out[j] += tag->weight() * tag_vector[j];
-  }
-  double norm2 = 0;
-  for (int j = 0; j < dim; ++j) norm2 += double{out[j]} * out[j];
-  if (!(norm2 > 0)) return false;
-  const float inv = static_cast<float>(1.0 / std::sqrt(norm2));
-  for (int j = 0; j < dim; ++j) out[j] *= inv;
-  return true;
+  return recall::TagProfileVector(
+      tags, table.index->dim(),
+      [&table](absl::string_view tag, float* scratch) -> const float* {
+        const int32_t row = table.Find(tag);
+        if (row < 0 || !table.index->Reconstruct(row, scratch).ok())
+          return nullptr;
+        return scratch;
+      },
+      out);
 }
 
 bool OutOfTime(const RequestContext& ctx, ChannelOutput* out) {

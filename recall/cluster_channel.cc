@@ -8,6 +8,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "recall/channel_kit.h"
+#include "recall/profile_rules.h"
 
 namespace recall {
 namespace channel_kit {
@@ -20,28 +21,29 @@ std::vector<UserCluster> UserClustersOf(const v1::UserRecord& user,
       clusters.push_back({m.cluster(), m.weight(), false});
   }
   if (!clusters.empty() || clustering.centres == nullptr) return clusters;
-  const auto& spaces = clustering.manifest.spec().spaces();
-  std::vector<float> v;
-  const float part_scale = 1.0f / std::sqrt(static_cast<float>(spaces.size()));
-  for (const std::string& space : spaces) {
+  std::vector<absl::Span<const float>> parts;
+  size_t dim = 0;
+  for (const std::string& space : clustering.manifest.spec().spaces()) {
     const v1::UserVector* found = nullptr;
     for (const v1::UserVector& uv : user.vectors()) {
       if (uv.space() == space) found = &uv;
     }
     if (found == nullptr) return clusters;  // cannot be placed
-    for (float x : found->values()) v.push_back(x * part_scale);
+    parts.emplace_back(found->values().data(), found->values_size());
+    dim += parts.back().size();
   }
-  if (static_cast<int>(v.size()) != clustering.centres->dim()) return clusters;
+  if (static_cast<int>(dim) != clustering.centres->dim()) return clusters;
+  std::vector<float> v(dim);
+  ConcatenateParts(parts, v.data());
   thread_local std::vector<Neighbor> nearest;
   const int top_n = PolicyOr(clustering.manifest.spec().top_n(), 1);
   if (!clustering.centres->Search(v.data(), top_n, {}, &nearest).ok())
     return clusters;
-  double total = 0;
-  for (const Neighbor& n : nearest) total += std::max(n.score, 0.0f) + 1e-6;
-  for (const Neighbor& n : nearest) {
-    clusters.push_back(
-        {n.row, static_cast<float>((std::max(n.score, 0.0f) + 1e-6) / total),
-         true});
+  std::vector<float> similarities;
+  for (const Neighbor& n : nearest) similarities.push_back(n.score);
+  const std::vector<float> weights = MembershipWeights(similarities);
+  for (size_t i = 0; i < nearest.size(); ++i) {
+    clusters.push_back({nearest[i].row, weights[i], true});
   }
   return clusters;
 }

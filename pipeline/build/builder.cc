@@ -23,16 +23,16 @@
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "index/faiss_index.h"
+#include "pipeline/build/cluster_builder.h"
+#include "pipeline/build/profiles.h"
+#include "pipeline/data/clicks_file.h"
+#include "pipeline/data/word2vec_io.h"
 #include "recall/engine.h"
 #include "recall/snapshot.h"
 #include "store/item_table.h"
 #include "store/snapshot_files.h"
-#include "store/version_layout.h"
 #include "store/user_store.h"
-#include "pipeline/data/clicks_file.h"
-#include "pipeline/build/cluster_builder.h"
-#include "pipeline/build/profiles.h"
-#include "pipeline/data/word2vec_io.h"
+#include "store/version_layout.h"
 #include "util/line_error.h"
 #include "util/status_macros.h"
 
@@ -339,8 +339,9 @@ absl::StatusOr<int64_t> WriteUserStore(
   std::sort(order.begin(), order.end(),
             [&ids](int32_t a, int32_t b) { return ids[a] < ids[b]; });
 
-  ASSIGN_OR_RETURN(auto writer,
-                   UserStoreWriter::Open((fs::path(dir) / layout::kStoreDir).string()));
+  ASSIGN_OR_RETURN(
+      auto writer,
+      UserStoreWriter::Open((fs::path(dir) / layout::kStoreDir).string()));
   v1::UserRecord record;
   absl::flat_hash_set<ItemRow> seen;
   for (int32_t u : order) {

@@ -13,10 +13,10 @@
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "index/faiss_index.h"
-#include "store/snapshot_files.h"
-#include "store/version_layout.h"
-#include "store/user_store.h"
 #include "pipeline/build/clustering.h"
+#include "store/snapshot_files.h"
+#include "store/user_store.h"
+#include "store/version_layout.h"
 #include "util/status_macros.h"
 
 namespace recall {
@@ -128,8 +128,8 @@ int64_t ChangedClusters(const std::string& clustering,
                         const ClusterInputs& in,
                         const std::vector<int32_t>& users,
                         const std::vector<std::vector<Membership>>& now) {
-  auto store =
-      OpenRocksDbUserStore((fs::path(previous_dir) / layout::kStoreDir).string());
+  auto store = OpenRocksDbUserStore(
+      (fs::path(previous_dir) / layout::kStoreDir).string());
   if (!store.ok()) return -1;
   int64_t changed = 0;
   v1::UserRecord record;

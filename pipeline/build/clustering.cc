@@ -18,7 +18,9 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/string_view.h"
 #include "index/kmeans.h"
+#include "recall/profile_rules.h"
 #include "util/status_macros.h"
+#include "util/vector_math.h"
 
 namespace recall {
 namespace {
@@ -36,15 +38,6 @@ float Dot(const float* a, const float* b, int dim) {
   }
   for (; i < dim; ++i) s0 += a[i] * b[i];
   return (s0 + s1) + (s2 + s3);
-}
-
-// Scales `v` to unit L2 norm; a zero vector stays zero.
-void NormaliseRow(float* v, int dim) {
-  double squares = 0.0;
-  for (int i = 0; i < dim; ++i) squares += static_cast<double>(v[i]) * v[i];
-  if (squares <= 0.0 || !std::isfinite(squares)) return;
-  const float inverse = static_cast<float>(1.0 / std::sqrt(squares));
-  for (int i = 0; i < dim; ++i) v[i] *= inverse;
 }
 
 // Copies a reproducible uniform sample of `m` of the `n` rows (selection
@@ -202,17 +195,13 @@ void Assign(const float* vectors, int64_t n, const Centres& centres, int top_n,
                         heavier);
       if (inertia != nullptr) best[i] = scored[0].first;
       if (out != nullptr) {
-        double total = 0.0;
-        for (int j = 0; j < keep; ++j) {
-          total += std::max(static_cast<double>(scored[j].first), 0.0) + 1e-6;
-        }
+        std::vector<float> similarities(keep);
+        for (int j = 0; j < keep; ++j) similarities[j] = scored[j].first;
+        const std::vector<float> weights = MembershipWeights(similarities);
         std::vector<Membership>& memberships = (*out)[i];
         memberships.resize(keep);
         for (int j = 0; j < keep; ++j) {
-          const double weight =
-              std::max(static_cast<double>(scored[j].first), 0.0) + 1e-6;
-          memberships[j] = {scored[j].second,
-                            static_cast<float>(weight / total)};
+          memberships[j] = {scored[j].second, weights[j]};
         }
       }
     }
@@ -321,7 +310,7 @@ absl::StatusOr<Centres> TrainKMeans(const float* vectors, int64_t n, int dim,
                                                           dim, k, options.seed),
                                        options.iterations, options.seed));
   for (int c = 0; c < k; ++c) {
-    NormaliseRow(centres.values.data() + static_cast<size_t>(c) * dim, dim);
+    NormalizeL2(centres.values.data() + static_cast<size_t>(c) * dim, dim);
   }
   return centres;
 }
@@ -405,17 +394,15 @@ absl::StatusOr<std::vector<float>> ConcatenateSpaces(
     total_dim += dims[p];
   }
 
-  const float scale =
-      static_cast<float>(1.0 / std::sqrt(static_cast<double>(parts.size())));
   std::vector<float> out(static_cast<size_t>(n) * total_dim);
+  std::vector<absl::Span<const float>> row_parts(parts.size());
   for (int64_t i = 0; i < n; ++i) {
-    float* row = out.data() + static_cast<size_t>(i) * total_dim;
-    float* cursor = row;
     for (size_t p = 0; p < parts.size(); ++p) {
-      const float* source = parts[p].data() + static_cast<size_t>(i) * dims[p];
-      for (int d = 0; d < dims[p]; ++d) *cursor++ = source[d] * scale;
+      row_parts[p] = absl::Span<const float>(
+          parts[p].data() + static_cast<size_t>(i) * dims[p], dims[p]);
     }
-    NormaliseRow(row, total_dim);
+    ConcatenateParts(row_parts,
+                     out.data() + static_cast<size_t>(i) * total_dim);
   }
   return out;
 }

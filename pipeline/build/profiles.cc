@@ -6,21 +6,11 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "recall/profile_rules.h"
+#include "util/vector_math.h"
 
 namespace recall {
-namespace {
-
-// Scales v to unit norm; false for a zero vector.
-bool Normalize(float* v, int dim) {
-  double norm2 = 0;
-  for (int j = 0; j < dim; ++j) norm2 += double{v[j]} * v[j];
-  if (!(norm2 > 0)) return false;
-  const float inv = static_cast<float>(1.0 / std::sqrt(norm2));
-  for (int j = 0; j < dim; ++j) v[j] *= inv;
-  return true;
-}
-
-}  // namespace
+namespace {}  // namespace
 
 int32_t ClickLog::AddUser(absl::string_view user_id) {
   auto [it, inserted] =
@@ -98,7 +88,7 @@ void Tag2vecItemVectors(const ItemTable& items, const VectorLookup& tags,
         }
       }
     }
-    if (!Normalize(v.data(), dim)) continue;
+    if (!NormalizeL2(v.data(), dim)) continue;
     rows->push_back(row);
     data->insert(data->end(), v.begin(), v.end());
   }
@@ -151,13 +141,12 @@ std::vector<v1::TagWeight> UserTagProfile(absl::Span<const UserClick> clicks,
 
 bool ProfileVector(const std::vector<v1::TagWeight>& profile,
                    const VectorLookup& tags, float* out) {
-  std::fill(out, out + tags.dim(), 0.0f);
-  for (const v1::TagWeight& t : profile) {
-    const float* tv = tags.Find(t.tag());
-    if (tv == nullptr) continue;
-    for (int j = 0; j < tags.dim(); ++j) out[j] += t.weight() * tv[j];
-  }
-  return Normalize(out, tags.dim());
+  std::vector<const v1::TagWeight*> weighted;
+  weighted.reserve(profile.size());
+  for (const v1::TagWeight& t : profile) weighted.push_back(&t);
+  return TagProfileVector(
+      weighted, tags.dim(),
+      [&tags](absl::string_view tag, float*) { return tags.Find(tag); }, out);
 }
 
 }  // namespace recall

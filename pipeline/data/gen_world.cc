@@ -20,11 +20,12 @@
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
-#include "store/item_table.h"
 #include "pipeline/data/clicks_file.h"
 #include "pipeline/data/file_writer.h"
 #include "pipeline/data/word2vec_io.h"
+#include "store/item_table.h"
 #include "util/status_macros.h"
+#include "util/vector_math.h"
 
 namespace recall {
 namespace {
@@ -167,11 +168,7 @@ std::vector<double> ZipfCdf(size_t n, double exponent) {
 }
 
 void Normalize(std::vector<double>& v) {
-  double norm = 0;
-  for (double x : v) norm += x * x;
-  norm = std::sqrt(norm);
-  if (norm == 0) return;
-  for (double& x : v) x /= norm;
+  NormalizeL2(v.data(), static_cast<int>(v.size()));
 }
 
 std::vector<double> RandomUnit(int dim, Rng& rng) {
