@@ -25,6 +25,7 @@
 #include "index/faiss_index.h"
 #include "pipeline/build/cluster_builder.h"
 #include "pipeline/build/profiles.h"
+#include "pipeline/build/spaces.h"
 #include "pipeline/data/clicks_file.h"
 #include "pipeline/data/word2vec_io.h"
 #include "recall/engine.h"
@@ -41,215 +42,7 @@ namespace {
 
 namespace fs = std::filesystem;
 
-constexpr char kItemVecSuffix[] = ".item.vec";
-constexpr char kUserVecSuffix[] = ".user.vec";
-constexpr char kTag2vec[] = "tag2vec";
-
-// Line of vector i in a word2vec file (the header is line 1).
-int64_t VectorLine(size_t i) { return static_cast<int64_t>(i) + 2; }
-
-struct UserVectors {
-  std::string space;
-  VectorSet vectors;
-};
-
-// The spaces in input/vectors, sorted by name.
-absl::StatusOr<std::vector<std::string>> FindSpaces(
-    const std::string& input_dir) {
-  const fs::path dir = fs::path(input_dir) / "vectors";
-  std::vector<std::string> spaces;
-  std::error_code ec;
-  for (const auto& entry : fs::directory_iterator(dir, ec)) {
-    const std::string name = entry.path().filename().string();
-    if (absl::EndsWith(name, kItemVecSuffix)) {
-      spaces.push_back(name.substr(0, name.size() - strlen(kItemVecSuffix)));
-    }
-  }
-  if (ec)
-    return absl::InvalidArgumentError(
-        absl::StrCat(dir.string(), ": ", ec.message()));
-  if (spaces.empty()) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        dir.string(), ": no <space>", kItemVecSuffix, " files (empty input)"));
-  }
-  std::sort(spaces.begin(), spaces.end());
-  return spaces;
-}
-
-// Normalises `vectors` in place, naming the file and line of a zero vector.
-absl::Status Normalize(const std::string& path, VectorSet* vectors) {
-  int64_t bad = 0;
-  if (NormalizeRows(vectors->values.data(),
-                    static_cast<int64_t>(vectors->size()), vectors->dim, &bad)
-          .ok()) {
-    return absl::OkStatus();
-  }
-  return LineError(path, VectorLine(bad), "zero vector (cannot be normalised)");
-}
-
-// Item vectors ready for an index: rows ascending, vectors row-major.
-struct ItemVectors {
-  int dim = 0;
-  std::vector<int32_t> rows;
-  std::vector<float> data;
-};
-
-// Reads and normalises vectors/<space>.item.vec, mapping ids to item rows.
-absl::StatusOr<ItemVectors> ReadItemVectors(const std::string& input_dir,
-                                            const ItemTable& items,
-                                            const std::string& space) {
-  const std::string path =
-      (fs::path(input_dir) / "vectors" / (space + kItemVecSuffix)).string();
-  ASSIGN_OR_RETURN(VectorSet vectors, ReadWord2VecText(path));
-  RETURN_IF_ERROR(Normalize(path, &vectors));
-  // Faiss ids are item rows: order vectors by row.
-  std::vector<std::pair<ItemRow, size_t>> order;
-  order.reserve(vectors.size());
-  for (size_t i = 0; i < vectors.size(); ++i) {
-    ItemRow row = items.Find(vectors.ids[i]);
-    if (row == kNoItem) {
-      return LineError(
-          path, VectorLine(i),
-          absl::StrCat("item \"", vectors.ids[i], "\" is not in items.tsv"));
-    }
-    order.emplace_back(row, i);
-  }
-  std::sort(order.begin(), order.end());
-  ItemVectors out;
-  out.dim = vectors.dim;
-  out.data.resize(vectors.values.size());
-  out.rows.resize(order.size());
-  for (size_t j = 0; j < order.size(); ++j) {
-    out.rows[j] = order[j].first;
-    std::copy_n(vectors.row(order[j].second), vectors.dim,
-                out.data.data() + j * vectors.dim);
-  }
-  return out;
-}
-
-// Says how many items (and the first few) have no vector in `space`: no
-// channel over the space can recall them (trainers leave out items they
-// could not learn).
-void ReportItemsWithoutVector(const std::string& space, const ItemTable& items,
-                              const std::vector<int32_t>& rows) {
-  if (static_cast<int64_t>(rows.size()) >= items.size()) return;
-  std::vector<bool> has(items.size(), false);
-  for (int32_t row : rows) has[row] = true;
-  std::string examples;
-  int shown = 0;
-  for (ItemRow row = 0; row < items.size() && shown < 5; ++row) {
-    if (has[row]) continue;
-    absl::StrAppend(&examples, shown++ > 0 ? ", " : "", items.item(row).id);
-  }
-  fprintf(
-      stderr, "build: space %s: %lld of %lld items have no vector (%s%s)\n",
-      space.c_str(),
-      static_cast<long long>(items.size() - static_cast<int64_t>(rows.size())),
-      static_cast<long long>(items.size()), examples.c_str(),
-      items.size() - static_cast<int64_t>(rows.size()) > shown ? ", ..." : "");
-}
-
-// The index factory of `space`: --space_index's entry, else Flat for an
-// "mf" space of at most kExactMfItems vectors (its MIPS-reduced vectors all
-// share one norm and mostly one direction, which HNSW graphs search badly:
-// Recall@100 0.13 against 0.37 exact on MovieLens), else --index.
-constexpr size_t kExactMfItems = 200000;
-
-std::string SpaceFactory(const BuildOptions& options, const std::string& space,
-                         size_t count) {
-  auto it = options.space_factory.find(space);
-  if (it != options.space_factory.end()) return it->second;
-  if (space == "mf" && count <= kExactMfItems) return "Flat";
-  return options.factory;
-}
-
-// Writes spaces/<space>.faiss in `dir`.
-absl::StatusOr<v1::SpaceManifest> WriteSpace(const BuildOptions& options,
-                                             const std::string& space,
-                                             const ItemVectors& vectors,
-                                             const std::string& dir) {
-  FaissBuildOptions faiss_options;
-  faiss_options.factory = SpaceFactory(options, space, vectors.rows.size());
-  faiss_options.hnsw_ef_construction = options.ef_construction;
-  absl::StatusOr<std::unique_ptr<IndexHandle>> index =
-      BuildFaissIndex(faiss_options, vectors.dim, vectors.data.data(),
-                      static_cast<int64_t>(vectors.rows.size()), vectors.rows);
-  if (!index.ok()) {
-    return absl::Status(
-        index.status().code(),
-        absl::StrCat("space \"", space, "\": ", index.status().message()));
-  }
-  const std::string relative = layout::SpaceIndex(space);
-  RETURN_IF_ERROR(
-      WriteFaissIndex(**index, (fs::path(dir) / relative).string()));
-
-  v1::SpaceManifest manifest;
-  manifest.set_name(space);
-  ASSIGN_OR_RETURN(*manifest.mutable_index(), MakeFileRef(dir, relative));
-  manifest.set_dim(vectors.dim);
-  manifest.set_metric(v1::METRIC_INNER_PRODUCT);
-  manifest.set_factory(faiss_options.factory);
-  manifest.set_count(static_cast<int64_t>(vectors.rows.size()));
-  manifest.set_ef_search(options.ef_search);
-  manifest.set_nprobe(options.nprobe);
-  return manifest;
-}
-
-// Reads and normalises vectors/<name>.vec when present ("tags", "media").
-absl::StatusOr<std::optional<VectorSet>> ReadOptionalVectors(
-    const std::string& input_dir, const std::string& name) {
-  const std::string path =
-      (fs::path(input_dir) / "vectors" / (name + ".vec")).string();
-  if (!fs::exists(path)) return std::nullopt;
-  ASSIGN_OR_RETURN(VectorSet vectors, ReadWord2VecText(path));
-  RETURN_IF_ERROR(Normalize(path, &vectors));
-  return vectors;
-}
-
-// Writes tables/<name>.ids and tables/<name>.faiss (Flat, inner product).
-absl::StatusOr<v1::VectorTableManifest> WriteVectorTable(
-    const std::string& name, const VectorSet& vectors, const std::string& dir) {
-  const std::string ids = layout::TableIds(name);
-  const std::string index_file = layout::TableIndex(name);
-  RETURN_IF_ERROR(WriteIdList((fs::path(dir) / ids).string(), vectors.ids));
-  FaissBuildOptions flat;
-  flat.factory = "Flat";
-  ASSIGN_OR_RETURN(auto index,
-                   BuildFaissIndex(flat, vectors.dim, vectors.values.data(),
-                                   static_cast<int64_t>(vectors.size())));
-  RETURN_IF_ERROR(
-      WriteFaissIndex(*index, (fs::path(dir) / index_file).string()));
-  v1::VectorTableManifest manifest;
-  manifest.set_name(name);
-  ASSIGN_OR_RETURN(*manifest.mutable_ids(), MakeFileRef(dir, ids));
-  ASSIGN_OR_RETURN(*manifest.mutable_index(), MakeFileRef(dir, index_file));
-  manifest.set_dim(vectors.dim);
-  manifest.set_count(static_cast<int64_t>(vectors.size()));
-  return manifest;
-}
-
-// Reads vectors/<space>.user.vec if present; its dimension must match the
-// space's item vectors.
-absl::StatusOr<bool> ReadUserVectors(const std::string& input_dir,
-                                     const v1::SpaceManifest& space,
-                                     UserVectors* out) {
-  const std::string path =
-      (fs::path(input_dir) / "vectors" / (space.name() + kUserVecSuffix))
-          .string();
-  if (!fs::exists(path)) return false;
-  ASSIGN_OR_RETURN(out->vectors, ReadWord2VecText(path));
-  if (out->vectors.dim != space.dim()) {
-    return LineError(
-        path, 1,
-        absl::StrCat("wrong dimension: user vectors have ", out->vectors.dim,
-                     ", item vectors of space \"", space.name(), "\" have ",
-                     space.dim()));
-  }
-  RETURN_IF_ERROR(Normalize(path, &out->vectors));
-  out->space = space.name();
-  return true;
-}
-
+using namespace build_spaces;  // NOLINT: the builder's own parts
 // Reads clicks.tsv (optional). Clicks on items missing from items.tsv are
 // skipped and counted: click logs outlive articles.
 absl::Status ReadClicks(const std::string& input_dir, const ItemTable& items,
@@ -443,6 +236,121 @@ absl::StatusOr<v1::Policy> CheckPolicy(std::shared_ptr<const Snapshot> snapshot,
   return engine->policy();
 }
 
+// The world's spaces: one index each, and the user vectors that come with
+// them (appended to `user_vectors`).
+absl::Status WriteSpaces(const BuildOptions& options, const ItemTable& items,
+                         const std::vector<std::string>& space_names,
+                         const std::string& dir, v1::Manifest* manifest,
+                         std::vector<UserVectors>* user_vectors) {
+  for (const std::string& name : space_names) {
+    ASSIGN_OR_RETURN(ItemVectors vectors,
+                     ReadItemVectors(options.input_dir, items, name));
+    ReportItemsWithoutVector(name, items, vectors.rows);
+    ASSIGN_OR_RETURN(v1::SpaceManifest space,
+                     WriteSpace(options, name, vectors, dir));
+    UserVectors uv;
+    ASSIGN_OR_RETURN(bool has_users,
+                     ReadUserVectors(options.input_dir, space, &uv));
+    if (has_users) {
+      space.set_user_count(static_cast<int64_t>(uv.vectors.size()));
+      user_vectors->push_back(std::move(uv));
+    }
+    *manifest->add_spaces() = std::move(space);
+  }
+  return absl::OkStatus();
+}
+
+// The "tags" and "media" vector tables when the world has them, and the
+// tag2vec space derived from the tags (articles as their top tags, users as
+// their profile) unless the world brings its own.
+absl::Status WriteTagTables(
+    const BuildOptions& options, const ItemTable& items,
+    std::optional<VectorSet> tag_set, std::optional<VectorSet> media_set,
+    const std::vector<std::string>& space_names,
+    const std::vector<std::vector<v1::TagWeight>>& profiles,
+    const ClickLog& log, const std::string& dir, v1::Manifest* manifest,
+    std::vector<UserVectors>* user_vectors) {
+  ASSIGN_OR_RETURN(TagCombine combine,
+                   ParseTagCombine(options.tag2vec_combine));
+  if (tag_set.has_value()) {
+    ASSIGN_OR_RETURN(*manifest->add_tables(),
+                     WriteVectorTable("tags", *tag_set, dir));
+    const VectorLookup tags(std::move(*tag_set));
+    if (std::find(space_names.begin(), space_names.end(), kTag2vec) ==
+        space_names.end()) {
+      // The tag2vec space: articles as their top tags, users as their profile.
+      ItemVectors vectors;
+      vectors.dim = tags.dim();
+      Tag2vecItemVectors(items, tags, combine, options.tag2vec_top_tags,
+                         &vectors.rows, &vectors.data);
+      if (vectors.rows.empty()) {
+        return absl::InvalidArgumentError(
+            "vectors/tags.vec: no item has a tag with a vector (tag2vec would "
+            "be empty)");
+      }
+      ASSIGN_OR_RETURN(v1::SpaceManifest space,
+                       WriteSpace(options, kTag2vec, vectors, dir));
+      UserVectors uv{std::string(kTag2vec), {}};
+      uv.vectors.dim = tags.dim();
+      std::vector<float> v(tags.dim());
+      for (size_t u = 0; u < profiles.size(); ++u) {
+        if (!ProfileVector(profiles[u], tags, v.data())) continue;
+        uv.vectors.ids.push_back(log.users()[u]);
+        uv.vectors.values.insert(uv.vectors.values.end(), v.begin(), v.end());
+      }
+      space.set_user_count(static_cast<int64_t>(uv.vectors.size()));
+      if (!uv.vectors.ids.empty()) user_vectors->push_back(std::move(uv));
+      *manifest->add_spaces() = std::move(space);
+    }
+  }
+  if (media_set.has_value()) {
+    ASSIGN_OR_RETURN(*manifest->add_tables(),
+                     WriteVectorTable("media", *media_set, dir));
+  }
+
+  return absl::OkStatus();
+}
+
+// The user clusterings of --clusters (none without it): their files and
+// manifests, and each user's memberships for the user store.
+absl::Status WriteClusterings(
+    const BuildOptions& options, const ItemTable& items, int64_t newest,
+    ClickLog* log, const std::vector<std::vector<v1::TagWeight>>& profiles,
+    const std::vector<UserVectors>& user_vectors, const std::string& dir,
+    v1::Manifest* manifest,
+    std::vector<std::vector<v1::ClusterMembership>>* memberships) {
+  // Clusterings see every user with a vector or a click.
+  for (const UserVectors& uv : user_vectors) {
+    for (const std::string& id : uv.vectors.ids) log->AddUser(id);
+  }
+  if (!options.clusters_file.empty()) {
+    v1::ClusteringConfig config;
+    RETURN_IF_ERROR(ReadTextProto(options.clusters_file, &config));
+    ClusterInputs inputs;
+    inputs.items = &items;
+    inputs.reference_time = newest;
+    inputs.log = log;
+    inputs.profiles = &profiles;
+    for (const UserVectors& uv : user_vectors)
+      inputs.spaces.push_back({uv.space, &uv.vectors});
+    if (absl::StatusOr<std::string> current = ReadCurrent(options.out_root);
+        current.ok()) {
+      inputs.previous_version_dir =
+          (fs::path(options.out_root) / *current).string();
+    }
+    absl::StatusOr<std::vector<v1::ClusteringManifest>> clusterings =
+        BuildClusterings(config, inputs, dir, memberships);
+    if (!clusterings.ok()) {
+      return absl::Status(clusterings.status().code(),
+                          absl::StrCat(options.clusters_file, ": ",
+                                       clusterings.status().message()));
+    }
+    for (v1::ClusteringManifest& cm : *clusterings)
+      *manifest->add_clusterings() = std::move(cm);
+  }
+  return absl::OkStatus();
+}
+
 absl::StatusOr<v1::Manifest> BuildInto(const BuildOptions& options,
                                        const std::string& dir,
                                        const std::string& version) {
@@ -451,8 +359,8 @@ absl::StatusOr<v1::Manifest> BuildInto(const BuildOptions& options,
   ASSIGN_OR_RETURN(ItemTable items, ItemTable::ReadTsv(items_path));
   ASSIGN_OR_RETURN(std::vector<std::string> space_names,
                    FindSpaces(options.input_dir));
-  ASSIGN_OR_RETURN(TagCombine combine,
-                   ParseTagCombine(options.tag2vec_combine));
+  // Fail early on a bad --tag2vec_combine, before any work.
+  RETURN_IF_ERROR(ParseTagCombine(options.tag2vec_combine).status());
   ASSIGN_OR_RETURN(v1::Policy policy, ReadPolicy(options.policy_file));
   ASSIGN_OR_RETURN(std::optional<VectorSet> tag_set,
                    ReadOptionalVectors(options.input_dir, "tags"));
@@ -489,88 +397,15 @@ absl::StatusOr<v1::Manifest> BuildInto(const BuildOptions& options,
   }
 
   std::vector<UserVectors> user_vectors;
-  for (const std::string& name : space_names) {
-    ASSIGN_OR_RETURN(ItemVectors vectors,
-                     ReadItemVectors(options.input_dir, items, name));
-    ReportItemsWithoutVector(name, items, vectors.rows);
-    ASSIGN_OR_RETURN(v1::SpaceManifest space,
-                     WriteSpace(options, name, vectors, dir));
-    UserVectors uv;
-    ASSIGN_OR_RETURN(bool has_users,
-                     ReadUserVectors(options.input_dir, space, &uv));
-    if (has_users) {
-      space.set_user_count(static_cast<int64_t>(uv.vectors.size()));
-      user_vectors.push_back(std::move(uv));
-    }
-    *manifest.add_spaces() = std::move(space);
-  }
-
-  if (tag_set.has_value()) {
-    ASSIGN_OR_RETURN(*manifest.add_tables(),
-                     WriteVectorTable("tags", *tag_set, dir));
-    const VectorLookup tags(std::move(*tag_set));
-    if (std::find(space_names.begin(), space_names.end(), kTag2vec) ==
-        space_names.end()) {
-      // The tag2vec space: articles as their top tags, users as their profile.
-      ItemVectors vectors;
-      vectors.dim = tags.dim();
-      Tag2vecItemVectors(items, tags, combine, options.tag2vec_top_tags,
-                         &vectors.rows, &vectors.data);
-      if (vectors.rows.empty()) {
-        return absl::InvalidArgumentError(
-            "vectors/tags.vec: no item has a tag with a vector (tag2vec would "
-            "be empty)");
-      }
-      ASSIGN_OR_RETURN(v1::SpaceManifest space,
-                       WriteSpace(options, kTag2vec, vectors, dir));
-      UserVectors uv{std::string(kTag2vec), {}};
-      uv.vectors.dim = tags.dim();
-      std::vector<float> v(tags.dim());
-      for (size_t u = 0; u < profiles.size(); ++u) {
-        if (!ProfileVector(profiles[u], tags, v.data())) continue;
-        uv.vectors.ids.push_back(log.users()[u]);
-        uv.vectors.values.insert(uv.vectors.values.end(), v.begin(), v.end());
-      }
-      space.set_user_count(static_cast<int64_t>(uv.vectors.size()));
-      if (!uv.vectors.ids.empty()) user_vectors.push_back(std::move(uv));
-      *manifest.add_spaces() = std::move(space);
-    }
-  }
-  if (media_set.has_value()) {
-    ASSIGN_OR_RETURN(*manifest.add_tables(),
-                     WriteVectorTable("media", *media_set, dir));
-  }
-
-  // Clusterings see every user with a vector or a click.
-  for (const UserVectors& uv : user_vectors) {
-    for (const std::string& id : uv.vectors.ids) log.AddUser(id);
-  }
+  RETURN_IF_ERROR(
+      WriteSpaces(options, items, space_names, dir, &manifest, &user_vectors));
+  RETURN_IF_ERROR(WriteTagTables(options, items, std::move(tag_set),
+                                 std::move(media_set), space_names, profiles,
+                                 log, dir, &manifest, &user_vectors));
   std::vector<std::vector<v1::ClusterMembership>> memberships;
-  if (!options.clusters_file.empty()) {
-    v1::ClusteringConfig config;
-    RETURN_IF_ERROR(ReadTextProto(options.clusters_file, &config));
-    ClusterInputs inputs;
-    inputs.items = &items;
-    inputs.reference_time = newest;
-    inputs.log = &log;
-    inputs.profiles = &profiles;
-    for (const UserVectors& uv : user_vectors)
-      inputs.spaces.push_back({uv.space, &uv.vectors});
-    if (absl::StatusOr<std::string> current = ReadCurrent(options.out_root);
-        current.ok()) {
-      inputs.previous_version_dir =
-          (fs::path(options.out_root) / *current).string();
-    }
-    absl::StatusOr<std::vector<v1::ClusteringManifest>> clusterings =
-        BuildClusterings(config, inputs, dir, &memberships);
-    if (!clusterings.ok()) {
-      return absl::Status(clusterings.status().code(),
-                          absl::StrCat(options.clusters_file, ": ",
-                                       clusterings.status().message()));
-    }
-    for (v1::ClusteringManifest& cm : *clusterings)
-      *manifest.add_clusterings() = std::move(cm);
-  }
+  RETURN_IF_ERROR(WriteClusterings(options, items, newest, &log, profiles,
+                                   user_vectors, dir, &manifest, &memberships));
+
   ASSIGN_OR_RETURN(
       int64_t user_count,
       WriteUserStore(options, dir, user_vectors, log, profiles, memberships));
