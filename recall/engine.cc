@@ -364,15 +364,61 @@ absl::Status RecallEngine::SimilarItems(const SimilarItemsQuery& query,
   return Execute(std::move(plan), recall_query, /*backfill=*/false, answer);
 }
 
-absl::Status RecallEngine::Execute(std::vector<PlannedChannel> plan,
-                                   const RecallQuery& query, bool backfill,
-                                   RecallAnswer* answer) const {
-  const absl::Time execute_start = absl::Now();
-  const EngineLimits& limits = options_.limits;
-  if (absl::Now() >= query.deadline) {
-    return absl::DeadlineExceededError("deadline passed before recall started");
-  }
+namespace {
 
+// One channel of a request: its parameters, what it found, its report.
+struct Slot {
+  const RecallChannel* channel;
+  ChannelParams params;
+  ChannelOutput output;
+  ChannelReport report;
+};
+
+// Runs slot->channel unless ctx's deadline has passed (then the report says
+// so); fetch_k 0 becomes `default_fetch`. Fills the report from the output.
+void RunChannel(const RequestContext& ctx, int default_fetch, Slot* slot) {
+  ChannelParams& p = slot->params;
+  if (p.fetch_k == 0) p.fetch_k = default_fetch;
+  ChannelReport& report = slot->report;
+  const absl::Time start = absl::Now();
+  if (start >= ctx.deadline) {
+    report.status = absl::DeadlineExceededError(
+        "deadline passed before the channel started");
+  } else {
+    slot->channel->Run(ctx, p, &slot->output);
+    report.status = slot->output.status;
+    report.found = slot->output.found;
+    report.dropped_by_threshold = slot->output.dropped_by_threshold;
+    report.cache_hits = slot->output.cache_hits;
+    report.cache_misses = slot->output.cache_misses;
+  }
+  report.latency_us = absl::ToInt64Microseconds(absl::Now() - start);
+}
+
+// Keeps the k best items (score descending, ties by row; the rest counted
+// as truncated), each item's sources by similarity descending.
+void RankAndTrim(int k, RecallAnswer* answer) {
+  auto better = [](const RecalledCandidate& a, const RecalledCandidate& b) {
+    return a.score != b.score ? a.score > b.score : a.row < b.row;
+  };
+  const size_t keep = std::min<size_t>(k, answer->items.size());
+  answer->truncated = static_cast<int>(answer->items.size() - keep);
+  std::partial_sort(answer->items.begin(), answer->items.begin() + keep,
+                    answer->items.end(), better);
+  answer->items.resize(keep);
+  for (RecalledCandidate& item : answer->items) {
+    std::stable_sort(item.sources.begin(), item.sources.end(),
+                     [](const ItemSource& a, const ItemSource& b) {
+                       return a.similarity > b.similarity;
+                     });
+  }
+}
+
+}  // namespace
+
+absl::Status RecallEngine::ReadUserAndExclusions(
+    const RecallQuery& query, RecallAnswer* answer, std::vector<ItemRow>* seeds,
+    absl::flat_hash_set<ItemRow>* excluded) const {
   const ItemTable& items = snapshot_->items();
   if (!query.user_id.empty()) {
     absl::StatusOr<bool> found =
@@ -383,21 +429,36 @@ absl::Status RecallEngine::Execute(std::vector<PlannedChannel> plan,
     }
     answer->user_found = *found;
   }
-  std::vector<ItemRow> seeds;
-  absl::flat_hash_set<ItemRow> excluded;
   for (const std::string& id : query.seed_item_ids) {
     ItemRow row = items.Find(id);
     if (row == kNoItem)
       continue;  // new or unknown article: nothing to seed from
     // Never recommend the article being read; a repeated seed counts once.
-    if (excluded.insert(row).second) seeds.push_back(row);
+    if (excluded->insert(row).second) seeds->push_back(row);
   }
   for (const std::string& id : query.exclude_item_ids) {
     ItemRow row = items.Find(id);
-    if (row != kNoItem) excluded.insert(row);
+    if (row != kNoItem) excluded->insert(row);
   }
   for (uint32_t row : answer->user.seen_rows())
-    excluded.insert(static_cast<ItemRow>(row));
+    excluded->insert(static_cast<ItemRow>(row));
+
+  return absl::OkStatus();
+}
+
+absl::Status RecallEngine::Execute(std::vector<PlannedChannel> plan,
+                                   const RecallQuery& query, bool backfill,
+                                   RecallAnswer* answer) const {
+  const absl::Time execute_start = absl::Now();
+  const EngineLimits& limits = options_.limits;
+  if (absl::Now() >= query.deadline) {
+    return absl::DeadlineExceededError("deadline passed before recall started");
+  }
+
+  const ItemTable& items = snapshot_->items();
+  std::vector<ItemRow> seeds;
+  absl::flat_hash_set<ItemRow> excluded;
+  RETURN_IF_ERROR(ReadUserAndExclusions(query, answer, &seeds, &excluded));
 
   RequestContext ctx;
   ctx.snapshot = snapshot_.get();
@@ -411,12 +472,6 @@ absl::Status RecallEngine::Execute(std::vector<PlannedChannel> plan,
   // Run the channels that apply (in parallel when the executor allows:
   // each writes only its own output and report), then merge in policy order
   // so that answers do not depend on timing.
-  struct Slot {
-    const RecallChannel* channel;
-    ChannelParams params;
-    ChannelOutput output;
-    ChannelReport report;
-  };
   std::vector<Slot> slots;
   slots.reserve(plan.size());
   for (PlannedChannel& planned : plan) {
@@ -428,22 +483,7 @@ absl::Status RecallEngine::Execute(std::vector<PlannedChannel> plan,
     slot.report.clamped = std::move(planned.clamped);
   }
   auto run = [&](Slot& slot) {
-    ChannelParams& p = slot.params;
-    if (p.fetch_k == 0) p.fetch_k = std::min(default_fetch, limits.max_fetch_k);
-    ChannelReport& report = slot.report;
-    const absl::Time start = absl::Now();
-    if (start >= query.deadline) {
-      report.status = absl::DeadlineExceededError(
-          "deadline passed before the channel started");
-    } else {
-      slot.channel->Run(ctx, p, &slot.output);
-      report.status = slot.output.status;
-      report.found = slot.output.found;
-      report.dropped_by_threshold = slot.output.dropped_by_threshold;
-      report.cache_hits = slot.output.cache_hits;
-      report.cache_misses = slot.output.cache_misses;
-    }
-    report.latency_us = absl::ToInt64Microseconds(absl::Now() - start);
+    RunChannel(ctx, std::min(default_fetch, limits.max_fetch_k), &slot);
   };
   std::vector<std::function<void()>> tasks;
   tasks.reserve(slots.size());
@@ -488,20 +528,7 @@ absl::Status RecallEngine::Execute(std::vector<PlannedChannel> plan,
     answer->backfilled = answer->channels.back().kept;
   }
 
-  auto better = [](const RecalledCandidate& a, const RecalledCandidate& b) {
-    return a.score != b.score ? a.score > b.score : a.row < b.row;
-  };
-  const size_t keep = std::min<size_t>(query.k, answer->items.size());
-  answer->truncated = static_cast<int>(answer->items.size() - keep);
-  std::partial_sort(answer->items.begin(), answer->items.begin() + keep,
-                    answer->items.end(), better);
-  answer->items.resize(keep);
-  for (RecalledCandidate& item : answer->items) {
-    std::stable_sort(item.sources.begin(), item.sources.end(),
-                     [](const ItemSource& a, const ItemSource& b) {
-                       return a.similarity > b.similarity;
-                     });
-  }
+  RankAndTrim(query.k, answer);
   answer->total_us = absl::ToInt64Microseconds(absl::Now() - execute_start);
   return absl::OkStatus();
 }

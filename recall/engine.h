@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/container/flat_hash_set.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
@@ -202,6 +203,13 @@ class RecallEngine {
   // Runs `plan` for `query` (its user, seeds, exclusions, k and deadline;
   // overrides already applied): merge, feature weighting, back-fill when
   // `backfill`, top k.
+  // Reads the user (answer->user, ->user_found; INTERNAL when the store
+  // fails) and collects the request's known seeds (each once) and the items
+  // the merge drops: seeds, the request's exclusions, the user's seen items.
+  absl::Status ReadUserAndExclusions(
+      const RecallQuery& query, RecallAnswer* answer,
+      std::vector<ItemRow>* seeds,
+      absl::flat_hash_set<ItemRow>* excluded) const;
   absl::Status Execute(std::vector<PlannedChannel> plan,
                        const RecallQuery& query, bool backfill,
                        RecallAnswer* answer) const;

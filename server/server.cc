@@ -28,6 +28,12 @@
 
 namespace recall {
 
+namespace {
+// TLS or insecure credentials from the options (defined below).
+absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> ServerCredentials(
+    const ServerOptions& options);
+}  // namespace
+
 struct RecallServer::Impl {
   ServerOptions options;
   ServerMetrics metrics;
@@ -73,6 +79,92 @@ struct RecallServer::Impl {
         serving->engine->snapshot().version().c_str(),
         serving->engine->snapshot().items().size(),
         absl::ToDoubleSeconds(absl::Now() - start));
+  }
+
+  // Builds and starts the gRPC server (service, health, reflection) on
+  // options.listen_address without SO_REUSEPORT; UNAVAILABLE naming the
+  // address when it cannot listen.
+  absl::Status StartGrpc() {
+    health = std::make_unique<HealthService>(
+        std::vector<std::string>{v1::RecallService::service_full_name()});
+    grpc::reflection::InitProtoReflectionServerBuilderPlugin();
+    grpc::ServerBuilder builder;
+    absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> credentials =
+        ServerCredentials(options);
+    if (!credentials.ok()) return credentials.status();
+    builder.AddListeningPort(options.listen_address, *credentials, &port);
+    // gRPC sets SO_REUSEPORT by default: a second server on the same port
+    // would start and silently take half the connections.
+    builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
+    if (options.max_connection_age > absl::ZeroDuration()) {
+      builder.AddChannelArgument(GRPC_ARG_MAX_CONNECTION_AGE_MS,
+                                 static_cast<int>(absl::ToInt64Milliseconds(
+                                     options.max_connection_age)));
+      builder.AddChannelArgument(GRPC_ARG_MAX_CONNECTION_AGE_GRACE_MS, 30000);
+    }
+    builder.RegisterService(service.get());
+    builder.RegisterService(health.get());
+    server = builder.BuildAndStart();
+    if (server == nullptr || port == 0) {
+      return absl::UnavailableError(
+          absl::StrCat("cannot listen on ", options.listen_address,
+                       " (in use by another process?)"));
+    }
+    return absl::OkStatus();
+  }
+
+  // Loads CURRENT and turns health SERVING; the load's error, naming the
+  // root, stops the gRPC server again.
+  absl::Status LoadFirstSnapshot() {
+    const absl::Time start = absl::Now();
+    if (absl::Status s = snapshots->LoadCurrent().status(); !s.ok()) {
+      health->Shutdown();
+      server->Shutdown();
+      return absl::Status(
+          s.code(), absl::StrCat("loading snapshot from ",
+                                 options.snapshot_root, ": ", s.message()));
+    }
+    std::shared_ptr<const Serving> serving = snapshots->Current();
+    metrics.SetSnapshot(
+        serving->engine->snapshot().version(),
+        absl::ToDoubleSeconds(serving->loaded_at - absl::UnixEpoch()));
+    fprintf(stderr, "recall-server: loaded snapshot %s (%d items) in %.2f s\n",
+            serving->engine->snapshot().version().c_str(),
+            serving->engine->snapshot().items().size(),
+            absl::ToDoubleSeconds(absl::Now() - start));
+    metrics.SetLoadDuration(absl::ToDoubleSeconds(absl::Now() - start));
+    health->SetServing(true);
+    return absl::OkStatus();
+  }
+
+  // The admin service (Reload) on options.admin_address when set.
+  absl::Status StartAdmin() {
+    if (!options.admin_address.empty()) {
+      Impl* raw = this;
+      admin_service = std::make_unique<AdminServiceImpl>(
+          [raw](std::function<void(const absl::StatusOr<bool>&)> done) {
+            absl::MutexLock lock(&raw->mu);
+            raw->reload_waiters.push_back(std::move(done));
+            raw->reload_requested = true;
+          },
+          [raw] {
+            return raw->snapshots->Current()->engine->snapshot().version();
+          });
+      grpc::ServerBuilder admin;
+      admin.AddListeningPort(options.admin_address,
+                             grpc::InsecureServerCredentials(), &admin_port);
+      admin.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
+      admin.RegisterService(admin_service.get());
+      admin_server = admin.BuildAndStart();
+      if (admin_server == nullptr || admin_port == 0) {
+        health->Shutdown();
+        server->Shutdown();
+        return absl::UnavailableError(
+            absl::StrCat("admin: cannot listen on ", options.admin_address,
+                         " (in use by another process?)"));
+      }
+    }
+    return absl::OkStatus();
   }
 
   // The reload thread: every reload_interval (or at once when asked) loads
@@ -252,82 +344,17 @@ absl::StatusOr<std::unique_ptr<RecallServer>> RecallServer::Start(
         MetricsHttpServer::Start(o.metrics_address, impl->metrics.registry()));
   }
 
-  impl->health = std::make_unique<HealthService>(
-      std::vector<std::string>{v1::RecallService::service_full_name()});
-  grpc::reflection::InitProtoReflectionServerBuilderPlugin();
-  grpc::ServerBuilder builder;
-  absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> credentials =
-      ServerCredentials(o);
-  if (!credentials.ok()) return credentials.status();
-  builder.AddListeningPort(o.listen_address, *credentials, &impl->port);
-  // gRPC sets SO_REUSEPORT by default: a second server on the same port
-  // would start and silently take half the connections.
-  builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
-  if (o.max_connection_age > absl::ZeroDuration()) {
-    builder.AddChannelArgument(
-        GRPC_ARG_MAX_CONNECTION_AGE_MS,
-        static_cast<int>(absl::ToInt64Milliseconds(o.max_connection_age)));
-    builder.AddChannelArgument(GRPC_ARG_MAX_CONNECTION_AGE_GRACE_MS, 30000);
-  }
-  builder.RegisterService(impl->service.get());
-  builder.RegisterService(impl->health.get());
-  impl->server = builder.BuildAndStart();
-  if (impl->server == nullptr || impl->port == 0) {
-    return absl::UnavailableError(
-        absl::StrCat("cannot listen on ", o.listen_address,
-                     " (in use by another process?)"));
-  }
+  RETURN_IF_ERROR(impl->StartGrpc());
   // Health is NOT_SERVING (the service starts so) until the load succeeds.
 
-  const absl::Time start = absl::Now();
-  if (absl::Status s = impl->snapshots->LoadCurrent().status(); !s.ok()) {
-    impl->health->Shutdown();
-    impl->server->Shutdown();
-    return absl::Status(
-        s.code(), absl::StrCat("loading snapshot from ", o.snapshot_root, ": ",
-                               s.message()));
-  }
-  std::shared_ptr<const Serving> serving = impl->snapshots->Current();
-  impl->metrics.SetSnapshot(
-      serving->engine->snapshot().version(),
-      absl::ToDoubleSeconds(serving->loaded_at - absl::UnixEpoch()));
-  fprintf(stderr, "recall-server: loaded snapshot %s (%d items) in %.2f s\n",
-          serving->engine->snapshot().version().c_str(),
-          serving->engine->snapshot().items().size(),
-          absl::ToDoubleSeconds(absl::Now() - start));
-  impl->metrics.SetLoadDuration(absl::ToDoubleSeconds(absl::Now() - start));
-  impl->health->SetServing(true);
+  RETURN_IF_ERROR(impl->LoadFirstSnapshot());
   {
     absl::MutexLock lock(&impl->mu);
     impl->next_poll = absl::Now() + (o.reload_interval > absl::ZeroDuration()
                                          ? o.reload_interval
                                          : absl::InfiniteDuration());
   }
-  if (!o.admin_address.empty()) {
-    Impl* raw = impl.get();
-    impl->admin_service = std::make_unique<AdminServiceImpl>(
-        [raw](std::function<void(const absl::StatusOr<bool>&)> done) {
-          absl::MutexLock lock(&raw->mu);
-          raw->reload_waiters.push_back(std::move(done));
-          raw->reload_requested = true;
-        },
-        [raw] {
-          return raw->snapshots->Current()->engine->snapshot().version();
-        });
-    grpc::ServerBuilder admin;
-    admin.AddListeningPort(o.admin_address, grpc::InsecureServerCredentials(),
-                           &impl->admin_port);
-    admin.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
-    admin.RegisterService(impl->admin_service.get());
-    impl->admin_server = admin.BuildAndStart();
-    if (impl->admin_server == nullptr || impl->admin_port == 0) {
-      impl->health->Shutdown();
-      impl->server->Shutdown();
-      return absl::UnavailableError(
-          absl::StrCat("admin: cannot listen on ", o.admin_address,
-                       " (in use by another process?)"));
-    }
-  }
+  RETURN_IF_ERROR(impl->StartAdmin());
   // Last: from here on nothing fails, so the thread is always joined by
   // Shutdown (a joinable std::thread destroyed on an error path aborts).
   impl->reloader = std::thread([raw = impl.get()] { raw->ReloadLoop(); });

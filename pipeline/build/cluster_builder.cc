@@ -227,6 +227,105 @@ absl::StatusOr<v1::FileRef> WriteTable(const v1::ClusterTable& table,
   return MakeFileRef(dir, relative);
 }
 
+// A k-means clustering (spec.kind "kmeans"): the users with vectors in the
+// spec's spaces, their nearest centres, and the centres' index file.
+absl::Status KMeansClustering(const v1::ClusteringSpec& spec,
+                              const ClusterInputs& in, const std::string& dir,
+                              v1::ClusteringManifest* manifest,
+                              std::vector<int32_t>* users,
+                              std::vector<std::vector<Membership>>* assigned,
+                              std::vector<std::string>* labels) {
+  std::vector<float> matrix;
+  int dim = 0;
+  RETURN_IF_ERROR(UserMatrix(spec, in, users, &matrix, &dim));
+  const int64_t n = static_cast<int64_t>(users->size());
+  KMeansOptions options;
+  Centres centres;
+  if (spec.stable_centres()) {
+    ASSIGN_OR_RETURN(centres,
+                     PreviousCentres(spec, in.previous_version_dir, dim));
+  } else {
+    options.k = spec.k();
+    if (spec.k_range_size() > 0) {
+      std::vector<int> ks(spec.k_range().begin(), spec.k_range().end());
+      std::sort(ks.begin(), ks.end());
+      ks.erase(std::unique(ks.begin(), ks.end()), ks.end());
+      std::vector<double> inertias;
+      ASSIGN_OR_RETURN(options.k, ChooseKByElbow(matrix.data(), n, dim, ks,
+                                                 options, &inertias));
+      std::vector<std::string> report;
+      for (size_t j = 0; j < ks.size(); ++j) {
+        report.push_back(absl::StrCat("k=", ks[j], ": ", inertias[j]));
+      }
+      fprintf(stderr, "build: clustering %s: inertia %s; elbow chose k=%d\n",
+              spec.name().c_str(), absl::StrJoin(report, ", ").c_str(),
+              options.k);
+    }
+    if (options.k < 1 || options.k > n) {
+      return SpecError(spec, absl::StrCat("k=", options.k, " is not in [1, ", n,
+                                          " users with vectors]"));
+    }
+    absl::StatusOr<Centres> trained =
+        TrainKMeans(matrix.data(), n, dim, options);
+    if (!trained.ok()) return SpecError(spec, trained.status().message());
+    centres = std::move(*trained);
+  }
+  double inertia = 0;
+  *assigned = AssignToCentres(matrix.data(), n, centres,
+                              spec.top_n() > 0 ? spec.top_n() : 1, &inertia);
+  fprintf(stderr, "build: clustering %s: k=%d over %lld users, inertia %.1f\n",
+          spec.name().c_str(), centres.k, static_cast<long long>(n), inertia);
+  if (spec.stable_centres()) {
+    const int64_t changed = ChangedClusters(
+        spec.name(), in.previous_version_dir, in, *users, *assigned);
+    if (changed >= 0) {
+      fprintf(stderr, "build: clustering %s: %lld users changed cluster\n",
+              spec.name().c_str(), static_cast<long long>(changed));
+    } else {
+      fprintf(stderr, "build: clustering %s: previous memberships unreadable\n",
+              spec.name().c_str());
+    }
+  }
+  labels->assign(centres.k, "");  // named after their profiles below
+  FaissBuildOptions flat;
+  flat.factory = "Flat";
+  ASSIGN_OR_RETURN(
+      auto index, BuildFaissIndex(flat, dim, centres.values.data(), centres.k));
+  const std::string relative = layout::ClusterCentres(spec.name());
+  RETURN_IF_ERROR(WriteFaissIndex(*index, (fs::path(dir) / relative).string()));
+  ASSIGN_OR_RETURN(*manifest->mutable_centres(), MakeFileRef(dir, relative));
+  manifest->set_dim(dim);
+  manifest->set_k(centres.k);
+  return absl::OkStatus();
+}
+
+// A rule clustering (spec.kind "rules"): every user, labelled by its top
+// profile tags (see ClusterByRules).
+void RulesClustering(const v1::ClusteringSpec& spec, const ClusterInputs& in,
+                     v1::ClusteringManifest* manifest,
+                     std::vector<int32_t>* users,
+                     std::vector<std::vector<Membership>>* assigned,
+                     std::vector<std::string>* labels) {
+  std::vector<std::vector<Interest>> interests;
+  for (size_t u = 0; u < in.log->users().size(); ++u) {
+    users->push_back(static_cast<int32_t>(u));
+    std::vector<Interest>& mine = interests.emplace_back();
+    if (u < in.profiles->size()) {
+      for (const v1::TagWeight& t : (*in.profiles)[u])
+        mine.push_back({t.tag(), t.weight()});
+    }
+  }
+  RuleClusteringOptions options;
+  if (spec.max_k() > 0) options.max_k = spec.max_k();
+  if (spec.min_size() > 0) options.min_size = spec.min_size();
+  RuleClusters rules = ClusterByRules(interests, options);
+  for (int32_t c : rules.cluster_of) assigned->push_back({{c, 1.0f}});
+  *labels = rules.labels;
+  manifest->set_k(static_cast<int32_t>(labels->size()));
+  fprintf(stderr, "build: clustering %s: %s\n", spec.name().c_str(),
+          SizeDistribution(rules.sizes).c_str());
+}
+
 }  // namespace
 
 absl::StatusOr<std::vector<v1::ClusteringManifest>> BuildClusterings(
@@ -256,92 +355,10 @@ absl::StatusOr<std::vector<v1::ClusteringManifest>> BuildClusterings(
     std::vector<std::vector<Membership>> assigned;
     std::vector<std::string> labels;
     if (spec.kind() == "kmeans") {
-      std::vector<float> matrix;
-      int dim = 0;
-      RETURN_IF_ERROR(UserMatrix(spec, in, &users, &matrix, &dim));
-      const int64_t n = static_cast<int64_t>(users.size());
-      KMeansOptions options;
-      Centres centres;
-      if (spec.stable_centres()) {
-        ASSIGN_OR_RETURN(centres,
-                         PreviousCentres(spec, in.previous_version_dir, dim));
-      } else {
-        options.k = spec.k();
-        if (spec.k_range_size() > 0) {
-          std::vector<int> ks(spec.k_range().begin(), spec.k_range().end());
-          std::sort(ks.begin(), ks.end());
-          ks.erase(std::unique(ks.begin(), ks.end()), ks.end());
-          std::vector<double> inertias;
-          ASSIGN_OR_RETURN(options.k, ChooseKByElbow(matrix.data(), n, dim, ks,
-                                                     options, &inertias));
-          std::vector<std::string> report;
-          for (size_t j = 0; j < ks.size(); ++j) {
-            report.push_back(absl::StrCat("k=", ks[j], ": ", inertias[j]));
-          }
-          fprintf(stderr,
-                  "build: clustering %s: inertia %s; elbow chose k=%d\n",
-                  spec.name().c_str(), absl::StrJoin(report, ", ").c_str(),
-                  options.k);
-        }
-        if (options.k < 1 || options.k > n) {
-          return SpecError(spec,
-                           absl::StrCat("k=", options.k, " is not in [1, ", n,
-                                        " users with vectors]"));
-        }
-        absl::StatusOr<Centres> trained =
-            TrainKMeans(matrix.data(), n, dim, options);
-        if (!trained.ok()) return SpecError(spec, trained.status().message());
-        centres = std::move(*trained);
-      }
-      double inertia = 0;
-      assigned = AssignToCentres(matrix.data(), n, centres,
-                                 spec.top_n() > 0 ? spec.top_n() : 1, &inertia);
-      fprintf(
-          stderr, "build: clustering %s: k=%d over %lld users, inertia %.1f\n",
-          spec.name().c_str(), centres.k, static_cast<long long>(n), inertia);
-      if (spec.stable_centres()) {
-        const int64_t changed = ChangedClusters(
-            spec.name(), in.previous_version_dir, in, users, assigned);
-        if (changed >= 0) {
-          fprintf(stderr, "build: clustering %s: %lld users changed cluster\n",
-                  spec.name().c_str(), static_cast<long long>(changed));
-        } else {
-          fprintf(stderr,
-                  "build: clustering %s: previous memberships unreadable\n",
-                  spec.name().c_str());
-        }
-      }
-      labels.assign(centres.k, "");  // named after their profiles below
-      FaissBuildOptions flat;
-      flat.factory = "Flat";
-      ASSIGN_OR_RETURN(
-          auto index,
-          BuildFaissIndex(flat, dim, centres.values.data(), centres.k));
-      const std::string relative = layout::ClusterCentres(spec.name());
-      RETURN_IF_ERROR(
-          WriteFaissIndex(*index, (fs::path(dir) / relative).string()));
-      ASSIGN_OR_RETURN(*manifest.mutable_centres(), MakeFileRef(dir, relative));
-      manifest.set_dim(dim);
-      manifest.set_k(centres.k);
+      RETURN_IF_ERROR(KMeansClustering(spec, in, dir, &manifest, &users,
+                                       &assigned, &labels));
     } else if (spec.kind() == "rules") {
-      std::vector<std::vector<Interest>> interests;
-      for (size_t u = 0; u < in.log->users().size(); ++u) {
-        users.push_back(static_cast<int32_t>(u));
-        std::vector<Interest>& mine = interests.emplace_back();
-        if (u < in.profiles->size()) {
-          for (const v1::TagWeight& t : (*in.profiles)[u])
-            mine.push_back({t.tag(), t.weight()});
-        }
-      }
-      RuleClusteringOptions options;
-      if (spec.max_k() > 0) options.max_k = spec.max_k();
-      if (spec.min_size() > 0) options.min_size = spec.min_size();
-      RuleClusters rules = ClusterByRules(interests, options);
-      for (int32_t c : rules.cluster_of) assigned.push_back({{c, 1.0f}});
-      labels = rules.labels;
-      manifest.set_k(static_cast<int32_t>(labels.size()));
-      fprintf(stderr, "build: clustering %s: %s\n", spec.name().c_str(),
-              SizeDistribution(rules.sizes).c_str());
+      RulesClustering(spec, in, &manifest, &users, &assigned, &labels);
     } else {
       return SpecError(spec, absl::StrCat("unknown kind \"", spec.kind(),
                                           "\" (want kmeans or rules)"));

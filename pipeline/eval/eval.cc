@@ -373,55 +373,15 @@ std::string EvalReport::ToText() const {
   return out;
 }
 
-absl::StatusOr<EvalReport> RunEval(const EvalOptions& options) {
-  RETURN_IF_ERROR(ValidateOptions(options));
-  std::vector<int> ks = options.ks;
-  std::sort(ks.begin(), ks.end());
-  ks.erase(std::unique(ks.begin(), ks.end()), ks.end());
-  const int max_k = ks.back();
-
-  ASSIGN_OR_RETURN(const auto test, ReadTestClicks(options.test_tsv));
-  if (test.empty()) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("eval: ", options.test_tsv, " holds no clicks"));
-  }
-  std::vector<const std::string*> users;
-  std::vector<const std::vector<std::string>*> relevant;
-  users.reserve(test.size());
-  relevant.reserve(test.size());
-  for (const auto& [user, items] : test) {
-    users.push_back(&user);
-    relevant.push_back(&items);
-  }
-
+// Asks options.target for every (pass, user): job j is user j % |users| in
+// pass j / |users|, so the passes run in order; options.concurrency threads,
+// a progress bar when asked. Scores land in the passes; what each thread saw
+// is returned.
+std::vector<WorkerResult> RunPasses(
+    const EvalOptions& options, const std::vector<const std::string*>& users,
+    const std::vector<const std::vector<std::string>*>& relevant, int max_k,
+    const std::vector<std::unique_ptr<Pass>>& passes) {
   RecallTarget& target = *options.target;
-  v1::GetSnapshotInfoResponse info;
-  if (absl::Status status = target.GetSnapshotInfo(options.deadline, &info);
-      !status.ok()) {
-    return absl::Status(status.code(),
-                        absl::StrCat("eval: GetSnapshotInfo on ", target.name(),
-                                     ": ", status.message()));
-  }
-  const int64_t catalogue_size = info.item_count();
-
-  EvalReport report;
-  if (!options.train_world.empty()) {
-    RETURN_IF_ERROR(Baselines(options.train_world, test, ks, catalogue_size,
-                              &report.popularity, &report.item_knn));
-  } else {
-    report.popularity = MetricsAccumulator(ks, catalogue_size).Finish();
-    report.item_knn = report.popularity;
-  }
-
-  std::vector<std::unique_ptr<Pass>> passes;
-  passes.push_back(std::make_unique<Pass>("", ks, catalogue_size));
-  if (options.per_channel) {
-    for (const std::string& channel : info.channels()) {
-      passes.push_back(std::make_unique<Pass>(channel, ks, catalogue_size));
-    }
-  }
-
-  // Job j is user j % |users| in pass j / |users|: the passes run in order.
   const int64_t num_users = static_cast<int64_t>(users.size());
   const int64_t total = num_users * static_cast<int64_t>(passes.size());
   std::atomic<int64_t> next_job{0};
@@ -489,14 +449,20 @@ absl::StatusOr<EvalReport> RunEval(const EvalOptions& options) {
     absl::FPrintF(stderr, "\n");
   }
   for (std::thread& t : workers) t.join();
+  return results;
+}
 
+// Latency percentiles and error counts over the threads' results; an error
+// naming `target` when every merged Recall failed.
+absl::Status Summarise(std::vector<WorkerResult>& results, int64_t num_users,
+                       const std::string& target, EvalReport* report) {
   std::vector<int64_t> latencies;
   int64_t merged_errors = 0;
   absl::Status first_merged_error;
   for (WorkerResult& r : results) {
     latencies.insert(latencies.end(), r.merged_latencies_ns.begin(),
                      r.merged_latencies_ns.end());
-    report.errors += r.errors;
+    report->errors += r.errors;
     if (r.merged_errors > 0 && merged_errors == 0) {
       first_merged_error = r.first_merged_error;
     }
@@ -505,12 +471,67 @@ absl::StatusOr<EvalReport> RunEval(const EvalOptions& options) {
   if (merged_errors == num_users) {
     return absl::Status(
         first_merged_error.code(),
-        absl::StrCat("eval: every Recall to ", target.name(),
+        absl::StrCat("eval: every Recall to ", target,
                      " failed; the first: ", first_merged_error.message()));
   }
   std::sort(latencies.begin(), latencies.end());
-  report.p50_ms = static_cast<double>(NearestRank(latencies, 500)) / 1e6;
-  report.p99_ms = static_cast<double>(NearestRank(latencies, 990)) / 1e6;
+  report->p50_ms = static_cast<double>(NearestRank(latencies, 500)) / 1e6;
+  report->p99_ms = static_cast<double>(NearestRank(latencies, 990)) / 1e6;
+  return absl::OkStatus();
+}
+
+absl::StatusOr<EvalReport> RunEval(const EvalOptions& options) {
+  RETURN_IF_ERROR(ValidateOptions(options));
+  std::vector<int> ks = options.ks;
+  std::sort(ks.begin(), ks.end());
+  ks.erase(std::unique(ks.begin(), ks.end()), ks.end());
+  const int max_k = ks.back();
+
+  ASSIGN_OR_RETURN(const auto test, ReadTestClicks(options.test_tsv));
+  if (test.empty()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("eval: ", options.test_tsv, " holds no clicks"));
+  }
+  std::vector<const std::string*> users;
+  std::vector<const std::vector<std::string>*> relevant;
+  users.reserve(test.size());
+  relevant.reserve(test.size());
+  for (const auto& [user, items] : test) {
+    users.push_back(&user);
+    relevant.push_back(&items);
+  }
+
+  RecallTarget& target = *options.target;
+  v1::GetSnapshotInfoResponse info;
+  if (absl::Status status = target.GetSnapshotInfo(options.deadline, &info);
+      !status.ok()) {
+    return absl::Status(status.code(),
+                        absl::StrCat("eval: GetSnapshotInfo on ", target.name(),
+                                     ": ", status.message()));
+  }
+  const int64_t catalogue_size = info.item_count();
+
+  EvalReport report;
+  if (!options.train_world.empty()) {
+    RETURN_IF_ERROR(Baselines(options.train_world, test, ks, catalogue_size,
+                              &report.popularity, &report.item_knn));
+  } else {
+    report.popularity = MetricsAccumulator(ks, catalogue_size).Finish();
+    report.item_knn = report.popularity;
+  }
+
+  std::vector<std::unique_ptr<Pass>> passes;
+  passes.push_back(std::make_unique<Pass>("", ks, catalogue_size));
+  if (options.per_channel) {
+    for (const std::string& channel : info.channels()) {
+      passes.push_back(std::make_unique<Pass>(channel, ks, catalogue_size));
+    }
+  }
+
+  const int64_t num_users = static_cast<int64_t>(users.size());
+  std::vector<WorkerResult> results =
+      RunPasses(options, users, relevant, max_k, passes);
+  RETURN_IF_ERROR(Summarise(results, num_users, target.name(), &report));
   for (const auto& pass : passes) {
     absl::MutexLock lock(&pass->mu);
     if (pass->channel.empty()) {

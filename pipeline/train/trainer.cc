@@ -18,11 +18,11 @@
 #include "absl/strings/strip.h"
 #include "absl/time/clock.h"
 #include "fasttext/fasttext.h"
-#include "store/item_table.h"
-#include "pipeline/train/als.h"
 #include "pipeline/data/clicks_file.h"
-#include "pipeline/train/sgns.h"
 #include "pipeline/data/word2vec_io.h"
+#include "pipeline/train/als.h"
+#include "pipeline/train/sgns.h"
+#include "store/item_table.h"
 #include "util/status_macros.h"
 
 namespace recall {
@@ -301,6 +301,130 @@ std::string TrainReport::ToText() const {
   return out;
 }
 
+// The training sentences of `space` (not mf) into `corpus`, the ids whose
+// vectors are wanted into `wanted`, and the vector file's name into `file`:
+// item2vec and media2vec from click sessions, tag2vec from each item's tags
+// and title words, title2vec from the titles.
+void BuildCorpus(const std::string& space, const TrainOptions& options,
+                 const ItemTable& items, const std::vector<Click>& clicks,
+                 const std::vector<std::string>& titles, Corpus* corpus,
+                 std::vector<std::string>* wanted, std::string* file) {
+  if (space == "item2vec") {
+    AddSessions(
+        clicks, options.session_gap,
+        [&](const Click& c) {
+          return absl::string_view(items.item(c.item).id);
+        },
+        corpus);
+    for (const Item& item : items.items()) wanted->push_back(item.id);
+    *file = "item2vec.item.vec";
+  } else if (space == "media2vec") {
+    AddSessions(
+        clicks, options.session_gap,
+        [&](const Click& c) {
+          return absl::string_view(items.item(c.item).media_id);
+        },
+        corpus);
+    absl::flat_hash_map<std::string, bool> seen;
+    for (const Item& item : items.items()) {
+      if (!item.media_id.empty() && seen.emplace(item.media_id, true).second) {
+        wanted->push_back(item.media_id);
+      }
+    }
+    *file = "media.vec";
+  } else if (space == "tag2vec") {
+    absl::flat_hash_map<std::string, bool> seen;
+    for (ItemRow row = 0; row < items.size(); ++row) {
+      std::vector<absl::string_view> sentence;
+      for (const auto& [tag, weight] : items.item(row).tags) {
+        sentence.push_back(tag);
+        if (seen.emplace(tag, true).second) wanted->push_back(tag);
+      }
+      for (absl::string_view word :
+           absl::StrSplit(titles[row], ' ', absl::SkipEmpty())) {
+        sentence.push_back(word);
+      }
+      corpus->Add(sentence);
+    }
+    *file = "tags.vec";
+  } else {  // title2vec
+    for (const std::string& title : titles) {
+      corpus->Add(absl::StrSplit(title, ' ', absl::SkipEmpty()));
+    }
+  }
+}
+
+// Learns `space`'s vectors from `corpus` (SGNS for item2vec with
+// --item2vec_trainer sgns, else fastText; title2vec vectors are sentence
+// vectors of the titles) and keeps those of `wanted`, counting the missing.
+// Training consumes `corpus`.
+absl::Status LearnVectors(const std::string& space, const TrainOptions& options,
+                          const ItemTable& items,
+                          const std::vector<std::string>& titles,
+                          Corpus* corpus,
+                          const std::vector<std::string>& wanted,
+                          SpaceTrainReport* r, VectorSet* vectors,
+                          std::string* file) {
+  const bool sgns = space == "item2vec" && options.item2vec_trainer == "sgns";
+  fasttext::FastText model;
+  if (sgns) {
+    SgnsOptions sgns_options;
+    sgns_options.dim = options.dim;
+    sgns_options.epochs = options.epochs;
+    sgns_options.window = options.window;
+    sgns_options.negatives = options.negatives;
+    sgns_options.negative_power = options.negative_power;
+    sgns_options.subsample = options.subsample;
+    sgns_options.min_count = options.min_count;
+    sgns_options.seed = static_cast<uint64_t>(options.seed);
+    ASSIGN_OR_RETURN(VectorSet learned,
+                     TrainSgns(corpus->lines(), sgns_options));
+    absl::flat_hash_map<std::string, size_t> row;
+    for (size_t i = 0; i < learned.size(); ++i) row[learned.ids[i]] = i;
+    vectors->dim = learned.dim;
+    for (const std::string& id : wanted) {
+      auto it = row.find(id);
+      if (it == row.end()) {
+        ++r->missing;
+        continue;
+      }
+      vectors->ids.push_back(id);
+      vectors->values.insert(vectors->values.end(), learned.row(it->second),
+                             learned.row(it->second) + learned.dim);
+    }
+    r->vectors = static_cast<int64_t>(vectors->size());
+  } else if (absl::Status s = corpus->Train(
+                 options, /*subwords=*/space == "title2vec", &model);
+             !s.ok()) {
+    return absl::Status(s.code(), absl::StrCat(space, ": ", s.message()));
+  } else if (space == "title2vec") {
+    vectors->dim = model.getDimension();
+    fasttext::Vector v(vectors->dim);
+    for (ItemRow row = 0; row < items.size(); ++row) {
+      if (titles[row].empty()) {
+        ++r->missing;
+        continue;
+      }
+      std::istringstream sentence(titles[row] + "\n");
+      model.getSentenceVector(sentence, v);
+      double norm2 = 0;
+      for (int j = 0; j < vectors->dim; ++j) norm2 += double{v[j]} * v[j];
+      if (!(norm2 > 0)) {
+        ++r->missing;
+        continue;
+      }
+      vectors->ids.push_back(items.item(row).id);
+      vectors->values.insert(vectors->values.end(), v.data(),
+                             v.data() + vectors->dim);
+    }
+    r->vectors = static_cast<int64_t>(vectors->size());
+    *file = "title2vec.item.vec";
+  } else {
+    *vectors = WordVectors(model, wanted, r);
+  }
+  return absl::OkStatus();
+}
+
 absl::StatusOr<TrainReport> TrainSpaces(const TrainOptions& options) {
   for (const std::string& space : options.spaces) {
     if (space != "item2vec" && space != "media2vec" && space != "tag2vec" &&
@@ -340,119 +464,16 @@ absl::StatusOr<TrainReport> TrainSpaces(const TrainOptions& options) {
       continue;
     }
     Corpus corpus;
-    fasttext::FastText model;
     std::vector<std::string> wanted;
     std::string file;
-    const bool sgns = space == "item2vec" && options.item2vec_trainer == "sgns";
-    if (sgns) corpus.keep_lines();
-    if (space == "item2vec") {
-      AddSessions(
-          clicks, options.session_gap,
-          [&](const Click& c) {
-            return absl::string_view(items.item(c.item).id);
-          },
-          &corpus);
-      for (const Item& item : items.items()) wanted.push_back(item.id);
-      file = "item2vec.item.vec";
-    } else if (space == "media2vec") {
-      AddSessions(
-          clicks, options.session_gap,
-          [&](const Click& c) {
-            return absl::string_view(items.item(c.item).media_id);
-          },
-          &corpus);
-      absl::flat_hash_map<std::string, bool> seen;
-      for (const Item& item : items.items()) {
-        if (!item.media_id.empty() &&
-            seen.emplace(item.media_id, true).second) {
-          wanted.push_back(item.media_id);
-        }
-      }
-      file = "media.vec";
-    } else if (space == "tag2vec") {
-      absl::flat_hash_map<std::string, bool> seen;
-      for (ItemRow row = 0; row < items.size(); ++row) {
-        std::vector<absl::string_view> sentence;
-        for (const auto& [tag, weight] : items.item(row).tags) {
-          sentence.push_back(tag);
-          if (seen.emplace(tag, true).second) wanted.push_back(tag);
-        }
-        for (absl::string_view word :
-             absl::StrSplit(titles[row], ' ', absl::SkipEmpty())) {
-          sentence.push_back(word);
-        }
-        corpus.Add(sentence);
-      }
-      file = "tags.vec";
-    } else {  // title2vec
-      if (!has_titles) {
-        if (options.spaces.size() == TrainOptions().spaces.size())
-          continue;  // default: skip
-        return absl::FailedPreconditionError(
-            "title2vec: the world has no titles.tsv");
-      }
-      for (const std::string& title : titles) {
-        corpus.Add(absl::StrSplit(title, ' ', absl::SkipEmpty()));
-      }
-    }
+    if (space == "item2vec" && options.item2vec_trainer == "sgns")
+      corpus.keep_lines();
+    BuildCorpus(space, options, items, clicks, titles, &corpus, &wanted, &file);
     r.sentences = corpus.sentences();
     r.tokens = corpus.tokens();
     VectorSet vectors;
-    if (sgns) {
-      SgnsOptions sgns_options;
-      sgns_options.dim = options.dim;
-      sgns_options.epochs = options.epochs;
-      sgns_options.window = options.window;
-      sgns_options.negatives = options.negatives;
-      sgns_options.negative_power = options.negative_power;
-      sgns_options.subsample = options.subsample;
-      sgns_options.min_count = options.min_count;
-      sgns_options.seed = static_cast<uint64_t>(options.seed);
-      ASSIGN_OR_RETURN(VectorSet learned,
-                       TrainSgns(corpus.lines(), sgns_options));
-      absl::flat_hash_map<std::string, size_t> row;
-      for (size_t i = 0; i < learned.size(); ++i) row[learned.ids[i]] = i;
-      vectors.dim = learned.dim;
-      for (const std::string& id : wanted) {
-        auto it = row.find(id);
-        if (it == row.end()) {
-          ++r.missing;
-          continue;
-        }
-        vectors.ids.push_back(id);
-        vectors.values.insert(vectors.values.end(), learned.row(it->second),
-                              learned.row(it->second) + learned.dim);
-      }
-      r.vectors = static_cast<int64_t>(vectors.size());
-    } else if (absl::Status s = corpus.Train(
-                   options, /*subwords=*/space == "title2vec", &model);
-               !s.ok()) {
-      return absl::Status(s.code(), absl::StrCat(space, ": ", s.message()));
-    } else if (space == "title2vec") {
-      vectors.dim = model.getDimension();
-      fasttext::Vector v(vectors.dim);
-      for (ItemRow row = 0; row < items.size(); ++row) {
-        if (titles[row].empty()) {
-          ++r.missing;
-          continue;
-        }
-        std::istringstream sentence(titles[row] + "\n");
-        model.getSentenceVector(sentence, v);
-        double norm2 = 0;
-        for (int j = 0; j < vectors.dim; ++j) norm2 += double{v[j]} * v[j];
-        if (!(norm2 > 0)) {
-          ++r.missing;
-          continue;
-        }
-        vectors.ids.push_back(items.item(row).id);
-        vectors.values.insert(vectors.values.end(), v.data(),
-                              v.data() + vectors.dim);
-      }
-      r.vectors = static_cast<int64_t>(vectors.size());
-      file = "title2vec.item.vec";
-    } else {
-      vectors = WordVectors(model, wanted, &r);
-    }
+    RETURN_IF_ERROR(LearnVectors(space, options, items, titles, &corpus, wanted,
+                                 &r, &vectors, &file));
     DropUnusable(&vectors, &r);
     if (vectors.size() == 0) {
       return absl::FailedPreconditionError(
