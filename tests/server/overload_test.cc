@@ -102,9 +102,10 @@ TEST(OverloadTest, CallsQueuedPastTheirDeadlineAreCountedAsTheClientSawThem) {
       "recall_requests_total{code=\"DEADLINE_EXCEEDED\",method=\"Recall\"} ");
   // Before the fix the server counted 1 of 159. What may still differ: the
   // calls outstanding when the bench's window closes (at most `concurrency`,
-  // counted by the server only) and answers sent within microseconds of the
-  // deadline (OK on the server, late on the client).
-  EXPECT_NEAR(counted, seen, bench.concurrency);
+  // counted by the server only) and, on a loaded machine, answers finished
+  // close to the deadline, seen on one side as in time and on the other as
+  // late (9 of 156 once under the parallel suite).
+  EXPECT_NEAR(counted, seen, 2 * bench.concurrency);
 }
 
 }  // namespace
