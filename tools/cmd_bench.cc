@@ -85,13 +85,20 @@ class EngineTimes {
 absl::StatusOr<std::function<absl::Status(int64_t)>> InProcessWork(
     std::shared_ptr<const RecallEngine> engine,
     const std::vector<std::string>& users, int k, const std::string& mode,
-    const std::string& space_name, EngineTimes* times) {
+    const std::string& space_name, const std::vector<std::string>& channels,
+    EngineTimes* times) {
   if (mode == "engine") {
-    return [engine, &users, k, times](int64_t i) {
+    // --channels: only those channels, without back-fill, as over RPC.
+    RecallQuery base;
+    base.k = k;
+    for (const std::string& channel : channels) {
+      base.overrides.push_back(ChannelOverride{.channel = channel});
+      base.only_overridden_channels = true;
+    }
+    return [engine, &users, base, times](int64_t i) {
       thread_local RecallAnswer answer;
-      RecallQuery query;
+      RecallQuery query = base;
       query.user_id = users[i % users.size()];
-      query.k = k;
       absl::Status status = engine->Recall(query, &answer);
       if (status.ok()) times->Add(answer);
       return status;
@@ -161,9 +168,10 @@ int RunBench() {
     absl::StatusOr<std::unique_ptr<RecallEngine>> engine =
         RecallEngine::Create(*snapshot, {});
     if (!engine.ok()) return Fail(engine.status());
-    auto work = InProcessWork(std::move(*engine), *users, FirstK(),
-                              absl::GetFlag(FLAGS_mode),
-                              absl::GetFlag(FLAGS_space), &engine_times);
+    auto work =
+        InProcessWork(std::move(*engine), *users, FirstK(),
+                      absl::GetFlag(FLAGS_mode), absl::GetFlag(FLAGS_space),
+                      absl::GetFlag(FLAGS_channels), &engine_times);
     if (!work.ok()) return Fail(work.status());
     report = RunInProcessBench(absl::GetFlag(FLAGS_concurrency), duration,
                                warmup, *work);

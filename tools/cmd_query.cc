@@ -52,8 +52,7 @@ int RunQuery() {
   similar.set_request_id(request.request_id());
   const bool use_similar = absl::GetFlag(FLAGS_similar);
 
-  auto stub = v1::RecallService::NewStub(
-      grpc::CreateChannel(target, grpc::InsecureChannelCredentials()));
+  auto stub = v1::RecallService::NewStub(RetryingChannel(target));
   const absl::Time give_up =
       absl::Now() + absl::Seconds(absl::GetFlag(FLAGS_wait));
   v1::RecallResponse response;

@@ -10,6 +10,15 @@
 
 namespace recall {
 
+std::shared_ptr<grpc::Channel> RetryingChannel(const std::string& target) {
+  grpc::ChannelArguments args;
+  args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 100);
+  args.SetInt(GRPC_ARG_MIN_RECONNECT_BACKOFF_MS, 100);
+  args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 250);
+  return grpc::CreateCustomChannel(target, grpc::InsecureChannelCredentials(),
+                                   args);
+}
+
 int FirstK() {
   const std::vector<std::string> k = absl::GetFlag(FLAGS_k);
   int value = 100;

@@ -4,9 +4,11 @@
 #ifndef RECALL_TOOLS_COMMAND_H_
 #define RECALL_TOOLS_COMMAND_H_
 
+#include <memory>
 #include <string>
 
 #include "absl/status/status.h"
+#include "grpcpp/grpcpp.h"
 #include "pipeline/build/builder.h"
 #include "pipeline/train/trainer.h"
 
@@ -14,6 +16,11 @@ namespace recall {
 
 // Prints "recallctl: MESSAGE" and returns 2 for INVALID_ARGUMENT, else 1.
 int Fail(const absl::Status& status);
+
+// A plaintext channel to `target` for commands that retry while a server
+// starts (--wait): reconnects within 100-250 ms instead of gRPC's default
+// back-off (1 s, growing to 120 s), so they see SERVING promptly.
+std::shared_ptr<grpc::Channel> RetryingChannel(const std::string& target);
 
 // The first value of --k (default 100); 0 when it does not parse, which the
 // server refuses with a clear INVALID_ARGUMENT.

@@ -2,7 +2,10 @@
 // build` make a snapshot, `recall-server` serves it on port 0 in a child
 // process, and standard clients (reflection v1alpha and health, generated
 // from Debian's grpc-proto) talk to it. SIGTERM must drain and exit 0.
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <signal.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -11,7 +14,9 @@
 #include <fstream>
 #include <set>
 #include <string>
+#include <thread>
 
+#include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
 #include "gmock/gmock.h"
 #include "grpc/health/v1/health.grpc.pb.h"
@@ -76,8 +81,10 @@ class BinaryE2eTest : public ::testing::Test {
     fs::remove_all(dir_);
   }
 
-  // Starts recall-server on free ports; returns its gRPC port.
-  int StartServer() {
+  // Starts recall-server on `port` (0: a free one) and free metrics and
+  // admin ports; returns its gRPC port once it serves.
+  int StartServer(int port = 0) {
+    const std::string port_flag = std::to_string(port);
     int fds[2];
     EXPECT_EQ(pipe(fds), 0);
     pid_ = fork();
@@ -86,7 +93,7 @@ class BinaryE2eTest : public ::testing::Test {
       close(fds[0]);
       const std::string root = (dir_ / "root").string();
       execl(RECALL_SERVER_BIN, RECALL_SERVER_BIN, "--snapshot_root",
-            root.c_str(), "--host", "127.0.0.1", "--port", "0",
+            root.c_str(), "--host", "127.0.0.1", "--port", port_flag.c_str(),
             "--metrics_host", "127.0.0.1", "--metrics_port", "0",
             "--admin_port", "0", "--workers", "2", nullptr);
       _exit(127);
@@ -339,6 +346,71 @@ TEST_F(BinaryE2eTest, ServerRefusesToStartWithoutASnapshot) {
       &out);
   EXPECT_EQ(rc, 1);
   EXPECT_THAT(out, HasSubstr("CURRENT"));
+}
+
+// A port nothing listens on (free when asked; the kernel does not hand it
+// out again at once).
+int FreePort() {
+  const int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  EXPECT_EQ(bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)),
+            0);
+  socklen_t size = sizeof(address);
+  getsockname(fd, reinterpret_cast<sockaddr*>(&address), &size);
+  close(fd);
+  return ntohs(address.sin_port);
+}
+
+// `recallctl health --wait` started before the server reports SERVING soon
+// after the server does, not after gRPC's reconnect back-off (which had
+// grown to seconds after a few refused connections: 5 s were seen).
+TEST_F(BinaryE2eTest, HealthWaitSeesServingSoonAfterTheServerStarts) {
+  const int port = FreePort();
+  std::string out;
+  int code = -1;
+  absl::Time answered;
+  std::thread health([&] {
+    code = RunCommand(
+        std::string(RECALLCTL_BIN) +
+            " health --wait 30 --target 127.0.0.1:" + std::to_string(port),
+        &out);
+    answered = absl::Now();
+  });
+  absl::SleepFor(absl::Seconds(3));  // several refused connections
+  ASSERT_EQ(StartServer(port), port) << log_;
+  const absl::Time serving = absl::Now();
+  health.join();
+  EXPECT_EQ(code, 0) << out;
+  EXPECT_THAT(out, HasSubstr("SERVING"));
+  EXPECT_LT(answered - serving, absl::Milliseconds(1500))
+      << absl::FormatDuration(answered - serving);
+}
+
+// `bench --snapshot --mode engine --channels C` times channel C alone.
+TEST_F(BinaryE2eTest, InProcessBenchRunsOnlyTheChannelsAsked) {
+  const std::string bench =
+      std::string(RECALLCTL_BIN) + " bench --snapshot " +
+      (dir_ / "root").string() + " --user_ids " +
+      (dir_ / "world/users.txt").string() +
+      " --mode engine --concurrency 1 --duration 0.3 --warmup 0";
+  std::string all, one;
+  ASSERT_EQ(RunCommand(bench, &all), 0) << all;
+  ASSERT_EQ(RunCommand(bench + " --channels u2i_dssm", &one), 0) << one;
+  auto channels = [](const std::string& text) {
+    std::vector<std::string> names;
+    for (absl::string_view line : absl::StrSplit(text, '\n')) {
+      std::vector<absl::string_view> words =
+          absl::StrSplit(line, ' ', absl::SkipEmpty());
+      if (words.size() > 2 && words[0] == "engine" && words[1] == "channel") {
+        names.emplace_back(words[2]);
+      }
+    }
+    return names;
+  };
+  EXPECT_GT(channels(all).size(), 2u) << all;
+  EXPECT_THAT(channels(one), ::testing::ElementsAre("u2i_dssm")) << one;
 }
 
 }  // namespace
