@@ -221,6 +221,14 @@ ChannelParams RecallEngine::DefaultParams(const ChannelConfig& config,
   return params;
 }
 
+std::vector<const std::string*> RecallEngine::ChannelNames() const {
+  std::vector<const std::string*> names;
+  for (const auto& channel : channels_) names.push_back(&channel->name());
+  if (backfill_ != nullptr) names.push_back(&backfill_->name());
+  for (const auto& channel : similar_) names.push_back(&channel->name());
+  return names;
+}
+
 absl::Status RecallEngine::Recall(const RecallQuery& query,
                                   RecallAnswer* answer) const {
   answer->Clear();

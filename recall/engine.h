@@ -186,6 +186,10 @@ class RecallEngine {
                             RecallAnswer* answer) const;
 
   const Snapshot& snapshot() const { return *snapshot_; }
+  // The name of every channel an answer may report (the policy's, the
+  // back-fill, SimilarItems' per space): ChannelReport::channel points to
+  // one of these for the engine's lifetime.
+  std::vector<const std::string*> ChannelNames() const;
   const v1::Policy& policy() const { return options_.policy; }
 
  private:

@@ -121,19 +121,33 @@ void ServerMetrics::CountChannelFailure(const std::string& channel,
   channel_failures_->Add({{"channel", channel}, {"code", code}}).Increment();
 }
 
-void ServerMetrics::CountCache(const std::string& channel, int hits,
+void ServerMetrics::CountCache(const ChannelSeries& series,
+                               const std::string& channel, int hits,
                                int misses) {
-  if (hits > 0)
-    cache_lookups_->Add({{"channel", channel}, {"result", "hit"}})
-        .Increment(hits);
-  if (misses > 0) {
-    cache_lookups_->Add({{"channel", channel}, {"result", "miss"}})
-        .Increment(misses);
-  }
+  // Family::Add returns the existing series for the same labels, so threads
+  // racing on a first use store the same pointer.
+  auto count = [&](std::atomic<prometheus::Counter*>& slot, const char* result,
+                   int n) {
+    prometheus::Counter* counter = slot.load(std::memory_order_acquire);
+    if (counter == nullptr) {
+      counter =
+          &cache_lookups_->Add({{"channel", channel}, {"result", result}});
+      slot.store(counter, std::memory_order_release);
+    }
+    counter->Increment(n);
+  };
+  if (hits > 0) count(series.cache_hit, "hit", hits);
+  if (misses > 0) count(series.cache_miss, "miss", misses);
 }
 
-const ServerMetrics::ChannelSeries& ServerMetrics::Channel(
-    const std::string& channel) {
+ChannelSeriesIndex ServerMetrics::ResolveChannels(
+    const std::vector<const std::string*>& names) {
+  ChannelSeriesIndex index;
+  for (const std::string* name : names) index[name] = &Channel(*name);
+  return index;
+}
+
+const ChannelSeries& ServerMetrics::Channel(const std::string& channel) {
   absl::MutexLock lock(&channels_mu_);
   auto it = channels_.find(channel);
   if (it == channels_.end()) {
@@ -143,29 +157,34 @@ const ServerMetrics::ChannelSeries& ServerMetrics::Channel(
         0.0025,  0.005,  0.01,    0.025,  0.1};
     const prometheus::Histogram::BucketBoundaries count_buckets = {
         0, 10, 50, 100, 250, 500, 1000, 2500, 5000};
-    it = channels_
-             .emplace(
-                 channel,
-                 ChannelSeries{&channel_duration_->Add(labels, seconds_buckets),
-                               &channel_found_->Add(labels, count_buckets),
-                               &channel_kept_->Add(labels, count_buckets),
-                               &channel_dropped_->Add(labels),
-                               &channel_excluded_->Add(labels),
-                               &channel_truncated_->Add(labels)})
-             .first;
+    it = channels_.try_emplace(channel).first;
+    ChannelSeries& series = it->second;
+    series.duration = &channel_duration_->Add(labels, seconds_buckets);
+    series.found = &channel_found_->Add(labels, count_buckets);
+    series.kept = &channel_kept_->Add(labels, count_buckets);
+    series.dropped = &channel_dropped_->Add(labels);
+    series.excluded = &channel_excluded_->Add(labels);
+    series.truncated = &channel_truncated_->Add(labels);
   }
   // Entries are never removed and std::map nodes do not move: the reference
   // stays valid after the lock is released.
   return it->second;
 }
 
-void ServerMetrics::ObserveAnswer(const RecallAnswer& answer) {
+void ServerMetrics::ObserveAnswer(const RecallAnswer& answer,
+                                  const ChannelSeriesIndex* index) {
   if (answer.partial) partial_->Increment();
   if (answer.truncated > 0) truncated_->Increment(answer.truncated);
   if (answer.backfilled > 0) backfilled_->Increment(answer.backfilled);
   if (answer.fallback()) fallback_->Increment();
   for (const ChannelReport& report : answer.channels) {
-    const ChannelSeries& series = Channel(*report.channel);
+    const ChannelSeries* resolved = nullptr;
+    if (index != nullptr) {
+      auto it = index->find(report.channel);
+      if (it != index->end()) resolved = it->second;
+    }
+    const ChannelSeries& series =
+        resolved != nullptr ? *resolved : Channel(*report.channel);
     series.duration->Observe(report.latency_us * 1e-6);
     series.found->Observe(report.found);
     series.kept->Observe(report.kept);
@@ -174,7 +193,8 @@ void ServerMetrics::ObserveAnswer(const RecallAnswer& answer) {
     if (report.excluded > 0) series.excluded->Increment(report.excluded);
     if (report.truncated > 0) series.truncated->Increment(report.truncated);
     if (report.cache_hits + report.cache_misses > 0)
-      CountCache(*report.channel, report.cache_hits, report.cache_misses);
+      CountCache(series, *report.channel, report.cache_hits,
+                 report.cache_misses);
     if (!report.status.ok() && !absl::IsNotFound(report.status)) {
       CountChannelFailure(*report.channel,
                           absl::StatusCodeToString(report.status.code()));

@@ -4,11 +4,14 @@
 #define RECALL_SERVER_METRICS_H_
 
 #include <array>
+#include <atomic>
 #include <map>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "absl/base/thread_annotations.h"
+#include "absl/container/flat_hash_map.h"
 #include "absl/synchronization/mutex.h"
 #include "grpcpp/support/status.h"
 #include "prometheus/counter.h"
@@ -49,6 +52,25 @@ inline constexpr int kGrpcCodeCount = 17;
 //   recall_snapshot_age_seconds                        gauge
 //   recall_snapshot_load_duration_seconds              gauge
 //   recall_snapshot_reload_failures_total              counter
+// One channel's series, resolved once per (snapshot, channel): recording an
+// answer then takes no lock and builds no label set. The cache series are
+// made on first use (channels without a cache export none).
+struct ChannelSeries {
+  prometheus::Histogram* duration;
+  prometheus::Histogram* found;
+  prometheus::Histogram* kept;
+  prometheus::Counter* dropped;
+  prometheus::Counter* excluded;
+  prometheus::Counter* truncated;
+  mutable std::atomic<prometheus::Counter*> cache_hit{nullptr};
+  mutable std::atomic<prometheus::Counter*> cache_miss{nullptr};
+};
+
+// A served engine's channels (by the address of each channel's name, as
+// ChannelReport::channel holds it) to their series. Immutable once built.
+using ChannelSeriesIndex =
+    absl::flat_hash_map<const std::string*, const ChannelSeries*>;
+
 // Thread safety: all methods are safe for concurrent use.
 class ServerMetrics {
  public:
@@ -61,10 +83,18 @@ class ServerMetrics {
   void CountRejected(Method method) {
     rejected_[static_cast<int>(method)]->Increment();
   }
+  // The series of the channels named by `names` (pointers that outlive the
+  // index, e.g. an engine's channel names); made when new. Called once per
+  // snapshot load, off the request path.
+  ChannelSeriesIndex ResolveChannels(
+      const std::vector<const std::string*>& names);
   // Everything a Recall or SimilarItems answer reports: truncation,
   // back-fill, partial answers, and each channel's latency, counts, cache
-  // lookups and failure. A channel's series are made on its first use.
-  void ObserveAnswer(const RecallAnswer& answer);
+  // lookups and failure. Channels found in `index` (when given) are counted
+  // without a lock; others are looked up by name (a lock and a map) and
+  // made on first use.
+  void ObserveAnswer(const RecallAnswer& answer,
+                     const ChannelSeriesIndex* index = nullptr);
   void SetSnapshot(const std::string& version, double loaded_at_unix);
   void CountReloadFailure() { reload_failures_->Increment(); }
   void SetInFlight(int n) { in_flight_->Set(n); }
@@ -84,17 +114,10 @@ class ServerMetrics {
   prometheus::Counter* fallback_ = nullptr;
   prometheus::Counter* reload_failures_ = nullptr;
   prometheus::Gauge* in_flight_ = nullptr;
-  struct ChannelSeries {
-    prometheus::Histogram* duration;
-    prometheus::Histogram* found;
-    prometheus::Histogram* kept;
-    prometheus::Counter* dropped;
-    prometheus::Counter* excluded;
-    prometheus::Counter* truncated;
-  };
   const ChannelSeries& Channel(const std::string& channel);
   void CountChannelFailure(const std::string& channel, const std::string& code);
-  void CountCache(const std::string& channel, int hits, int misses);
+  void CountCache(const ChannelSeries& series, const std::string& channel,
+                  int hits, int misses);
 
   prometheus::Family<prometheus::Histogram>* channel_duration_ = nullptr;
   prometheus::Family<prometheus::Histogram>* channel_found_ = nullptr;

@@ -198,7 +198,7 @@ grpc::ServerUnaryReactor* RecallServiceImpl::RunOnWorker(
         message.Clear();
         message.set_request_id(request_id);
         ToProto(engine.snapshot(), answer, &message);
-        metrics_->ObserveAnswer(answer);
+        metrics_->ObserveAnswer(answer, &serving->channel_series);
         bool own_buffer = false;
         status = grpc::SerializationTraits<v1::RecallResponse>::Serialize(
             message, response, &own_buffer);

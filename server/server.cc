@@ -332,7 +332,8 @@ absl::StatusOr<std::unique_ptr<RecallServer>> RecallServer::Start(
         o.channel_threads > 0 ? o.channel_threads : cores);
     engine.channel_executor = impl->channel_executor.get();
   }
-  impl->snapshots = std::make_unique<SnapshotManager>(o.snapshot_root, engine);
+  impl->snapshots = std::make_unique<SnapshotManager>(o.snapshot_root, engine,
+                                                      &impl->metrics);
   impl->workers = std::make_unique<WorkerPool>(workers);
   impl->service = std::make_unique<RecallServiceImpl>(
       impl->snapshots.get(), impl->workers.get(), &impl->metrics,

@@ -11,8 +11,11 @@
 
 namespace recall {
 
-SnapshotManager::SnapshotManager(std::string root, EngineOptions engine_options)
-    : root_(std::move(root)), engine_options_(std::move(engine_options)) {}
+SnapshotManager::SnapshotManager(std::string root, EngineOptions engine_options,
+                                 ServerMetrics* metrics)
+    : root_(std::move(root)),
+      engine_options_(std::move(engine_options)),
+      metrics_(metrics) {}
 
 std::shared_ptr<const Serving> SnapshotManager::Current() const {
   absl::MutexLock lock(&mu_);
@@ -31,6 +34,9 @@ absl::StatusOr<bool> SnapshotManager::LoadCurrent() {
   ASSIGN_OR_RETURN(std::unique_ptr<RecallEngine> engine,
                    RecallEngine::Create(std::move(snapshot), engine_options_));
   auto serving = std::make_shared<Serving>();
+  if (metrics_ != nullptr) {
+    serving->channel_series = metrics_->ResolveChannels(engine->ChannelNames());
+  }
   serving->engine = std::move(engine);
   serving->loaded_at = absl::Now();
   {

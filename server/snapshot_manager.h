@@ -14,6 +14,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "recall/engine.h"
+#include "server/metrics.h"
 
 namespace recall {
 
@@ -21,13 +22,18 @@ namespace recall {
 struct Serving {
   std::shared_ptr<const RecallEngine> engine;
   absl::Time loaded_at;
+  // The engine's channels' metric series (empty without metrics).
+  ChannelSeriesIndex channel_series;
 };
 
 // Thread safety: Current() is safe from any thread at any time; LoadCurrent
 // calls are serialised internally.
 class SnapshotManager {
  public:
-  SnapshotManager(std::string root, EngineOptions engine_options);
+  // `metrics` (may be null; must outlive the manager) gets each loaded
+  // engine's channel series resolved at load time.
+  SnapshotManager(std::string root, EngineOptions engine_options,
+                  ServerMetrics* metrics = nullptr);
 
   // Loads the version CURRENT names unless it is already serving; true when
   // it swapped a new version in. Returns the load error otherwise (the old
@@ -47,6 +53,7 @@ class SnapshotManager {
  private:
   const std::string root_;
   const EngineOptions engine_options_;
+  ServerMetrics* const metrics_;
   absl::Mutex load_mu_;  // serialises loads
   mutable absl::Mutex mu_;
   std::shared_ptr<const Serving> current_ ABSL_GUARDED_BY(mu_);

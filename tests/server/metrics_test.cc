@@ -461,5 +461,89 @@ TEST(GrpcCodeNameTest, EveryCodeHasADistinctName) {
   }
 }
 
+// Channels resolved at load time are counted into the same series as
+// channels looked up by name; resolving makes no cache series.
+TEST_F(ServerMetricsTest, ResolvedChannelsCountIntoTheSameSeries) {
+  const std::string cached = "cluster_center_km", plain = "u2i_dssm";
+  const ChannelSeriesIndex index = metrics_.ResolveChannels({&cached, &plain});
+  EXPECT_EQ(index.size(), 2u);
+  RecallAnswer answer;
+  ChannelReport report;
+  report.channel = &cached;
+  report.cache_hits = 3;
+  report.cache_misses = 1;
+  report.excluded = 2;
+  answer.channels.push_back(report);
+  report = ChannelReport();
+  report.channel = &plain;
+  report.truncated = 5;
+  answer.channels.push_back(report);
+  Collect();
+  EXPECT_EQ(Series("recall_channel_cache_lookups_total",
+                   {{"channel", cached}, {"result", "hit"}}),
+            nullptr);
+  metrics_.ObserveAnswer(answer, &index);
+  metrics_.ObserveAnswer(answer);  // by name: the same series
+  Collect();
+  EXPECT_EQ(Counter("recall_channel_cache_lookups_total",
+                    {{"channel", cached}, {"result", "hit"}}),
+            6.0);
+  EXPECT_EQ(Counter("recall_channel_cache_lookups_total",
+                    {{"channel", cached}, {"result", "miss"}}),
+            2.0);
+  EXPECT_EQ(Counter("recall_channel_excluded_total", {{"channel", cached}}),
+            4.0);
+  EXPECT_EQ(Counter("recall_channel_truncated_total", {{"channel", plain}}),
+            10.0);
+  EXPECT_EQ(Series("recall_channel_cache_lookups_total",
+                   {{"channel", plain}, {"result", "hit"}}),
+            nullptr);
+}
+
+// Not a test: the cost of counting one answer's metrics (8 channels), printed
+// for 1 and 2 threads. Run with --gtest_also_run_disabled_tests
+// --gtest_filter='*ObserveAnswerCost*' (docs/PERFORMANCE.md).
+TEST(ServerMetricsBench, DISABLED_ObserveAnswerCost) {
+  ServerMetrics metrics;
+  std::vector<std::string> names;
+  for (int i = 0; i < 8; ++i) names.push_back("channel_" + std::to_string(i));
+  RecallAnswer answer;
+  for (const std::string& name : names) {
+    ChannelReport report;
+    report.channel = &name;
+    report.found = 500;
+    report.kept = 100;
+    report.latency_us = 300;
+    report.dropped_by_threshold = 3;
+    report.truncated = 10;
+    answer.channels.push_back(report);
+  }
+  const ChannelSeriesIndex index =
+      metrics.ResolveChannels(std::vector<const std::string*>{
+          &names[0], &names[1], &names[2], &names[3], &names[4], &names[5],
+          &names[6], &names[7]});
+  constexpr int kAnswers = 200000;
+  for (int threads : {1, 2}) {
+    for (const ChannelSeriesIndex* resolved :
+         {static_cast<const ChannelSeriesIndex*>(nullptr), &index}) {
+      const absl::Time start = absl::Now();
+      std::vector<std::thread> pool;
+      for (int t = 0; t < threads; ++t) {
+        pool.emplace_back([&] {
+          for (int i = 0; i < kAnswers; ++i)
+            metrics.ObserveAnswer(answer, resolved);
+        });
+      }
+      for (std::thread& t : pool) t.join();
+      const double ns =
+          absl::ToDoubleNanoseconds(absl::Now() - start) / kAnswers;
+      printf(
+          "ObserveAnswer, 8 channels, %d thread(s), %s: %.0f ns per answer "
+          "(wall, per thread)\n",
+          threads, resolved == nullptr ? "looked up by name" : "resolved", ns);
+    }
+  }
+}
+
 }  // namespace
 }  // namespace recall
