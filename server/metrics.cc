@@ -1,6 +1,7 @@
 #include "server/metrics.h"
 
 #include "absl/status/status.h"
+#include "util/process_stats.h"
 
 namespace recall {
 namespace {
@@ -208,6 +209,32 @@ void ServerMetrics::SetSnapshot(const std::string& version,
   current_info_ = &snapshot_info_->Add({{"version", version}});
   current_info_->Set(1);
   snapshot_loaded_->Set(loaded_at_unix);
+}
+
+namespace {
+
+class ProcessCollector final : public prometheus::Collectable {
+ public:
+  std::vector<prometheus::MetricFamily> Collect() const override {
+    prometheus::MetricFamily cpu;
+    cpu.name = "process_cpu_seconds_total";
+    cpu.help = "Total user and system CPU time spent in seconds.";
+    cpu.type = prometheus::MetricType::Counter;
+    cpu.metric.emplace_back().counter.value = ProcessCpuSeconds();
+    prometheus::MetricFamily rss;
+    rss.name = "process_resident_memory_bytes";
+    rss.help = "Resident memory size in bytes.";
+    rss.type = prometheus::MetricType::Gauge;
+    rss.metric.emplace_back().gauge.value =
+        static_cast<double>(ProcessResidentBytes());
+    return {std::move(cpu), std::move(rss)};
+  }
+};
+
+}  // namespace
+
+std::shared_ptr<prometheus::Collectable> NewProcessCollector() {
+  return std::make_shared<ProcessCollector>();
 }
 
 }  // namespace recall

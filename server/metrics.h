@@ -137,6 +137,13 @@ class ServerMetrics {
       nullptr;  // guarded by the single loader thread
 };
 
+// The standard process metrics, read when scraped:
+//   process_cpu_seconds_total        counter (user + system, all threads)
+//   process_resident_memory_bytes    gauge
+// `recallctl bench --server_metrics` reads the first to give the server's CPU
+// time per request.
+std::shared_ptr<prometheus::Collectable> NewProcessCollector();
+
 // "OK", "INVALID_ARGUMENT", ...
 std::string GrpcCodeName(grpc::StatusCode code);
 

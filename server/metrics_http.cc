@@ -105,8 +105,8 @@ int MetricsHttpStatus(absl::string_view request_head) {
 }
 
 absl::StatusOr<std::unique_ptr<MetricsHttpServer>> MetricsHttpServer::Start(
-    const std::string& address,
-    std::shared_ptr<prometheus::Registry> registry) {
+    const std::string& address, std::shared_ptr<prometheus::Registry> registry,
+    std::vector<std::shared_ptr<prometheus::Collectable>> extra) {
   const size_t colon = address.rfind(':');
   int port = -1;
   if (colon == std::string::npos ||
@@ -156,15 +156,19 @@ absl::StatusOr<std::unique_ptr<MetricsHttpServer>> MetricsHttpServer::Start(
       bound.ss_family == AF_INET6
           ? ntohs(reinterpret_cast<sockaddr_in6*>(&bound)->sin6_port)
           : ntohs(reinterpret_cast<sockaddr_in*>(&bound)->sin_port);
-  std::unique_ptr<MetricsHttpServer> server(
-      new MetricsHttpServer(fd, bound_port, std::move(registry)));
+  std::unique_ptr<MetricsHttpServer> server(new MetricsHttpServer(
+      fd, bound_port, std::move(registry), std::move(extra)));
   server->thread_ = std::thread([s = server.get()] { s->Serve(); });
   return server;
 }
 
 MetricsHttpServer::MetricsHttpServer(
-    int listen_fd, int port, std::shared_ptr<prometheus::Registry> registry)
-    : listen_fd_(listen_fd), port_(port), registry_(std::move(registry)) {}
+    int listen_fd, int port, std::shared_ptr<prometheus::Registry> registry,
+    std::vector<std::shared_ptr<prometheus::Collectable>> extra)
+    : listen_fd_(listen_fd),
+      port_(port),
+      registry_(std::move(registry)),
+      extra_(std::move(extra)) {}
 
 MetricsHttpServer::~MetricsHttpServer() {
   stop_ = true;
@@ -194,7 +198,12 @@ void MetricsHttpServer::Answer(int fd) const {
   std::string body;
   const char* type = "text/plain; charset=utf-8";
   if (status == 200) {
-    body = prometheus::TextSerializer().Serialize(registry_->Collect());
+    std::vector<prometheus::MetricFamily> families = registry_->Collect();
+    for (const auto& collectable : extra_) {
+      for (prometheus::MetricFamily& family : collectable->Collect())
+        families.push_back(std::move(family));
+    }
+    body = prometheus::TextSerializer().Serialize(families);
     type = "text/plain; version=0.0.4; charset=utf-8";
   } else {
     body = absl::StrCat(status, " ", Reason(status), "\n");

@@ -26,9 +26,11 @@
 #include <memory>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "prometheus/collectable.h"
 #include "prometheus/registry.h"
 
 namespace recall {
@@ -39,9 +41,12 @@ class MetricsHttpServer {
   // "localhost"; PORT 0 picks a free one) and starts serving. UNAVAILABLE
   // naming the address when it cannot listen (e.g. the port is taken: no
   // SO_REUSEPORT, so a second server cannot share it).
+  // `extra` collectables (e.g. the process metrics) are served after the
+  // registry's families.
   static absl::StatusOr<std::unique_ptr<MetricsHttpServer>> Start(
       const std::string& address,
-      std::shared_ptr<prometheus::Registry> registry);
+      std::shared_ptr<prometheus::Registry> registry,
+      std::vector<std::shared_ptr<prometheus::Collectable>> extra = {});
 
   // Stops accepting, finishes the connection being answered, joins.
   ~MetricsHttpServer();
@@ -49,14 +54,16 @@ class MetricsHttpServer {
   int port() const { return port_; }
 
  private:
-  MetricsHttpServer(int listen_fd, int port,
-                    std::shared_ptr<prometheus::Registry> registry);
+  MetricsHttpServer(
+      int listen_fd, int port, std::shared_ptr<prometheus::Registry> registry,
+      std::vector<std::shared_ptr<prometheus::Collectable>> extra);
   void Serve();
   void Answer(int fd) const;
 
   const int listen_fd_;
   const int port_;
   const std::shared_ptr<prometheus::Registry> registry_;
+  const std::vector<std::shared_ptr<prometheus::Collectable>> extra_;
   std::atomic<bool> stop_{false};
   std::thread thread_;
 };

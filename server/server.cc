@@ -342,7 +342,8 @@ absl::StatusOr<std::unique_ptr<RecallServer>> RecallServer::Start(
   if (!o.metrics_address.empty()) {
     ASSIGN_OR_RETURN(
         impl->metrics_http,
-        MetricsHttpServer::Start(o.metrics_address, impl->metrics.registry()));
+        MetricsHttpServer::Start(o.metrics_address, impl->metrics.registry(),
+                                 {NewProcessCollector()}));
   }
 
   RETURN_IF_ERROR(impl->StartGrpc());

@@ -63,6 +63,10 @@ struct BenchOptions {
   // with UNAVAILABLE (so a wrong target fails fast instead of producing a
   // report full of errors).
   absl::Duration connect_timeout = absl::Seconds(5);
+  // "HOST:PORT" of the server's /metrics, or empty: its
+  // process_cpu_seconds_total is read at the window's start and end to give
+  // the server's CPU time per request (BenchReport::server_cpu_us).
+  std::string server_metrics;
 };
 
 // Server-reported latency of one channel (RecallResponse.channel_stats), over
@@ -108,11 +112,19 @@ struct BenchReport {
   // RPC mode: per-channel latency as the server measured it, by channel name
   // ("NAME [cache hit]" / "NAME [cache miss]" for channels with a cache).
   std::map<std::string, ChannelLatency> channels;
+  // CPU time (user + system, all threads) per counted request over the
+  // window: this process's (the load generator's over RPC; in process, the
+  // whole work), and the server's when BenchOptions::server_metrics is set
+  // (-1 when not measured). Over RPC, server_cpu_us against an in-process
+  // run's client_cpu_us is the RPC layer's cost apart from the generator's.
+  double client_cpu_us = 0;
+  double server_cpu_us = -1;
 
   // One JSON object (no trailing newline) with the keys qps, requests,
   // errors, errors_by_code (an object), p50_ms, p90_ms, p99_ms, p999_ms,
-  // mean_ms, max_ms, seconds, concurrency, rate, unsent, and channels (an
-  // object: name -> {runs, mean_us, p50_us, p99_us}).
+  // mean_ms, max_ms, seconds, concurrency, rate, unsent, client_cpu_us,
+  // server_cpu_us, and channels (an object: name -> {runs, mean_us, p50_us,
+  // p99_us}).
   std::string ToJson() const;
   // A short human-readable summary, a few lines ending in a newline.
   std::string ToText() const;

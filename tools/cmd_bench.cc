@@ -34,6 +34,9 @@ ABSL_FLAG(std::string, space, "dssm",
           "bench --mode search: the space to search");
 ABSL_FLAG(double, duration, 10, "bench: measured window, seconds");
 ABSL_FLAG(double, warmup, 1, "bench: unmeasured warm-up, seconds");
+ABSL_FLAG(std::string, server_metrics, "",
+          "bench RPC: HOST:PORT of the server's /metrics, to report its CPU "
+          "time per request");
 ABSL_FLAG(double, rate, 0, "bench RPC: open-loop requests/s (0: closed loop)");
 
 namespace recall {
@@ -156,6 +159,7 @@ int RunBench() {
     options.rate = absl::GetFlag(FLAGS_rate);
     options.deadline = absl::Milliseconds(absl::GetFlag(FLAGS_deadline_ms));
     options.channels = absl::GetFlag(FLAGS_channels);
+    options.server_metrics = absl::GetFlag(FLAGS_server_metrics);
     report = RunRpcBench(options);
   } else if (!absl::GetFlag(FLAGS_snapshot).empty()) {
     const std::string root = absl::GetFlag(FLAGS_snapshot);

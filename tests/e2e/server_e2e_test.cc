@@ -423,7 +423,9 @@ TEST_F(ServerE2eTest, MetricsOverHttp) {
         "# TYPE recall_truncated_candidates_total counter",
         "# TYPE recall_backfilled_items_total counter",
         "# TYPE recall_fallback_responses_total counter",
-        "recall_rejected_requests_total{method=\"Recall\"} 0"}) {
+        "recall_rejected_requests_total{method=\"Recall\"} 0",
+        "# TYPE process_cpu_seconds_total counter",
+        "# TYPE process_resident_memory_bytes gauge"}) {
     EXPECT_THAT(metrics, HasSubstr(name));
   }
 }

@@ -1,8 +1,12 @@
 #include "tools/bench.h"
 
+#include <arpa/inet.h>
 #include <google/protobuf/struct.pb.h>
 #include <google/protobuf/util/json_util.h>
 #include <grpcpp/grpcpp.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <cmath>
@@ -10,6 +14,7 @@
 #include <memory>
 #include <set>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
@@ -313,6 +318,100 @@ TEST(RunInProcessBenchTest, CountsCallsAndErrors) {
   ASSERT_EQ(report->errors_by_code.size(), 1u);
   EXPECT_EQ(report->errors_by_code.at("NOT_FOUND"), report->errors);
   EXPECT_NEAR(static_cast<double>(report->errors), report->requests / 5.0, 4);
+}
+
+// A /metrics endpoint on 127.0.0.1 that answers the i-th scrape with
+// process_cpu_seconds_total = values[i].
+class FakeMetrics {
+ public:
+  explicit FakeMetrics(std::vector<double> values)
+      : values_(std::move(values)) {
+    fd_ = socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in address{};
+    address.sin_family = AF_INET;
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    bind(fd_, reinterpret_cast<sockaddr*>(&address), sizeof(address));
+    socklen_t size = sizeof(address);
+    getsockname(fd_, reinterpret_cast<sockaddr*>(&address), &size);
+    port_ = ntohs(address.sin_port);
+    listen(fd_, 4);
+    thread_ = std::thread([this] {
+      for (double value : values_) {
+        const int client = accept(fd_, nullptr, nullptr);
+        if (client < 0) return;
+        char buffer[1024];
+        recv(client, buffer, sizeof(buffer), 0);
+        const std::string reply = absl::StrCat(
+            "HTTP/1.0 200 OK\r\n\r\n# TYPE process_cpu_seconds_total "
+            "counter\nprocess_cpu_seconds_total ",
+            value, "\nprocess_resident_memory_bytes 1e+06\n");
+        send(client, reply.data(), reply.size(), MSG_NOSIGNAL);
+        close(client);
+        ++scrapes_;
+      }
+    });
+  }
+  ~FakeMetrics() {
+    shutdown(fd_, SHUT_RDWR);
+    close(fd_);
+    thread_.join();
+  }
+  std::string address() const { return absl::StrCat("127.0.0.1:", port_); }
+  int scrapes() const { return scrapes_.load(); }
+
+ private:
+  std::vector<double> values_;
+  int fd_ = -1;
+  int port_ = 0;
+  std::atomic<int> scrapes_{0};
+  std::thread thread_;
+};
+
+// The server's CPU per request comes from its process_cpu_seconds_total at
+// the window's start and end; the bench's own from getrusage.
+TEST(RunRpcBenchTest, ReportsCpuTimePerRequestOfServerAndClient) {
+  FakeServer server;
+  ASSERT_TRUE(server.ok());
+  FakeMetrics metrics({10.0, 12.5});
+  BenchOptions options;
+  options.target = server.target();
+  options.user_ids = {"u1", "u2"};
+  options.concurrency = 2;
+  options.duration = absl::Milliseconds(500);
+  options.warmup = absl::Milliseconds(100);
+  options.server_metrics = metrics.address();
+  absl::StatusOr<BenchReport> report = RunRpcBench(options);
+  ASSERT_TRUE(report.ok()) << report.status();
+  SCOPED_TRACE(report->ToText());
+  ASSERT_GT(report->requests, 0);
+  EXPECT_EQ(metrics.scrapes(), 2);
+  EXPECT_DOUBLE_EQ(report->server_cpu_us, 2.5e6 / report->requests);
+  EXPECT_GT(report->client_cpu_us, 0);
+  EXPECT_THAT(report->ToJson(), HasSubstr("\"server_cpu_us\":"));
+  EXPECT_THAT(report->ToText(), HasSubstr("cpu per request: this process"));
+
+  // Not asked: not measured.
+  options.server_metrics.clear();
+  report = RunRpcBench(options);
+  ASSERT_TRUE(report.ok()) << report.status();
+  EXPECT_EQ(report->server_cpu_us, -1);
+}
+
+// In process, the CPU per request is the work's.
+TEST(RunInProcessBenchTest, ReportsCpuTimePerRequest) {
+  absl::StatusOr<BenchReport> report = RunInProcessBench(
+      1, absl::Milliseconds(300), absl::ZeroDuration(), [](int64_t) {
+        // About 200 us of CPU per call.
+        const absl::Time until = absl::Now() + absl::Microseconds(200);
+        while (absl::Now() < until) {
+        }
+        return absl::OkStatus();
+      });
+  ASSERT_TRUE(report.ok()) << report.status();
+  ASSERT_GT(report->requests, 0);
+  EXPECT_GT(report->client_cpu_us,
+            20);  // less when the spinning thread is preempted
+  EXPECT_LT(report->client_cpu_us, 1000);
 }
 
 TEST(RunInProcessBenchTest, RejectsBadArguments) {
