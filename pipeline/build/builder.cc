@@ -236,6 +236,21 @@ absl::StatusOr<v1::Policy> CheckPolicy(std::shared_ptr<const Snapshot> snapshot,
   return engine->policy();
 }
 
+// Prints "build: stage NAME S s" as each stage of a build ends, so that
+// the time a new article waits for a snapshot can be attributed.
+class StageClock {
+ public:
+  void End(const char* stage) {
+    const absl::Time now = absl::Now();
+    fprintf(stderr, "build: stage %-9s %6.1f s\n", stage,
+            absl::ToDoubleSeconds(now - last_));
+    last_ = now;
+  }
+
+ private:
+  absl::Time last_ = absl::Now();
+};
+
 // The world's spaces: one index each, and the user vectors that come with
 // them (appended to `user_vectors`).
 absl::Status WriteSpaces(const BuildOptions& options, const ItemTable& items,
@@ -246,8 +261,13 @@ absl::Status WriteSpaces(const BuildOptions& options, const ItemTable& items,
     ASSIGN_OR_RETURN(ItemVectors vectors,
                      ReadItemVectors(options.input_dir, items, name));
     ReportItemsWithoutVector(name, items, vectors.rows);
+    const absl::Time start = absl::Now();
     ASSIGN_OR_RETURN(v1::SpaceManifest space,
                      WriteSpace(options, name, vectors, dir));
+    fprintf(stderr, "build: space %s: %lld vectors, %s index in %.1f s\n",
+            name.c_str(), static_cast<long long>(space.count()),
+            space.factory().c_str(),
+            absl::ToDoubleSeconds(absl::Now() - start));
     UserVectors uv;
     ASSIGN_OR_RETURN(bool has_users,
                      ReadUserVectors(options.input_dir, space, &uv));
@@ -354,6 +374,7 @@ absl::Status WriteClusterings(
 absl::StatusOr<v1::Manifest> BuildInto(const BuildOptions& options,
                                        const std::string& dir,
                                        const std::string& version) {
+  StageClock clock;
   const std::string items_path =
       (fs::path(options.input_dir) / "items.tsv").string();
   ASSIGN_OR_RETURN(ItemTable items, ItemTable::ReadTsv(items_path));
@@ -382,6 +403,7 @@ absl::StatusOr<v1::Manifest> BuildInto(const BuildOptions& options,
   ASSIGN_OR_RETURN(*manifest.mutable_items()->mutable_file(),
                    MakeFileRef(dir, layout::kItems));
   manifest.mutable_items()->set_count(items.size());
+  clock.End("read");
 
   // Clicks first: user profiles feed the tag2vec user vectors.
   ClickLog log;
@@ -389,22 +411,27 @@ absl::StatusOr<v1::Manifest> BuildInto(const BuildOptions& options,
   RETURN_IF_ERROR(ReadClicks(options.input_dir, items, &log, &skipped_clicks));
   log.Finish();
   RETURN_IF_ERROR(BuildLists(options, items, log, dir, &manifest));
+  clock.End("lists");
   std::vector<std::vector<v1::TagWeight>> profiles(log.users().size());
   for (size_t u = 0; u < profiles.size(); ++u) {
     profiles[u] = UserTagProfile(log.ClicksOf(static_cast<int32_t>(u)), items,
                                  newest, options.profile_half_life_days * 86400,
                                  options.profile_tags);
   }
+  clock.End("profiles");
 
   std::vector<UserVectors> user_vectors;
   RETURN_IF_ERROR(
       WriteSpaces(options, items, space_names, dir, &manifest, &user_vectors));
+  clock.End("spaces");
   RETURN_IF_ERROR(WriteTagTables(options, items, std::move(tag_set),
                                  std::move(media_set), space_names, profiles,
                                  log, dir, &manifest, &user_vectors));
+  clock.End("tables");
   std::vector<std::vector<v1::ClusterMembership>> memberships;
   RETURN_IF_ERROR(WriteClusterings(options, items, newest, &log, profiles,
                                    user_vectors, dir, &manifest, &memberships));
+  clock.End("clusters");
 
   ASSIGN_OR_RETURN(
       int64_t user_count,
@@ -412,6 +439,7 @@ absl::StatusOr<v1::Manifest> BuildInto(const BuildOptions& options,
   manifest.mutable_store()->set_dir(layout::kStoreDir);
   manifest.mutable_store()->set_user_count(user_count);
   RETURN_IF_ERROR(AddStoreFileRefs(dir, manifest.mutable_store()));
+  clock.End("store");
   if (skipped_clicks > 0) {
     fprintf(stderr,
             "build: skipped %lld clicks on items missing from items.tsv\n",
@@ -434,7 +462,9 @@ absl::StatusOr<v1::Manifest> BuildInto(const BuildOptions& options,
   }
   *manifest.mutable_policy() = *std::move(checked);
   RETURN_IF_ERROR(WriteManifest(dir, manifest));
+  clock.End("verify");
   RETURN_IF_ERROR(SyncTree(dir));
+  clock.End("sync");
   return manifest;
 }
 
