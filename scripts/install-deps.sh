@@ -10,7 +10,7 @@ PACKAGES=(
   build-essential cmake ninja-build ccache pkg-config git curl openssl libssl-dev
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler grpc-proto
   libfaiss-dev libopenblas-dev libabsl-dev librocksdb-dev prometheus-cpp-dev
-  libgtest-dev libgmock-dev libbenchmark-dev libfasttext-dev libeigen3-dev
+  libgtest-dev libgmock-dev libbenchmark-dev libfasttext-dev libeigen3-dev libhnswlib-dev
   python3-grpcio python3-grpc-tools
   prometheus
   # deploy checks: manifests, Dockerfile, the image (scripts/check-image.sh)

@@ -24,14 +24,14 @@ declare -A allowed=(
 )
 # folder: third-party headers it may include (extended regex on the path).
 declare -A third_party=(
-  [index]='^faiss/'
+  [index]='^faiss/|^hnswlib/'
   [store]='^rocksdb/'
   [server]='^grpcpp/|^grpc/|\.grpc\.pb\.h$|^prometheus/|^openssl/'
   [pipeline/train]='^fasttext/|^Eigen/'
   [tools]='^grpcpp/|^grpc/|\.grpc\.pb\.h$'
 )
 # Headers only their owners may include.
-owned='^faiss/|^rocksdb/|^grpcpp/|^grpc/|\.grpc\.pb\.h$|^prometheus/|^fasttext/|^Eigen/|^openssl/'
+owned='^faiss/|^hnswlib/|^rocksdb/|^grpcpp/|^grpc/|\.grpc\.pb\.h$|^prometheus/|^fasttext/|^Eigen/|^openssl/'
 project='^(util|index|store|recall|server|pipeline|tools|proto)/'
 
 failures=0

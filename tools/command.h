@@ -37,6 +37,7 @@ int RunEval();                             // cmd_eval.cc
 int RunBench();                            // cmd_bench.cc
 int RunQuery();                            // cmd_query.cc
 int RunHealth();                           // cmd_health.cc
+int RunBenchPeer();                        // cmd_peer.cc
 
 // The build and train flags, which tune also reads (it builds and trains).
 BuildOptions BuildOptionsFromFlags();  // cmd_build.cc

@@ -39,6 +39,8 @@ constexpr char kUsage[] =
     "ID,ID --json]\n"
     "  health --target HOST:PORT [--service NAME --wait S]      exit 0 when "
     "SERVING\n"
+    "  bench-peer --input WORLD [--peer_space dssm --queries N]  Faiss HNSW "
+    "against hnswlib\n"
     "Run `recallctl --helpfull` for every flag.";
 
 }  // namespace
@@ -75,6 +77,7 @@ int main(int argc, char** argv) {
   if (command == "bench") return recall::RunBench();
   if (command == "query") return recall::RunQuery();
   if (command == "health") return recall::RunHealth();
+  if (command == "bench-peer") return recall::RunBenchPeer();
   fprintf(stderr, "recallctl: unknown command \"%s\"\n%s\n", command.c_str(),
           recall::kUsage);
   return 2;

@@ -413,5 +413,24 @@ TEST_F(BinaryE2eTest, InProcessBenchRunsOnlyTheChannelsAsked) {
   EXPECT_THAT(channels(one), ::testing::ElementsAre("u2i_dssm")) << one;
 }
 
+// `recallctl bench-peer` (scripts/bench_peer.sh) runs both libraries on the
+// world's vectors and prints the comparison at each recall target.
+TEST_F(BinaryE2eTest, PeerBenchComparesFaissWithHnswlib) {
+  std::string out;
+  ASSERT_EQ(RunCommand(std::string(RECALLCTL_BIN) + " bench-peer --input " +
+                           (dir_ / "world").string() + " --queries 50",
+                       &out),
+            0)
+      << out;
+  EXPECT_THAT(out, HasSubstr("2000 vectors of dim 16 (dssm), 50 queries"));
+  EXPECT_THAT(out, HasSubstr("recall@100 >= 0.95: faiss ef"));
+  EXPECT_THAT(out, HasSubstr("hnswlib / faiss"));
+  EXPECT_NE(RunCommand(std::string(RECALLCTL_BIN) +
+                           " bench-peer --input /nonexistent",
+                       &out),
+            0);
+  EXPECT_THAT(out, HasSubstr("/nonexistent/vectors/dssm.item.vec"));
+}
+
 }  // namespace
 }  // namespace recall

@@ -1,0 +1,175 @@
+// recallctl bench-peer --input WORLD [--space dssm --queries 1000
+// --recall_targets 0.95,0.99]: Faiss HNSW against hnswlib on the world's own
+// item and user vectors, in process, one thread: for each library the
+// efSearch that first reaches each recall@100 target (against an exact
+// search) and the queries per second there.
+#include <cstdio>
+#include <string>
+#include <vector>
+
+#include "absl/container/flat_hash_set.h"
+#include "absl/flags/flag.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "index/exact_index.h"
+#include "index/faiss_index.h"
+#include "index/peer_hnsw.h"
+#include "pipeline/data/word2vec_io.h"
+#include "tools/command.h"
+#include "tools/flags.h"
+#include "util/vector_math.h"
+
+ABSL_FLAG(std::string, peer_space, "dssm",
+          "bench-peer: the space whose vectors/<space>.item.vec and "
+          ".user.vec are indexed and queried");
+ABSL_FLAG(int, queries, 1000, "bench-peer: user vectors used as queries");
+ABSL_FLAG(std::vector<std::string>, recall_targets,
+          std::vector<std::string>({"0.95", "0.99"}),
+          "bench-peer: recall@100 levels compared");
+ABSL_FLAG(int, hnsw_m, 32, "bench-peer: HNSW neighbours per node (both)");
+
+namespace recall {
+namespace {
+
+constexpr int kK = 100;
+constexpr int kEfs[] = {100, 128, 160, 200, 256, 320, 400, 512, 640, 800, 1024};
+
+struct Point {
+  int ef;
+  double recall;
+  double qps;
+};
+
+// Recall@100 against `truth` and single-thread queries per second of
+// `search` over the queries, at each ef.
+template <typename Search>
+std::vector<Point> Sweep(const std::vector<std::vector<int32_t>>& truth,
+                         const VectorSet& queries, Search search) {
+  std::vector<Point> points;
+  std::vector<Neighbor> found;
+  // Warm-up: the first pass pays for page faults and caches.
+  for (size_t q = 0; q < queries.size(); ++q)
+    search(queries.row(q), kEfs[0], &found);
+  for (int ef : kEfs) {
+    int64_t hits = 0;
+    const absl::Time start = absl::Now();
+    for (size_t q = 0; q < queries.size(); ++q) {
+      search(queries.row(q), ef, &found);
+      absl::flat_hash_set<int32_t> wanted(truth[q].begin(), truth[q].end());
+      for (const Neighbor& n : found) hits += wanted.count(n.row);
+    }
+    const double seconds = absl::ToDoubleSeconds(absl::Now() - start);
+    points.push_back(
+        {ef,
+         static_cast<double>(hits) / static_cast<double>(queries.size() * kK),
+         static_cast<double>(queries.size()) / seconds});
+  }
+  return points;
+}
+
+// The first point at or above `target`, or nullptr.
+const Point* FirstReaching(const std::vector<Point>& points, double target) {
+  for (const Point& p : points) {
+    if (p.recall >= target) return &p;
+  }
+  return nullptr;
+}
+
+absl::StatusOr<VectorSet> ReadNormalised(const std::string& path) {
+  absl::StatusOr<VectorSet> set = ReadWord2VecText(path);
+  if (!set.ok()) return set.status();
+  for (size_t i = 0; i < set->size(); ++i) {
+    NormalizeL2(set->values.data() + i * set->dim, set->dim);
+  }
+  return set;
+}
+
+}  // namespace
+
+int RunBenchPeer() {
+  const std::string world = absl::GetFlag(FLAGS_input);
+  const std::string space = absl::GetFlag(FLAGS_peer_space);
+  if (world.empty())
+    return Fail(absl::InvalidArgumentError("bench-peer: --input is required"));
+  absl::StatusOr<VectorSet> items =
+      ReadNormalised(absl::StrCat(world, "/vectors/", space, ".item.vec"));
+  if (!items.ok()) return Fail(items.status());
+  absl::StatusOr<VectorSet> users =
+      ReadNormalised(absl::StrCat(world, "/vectors/", space, ".user.vec"));
+  if (!users.ok()) return Fail(users.status());
+  const size_t n_queries = std::min<size_t>(
+      users->size(), static_cast<size_t>(absl::GetFlag(FLAGS_queries)));
+  users->ids.resize(n_queries);
+  users->values.resize(n_queries * users->dim);
+  const int dim = items->dim;
+  const int64_t n = static_cast<int64_t>(items->size());
+  const int m = absl::GetFlag(FLAGS_hnsw_m);
+
+  const auto exact = NewExactIndex(dim, items->values);
+  std::vector<std::vector<int32_t>> truth(n_queries);
+  std::vector<Neighbor> found;
+  for (size_t q = 0; q < n_queries; ++q) {
+    if (absl::Status s = exact->Search(users->row(q), kK, {}, &found); !s.ok())
+      return Fail(s);
+    for (const Neighbor& nb : found) truth[q].push_back(nb.row);
+  }
+
+  absl::Time start = absl::Now();
+  FaissBuildOptions faiss_options;
+  faiss_options.factory = absl::StrCat("HNSW", m);
+  faiss_options.hnsw_ef_construction = 80;
+  absl::StatusOr<std::unique_ptr<IndexHandle>> faiss =
+      BuildFaissIndex(faiss_options, dim, items->values.data(), n);
+  if (!faiss.ok()) return Fail(faiss.status());
+  const double faiss_build = absl::ToDoubleSeconds(absl::Now() - start);
+  start = absl::Now();
+  absl::StatusOr<std::unique_ptr<PeerHnsw>> peer =
+      PeerHnsw::Build(items->values.data(), n, dim, m, 80);
+  if (!peer.ok()) return Fail(peer.status());
+  const double peer_build = absl::ToDoubleSeconds(absl::Now() - start);
+
+  const std::vector<Point> faiss_points = Sweep(
+      truth, *users, [&](const float* q, int ef, std::vector<Neighbor>* out) {
+        (void)(*faiss)->Search(q, kK, SearchParams{.ef_search = ef}, out);
+      });
+  const std::vector<Point> peer_points = Sweep(
+      truth, *users, [&](const float* q, int ef, std::vector<Neighbor>* out) {
+        (*peer)->Search(q, kK, ef, out);
+      });
+
+  printf(
+      "bench-peer: %lld vectors of dim %d (%s), %zu queries, k=%d, M=%d, "
+      "efConstruction 80, one search thread\n",
+      static_cast<long long>(n), dim, space.c_str(), n_queries, kK, m);
+  printf("build: faiss %.1f s, hnswlib %.1f s (all cores)\n", faiss_build,
+         peer_build);
+  printf("%6s  %-22s  %-22s\n", "ef", "faiss recall / qps",
+         "hnswlib recall / qps");
+  for (size_t i = 0; i < faiss_points.size(); ++i) {
+    printf("%6d  %8.4f %10.0f    %8.4f %10.0f\n", faiss_points[i].ef,
+           faiss_points[i].recall, faiss_points[i].qps, peer_points[i].recall,
+           peer_points[i].qps);
+  }
+  for (const std::string& text : absl::GetFlag(FLAGS_recall_targets)) {
+    double target = 0;
+    if (!absl::SimpleAtod(text, &target)) {
+      return Fail(absl::InvalidArgumentError(
+          absl::StrCat("bench-peer: bad --recall_targets value ", text)));
+    }
+    const Point* f = FirstReaching(faiss_points, target);
+    const Point* p = FirstReaching(peer_points, target);
+    if (f == nullptr || p == nullptr) {
+      printf("recall@100 >= %.2f: %s does not reach it by ef %d\n", target,
+             f == nullptr ? "faiss" : "hnswlib", kEfs[std::size(kEfs) - 1]);
+      continue;
+    }
+    printf(
+        "recall@100 >= %.2f: faiss ef %d %.0f qps, hnswlib ef %d %.0f qps: "
+        "hnswlib / faiss %.2f\n",
+        target, f->ef, f->qps, p->ef, p->qps, p->qps / f->qps);
+  }
+  return 0;
+}
+
+}  // namespace recall
