@@ -143,6 +143,7 @@ absl::StatusOr<std::unique_ptr<IndexHandle>> BuildFaissIndex(
   }));
   if (auto* hnsw = dynamic_cast<faiss::IndexHNSW*>(index.get())) {
     hnsw->hnsw.efConstruction = options.hnsw_ef_construction;
+    hnsw->hnsw.efSearch = options.hnsw_ef_search;
   }
   if (auto* ivfpq = dynamic_cast<faiss::IndexIVFPQ*>(index.get())) {
     // Polysemous codes only help Hamming-filtered search, which is never

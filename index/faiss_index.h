@@ -27,6 +27,11 @@ struct FaissBuildOptions {
   std::string factory = "HNSW32";
   // HNSW construction depth. Higher: better graph, slower build.
   int hnsw_ef_construction = 80;
+  // HNSW efSearch stored in the index: searches without a per-call
+  // ef_search use it, and Faiss 1.7.3 sizes its candidate heap by
+  // max(it, k), so a per-call ef_search above max(it, k) has no effect (see
+  // docs/PERFORMANCE.md, "bench-peer"). The builder stores the MANIFEST's.
+  int hnsw_ef_search = 16;
   // At most this many vectors train IVF/PQ/SQ quantizers (a random sample of
   // them when there are more). Faiss wants about 39 per IVF list.
   int64_t max_training_vectors = 200000;

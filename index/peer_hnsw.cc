@@ -5,7 +5,9 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "faiss/IndexHNSW.h"
 #include "hnswlib/hnswlib.h"
+#include "index/faiss_util.h"
 
 namespace recall {
 
@@ -55,6 +57,45 @@ void PeerHnsw::Search(const float* query, int k, int ef,
     (*out)[i] = {static_cast<int32_t>(result.top().second),
                  1.0f - result.top().first};
     result.pop();
+  }
+}
+
+struct PeerFaissHnsw::Impl {
+  std::unique_ptr<faiss::IndexHNSWFlat> index;
+  std::vector<float> distances;
+  std::vector<faiss::Index::idx_t> labels;
+};
+
+PeerFaissHnsw::PeerFaissHnsw(std::unique_ptr<Impl> impl)
+    : impl_(std::move(impl)) {}
+PeerFaissHnsw::~PeerFaissHnsw() = default;
+
+absl::StatusOr<std::unique_ptr<PeerFaissHnsw>> PeerFaissHnsw::Build(
+    const float* vectors, int64_t n, int dim, int m, int ef_construction) {
+  auto impl = std::make_unique<Impl>();
+  absl::Status status =
+      CatchFaiss(absl::StatusCode::kInternal, "faiss HNSW", [&] {
+        impl->index = std::make_unique<faiss::IndexHNSWFlat>(
+            dim, m, faiss::METRIC_INNER_PRODUCT);
+        impl->index->hnsw.efConstruction = ef_construction;
+        impl->index->add(n, vectors);
+      });
+  if (!status.ok()) return status;
+  return std::unique_ptr<PeerFaissHnsw>(new PeerFaissHnsw(std::move(impl)));
+}
+
+void PeerFaissHnsw::Search(const float* query, int k, int ef,
+                           std::vector<Neighbor>* out) {
+  impl_->index->hnsw.efSearch = ef;
+  impl_->distances.resize(k);
+  impl_->labels.resize(k);
+  impl_->index->search(1, query, k, impl_->distances.data(),
+                       impl_->labels.data());
+  out->clear();
+  for (int i = 0; i < k; ++i) {
+    if (impl_->labels[i] >= 0)
+      out->push_back(
+          {static_cast<int32_t>(impl_->labels[i]), impl_->distances[i]});
   }
 }
 

@@ -16,6 +16,23 @@
 
 namespace recall {
 
+// Faiss's HNSW (IndexHNSWFlat, inner product) with efSearch set on the graph
+// before each search, which Faiss 1.7.3 needs for an ef above k to take
+// effect (a per-call SearchParametersHNSW is capped there). Single-threaded,
+// like PeerHnsw.
+class PeerFaissHnsw {
+ public:
+  static absl::StatusOr<std::unique_ptr<PeerFaissHnsw>> Build(
+      const float* vectors, int64_t n, int dim, int m, int ef_construction);
+  ~PeerFaissHnsw();
+  void Search(const float* query, int k, int ef, std::vector<Neighbor>* out);
+
+ private:
+  struct Impl;
+  explicit PeerFaissHnsw(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
 class PeerHnsw {
  public:
   // Builds over `n` rows of `dim` floats (inner product; vector i is row i)

@@ -119,6 +119,7 @@ absl::StatusOr<v1::SpaceManifest> WriteSpace(const BuildOptions& options,
   FaissBuildOptions faiss_options;
   faiss_options.factory = SpaceFactory(options, space, vectors.rows.size());
   faiss_options.hnsw_ef_construction = options.ef_construction;
+  faiss_options.hnsw_ef_search = options.ef_search;
   absl::StatusOr<std::unique_ptr<IndexHandle>> index =
       BuildFaissIndex(faiss_options, vectors.dim, vectors.data.data(),
                       static_cast<int64_t>(vectors.rows.size()), vectors.rows);
