@@ -37,7 +37,7 @@ class PeerHnsw {
  public:
   // Builds over `n` rows of `dim` floats (inner product; vector i is row i)
   // with M neighbours per node and construction depth ef_construction, on
-  // one thread (see peer_hnsw.cc).
+  // all OpenMP threads.
   static absl::StatusOr<std::unique_ptr<PeerHnsw>> Build(const float* vectors,
                                                          int64_t n, int dim,
                                                          int m,

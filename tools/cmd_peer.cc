@@ -164,8 +164,8 @@ int RunBenchPeer() {
       "bench-peer: %lld vectors of dim %d (%s), %zu queries, k=%d, M=%d, "
       "efConstruction 80, one search thread\n",
       static_cast<long long>(n), dim, space.c_str(), n_queries, kK, m);
-  printf("build: faiss %.1f s (all cores), hnswlib %.1f s (one thread)\n",
-         faiss_build, peer_build);
+  printf("build: faiss %.1f s, hnswlib %.1f s (all cores)\n", faiss_build,
+         peer_build);
   printf("%6s", "ef");
   for (const Series& s : series) printf("  %-26s", s.name);
   printf("\n");
