@@ -1,9 +1,6 @@
 #include "tools/bench.h"
 
 #include <grpcpp/grpcpp.h>
-#include <netdb.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
@@ -18,7 +15,6 @@
 
 #include "absl/base/thread_annotations.h"
 #include "absl/strings/ascii.h"
-#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
@@ -26,8 +22,8 @@
 #include "pipeline/eval/json_text.h"
 #include "recall/v1/recall.grpc.pb.h"
 #include "recall/v1/recall.pb.h"
+#include "tools/cpu_meter.h"
 #include "util/percentile.h"
-#include "util/process_stats.h"
 #include "util/utf8.h"
 
 namespace recall {
@@ -207,104 +203,6 @@ absl::Status ValidateRpcOptions(const BenchOptions& o) {
 // once) must not issue again on the same stack: it hands its slot to the
 // dispatcher instead, so recursion depth stays at one.
 thread_local bool tls_issuing = false;
-
-// The value of the unlabelled series `name` in the Prometheus text served at
-// http://address/metrics ("HOST:PORT"); 2 s timeout.
-absl::StatusOr<double> ScrapeValue(const std::string& address,
-                                   absl::string_view name) {
-  const size_t colon = address.rfind(':');
-  if (colon == std::string::npos) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("server_metrics: want HOST:PORT, got ", address));
-  }
-  addrinfo hints{};
-  hints.ai_family = AF_UNSPEC;
-  hints.ai_socktype = SOCK_STREAM;
-  addrinfo* found = nullptr;
-  const std::string host = address.substr(0, colon);
-  const std::string port = address.substr(colon + 1);
-  if (getaddrinfo(host.c_str(), port.c_str(), &hints, &found) != 0) {
-    return absl::UnavailableError(absl::StrCat("cannot resolve ", address));
-  }
-  const int fd = socket(found->ai_family, SOCK_STREAM, 0);
-  const timeval timeout{2, 0};
-  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof(timeout));
-  setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &timeout, sizeof(timeout));
-  const bool connected =
-      fd >= 0 && connect(fd, found->ai_addr, found->ai_addrlen) == 0;
-  freeaddrinfo(found);
-  std::string reply;
-  if (connected) {
-    const std::string request =
-        "GET /metrics HTTP/1.0\r\nHost: " + host + "\r\n\r\n";
-    if (send(fd, request.data(), request.size(), MSG_NOSIGNAL) ==
-        static_cast<ssize_t>(request.size())) {
-      char buffer[16384];
-      for (ssize_t n; (n = recv(fd, buffer, sizeof(buffer), 0)) > 0;)
-        reply.append(buffer, static_cast<size_t>(n));
-    }
-  }
-  if (fd >= 0) close(fd);
-  const std::string line_start = absl::StrCat("\n", name, " ");
-  const size_t at = reply.find(line_start);
-  double value = 0;
-  if (at == std::string::npos ||
-      !absl::SimpleAtod(absl::string_view(reply).substr(
-                            at + line_start.size(),
-                            reply.find('\n', at + 1) - at - line_start.size()),
-                        &value)) {
-    return absl::UnavailableError(
-        absl::StrCat("no ", name, " in http://", address, "/metrics",
-                     connected ? "" : " (cannot connect)"));
-  }
-  return value;
-}
-
-// Reads this process's CPU time, and the server's (server_metrics, when not
-// empty), at `start` and at `end` on a thread of its own, so that the
-// figures cover the counted window only.
-class CpuMeter {
- public:
-  CpuMeter(std::string server_metrics, Clock::time_point start,
-           Clock::time_point end)
-      : server_metrics_(std::move(server_metrics)), thread_([this, start, end] {
-          std::this_thread::sleep_until(start);
-          Read(&client_start_, &server_start_);
-          std::this_thread::sleep_until(end);
-          Read(&client_end_, &server_end_);
-        }) {}
-  CpuMeter(const CpuMeter&) = delete;
-  CpuMeter& operator=(const CpuMeter&) = delete;
-  ~CpuMeter() {
-    if (thread_.joinable()) thread_.join();
-  }
-
-  // Waits for the end reading; fills report->client_cpu_us and
-  // ->server_cpu_us (per counted request).
-  void Finish(BenchReport* report) {
-    thread_.join();
-    if (report->requests <= 0) return;
-    const double requests = static_cast<double>(report->requests);
-    report->client_cpu_us = (client_end_ - client_start_) * 1e6 / requests;
-    if (server_start_.ok() && server_end_.ok()) {
-      report->server_cpu_us = (*server_end_ - *server_start_) * 1e6 / requests;
-    }
-  }
-
- private:
-  void Read(double* client, absl::StatusOr<double>* server) {
-    *client = ProcessCpuSeconds();
-    if (!server_metrics_.empty()) {
-      *server = ScrapeValue(server_metrics_, "process_cpu_seconds_total");
-    }
-  }
-
-  const std::string server_metrics_;
-  double client_start_ = 0, client_end_ = 0;
-  absl::StatusOr<double> server_start_ = absl::UnavailableError("unread");
-  absl::StatusOr<double> server_end_ = absl::UnavailableError("unread");
-  std::thread thread_;  // last: started once the fields exist
-};
 
 // One RunRpcBench run. Each slot holds at most one call at a time; a slot's
 // fields are touched only by whoever currently owns the slot (the issuing
