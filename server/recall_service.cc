@@ -97,7 +97,8 @@ void ToProto(const Snapshot& snapshot, const RecallAnswer& answer,
   response->set_snapshot_version(snapshot.version());
 }
 
-// Bytes of the files a snapshot load reads into memory.
+}  // namespace
+
 int64_t LoadedBytes(const v1::Manifest& m) {
   int64_t bytes = m.items().file().size_bytes();
   for (const auto& space : m.spaces()) bytes += space.index().size_bytes();
@@ -107,10 +108,9 @@ int64_t LoadedBytes(const v1::Manifest& m) {
   for (const auto& c : m.clusterings()) {
     bytes += c.centres().size_bytes() + c.clusters().size_bytes();
   }
+  for (const auto& lists : m.lists()) bytes += lists.file().size_bytes();
   return bytes;
 }
-
-}  // namespace
 
 grpc::Status ToGrpcStatus(const absl::Status& status) {
   if (status.ok()) return grpc::Status::OK;

@@ -18,6 +18,11 @@ namespace recall {
 // Converts an absl::Status to the grpc::Status with the same code and message.
 grpc::Status ToGrpcStatus(const absl::Status& status);
 
+// Bytes of the files a snapshot load reads into memory (GetSnapshotInfo's
+// loaded_bytes): the item table, indexes, vector tables, clusterings and
+// ranked lists, not the RocksDB store (read on demand).
+int64_t LoadedBytes(const v1::Manifest& manifest);
+
 // The engine's query for a Recall request (no deadline: the caller sets it).
 RecallQuery RecallQueryFromProto(const v1::RecallRequest& request);
 

@@ -231,5 +231,24 @@ TEST(RecallQueryFromProtoTest, SurvivesTheWireFormat) {
   EXPECT_EQ(query.overrides[0].quota, std::nullopt);
 }
 
+// Every file a load reads into memory counts, ranked lists included; the
+// user store does not.
+TEST(LoadedBytesTest, CountsEveryLoadedFileButTheStore) {
+  v1::Manifest m;
+  m.mutable_items()->mutable_file()->set_size_bytes(1);
+  m.add_spaces()->mutable_index()->set_size_bytes(10);
+  m.add_spaces()->mutable_index()->set_size_bytes(20);
+  v1::VectorTableManifest* table = m.add_tables();
+  table->mutable_ids()->set_size_bytes(100);
+  table->mutable_index()->set_size_bytes(200);
+  v1::ClusteringManifest* clustering = m.add_clusterings();
+  clustering->mutable_centres()->set_size_bytes(1000);
+  clustering->mutable_clusters()->set_size_bytes(2000);
+  m.add_lists()->mutable_file()->set_size_bytes(10000);
+  m.add_lists()->mutable_file()->set_size_bytes(20000);
+  m.mutable_store()->add_files()->set_size_bytes(1000000);
+  EXPECT_EQ(LoadedBytes(m), 33331);
+}
+
 }  // namespace
 }  // namespace recall
