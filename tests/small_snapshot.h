@@ -1,5 +1,5 @@
 // A small generated world and a Flat snapshot of it, for tests that need a
-// real snapshot on disk (they link recall_tools).
+// real snapshot on disk (they link recall_build).
 #ifndef RECALL_TESTS_SMALL_SNAPSHOT_H_
 #define RECALL_TESTS_SMALL_SNAPSHOT_H_
 
