@@ -73,6 +73,18 @@ inline std::string HttpGet(int port, const std::string& path) {
                       "GET " + path + " HTTP/1.0\r\nHost: localhost\r\n\r\n");
 }
 
+// The value on the Prometheus exposition line of `series` (the name and its
+// labels as served, e.g. `recall_requests_in_flight` or
+// `recall_requests_total{code="OK",method="Recall"}`), or `absent` when no
+// line has it.
+inline double MetricValue(const std::string& metrics, const std::string& series,
+                          double absent) {
+  const std::string line_start = "\n" + series + " ";
+  const size_t at = metrics.find(line_start);
+  if (at == std::string::npos) return absent;
+  return std::stod(metrics.substr(at + line_start.size()));
+}
+
 // The whole file, bytes as they are ("" when it cannot be read).
 inline std::string ReadFile(const std::string& path) {
   std::ifstream in(path, std::ios::binary);

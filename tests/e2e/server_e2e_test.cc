@@ -15,14 +15,14 @@
 #include "gtest/gtest.h"
 #include "index/exact_index.h"
 #include "index/faiss_index.h"
+#include "pipeline/build/builder.h"
+#include "pipeline/data/gen_world.h"
+#include "pipeline/data/word2vec_io.h"
 #include "recall/channel.h"
 #include "recall/v1/recall.grpc.pb.h"
 #include "server/server.h"
 #include "tests/server_test_util.h"
 #include "tests/test_util.h"
-#include "pipeline/build/builder.h"
-#include "pipeline/data/gen_world.h"
-#include "pipeline/data/word2vec_io.h"
 
 namespace recall {
 namespace {
@@ -259,12 +259,10 @@ grpc::Status RawCall(const std::shared_ptr<grpc::Channel>& channel,
 // Counter value of recall_requests_total{code, method}, 0 when absent.
 double RequestsCounted(int metrics_port, const std::string& method,
                        const std::string& code) {
-  const std::string metrics = HttpGet(metrics_port, "/metrics");
-  const std::string series =
-      "recall_requests_total{code=\"" + code + "\",method=\"" + method + "\"} ";
-  const size_t at = metrics.find(series);
-  if (at == std::string::npos) return 0;
-  return std::stod(metrics.substr(at + series.size()));
+  return MetricValue(
+      HttpGet(metrics_port, "/metrics"),
+      "recall_requests_total{code=\"" + code + "\",method=\"" + method + "\"}",
+      0);
 }
 
 TEST_F(ServerE2eTest, MalformedRequestBytesAreInvalidArgumentAndCounted) {
