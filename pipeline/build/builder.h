@@ -39,8 +39,8 @@
 #include <string>
 
 #include "absl/status/statusor.h"
-#include "recall/v1/snapshot.pb.h"
 #include "pipeline/build/item_cf.h"
+#include "recall/v1/snapshot.pb.h"
 
 namespace recall {
 

@@ -10,10 +10,10 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
-#include "recall/v1/snapshot.pb.h"
-#include "store/item_table.h"
 #include "pipeline/build/profiles.h"
 #include "pipeline/data/word2vec_io.h"
+#include "recall/v1/snapshot.pb.h"
+#include "store/item_table.h"
 
 namespace recall {
 

@@ -23,9 +23,9 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "pipeline/build/profiles.h"
 #include "store/item_table.h"
 #include "store/ranked_lists.h"
-#include "pipeline/build/profiles.h"
 
 namespace recall {
 

@@ -12,9 +12,9 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/types/span.h"
+#include "pipeline/data/word2vec_io.h"
 #include "recall/v1/snapshot.pb.h"
 #include "store/item_table.h"
-#include "pipeline/data/word2vec_io.h"
 
 namespace recall {
 

@@ -425,9 +425,9 @@ TEST_F(BinaryE2eTest, PeerBenchComparesFaissWithHnswlib) {
   EXPECT_THAT(out, HasSubstr("2000 vectors of dim 16 (dssm), 50 queries"));
   EXPECT_THAT(out, HasSubstr("recall@100 >= 0.95: faiss per-call ef at ef"));
   EXPECT_THAT(out, HasSubstr("hnswlib / best faiss"));
-  EXPECT_NE(RunCommand(std::string(RECALLCTL_BIN) +
-                           " bench-peer --input /nonexistent",
-                       &out),
+  EXPECT_NE(RunCommand(
+                std::string(RECALLCTL_BIN) + " bench-peer --input /nonexistent",
+                &out),
             0);
   EXPECT_THAT(out, HasSubstr("/nonexistent/vectors/dssm.item.vec"));
 }

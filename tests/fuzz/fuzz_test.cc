@@ -22,6 +22,9 @@
 
 #include "google/protobuf/stubs/logging.h"
 #include "gtest/gtest.h"
+#include "pipeline/data/clicks_file.h"
+#include "pipeline/data/importers.h"
+#include "pipeline/data/word2vec_io.h"
 #include "recall/channel.h"
 #include "recall/engine.h"
 #include "recall/snapshot.h"
@@ -32,9 +35,6 @@
 #include "store/snapshot_files.h"
 #include "tests/small_snapshot.h"
 #include "tests/test_util.h"
-#include "pipeline/data/clicks_file.h"
-#include "pipeline/data/importers.h"
-#include "pipeline/data/word2vec_io.h"
 
 namespace recall {
 namespace {

@@ -109,8 +109,9 @@ TEST(ProfileRulesTest, BuildAndRequestTimeTagProfilesAreIdentical) {
 }
 
 // A user's memberships stored at build time (ConcatenateSpaces +
-// AssignToCentres) equal, to float rounding, those a request computes for a user without stored
-// memberships (UserClustersOf on the same vectors and centres).
+// AssignToCentres) equal, to float rounding, those a request computes for a
+// user without stored memberships (UserClustersOf on the same vectors and
+// centres).
 TEST(ProfileRulesTest, BuildAndRequestTimeMembershipsAreIdentical) {
   constexpr int kUsers = 40, kK = 8, kTopN = 3;
   const std::vector<int> dims = {12, 6};

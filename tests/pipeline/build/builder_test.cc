@@ -18,10 +18,10 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "index/index_handle.h"
+#include "pipeline/data/gen_world.h"
 #include "recall/snapshot.h"
 #include "store/snapshot_files.h"
 #include "tests/test_util.h"
-#include "pipeline/data/gen_world.h"
 
 namespace recall {
 namespace {

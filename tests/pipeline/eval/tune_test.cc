@@ -6,10 +6,10 @@
 #include "gmock/gmock.h"
 #include "google/protobuf/text_format.h"
 #include "gtest/gtest.h"
+#include "pipeline/data/gen_world.h"
 #include "recall/channel.h"
 #include "store/snapshot_files.h"
 #include "tests/test_util.h"
-#include "pipeline/data/gen_world.h"
 
 namespace recall {
 namespace {

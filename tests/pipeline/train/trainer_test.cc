@@ -8,9 +8,9 @@
 #include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "pipeline/data/word2vec_io.h"
 #include "store/item_table.h"
 #include "tests/test_util.h"
-#include "pipeline/data/word2vec_io.h"
 
 namespace recall {
 namespace {
