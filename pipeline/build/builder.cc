@@ -42,7 +42,16 @@ namespace {
 
 namespace fs = std::filesystem;
 
-using namespace build_spaces;  // NOLINT: the builder's own parts
+using build_spaces::FindSpaces;
+using build_spaces::ItemVectors;
+using build_spaces::kTag2vec;
+using build_spaces::ReadItemVectors;
+using build_spaces::ReadOptionalVectors;
+using build_spaces::ReadUserVectors;
+using build_spaces::ReportItemsWithoutVector;
+using build_spaces::UserVectors;
+using build_spaces::WriteSpace;
+using build_spaces::WriteVectorTable;
 // Reads clicks.tsv (optional). Clicks on items missing from items.tsv are
 // skipped and counted: click logs outlive articles.
 absl::Status ReadClicks(const std::string& input_dir, const ItemTable& items,

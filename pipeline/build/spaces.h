@@ -20,14 +20,7 @@
 namespace recall {
 namespace build_spaces {
 
-inline constexpr char kItemVecSuffix[] = ".item.vec";
-
-inline constexpr char kUserVecSuffix[] = ".user.vec";
-
 inline constexpr char kTag2vec[] = "tag2vec";
-
-// Line of vector i in a word2vec file (the header is line 1).
-int64_t VectorLine(size_t i);
 
 struct UserVectors {
   std::string space;
@@ -37,9 +30,6 @@ struct UserVectors {
 // The spaces in input/vectors, sorted by name.
 absl::StatusOr<std::vector<std::string>> FindSpaces(
     const std::string& input_dir);
-
-// Normalises `vectors` in place, naming the file and line of a zero vector.
-absl::Status Normalize(const std::string& path, VectorSet* vectors);
 
 // Item vectors ready for an index: rows ascending, vectors row-major.
 struct ItemVectors {
@@ -58,15 +48,6 @@ absl::StatusOr<ItemVectors> ReadItemVectors(const std::string& input_dir,
 // could not learn).
 void ReportItemsWithoutVector(const std::string& space, const ItemTable& items,
                               const std::vector<int32_t>& rows);
-
-// The index factory of `space`: --space_index's entry, else Flat for an
-// "mf" space of at most kExactMfItems vectors (its MIPS-reduced vectors all
-// share one norm and mostly one direction, which HNSW graphs search badly:
-// Recall@100 0.13 against 0.37 exact on MovieLens), else --index.
-inline constexpr size_t kExactMfItems = 200000;
-
-std::string SpaceFactory(const BuildOptions& options, const std::string& space,
-                         size_t count);
 
 // Writes spaces/<space>.faiss in `dir`.
 absl::StatusOr<v1::SpaceManifest> WriteSpace(const BuildOptions& options,

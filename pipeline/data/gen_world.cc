@@ -31,7 +31,27 @@
 namespace recall {
 namespace {
 
-using namespace gen_world_random;  // NOLINT: the generator's own helpers
+using gen_world_random::AppendFloats;
+using gen_world_random::DateYmd;
+using gen_world_random::DecimalDigits;
+using gen_world_random::kClickStream;
+using gen_world_random::kDaySeconds;
+using gen_world_random::kItem2VecStream;
+using gen_world_random::kItemStream;
+using gen_world_random::kMediaStream;
+using gen_world_random::kTagStream;
+using gen_world_random::kTitle2VecStream;
+using gen_world_random::kTopicStream;
+using gen_world_random::kUserStream;
+using gen_world_random::Normalize;
+using gen_world_random::PaddedId;
+using gen_world_random::Perturb;
+using gen_world_random::RandomUnit;
+using gen_world_random::Rng;
+using gen_world_random::RoundSignificant;
+using gen_world_random::SampleCdf;
+using gen_world_random::SplitMix64;
+using gen_world_random::ZipfCdf;
 
 // Files under vectors/ written only with GenWorldOptions::extra_spaces.
 constexpr const char* kExtraFiles[] = {

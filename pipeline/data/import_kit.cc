@@ -5,6 +5,56 @@ namespace import_kit {
 
 namespace fs = std::filesystem;
 
+namespace {
+
+// Splits one CSV line (RFC 4180 without line breaks inside fields): fields
+// separated by commas, a field may be quoted with "" standing for a quote.
+// False for an unterminated quote or text after a closing quote.
+bool SplitCsv(absl::string_view line, std::vector<std::string>* fields) {
+  fields->clear();
+  size_t pos = 0;
+  while (true) {
+    std::string field;
+    if (pos < line.size() && line[pos] == '"') {
+      ++pos;
+      while (true) {
+        if (pos >= line.size()) return false;
+        if (line[pos] == '"') {
+          if (pos + 1 < line.size() && line[pos + 1] == '"') {
+            field.push_back('"');
+            pos += 2;
+            continue;
+          }
+          ++pos;
+          break;
+        }
+        field.push_back(line[pos++]);
+      }
+      if (pos < line.size() && line[pos] != ',') return false;
+    } else {
+      const size_t comma = std::min(line.find(',', pos), line.size());
+      field = std::string(line.substr(pos, comma - pos));
+      pos = comma;
+    }
+    fields->push_back(std::move(field));
+    if (pos >= line.size()) return true;
+    ++pos;  // the comma
+  }
+}
+
+// Ranks of `ids` in byte order: rank[i] is the position of ids[i].
+std::vector<int32_t> SortedRanks(const std::vector<std::string>& ids) {
+  std::vector<int32_t> order(ids.size());
+  std::iota(order.begin(), order.end(), 0);
+  std::sort(order.begin(), order.end(),
+            [&ids](int32_t a, int32_t b) { return ids[a] < ids[b]; });
+  std::vector<int32_t> rank(ids.size());
+  for (size_t r = 0; r < order.size(); ++r) rank[order[r]] = r;
+  return rank;
+}
+
+}  // namespace
+
 absl::Status OpenRequired(const LineReader& reader) {
   if (reader.is_open()) return absl::OkStatus();
   return absl::InvalidArgumentError(
@@ -38,38 +88,6 @@ void RowError(ImportReport* report, absl::string_view reason,
   }
 }
 
-bool SplitCsv(absl::string_view line, std::vector<std::string>* fields) {
-  fields->clear();
-  size_t pos = 0;
-  while (true) {
-    std::string field;
-    if (pos < line.size() && line[pos] == '"') {
-      ++pos;
-      while (true) {
-        if (pos >= line.size()) return false;
-        if (line[pos] == '"') {
-          if (pos + 1 < line.size() && line[pos + 1] == '"') {
-            field.push_back('"');
-            pos += 2;
-            continue;
-          }
-          ++pos;
-          break;
-        }
-        field.push_back(line[pos++]);
-      }
-      if (pos < line.size() && line[pos] != ',') return false;
-    } else {
-      const size_t comma = std::min(line.find(',', pos), line.size());
-      field = std::string(line.substr(pos, comma - pos));
-      pos = comma;
-    }
-    fields->push_back(std::move(field));
-    if (pos >= line.size()) return true;
-    ++pos;  // the comma
-  }
-}
-
 std::string CleanTag(absl::string_view raw) {
   std::string tag;
   for (char c : absl::StripAsciiWhitespace(raw)) {
@@ -90,16 +108,6 @@ void AddTag(std::string name, float weight,
 
 int64_t UnixSeconds(const absl::CivilSecond& civil) {
   return absl::ToUnixSeconds(absl::FromCivil(civil, absl::UTCTimeZone()));
-}
-
-std::vector<int32_t> SortedRanks(const std::vector<std::string>& ids) {
-  std::vector<int32_t> order(ids.size());
-  std::iota(order.begin(), order.end(), 0);
-  std::sort(order.begin(), order.end(),
-            [&ids](int32_t a, int32_t b) { return ids[a] < ids[b]; });
-  std::vector<int32_t> rank(ids.size());
-  for (size_t r = 0; r < order.size(); ++r) rank[order[r]] = r;
-  return rank;
 }
 
 absl::Status WriteWorld(const ItemTable& items,

@@ -86,11 +86,6 @@ void Skip(ImportReport* report, absl::string_view reason);
 void RowError(ImportReport* report, absl::string_view reason,
               const std::string& path, int64_t line, absl::string_view problem);
 
-// Splits one CSV line (RFC 4180 without line breaks inside fields): fields
-// separated by commas, a field may be quoted with "" standing for a quote.
-// False for an unterminated quote or text after a closing quote.
-bool SplitCsv(absl::string_view line, std::vector<std::string>* fields);
-
 // A tag name items.tsv accepts: lower-cased (ASCII), trimmed, spaces to '_',
 // ';' tab CR LF removed. May come back empty.
 std::string CleanTag(absl::string_view raw);
@@ -121,9 +116,6 @@ struct Click {
   ItemRow item;
   int64_t ts;
 };
-
-// Ranks of `ids` in byte order: rank[i] is the position of ids[i].
-std::vector<int32_t> SortedRanks(const std::vector<std::string>& ids);
 
 // Writes items.tsv, clicks.tsv (sorted by user, ts, item), users.txt (the
 // clicking users) and titles.tsv ("item_id\ttitle", for title2vec; titles[i]

@@ -6,7 +6,18 @@
 namespace recall {
 namespace {
 
-using namespace import_kit;  // NOLINT: the importers' shared kit
+using import_kit::AddTag;
+using import_kit::CleanTag;
+using import_kit::Click;
+using import_kit::EndOfRows;
+using import_kit::kMalformed;
+using import_kit::LineReader;
+using import_kit::OpenRequired;
+using import_kit::RowError;
+using import_kit::Skip;
+using import_kit::UnixSeconds;
+using import_kit::UserIds;
+using import_kit::WriteWorld;
 namespace fs = std::filesystem;
 
 struct NewsStats {
