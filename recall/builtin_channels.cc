@@ -16,6 +16,8 @@ void RegisterBuiltinChannels() {
   RegisterClusterProfileChannel(registry);
   RegisterItemCfChannel(registry);
   RegisterHotChannel(registry);
+  RegisterHotNowChannel(registry);
+  RegisterClusterCfNowChannel(registry);
   RegisterPopularChannel(registry);
 }
 

@@ -26,6 +26,9 @@
 
 namespace recall {
 
+class RealtimeState;   // recall/realtime_state.h
+struct RealtimeLists;  // recall/realtime_state.h
+
 // A channel's static set-up: plain data from the snapshot's policy.
 using ChannelConfig = v1::ChannelPolicy;
 
@@ -59,6 +62,13 @@ struct RequestContext {
   const absl::flat_hash_set<ItemRow>* excluded = nullptr;
   int k = 0;
   absl::Time deadline = absl::InfiniteFuture();
+  // The click stream's state; nullptr when the server has no stream. Its
+  // lists for this request (nullptr when the stream is not live or has not
+  // caught up with this snapshot yet): the real-time channels report
+  // NOT_FOUND then, and the request runs on snapshot signals alone. The
+  // user's fresh clicks are already in `user->recent_clicks`.
+  const RealtimeState* realtime = nullptr;
+  const RealtimeLists* realtime_lists = nullptr;
 };
 
 struct ChannelCandidate {
@@ -142,7 +152,8 @@ class ChannelRegistry {
 };
 
 // Registers "u2i", "i2i", "crosstag", "media2vec", "popular",
-// "cluster_center", "cluster_cf", "cluster_profile", "item_cf" and "hot".
+// "cluster_center", "cluster_cf", "cluster_profile", "item_cf", "hot", and
+// the real-time "hot_now" and "cluster_cf_now".
 // Idempotent.
 void RegisterBuiltinChannels();
 

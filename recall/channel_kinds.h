@@ -29,6 +29,11 @@ void RegisterClusterProfileChannel(ChannelRegistry& registry);
 void RegisterItemCfChannel(ChannelRegistry& registry);
 void RegisterHotChannel(ChannelRegistry& registry);
 
+// "hot_now" and "cluster_cf_now": the channels over the click stream's
+// real-time lists (recall/realtime_state.h).
+void RegisterHotNowChannel(ChannelRegistry& registry);
+void RegisterClusterCfNowChannel(ChannelRegistry& registry);
+
 }  // namespace recall
 
 #endif  // RECALL_RECALL_CHANNEL_KINDS_H_

@@ -37,8 +37,8 @@ class ClusterCenterChannel final : public ClusterChannel {
   using Key = std::tuple<int32_t, int, int, int>;
   using Result = std::shared_ptr<const std::vector<Neighbor>>;
 
-  absl::Status PerCluster(int32_t cluster, absl::string_view via,
-                          const ChannelParams& params,
+  absl::Status PerCluster(const RequestContext& /*ctx*/, int32_t cluster,
+                          absl::string_view via, const ChannelParams& params,
                           ChannelOutput* out) const override {
     // The default fetch varies with each user's exclusions: searching a
     // power of two (at least 64) lets members share one entry, of which each

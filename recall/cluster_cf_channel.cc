@@ -20,8 +20,8 @@ class ClusterCfChannel final : public ClusterChannel {
   using ClusterChannel::ClusterChannel;
 
  private:
-  absl::Status PerCluster(int32_t cluster, absl::string_view via,
-                          const ChannelParams& params,
+  absl::Status PerCluster(const RequestContext& /*ctx*/, int32_t cluster,
+                          absl::string_view via, const ChannelParams& params,
                           ChannelOutput* out) const override {
     const auto& items = clustering_->table.clusters(cluster).items();
     const size_t n = std::min<size_t>(items.size(), params.fetch_k);

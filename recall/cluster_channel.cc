@@ -73,8 +73,9 @@ void ClusterChannel::Run(const RequestContext& ctx, const ChannelParams& params,
     return;
   }
   if (clusters.size() == 1) {  // the common case: nothing to combine
-    if (absl::Status s = PerCluster(
-            clusters[0].id, ClusterVia(*clustering_, clusters[0]), params, out);
+    if (absl::Status s =
+            PerCluster(ctx, clusters[0].id,
+                       ClusterVia(*clustering_, clusters[0]), params, out);
         !s.ok()) {
       out->status = s;
     }
@@ -85,8 +86,8 @@ void ClusterChannel::Run(const RequestContext& ctx, const ChannelParams& params,
   for (const UserCluster& c : clusters) {
     if (OutOfTime(ctx, out)) break;
     cluster_out.Clear();
-    if (absl::Status s =
-            PerCluster(c.id, ClusterVia(*clustering_, c), params, &cluster_out);
+    if (absl::Status s = PerCluster(ctx, c.id, ClusterVia(*clustering_, c),
+                                    params, &cluster_out);
         !s.ok()) {
       out->status = s;
       return;

@@ -70,7 +70,8 @@ class ClusterChannel : public RecallChannel {
            ChannelOutput* out) const override;
 
  protected:
-  virtual absl::Status PerCluster(int32_t cluster, absl::string_view via,
+  virtual absl::Status PerCluster(const RequestContext& ctx, int32_t cluster,
+                                  absl::string_view via,
                                   const ChannelParams& params,
                                   ChannelOutput* out) const = 0;
 

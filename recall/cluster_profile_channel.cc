@@ -27,8 +27,8 @@ class ClusterProfileChannel final : public ClusterChannel {
         tags_(snapshot.FindTable("tags")) {}
 
  private:
-  absl::Status PerCluster(int32_t cluster, absl::string_view via,
-                          const ChannelParams& params,
+  absl::Status PerCluster(const RequestContext& /*ctx*/, int32_t cluster,
+                          absl::string_view via, const ChannelParams& params,
                           ChannelOutput* out) const override {
     std::vector<const v1::TagWeight*> profile;
     for (const v1::TagWeight& t :

@@ -8,6 +8,7 @@
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
 #include "recall/merger.h"
+#include "recall/realtime_state.h"
 #include "util/status_macros.h"
 
 namespace recall {
@@ -424,6 +425,26 @@ void RankAndTrim(int k, RecallAnswer* answer) {
 
 }  // namespace
 
+void RecallEngine::AddFreshClicks(const std::string& user_id,
+                                  RecallAnswer* answer) const {
+  thread_local std::vector<v1::Click> fresh;
+  fresh.clear();
+  options_.realtime->FreshClicks(*snapshot_, user_id, &fresh);
+  if (fresh.empty()) return;
+  v1::UserRecord& user = answer->user;
+  absl::flat_hash_set<uint32_t> fresh_rows;
+  for (const v1::Click& click : fresh) fresh_rows.insert(click.item_row());
+  google::protobuf::RepeatedPtrField<v1::Click> clicks;
+  clicks.Reserve(static_cast<int>(fresh.size()) + user.recent_clicks_size());
+  for (v1::Click& click : fresh) *clicks.Add() = std::move(click);
+  for (v1::Click& click : *user.mutable_recent_clicks()) {
+    if (!fresh_rows.contains(click.item_row()))
+      *clicks.Add() = std::move(click);
+  }
+  user.mutable_recent_clicks()->Swap(&clicks);
+  for (uint32_t row : fresh_rows) user.add_seen_rows(row);
+}
+
 absl::Status RecallEngine::ReadUserAndExclusions(
     const RecallQuery& query, RecallAnswer* answer, std::vector<ItemRow>* seeds,
     absl::flat_hash_set<ItemRow>* excluded) const {
@@ -436,6 +457,7 @@ absl::Status RecallEngine::ReadUserAndExclusions(
           absl::StrCat("user store: ", found.status().message()));
     }
     answer->user_found = *found;
+    if (options_.realtime != nullptr) AddFreshClicks(query.user_id, answer);
   }
   for (const std::string& id : query.seed_item_ids) {
     ItemRow row = items.Find(id);
@@ -470,11 +492,21 @@ absl::Status RecallEngine::Execute(std::vector<PlannedChannel> plan,
 
   RequestContext ctx;
   ctx.snapshot = snapshot_.get();
-  ctx.user = answer->user_found ? &answer->user : nullptr;
+  // A user the store lacks but the click stream has seen is known by those
+  // clicks (seeds, categories).
+  ctx.user = answer->user_found || answer->user.recent_clicks_size() > 0
+                 ? &answer->user
+                 : nullptr;
   ctx.seeds = seeds;
   ctx.excluded = &excluded;
   ctx.k = query.k;
   ctx.deadline = query.deadline;
+  std::shared_ptr<const RealtimeLists> realtime_lists;
+  if (options_.realtime != nullptr) {
+    realtime_lists = options_.realtime->Lists(*snapshot_);
+    ctx.realtime = options_.realtime;
+    ctx.realtime_lists = realtime_lists.get();
+  }
   const int default_fetch = query.k + static_cast<int>(excluded.size());
 
   // Run the channels that apply (in parallel when the executor allows:

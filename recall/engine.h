@@ -42,6 +42,11 @@ struct EngineOptions {
   // Runs each request's channels; nullptr: one after another on the calling
   // thread. Not owned; must outlive the engine.
   Executor* channel_executor = nullptr;
+  // The click stream's state (recall/realtime_state.h): the user's fresh
+  // clicks go ahead of the snapshot's recent clicks (seeds, seen items) and
+  // the real-time channels read its lists. nullptr: snapshot signals only.
+  // Not owned; must outlive the engine.
+  const RealtimeState* realtime = nullptr;
   // The policy; when it has no channels, the snapshot's MANIFEST policy, and
   // when that has none either, DefaultPolicy(snapshot).
   v1::Policy policy;
@@ -208,8 +213,11 @@ class RecallEngine {
   // overrides already applied): merge, feature weighting, back-fill when
   // `backfill`, top k.
   // Reads the user (answer->user, ->user_found; INTERNAL when the store
-  // fails) and collects the request's known seeds (each once) and the items
-  // the merge drops: seeds, the request's exclusions, the user's seen items.
+  // fails), puts the user's fresh clicks from the click stream ahead of the
+  // record's recent clicks and among its seen rows, and collects the request's
+  // known seeds (each once) and the items the merge drops: seeds, the request's
+  // exclusions, the user's seen items.
+  void AddFreshClicks(const std::string& user_id, RecallAnswer* answer) const;
   absl::Status ReadUserAndExclusions(
       const RecallQuery& query, RecallAnswer* answer,
       std::vector<ItemRow>* seeds,

@@ -13,6 +13,7 @@
 namespace recall {
 namespace {
 
+using channel_kit::HeaviestCategories;
 using channel_kit::ListFactory;
 using channel_kit::ScoreSum;
 
@@ -48,24 +49,9 @@ class HotChannel final : public RecallChannel {
     if (!by_category()) {
       add_list(all_, 1.0);
     } else {
-      // The user's categories by profile weight, heaviest first.
-      std::vector<std::pair<absl::string_view, double>> categories;
-      for (const v1::TagWeight& tag : ctx.user->tags()) {
-        auto it = std::find_if(
-            categories.begin(), categories.end(),
-            [&](const auto& c) { return c.first == tag.category(); });
-        if (it == categories.end()) {
-          categories.emplace_back(tag.category(), tag.weight());
-        } else {
-          it->second += tag.weight();
-        }
-      }
-      std::stable_sort(
-          categories.begin(), categories.end(),
-          [](const auto& a, const auto& b) { return a.second > b.second; });
-      const size_t groups =
-          std::min<size_t>(categories.size(), config().max_groups());
-      for (size_t g = 0; g < groups; ++g) {
+      const auto categories =
+          HeaviestCategories(*ctx.user, config().max_groups());
+      for (size_t g = 0; g < categories.size(); ++g) {
         const int64_t key = lists.Find(categories[g].first);
         if (key >= 0 && categories[0].second > 0)
           add_list(key, categories[g].second / categories[0].second);

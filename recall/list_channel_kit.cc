@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "recall/realtime_state.h"
 
 namespace recall {
 namespace channel_kit {
@@ -25,6 +26,39 @@ absl::StatusOr<const NamedLists*> NeedLists(const ChannelConfig& config,
                      "\" (built from clicks.tsv)"));
   }
   return lists;
+}
+
+std::vector<std::pair<absl::string_view, double>> HeaviestCategories(
+    const v1::UserRecord& user, int max_groups) {
+  std::vector<std::pair<absl::string_view, double>> categories;
+  for (const v1::TagWeight& tag : user.tags()) {
+    auto it =
+        std::find_if(categories.begin(), categories.end(),
+                     [&](const auto& c) { return c.first == tag.category(); });
+    if (it == categories.end()) {
+      categories.emplace_back(tag.category(), tag.weight());
+    } else {
+      it->second += tag.weight();
+    }
+  }
+  std::stable_sort(
+      categories.begin(), categories.end(),
+      [](const auto& a, const auto& b) { return a.second > b.second; });
+  if (static_cast<int>(categories.size()) > max_groups)
+    categories.resize(std::max(0, max_groups));
+  return categories;
+}
+
+absl::Status NeedRealtime(const RequestContext& ctx) {
+  if (ctx.realtime_lists != nullptr) return absl::OkStatus();
+  absl::Status live = ctx.realtime != nullptr
+                          ? ctx.realtime->Live()
+                          : absl::UnavailableError("no click stream");
+  return absl::NotFoundError(
+      absl::StrCat(live.ok() ? "click stream has not caught up with this "
+                               "snapshot yet"
+                             : live.message(),
+                   ": snapshot signals only"));
 }
 
 void ScoreSum::Emit(const ChannelParams& params, ChannelOutput* out) {

@@ -13,6 +13,13 @@
 //                fetch_k sums (ties: lower row first) as candidates with
 //                similarity = sum / the top sum, counts every summed item as
 //                found and those under min_similarity as dropped.
+//   HeaviestCategories
+//                the user's profile categories (TagWeight::category) by the
+//                summed weight of their tags, heaviest first (ties: first
+//                seen), at most `max_groups`; the views point into `user`.
+//   NeedRealtime OK when the request has the click stream's lists; else
+//                NOT_FOUND saying why (the stream is down or catching up),
+//                for the real-time channels (hot_now, cluster_cf_now).
 //   ListFactory  a ChannelFactory that resolves the lists with NeedLists and
 //                constructs Channel(config, lists).
 #ifndef RECALL_RECALL_LIST_CHANNEL_KIT_H_
@@ -20,6 +27,8 @@
 
 #include <cstdint>
 #include <memory>
+#include <utility>
+#include <vector>
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
@@ -58,6 +67,11 @@ class ScoreSum {
   };
   absl::flat_hash_map<ItemRow, Entry> entries_;
 };
+
+std::vector<std::pair<absl::string_view, double>> HeaviestCategories(
+    const v1::UserRecord& user, int max_groups);
+
+absl::Status NeedRealtime(const RequestContext& ctx);
 
 template <typename Channel>
 ChannelFactory ListFactory(absl::string_view fallback, bool named) {

@@ -63,6 +63,23 @@ ABSL_FLAG(int, max_nprobe, 4096,
           "Largest IVF nprobe a request's override gets.");
 ABSL_FLAG(absl::Duration, shutdown_grace, absl::Seconds(10),
           "How long SIGTERM waits for in-flight calls before cancelling them.");
+ABSL_FLAG(std::string, click_stream, "",
+          "Click stream, redis://HOST:PORT/STREAM (entries with fields user, "
+          "item, ts): each user's fresh clicks seed i2i/item_cf, and the "
+          "hot_now and cluster_cf_now channels read it. Empty: snapshot "
+          "signals only.");
+ABSL_FLAG(absl::Duration, click_window, absl::Hours(6),
+          "How much of the click stream is replayed on start.");
+ABSL_FLAG(int64_t, realtime_max_users, 1000000,
+          "Users whose fresh clicks are kept (least recently active evicted).");
+ABSL_FLAG(int, realtime_clicks_per_user, 20, "Fresh clicks kept per user.");
+ABSL_FLAG(absl::Duration, realtime_click_ttl, absl::Hours(6),
+          "How long a fresh click seeds the user's requests.");
+ABSL_FLAG(int, realtime_items_per_list, 500,
+          "Items counted per real-time list (each cluster, each category, "
+          "all items).");
+ABSL_FLAG(absl::Duration, realtime_half_life, absl::Hours(2),
+          "Half-life of the real-time click counts.");
 
 int main(int argc, char** argv) {
   absl::SetProgramUsageMessage(
@@ -127,6 +144,30 @@ int main(int argc, char** argv) {
           ? ""
           : absl::StrCat(absl::GetFlag(FLAGS_admin_host), ":",
                          absl::GetFlag(FLAGS_admin_port));
+  options.click_stream = absl::GetFlag(FLAGS_click_stream);
+  options.click_window = absl::GetFlag(FLAGS_click_window);
+  options.realtime.max_users = absl::GetFlag(FLAGS_realtime_max_users);
+  options.realtime.clicks_per_user =
+      absl::GetFlag(FLAGS_realtime_clicks_per_user);
+  options.realtime.click_ttl = absl::GetFlag(FLAGS_realtime_click_ttl);
+  options.realtime.items_per_list =
+      absl::GetFlag(FLAGS_realtime_items_per_list);
+  options.realtime.half_life = absl::GetFlag(FLAGS_realtime_half_life);
+  for (const auto& [name, ok] :
+       std::initializer_list<std::pair<const char*, bool>>{
+           {"realtime_max_users", options.realtime.max_users > 0},
+           {"realtime_clicks_per_user", options.realtime.clicks_per_user > 0},
+           {"realtime_click_ttl",
+            options.realtime.click_ttl > absl::ZeroDuration()},
+           {"realtime_items_per_list", options.realtime.items_per_list > 0},
+           {"realtime_half_life",
+            options.realtime.half_life > absl::ZeroDuration()},
+           {"click_window", options.click_window >= absl::ZeroDuration()}}) {
+    if (!ok) {
+      fprintf(stderr, "recall-server: --%s must be positive\n", name);
+      return 2;
+    }
+  }
   options.engine.limits.max_k = absl::GetFlag(FLAGS_max_k);
   options.engine.limits.max_seeds = absl::GetFlag(FLAGS_max_seeds);
   options.engine.limits.max_excludes = absl::GetFlag(FLAGS_max_excludes);

@@ -9,6 +9,7 @@
 #include "absl/time/time.h"
 #include "grpcpp/support/proto_buffer_reader.h"
 #include "grpcpp/support/proto_buffer_writer.h"
+#include "server/click_stream_info.h"
 
 namespace recall {
 namespace {
@@ -290,6 +291,8 @@ grpc::ServerUnaryReactor* RecallServiceImpl::GetSnapshotInfo(
     response->set_served_seconds(now - absl::ToUnixSeconds(serving->loaded_at));
     response->set_loaded_bytes(LoadedBytes(manifest));
   }
+  if (click_stream_ != nullptr)
+    FillClickStreamInfo(*click_stream_, response->mutable_click_stream());
   metrics_->ObserveRequest(Method::kGetSnapshotInfo, status.error_code(),
                            absl::ToDoubleSeconds(absl::Now() - start));
   reactor->Finish(status);

@@ -12,6 +12,7 @@
 #include "server/metrics.h"
 #include "server/snapshot_manager.h"
 #include "server/worker_pool.h"
+#include "stream/click_consumer.h"
 
 namespace recall {
 
@@ -41,12 +42,15 @@ class RecallServiceImpl final : public RecallServiceBase {
   // All three must outlive the service.
   // Recall and SimilarItems calls beyond `max_in_flight` at once get
   // RESOURCE_EXHAUSTED immediately.
+  // `click_stream` (may be null) is described in GetSnapshotInfo.
   RecallServiceImpl(const SnapshotManager* snapshots, WorkerPool* workers,
-                    ServerMetrics* metrics, int max_in_flight)
+                    ServerMetrics* metrics, int max_in_flight,
+                    const ClickConsumer* click_stream = nullptr)
       : snapshots_(snapshots),
         workers_(workers),
         metrics_(metrics),
-        max_in_flight_(max_in_flight) {}
+        max_in_flight_(max_in_flight),
+        click_stream_(click_stream) {}
 
   // `request` holds a serialized v1::RecallRequest; `response` receives a
   // serialized v1::RecallResponse.
@@ -82,6 +86,7 @@ class RecallServiceImpl final : public RecallServiceBase {
   WorkerPool* workers_;
   ServerMetrics* metrics_;
   const int max_in_flight_;
+  const ClickConsumer* const click_stream_;
   std::atomic<int> in_flight_{0};
 };
 

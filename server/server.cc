@@ -16,6 +16,7 @@
 #include "absl/time/clock.h"
 #include "grpcpp/ext/proto_server_reflection_plugin.h"
 #include "grpcpp/grpcpp.h"
+#include "server/click_stream_info.h"
 #include "server/health_service.h"
 #include "server/metrics.h"
 #include "server/metrics_http.h"
@@ -39,6 +40,10 @@ struct RecallServer::Impl {
   ServerMetrics metrics;
   // Declared before the snapshots: engines use it until they are destroyed.
   std::unique_ptr<PoolExecutor> channel_executor;
+  // The click stream (null without --click_stream): declared before the
+  // snapshots, whose engines read the state until they are destroyed.
+  std::unique_ptr<RealtimeState> realtime;
+  std::unique_ptr<ClickConsumer> click_consumer;
   std::unique_ptr<SnapshotManager> snapshots;
   std::unique_ptr<WorkerPool> workers;
   std::unique_ptr<RecallServiceImpl> service;
@@ -332,24 +337,38 @@ absl::StatusOr<std::unique_ptr<RecallServer>> RecallServer::Start(
         o.channel_threads > 0 ? o.channel_threads : cores);
     engine.channel_executor = impl->channel_executor.get();
   }
-  impl->snapshots = std::make_unique<SnapshotManager>(o.snapshot_root, engine,
-                                                      &impl->metrics);
+  if (!o.click_stream.empty()) {
+    ClickConsumerOptions stream;
+    ASSIGN_OR_RETURN(stream.address, ParseStreamUrl(o.click_stream));
+    stream.window = o.click_window;
+    impl->realtime = std::make_unique<RealtimeState>(o.realtime);
+    impl->click_consumer = std::make_unique<ClickConsumer>(
+        std::move(stream), impl->realtime.get());
+  }
+  impl->snapshots = std::make_unique<SnapshotManager>(
+      o.snapshot_root, engine, &impl->metrics, impl->realtime.get());
   impl->workers = std::make_unique<WorkerPool>(workers);
   impl->service = std::make_unique<RecallServiceImpl>(
       impl->snapshots.get(), impl->workers.get(), &impl->metrics,
-      o.max_in_flight);
+      o.max_in_flight, impl->click_consumer.get());
 
   if (!o.metrics_address.empty()) {
+    std::vector<std::shared_ptr<prometheus::Collectable>> collectors = {
+        NewProcessCollector()};
+    if (impl->click_consumer != nullptr)
+      collectors.push_back(NewClickStreamCollector(impl->click_consumer.get()));
     ASSIGN_OR_RETURN(
         impl->metrics_http,
         MetricsHttpServer::Start(o.metrics_address, impl->metrics.registry(),
-                                 {NewProcessCollector()}));
+                                 std::move(collectors)));
   }
 
   RETURN_IF_ERROR(impl->StartGrpc());
   // Health is NOT_SERVING (the service starts so) until the load succeeds.
 
   RETURN_IF_ERROR(impl->LoadFirstSnapshot());
+  // After the first snapshot: clicks are folded against its items.
+  if (impl->click_consumer != nullptr) impl->click_consumer->Start();
   {
     absl::MutexLock lock(&impl->mu);
     impl->next_poll = absl::Now() + (o.reload_interval > absl::ZeroDuration()
@@ -396,6 +415,7 @@ void RecallServer::Shutdown(absl::Duration grace) {
   impl_->server->Wait();
   impl_->workers.reset();  // runs anything still queued, joins
   impl_->metrics_http.reset();
+  if (impl_->click_consumer != nullptr) impl_->click_consumer->Stop();
 }
 
 void RecallServer::Wait() {

@@ -11,6 +11,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "recall/engine.h"
+#include "recall/realtime_state.h"
 
 namespace recall {
 
@@ -43,6 +44,12 @@ struct ServerOptions {
   // lived this long, so client-side load balancers re-resolve and spread
   // over pods added since; in-flight calls get 30 s more. Zero: never.
   absl::Duration max_connection_age = absl::ZeroDuration();
+  // The click stream, redis://HOST:PORT/STREAM; empty: snapshot signals
+  // only. Consumed from `click_window` ago into bounded real-time state
+  // (stream/click_consumer.h); the broker being down never fails a request.
+  std::string click_stream;
+  absl::Duration click_window = absl::Hours(6);
+  RealtimeOptions realtime;
   EngineOptions engine;
 };
 

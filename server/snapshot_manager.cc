@@ -11,11 +11,22 @@
 
 namespace recall {
 
+namespace {
+
+EngineOptions WithRealtime(EngineOptions options, RealtimeState* realtime) {
+  options.realtime = realtime;
+  return options;
+}
+
+}  // namespace
+
 SnapshotManager::SnapshotManager(std::string root, EngineOptions engine_options,
-                                 ServerMetrics* metrics)
+                                 ServerMetrics* metrics,
+                                 RealtimeState* realtime)
     : root_(std::move(root)),
-      engine_options_(std::move(engine_options)),
-      metrics_(metrics) {}
+      engine_options_(WithRealtime(std::move(engine_options), realtime)),
+      metrics_(metrics),
+      realtime_(realtime) {}
 
 std::shared_ptr<const Serving> SnapshotManager::Current() const {
   absl::MutexLock lock(&mu_);
@@ -32,7 +43,10 @@ absl::StatusOr<bool> SnapshotManager::LoadCurrent() {
   ASSIGN_OR_RETURN(std::shared_ptr<const Snapshot> snapshot,
                    Snapshot::Load(root_, version));
   ASSIGN_OR_RETURN(std::unique_ptr<RecallEngine> engine,
-                   RecallEngine::Create(std::move(snapshot), engine_options_));
+                   RecallEngine::Create(snapshot, engine_options_));
+  // From here until the swap, requests on the old version run without
+  // real-time signals (their rows would not match).
+  if (realtime_ != nullptr) realtime_->SetSnapshot(std::move(snapshot));
   auto serving = std::make_shared<Serving>();
   if (metrics_ != nullptr) {
     serving->channel_series = metrics_->ResolveChannels(engine->ChannelNames());

@@ -37,7 +37,6 @@ ABSL_FLAG(double, warmup, 1, "bench: unmeasured warm-up, seconds");
 ABSL_FLAG(std::string, server_metrics, "",
           "bench RPC: HOST:PORT of the server's /metrics, to report its CPU "
           "time per request");
-ABSL_FLAG(double, rate, 0, "bench RPC: open-loop requests/s (0: closed loop)");
 
 namespace recall {
 

@@ -38,6 +38,7 @@ int RunBench();                            // cmd_bench.cc
 int RunQuery();                            // cmd_query.cc
 int RunHealth();                           // cmd_health.cc
 int RunBenchPeer();                        // cmd_peer.cc
+int RunReplay();                           // cmd_replay.cc
 
 // The build and train flags, which tune also reads (it builds and trains).
 BuildOptions BuildOptionsFromFlags();  // cmd_build.cc

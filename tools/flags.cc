@@ -35,3 +35,6 @@ ABSL_FLAG(double, wait, 0,
 ABSL_FLAG(std::vector<std::string>, channels, {},
           "bench, query: run only these channels (comma-separated names), "
           "without back-fill");
+ABSL_FLAG(double, rate, 0,
+          "per second, 0 for no limit: bench RPC: open-loop requests (0: "
+          "closed loop); replay: clicks pushed");

@@ -22,6 +22,7 @@ ABSL_DECLARE_FLAG(std::vector<std::string>, k);
 ABSL_DECLARE_FLAG(double, deadline_ms);
 ABSL_DECLARE_FLAG(bool, json);
 ABSL_DECLARE_FLAG(double, wait);
+ABSL_DECLARE_FLAG(double, rate);
 ABSL_DECLARE_FLAG(std::vector<std::string>, channels);
 
 #endif  // RECALL_TOOLS_FLAGS_H_

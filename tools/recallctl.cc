@@ -41,6 +41,8 @@ constexpr char kUsage[] =
     "SERVING\n"
     "  bench-peer --input WORLD [--peer_space dssm --queries N]  Faiss HNSW "
     "against hnswlib\n"
+    "  replay --clicks CLICKS.tsv --stream redis://HOST:PORT/STREAM [--rate N]"
+    "  push clicks into the click stream\n"
     "Run `recallctl --helpfull` for every flag.";
 
 }  // namespace
@@ -78,6 +80,7 @@ int main(int argc, char** argv) {
   if (command == "query") return recall::RunQuery();
   if (command == "health") return recall::RunHealth();
   if (command == "bench-peer") return recall::RunBenchPeer();
+  if (command == "replay") return recall::RunReplay();
   fprintf(stderr, "recallctl: unknown command \"%s\"\n%s\n", command.c_str(),
           recall::kUsage);
   return 2;

@@ -1,0 +1,109 @@
+// hot_now: the items the click stream says are hot now (time-decayed click
+// counts, recall/realtime_state.h), overall or in the user's heaviest
+// categories: those of the profile's tags, else of the user's recent clicks
+// (fresh ones included), so that a new user's first clicks steer it.
+#include <algorithm>
+#include <utility>
+#include <vector>
+
+#include "recall/channel.h"
+#include "recall/channel_kinds.h"
+#include "recall/list_channel_kit.h"
+#include "recall/realtime_state.h"
+
+namespace recall {
+namespace {
+
+using channel_kit::HeaviestCategories;
+using channel_kit::NeedRealtime;
+using channel_kit::ScoreSum;
+
+constexpr absl::string_view kAllItems = "*";
+
+class HotNowChannel final : public RecallChannel {
+ public:
+  HotNowChannel(ChannelConfig config, const Snapshot& /*snapshot*/)
+      : RecallChannel(std::move(config)) {}
+
+  bool by_category() const { return config().max_groups() > 0; }
+
+  bool AppliesTo(const RequestContext& ctx) const override {
+    if (ctx.realtime == nullptr) return false;  // the server has no stream
+    return !by_category() ||
+           (ctx.user != nullptr &&
+            (ctx.user->tags_size() > 0 || ctx.user->recent_clicks_size() > 0));
+  }
+
+  void Run(const RequestContext& ctx, const ChannelParams& params,
+           ChannelOutput* out) const override {
+    if (absl::Status s = NeedRealtime(ctx); !s.ok()) {
+      out->status = s;
+      return;
+    }
+    const RealtimeLists& lists = *ctx.realtime_lists;
+    ScoreSum sum;
+    auto add_list = [&](absl::string_view key, double weight) {
+      absl::Span<const Neighbor> list = lists.Hot(key);
+      const size_t n = std::min<size_t>(list.size(), params.fetch_k);
+      for (size_t i = 0; i < n; ++i)
+        sum.Add(list[i].row, weight * list[i].score, key);
+    };
+    if (!by_category()) {
+      add_list(kAllItems, 1.0);
+    } else {
+      std::vector<std::pair<absl::string_view, double>> categories =
+          HeaviestCategories(*ctx.user, config().max_groups());
+      if (categories.empty()) categories = ClickCategories(ctx);
+      for (const auto& [category, weight] : categories) {
+        if (categories[0].second > 0)
+          add_list(category, weight / categories[0].second);
+      }
+    }
+    sum.Emit(params, out);
+    if (out->found == 0) {
+      out->status = absl::NotFoundError(
+          "nothing clicked in these categories "
+          "in the click stream's window");
+    }
+  }
+
+ private:
+  // The categories of the user's recent clicks by count, most first, at
+  // most max_groups (views into the snapshot's item table).
+  std::vector<std::pair<absl::string_view, double>> ClickCategories(
+      const RequestContext& ctx) const {
+    std::vector<std::pair<absl::string_view, double>> categories;
+    for (const v1::Click& click : ctx.user->recent_clicks()) {
+      const ItemRow row = static_cast<ItemRow>(click.item_row());
+      if (row < 0 || row >= ctx.snapshot->items().size()) continue;
+      const std::string& category = ctx.snapshot->items().item(row).cat1;
+      if (category.empty()) continue;
+      auto it =
+          std::find_if(categories.begin(), categories.end(),
+                       [&](const auto& c) { return c.first == category; });
+      if (it == categories.end()) {
+        categories.emplace_back(category, 1.0);
+      } else {
+        it->second += 1.0;
+      }
+    }
+    std::stable_sort(
+        categories.begin(), categories.end(),
+        [](const auto& a, const auto& b) { return a.second > b.second; });
+    if (static_cast<int>(categories.size()) > config().max_groups())
+      categories.resize(config().max_groups());
+    return categories;
+  }
+};
+
+}  // namespace
+
+void RegisterHotNowChannel(ChannelRegistry& registry) {
+  registry.Register("hot_now",
+                    [](const ChannelConfig& config, const Snapshot& snapshot)
+                        -> absl::StatusOr<std::unique_ptr<RecallChannel>> {
+                      return std::make_unique<HotNowChannel>(config, snapshot);
+                    });
+}
+
+}  // namespace recall

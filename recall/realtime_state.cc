@@ -1,0 +1,409 @@
+// RealtimeState; see recall/realtime_state.h.
+#include "recall/realtime_state.h"
+
+#include <algorithm>
+#include <cmath>
+#include <functional>
+#include <utility>
+
+#include "absl/hash/hash.h"
+#include "recall/cluster_channel.h"
+
+namespace recall {
+namespace {
+
+// Scores are 2^((ts - epoch) / half_life); past this exponent they are
+// rescaled to a new epoch (doubles hold 2^1000 but sums lose precision).
+constexpr double kRescaleExponent = 60;
+
+constexpr absl::string_view kAllItems = "*";
+
+uint32_t ClampTs(int64_t ts) {
+  return static_cast<uint32_t>(std::clamp<int64_t>(ts, 0, UINT32_MAX));
+}
+
+// Whether two builds' clusterings of one name hold the same clusters (then
+// the real-time counts of cluster i carry over): same k, same centres file
+// (k-means) and the same labels.
+bool SameClusters(const Clustering& a, const Clustering& b) {
+  if (a.manifest.k() != b.manifest.k() ||
+      a.manifest.centres().crc32c() != b.manifest.centres().crc32c() ||
+      a.table.clusters_size() != b.table.clusters_size()) {
+    return false;
+  }
+  for (int i = 0; i < a.table.clusters_size(); ++i) {
+    if (a.table.clusters(i).label() != b.table.clusters(i).label())
+      return false;
+  }
+  return true;
+}
+
+// Heap bytes of a string beyond the object (none with the inline buffer).
+int64_t IdHeapBytes(const std::string& s) {
+  return s.capacity() > 15 ? static_cast<int64_t>(s.capacity()) + 1 : 0;
+}
+
+// Bytes a flat_hash_map slot array of `capacity` holds for values of `slot`
+// bytes (one control byte per slot).
+int64_t MapBytes(size_t capacity, size_t slot) {
+  return static_cast<int64_t>(capacity * (slot + 1));
+}
+
+}  // namespace
+
+absl::Span<const Neighbor> RealtimeLists::Hot(absl::string_view key) const {
+  auto it = hot.find(key);
+  if (it == hot.end() || it->second == nullptr) return {};
+  return *it->second;
+}
+
+absl::Span<const Neighbor> RealtimeLists::Cluster(absl::string_view clustering,
+                                                  int32_t cluster) const {
+  auto it = clusters.find(clustering);
+  if (it == clusters.end() || cluster < 0 ||
+      cluster >= static_cast<int32_t>(it->second.size()) ||
+      it->second[cluster] == nullptr) {
+    return {};
+  }
+  return *it->second[cluster];
+}
+
+RealtimeState::RealtimeState(RealtimeOptions options)
+    : options_(std::move(options)),
+      users_per_shard_(
+          std::max<int64_t>(1, (options_.max_users + kShards - 1) / kShards)) {}
+
+RealtimeState::~RealtimeState() = default;
+
+RealtimeState::Shard& RealtimeState::ShardOf(absl::string_view user_id) const {
+  return shards_[absl::Hash<absl::string_view>()(user_id) % kShards];
+}
+
+void RealtimeState::SetSnapshot(std::shared_ptr<const Snapshot> snapshot) {
+  absl::MutexLock lock(&write_mu_);
+  std::shared_ptr<const Snapshot> old = std::move(snapshot_);
+  snapshot_ = std::move(snapshot);
+  const Snapshot* now = snapshot_.get();
+  // old row -> new row (kNoItem: gone), resolved on first use.
+  constexpr ItemRow kUnresolved = -2;
+  std::vector<ItemRow> remap(old != nullptr ? old->items().size() : 0,
+                             kUnresolved);
+  auto new_row = [&](ItemRow row) {
+    if (row < 0 || row >= static_cast<ItemRow>(remap.size())) return kNoItem;
+    if (remap[row] == kUnresolved)
+      remap[row] = now->items().Find(old->items().item(row).id);
+    return remap[row];
+  };
+  int64_t users = 0;
+  int64_t clicks = 0;
+  for (Shard& shard : shards_) {
+    absl::MutexLock shard_lock(&shard.mu);
+    shard.snapshot = now;
+    if (old == nullptr) continue;
+    for (auto it = shard.users.begin(); it != shard.users.end();) {
+      std::vector<Click>& kept = it->second.clicks;
+      kept.erase(std::remove_if(kept.begin(), kept.end(),
+                                [&](Click& c) {
+                                  const ItemRow row = new_row(c.row);
+                                  c.row = static_cast<uint32_t>(row);
+                                  return row == kNoItem;
+                                }),
+                 kept.end());
+      if (kept.empty()) {
+        id_heap_bytes_ -= IdHeapBytes(it->first);
+        shard.users.erase(it++);
+      } else {
+        clicks += static_cast<int64_t>(kept.size());
+        ++it;
+      }
+    }
+    users += static_cast<int64_t>(shard.users.size());
+  }
+  if (old != nullptr) {
+    users_ = users;
+    clicks_ = clicks;
+  }
+  auto remap_counts = [&](Counts& counts) {
+    absl::flat_hash_map<ItemRow, double> score;
+    for (const auto& [row, s] : counts.score) {
+      const ItemRow to = new_row(row);
+      if (to != kNoItem) score[to] += s;
+    }
+    counts.score = std::move(score);
+  };
+  for (auto& [key, counts] : hot_) remap_counts(counts);
+  for (auto it = clusters_.begin(); it != clusters_.end();) {
+    const Clustering* before =
+        old != nullptr ? old->FindClustering(it->first) : nullptr;
+    const Clustering* after = now->FindClustering(it->first);
+    if (before == nullptr || after == nullptr ||
+        !SameClusters(*before, *after)) {
+      clusters_.erase(it++);
+      continue;
+    }
+    for (Counts& counts : it->second) remap_counts(counts);
+    ++it;
+  }
+  PublishLocked(/*all=*/true);
+}
+
+void RealtimeState::AddToUser(Shard& shard, absl::string_view user_id,
+                              Click click) {
+  const int64_t ttl_s = absl::ToInt64Seconds(options_.click_ttl);
+  absl::MutexLock lock(&shard.mu);
+  auto [it, inserted] = shard.users.try_emplace(user_id);
+  User& user = it->second;
+  int64_t delta = 0;
+  if (inserted) {
+    ++users_;
+    id_heap_bytes_ += IdHeapBytes(it->first);
+    user.clicks.reserve(options_.clicks_per_user);
+  } else {
+    delta -= static_cast<int64_t>(user.clicks.size());
+  }
+  std::vector<Click>& clicks = user.clicks;
+  // One entry per item (a re-read moves it to the front); newest first.
+  clicks.erase(std::remove_if(clicks.begin(), clicks.end(),
+                              [&](const Click& c) {
+                                return c.row == click.row ||
+                                       int64_t{c.ts} + ttl_s < click.ts;
+                              }),
+               clicks.end());
+  auto pos = std::find_if(clicks.begin(), clicks.end(),
+                          [&](const Click& c) { return c.ts <= click.ts; });
+  clicks.insert(pos, click);
+  if (static_cast<int>(clicks.size()) > options_.clicks_per_user)
+    clicks.resize(options_.clicks_per_user);
+  user.last_ts = std::max(user.last_ts, click.ts);
+  delta += static_cast<int64_t>(clicks.size());
+  clicks_ += delta;
+
+  if (static_cast<int64_t>(shard.users.size()) <= users_per_shard_) return;
+  // Over the bound: evict the least recently active eighth of the shard.
+  std::vector<std::pair<uint32_t, std::string>> by_age;
+  by_age.reserve(shard.users.size());
+  for (const auto& [id, u] : shard.users) by_age.emplace_back(u.last_ts, id);
+  const size_t evict = std::max<size_t>(
+      by_age.size() - static_cast<size_t>(users_per_shard_), by_age.size() / 8);
+  std::nth_element(by_age.begin(), by_age.begin() + (evict - 1), by_age.end());
+  for (size_t i = 0; i < evict; ++i) {
+    auto gone = shard.users.find(by_age[i].second);
+    clicks_ -= static_cast<int64_t>(gone->second.clicks.size());
+    id_heap_bytes_ -= IdHeapBytes(gone->first);
+    shard.users.erase(gone);
+  }
+  users_ -= static_cast<int64_t>(evict);
+  evicted_users_ += static_cast<int64_t>(evict);
+}
+
+void RealtimeState::Count(Counts& counts, ItemRow row, double amount) {
+  counts.score[row] += amount;
+  counts.dirty = true;
+  const size_t keep = static_cast<size_t>(options_.items_per_list);
+  if (counts.score.size() <= 2 * keep) return;
+  // Over twice the bound: keep the `keep` highest counts.
+  std::vector<std::pair<double, ItemRow>> by_score;
+  by_score.reserve(counts.score.size());
+  for (const auto& [r, s] : counts.score) by_score.emplace_back(s, r);
+  std::nth_element(by_score.begin(), by_score.begin() + keep, by_score.end(),
+                   std::greater<>());
+  absl::flat_hash_map<ItemRow, double> kept;
+  kept.reserve(keep);
+  for (size_t i = 0; i < keep; ++i)
+    kept.emplace(by_score[i].second, by_score[i].first);
+  counts.score = std::move(kept);
+}
+
+void RealtimeState::Rescale(int64_t ts) {
+  const double half_life_s = absl::ToDoubleSeconds(options_.half_life);
+  const double exponent = static_cast<double>(ts - epoch_) / half_life_s;
+  if (exponent < kRescaleExponent) return;
+  const double factor = std::exp2(-exponent);
+  auto rescale = [factor](Counts& counts) {
+    for (auto& [row, s] : counts.score) s *= factor;
+  };
+  for (auto& [key, counts] : hot_) rescale(counts);
+  for (auto& [name, per_cluster] : clusters_) {
+    for (Counts& counts : per_cluster) rescale(counts);
+  }
+  epoch_ = ts;
+}
+
+bool RealtimeState::Add(const ClickEvent& event) {
+  absl::MutexLock lock(&write_mu_);
+  if (snapshot_ == nullptr) return false;
+  const Snapshot& snapshot = *snapshot_;
+  const ItemRow row = snapshot.items().Find(event.item_id);
+  if (row == kNoItem) return false;
+  const uint32_t ts = ClampTs(event.ts);
+  if (newest_ts_.load(std::memory_order_relaxed) == 0) epoch_ = ts;
+  if (ts > newest_ts_.load(std::memory_order_relaxed)) newest_ts_ = ts;
+  Rescale(ts);
+  const double amount = std::exp2(static_cast<double>(ts - epoch_) /
+                                  absl::ToDoubleSeconds(options_.half_life));
+
+  AddToUser(ShardOf(event.user_id), event.user_id,
+            {static_cast<uint32_t>(row), ts});
+  Count(hot_[kAllItems], row, amount);
+  const std::string& category = snapshot.items().item(row).cat1;
+  if (!category.empty()) Count(hot_[category], row, amount);
+
+  if (snapshot.manifest().clusterings_size() == 0) return true;
+  absl::StatusOr<bool> found =
+      snapshot.users().Get(event.user_id, &scratch_user_);
+  if (!found.ok() || !*found) return true;
+  for (const v1::ClusteringManifest& m : snapshot.manifest().clusterings()) {
+    const Clustering* clustering = snapshot.FindClustering(m.spec().name());
+    if (clustering == nullptr) continue;
+    std::vector<Counts>& per_cluster = clusters_[clustering->name()];
+    per_cluster.resize(clustering->table.clusters_size());
+    for (const channel_kit::UserCluster& c :
+         channel_kit::UserClustersOf(scratch_user_, *clustering)) {
+      if (c.id < 0 || c.id >= static_cast<int32_t>(per_cluster.size()))
+        continue;
+      Count(per_cluster[c.id], row, amount * c.weight);
+    }
+  }
+  return true;
+}
+
+RealtimeLists::List RealtimeState::TopOf(const Counts& counts) const {
+  std::vector<Neighbor> top;
+  top.reserve(counts.score.size());
+  for (const auto& [row, s] : counts.score)
+    top.push_back({row, static_cast<float>(s)});
+  auto better = [](const Neighbor& a, const Neighbor& b) {
+    return a.score != b.score ? a.score > b.score : a.row < b.row;
+  };
+  const size_t n =
+      std::min(top.size(), static_cast<size_t>(options_.items_per_list));
+  std::partial_sort(top.begin(), top.begin() + n, top.end(), better);
+  top.resize(n);
+  // Relative to the top count, computed in double before the cast.
+  if (!top.empty()) {
+    double best = 0;
+    for (const auto& [row, s] : counts.score) best = std::max(best, s);
+    for (Neighbor& nb : top) {
+      nb.score =
+          best > 0 ? static_cast<float>(counts.score.at(nb.row) / best) : 0.0f;
+    }
+  }
+  return std::make_shared<const std::vector<Neighbor>>(std::move(top));
+}
+
+void RealtimeState::PublishLocked(bool all) {
+  std::shared_ptr<const RealtimeLists> before;
+  {
+    absl::MutexLock lock(&read_mu_);
+    before = lists_;
+  }
+  auto lists = std::make_shared<RealtimeLists>();
+  lists->snapshot = snapshot_.get();
+  const bool reuse =
+      !all && before != nullptr && before->snapshot == lists->snapshot;
+  int64_t counted = 0;
+  for (auto& [key, counts] : hot_) {
+    counted += static_cast<int64_t>(counts.score.size());
+    const RealtimeLists::List* kept = nullptr;
+    if (reuse && !counts.dirty) {
+      auto it = before->hot.find(key);
+      if (it != before->hot.end()) kept = &it->second;
+    }
+    lists->hot[key] = kept != nullptr ? *kept : TopOf(counts);
+    counts.dirty = false;
+  }
+  for (auto& [name, per_cluster] : clusters_) {
+    std::vector<RealtimeLists::List>& out = lists->clusters[name];
+    out.resize(per_cluster.size());
+    const std::vector<RealtimeLists::List>* old_lists = nullptr;
+    if (reuse) {
+      auto it = before->clusters.find(name);
+      if (it != before->clusters.end()) old_lists = &it->second;
+    }
+    for (size_t i = 0; i < per_cluster.size(); ++i) {
+      Counts& counts = per_cluster[i];
+      counted += static_cast<int64_t>(counts.score.size());
+      if (!counts.dirty && old_lists != nullptr && i < old_lists->size()) {
+        out[i] = (*old_lists)[i];
+      } else if (!counts.score.empty()) {
+        out[i] = TopOf(counts);
+      }
+      counts.dirty = false;
+    }
+  }
+  counted_items_ = counted;
+  absl::MutexLock lock(&read_mu_);
+  lists_ = std::move(lists);
+}
+
+void RealtimeState::Publish() {
+  absl::MutexLock lock(&write_mu_);
+  if (snapshot_ != nullptr) PublishLocked(/*all=*/false);
+}
+
+void RealtimeState::SetLive(bool live, absl::string_view why) {
+  absl::MutexLock lock(&read_mu_);
+  not_live_why_ = std::string(why);
+  live_ = live;
+}
+
+absl::Status RealtimeState::Live() const {
+  if (live_) return absl::OkStatus();
+  absl::MutexLock lock(&read_mu_);
+  return absl::UnavailableError(not_live_why_);
+}
+
+void RealtimeState::FreshClicks(const Snapshot& snapshot,
+                                absl::string_view user_id,
+                                std::vector<v1::Click>* out) const {
+  if (!live_) return;
+  const int64_t newest = newest_ts_.load(std::memory_order_relaxed);
+  const int64_t cutoff = newest - absl::ToInt64Seconds(options_.click_ttl);
+  Shard& shard = ShardOf(user_id);
+  absl::MutexLock lock(&shard.mu);
+  if (shard.snapshot != &snapshot) return;
+  auto it = shard.users.find(user_id);
+  if (it == shard.users.end()) return;
+  for (const Click& c : it->second.clicks) {
+    if (static_cast<int64_t>(c.ts) < cutoff) break;  // newest first
+    v1::Click& click = out->emplace_back();
+    click.set_item_row(c.row);
+    click.set_ts(c.ts);
+  }
+}
+
+std::shared_ptr<const RealtimeLists> RealtimeState::Lists(
+    const Snapshot& snapshot) const {
+  if (!live_) return nullptr;
+  absl::MutexLock lock(&read_mu_);
+  if (lists_ == nullptr || lists_->snapshot != &snapshot) return nullptr;
+  return lists_;
+}
+
+RealtimeState::Stats RealtimeState::stats() const {
+  Stats s;
+  s.users = users_;
+  s.clicks = clicks_;
+  s.counted_items = counted_items_;
+  s.evicted_users = evicted_users_;
+  s.newest_event_ts = newest_ts_;
+  // Slots of the user maps, the users' click arrays (reserved at
+  // clicks_per_user), ids too long for the string's inline buffer, and the
+  // counts (a map entry at half load and a published list entry each).
+  int64_t bytes = 0;
+  for (const Shard& shard : shards_) {
+    absl::MutexLock lock(&shard.mu);
+    bytes += MapBytes(shard.users.capacity(),
+                      sizeof(std::pair<const std::string, User>));
+  }
+  bytes += s.users * static_cast<int64_t>(options_.clicks_per_user) *
+           static_cast<int64_t>(sizeof(Click));
+  bytes += s.counted_items *
+           (2 * static_cast<int64_t>(sizeof(std::pair<ItemRow, double>) + 1) +
+            static_cast<int64_t>(sizeof(Neighbor)));
+  bytes += id_heap_bytes_;
+  s.memory_bytes = bytes;
+  return s;
+}
+
+}  // namespace recall
