@@ -248,17 +248,15 @@ bool RealtimeState::Add(const ClickEvent& event) {
   const std::string& category = snapshot.items().item(row).cat1;
   if (!category.empty()) Count(hot_[category], row, amount);
 
-  if (snapshot.manifest().clusterings_size() == 0) return true;
+  if (snapshot.clusterings().empty()) return true;
   absl::StatusOr<bool> found =
       snapshot.users().Get(event.user_id, &scratch_user_);
   if (!found.ok() || !*found) return true;
-  for (const v1::ClusteringManifest& m : snapshot.manifest().clusterings()) {
-    const Clustering* clustering = snapshot.FindClustering(m.spec().name());
-    if (clustering == nullptr) continue;
-    std::vector<Counts>& per_cluster = clusters_[clustering->name()];
-    per_cluster.resize(clustering->table.clusters_size());
+  for (const Clustering& clustering : snapshot.clusterings()) {
+    std::vector<Counts>& per_cluster = clusters_[clustering.name()];
+    per_cluster.resize(clustering.table.clusters_size());
     for (const channel_kit::UserCluster& c :
-         channel_kit::UserClustersOf(scratch_user_, *clustering)) {
+         channel_kit::UserClustersOf(scratch_user_, clustering)) {
       if (c.id < 0 || c.id >= static_cast<int32_t>(per_cluster.size()))
         continue;
       Count(per_cluster[c.id], row, amount * c.weight);

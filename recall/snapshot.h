@@ -108,6 +108,7 @@ class Snapshot {
   const Space* FindSpace(absl::string_view name) const;
   // The vector table called `name` ("tags", "media"), or nullptr.
   const VectorTable* FindTable(absl::string_view name) const;
+  const std::vector<Clustering>& clusterings() const { return clusterings_; }
   // The user clustering called `name`, or nullptr.
   const Clustering* FindClustering(absl::string_view name) const;
   // The ranked lists called `name` ("itemcf", "hot"), or nullptr.

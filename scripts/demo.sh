@@ -3,9 +3,13 @@
 # news world (100k items, 100k users, 64 dims; dssm, item2vec, title2vec, tag
 # and media vectors), builds a snapshot with the news policy, starts
 # recall-server on 127.0.0.1:50051 (metrics on 127.0.0.1:9464), prints a few
-# real answers and the commands to try, and serves until Ctrl-C.
+# real answers and the commands to try, and serves until Ctrl-C. When
+# redis-server is installed (scripts/install-deps.sh installs it) it also
+# starts one on 127.0.0.1:$DEMO_REDIS_PORT as the click stream and shows an
+# answer change after a user reads three articles.
 #
-# Environment: DEMO_DIR (default ./demo-data), DEMO_ITEMS, DEMO_USERS.
+# Environment: DEMO_DIR (default ./demo-data), DEMO_ITEMS, DEMO_USERS,
+# DEMO_REDIS_PORT (default 6390).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT_DIR=$(pwd)
@@ -30,11 +34,24 @@ OMP_NUM_THREADS=$(getconf _NPROCESSORS_ONLN) "$BIN/recallctl" build --input "$DE
   --out "$DEMO_DIR/snapshots" --policy deploy/policy/news.textproto \
   --clusters deploy/clusters/news.textproto
 
+stream_flags=()
+redis=""
+stream=""
+if command -v redis-server >/dev/null; then
+  stream="redis://127.0.0.1:${DEMO_REDIS_PORT:-6390}/clicks"
+  echo "== starting redis-server for the click stream ($stream)"
+  redis-server --port "${DEMO_REDIS_PORT:-6390}" --bind 127.0.0.1 --save '' --appendonly no \
+    --logfile "$DEMO_DIR/redis.log" &
+  redis=$!
+  stream_flags=(--click_stream "$stream")
+fi
+
 echo "== starting recall-server"
 "$BIN/recall-server" --snapshot_root "$DEMO_DIR/snapshots" \
-  --host 127.0.0.1 --port 50051 --metrics_host 127.0.0.1 --metrics_port 9464 &
+  --host 127.0.0.1 --port 50051 --metrics_host 127.0.0.1 --metrics_port 9464 \
+  "${stream_flags[@]}" &
 server=$!
-trap 'kill -TERM $server 2>/dev/null; wait $server 2>/dev/null' EXIT
+trap 'kill -TERM $server 2>/dev/null; wait $server 2>/dev/null; [[ -z $redis ]] || kill $redis' EXIT
 trap 'exit 0' INT TERM
 
 user=$(sed -n 1p "$DEMO_DIR/world/users.txt")
@@ -51,6 +68,21 @@ echo "== Related articles for item $item (k=5): SimilarItems in item2vec and tit
 echo
 echo "== One channel alone for $user (k=5): crosstag"
 "$BIN/recallctl" query --target 127.0.0.1:50051 --user "$user" --channels crosstag --k 5
+if [[ -n $stream ]]; then
+  # Three articles the user has not read, far down the item table.
+  fresh="$DEMO_DIR/fresh_clicks.tsv"
+  now=$(date +%s)
+  { printf 'user_id\titem_id\tts\n'
+    sed -n '5001,5003p' "$DEMO_DIR/world/items.tsv" | cut -f1 | awk -v u="$user" -v t="$now" \
+      '{ printf "%s\t%s\t%d\n", u, $1, t + NR }'; } > "$fresh"
+  echo
+  echo "== Real time: $user reads $(tail -n +2 "$fresh" | cut -f2 | paste -sd' ')"
+  echo "   (recallctl replay pushes them into $stream; the server folds them in)"
+  "$BIN/recallctl" replay --clicks "$fresh" --stream "$stream"
+  sleep 0.5
+  echo "== Recall for $user again (k=10): i2i now seeds from the new clicks (via = the article read)"
+  "$BIN/recallctl" query --target 127.0.0.1:50051 --user "$user" --k 10
+fi
 echo
 echo "Set-up took $(( $(date +%s) - start )) s after the build. Try:"
 echo "  grpcurl -plaintext 127.0.0.1:50051 list"
@@ -60,5 +92,6 @@ echo "  $BIN/recallctl query --target 127.0.0.1:50051 --user $user --k 20 [--jso
 echo "  curl -s 127.0.0.1:9464/metrics | grep ^recall_"
 echo "  grpcurl -plaintext 127.0.0.1:50052 recall.v1.RecallAdmin/Reload   # after a new build; or kill -HUP"
 echo "  $BIN/recallctl bench --target 127.0.0.1:50051 --user_ids $DEMO_DIR/world/users.txt --concurrency 4 --duration 10"
+[[ -z $stream ]] || echo "  $BIN/recallctl replay --clicks $DEMO_DIR/world/clicks.tsv --stream $stream --rate 1000   # replay the log as a live stream"
 echo "Serving until Ctrl-C."
 wait $server

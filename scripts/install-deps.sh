@@ -11,6 +11,7 @@ PACKAGES=(
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler grpc-proto
   libfaiss-dev libopenblas-dev libabsl-dev librocksdb-dev prometheus-cpp-dev
   libgtest-dev libgmock-dev libbenchmark-dev libfasttext-dev libeigen3-dev libhnswlib-dev
+  libhiredis-dev redis-server redis-tools  # the click stream (issue 13); tests start redis-server
   python3-grpcio python3-grpc-tools
   prometheus
   # deploy checks: manifests, Dockerfile, the image (scripts/check-image.sh)

@@ -15,24 +15,26 @@ declare -A allowed=(
   [index]="util index"
   [store]="util store proto"
   [recall]="util index store recall proto"
-  [server]="util index store recall server proto"
+  [stream]="util index store recall stream proto"
+  [server]="util index store recall stream server proto"
   [pipeline/data]="util store pipeline/data proto"
   [pipeline/train]="util store pipeline/data pipeline/train proto"
   [pipeline/build]="util index store recall pipeline/data pipeline/train pipeline/build proto"
   [pipeline/eval]="util index store recall pipeline/data pipeline/train pipeline/build pipeline/eval proto"
-  [tools]="util index store recall pipeline/data pipeline/train pipeline/build pipeline/eval tools proto"
+  [tools]="util index store recall stream pipeline/data pipeline/train pipeline/build pipeline/eval tools proto"
 )
 # folder: third-party headers it may include (extended regex on the path).
 declare -A third_party=(
   [index]='^faiss/|^hnswlib/'
+  [stream]='^hiredis/'
   [store]='^rocksdb/'
   [server]='^grpcpp/|^grpc/|\.grpc\.pb\.h$|^prometheus/|^openssl/'
   [pipeline/train]='^fasttext/|^Eigen/'
   [tools]='^grpcpp/|^grpc/|\.grpc\.pb\.h$'
 )
 # Headers only their owners may include.
-owned='^faiss/|^hnswlib/|^rocksdb/|^grpcpp/|^grpc/|\.grpc\.pb\.h$|^prometheus/|^fasttext/|^Eigen/|^openssl/'
-project='^(util|index|store|recall|server|pipeline|tools|proto)/'
+owned='^faiss/|^hiredis/|^hnswlib/|^rocksdb/|^grpcpp/|^grpc/|\.grpc\.pb\.h$|^prometheus/|^fasttext/|^Eigen/|^openssl/'
+project='^(util|index|store|recall|stream|server|pipeline|tools|proto)/'
 
 failures=0
 for folder in "${!allowed[@]}"; do

@@ -9,8 +9,9 @@
 // 2. Strict: unknown fields (a misspelt key passes the schema) through
 //    TypeScript excess-property checks on the same models' types.
 // 3. --consistency, for one rendered set of objects: what refers to what
-//    exists and matches (Service, PDB and HPA to the Deployment, every
-//    workload's volumes to ConfigMaps and PVCs, probes to container ports),
+//    exists and matches (each Service and PDB to some Deployment's pods,
+//    each HPA to its target, every workload's volumes to ConfigMaps and
+//    PVCs, probes to container ports),
 //    the grace period covers preStop plus the server's --shutdown_grace, and
 //    a Deployment an HPA scales sets no replicas.
 // Prints one line per problem naming FILE#DOC and the object; exit 1 if any.
@@ -118,8 +119,10 @@ function consistencyPass() {
       for (const probe of ['startupProbe', 'readinessProbe', 'livenessProbe']) {
         if (!c[probe]) {
           problems.push(`${dep.where} ${dep.name}: container ${c.name} has no ${probe}`);
-        } else if (c[probe].grpc && !ports.has(c[probe].grpc.port)) {
-          problems.push(`${dep.where} ${dep.name}: ${probe} port ${c[probe].grpc.port} is not a container port`);
+        } else {
+          const port = (c[probe].grpc || c[probe].tcpSocket || c[probe].httpGet || {}).port;
+          if (port !== undefined && !ports.has(port))
+            problems.push(`${dep.where} ${dep.name}: ${probe} port ${port} is not a container port`);
         }
       }
       // SIGTERM comes after preStop; the server then drains for up to
@@ -132,17 +135,29 @@ function consistencyPass() {
       if (grace < sleep + drain + 5)
         problems.push(`${dep.where} ${dep.name}: terminationGracePeriodSeconds ${grace} < preStop ${sleep} s + --shutdown_grace ${drain} s + 5 s`);
     }
+  }
+  // Each Service and PDB selects the pods of some Deployment (a set may hold
+  // several, e.g. recall-server and the click stream's Redis), and a
+  // Service's named targetPorts are container ports of the pods it selects.
+  const podsOf = (selector) =>
+    deployments.filter((dep) => selects(selector, dep.obj.spec.template.metadata.labels));
+  const names = deployments.map((dep) => dep.name).join(', ');
+  if (deployments.length) {
     for (const svc of byKind('Service')) {
-      if (!selects(svc.obj.spec.selector, podLabels))
-        problems.push(`${svc.where} ${svc.name}: selector matches no pod of ${dep.name}`);
-      const ports = new Set(spec.template.spec.containers.flatMap((c) => (c.ports || []).map((p) => p.name)));
+      const selected = podsOf(svc.obj.spec.selector);
+      if (selected.length === 0) {
+        problems.push(`${svc.where} ${svc.name}: selector matches no pod of ${names}`);
+        continue;
+      }
+      const ports = new Set(selected.flatMap((dep) => dep.obj.spec.template.spec.containers
+          .flatMap((c) => (c.ports || []).map((p) => p.name))));
       for (const p of svc.obj.spec.ports)
         if (typeof p.targetPort === 'string' && !ports.has(p.targetPort))
           problems.push(`${svc.where} ${svc.name}: targetPort ${p.targetPort} is no container port name`);
     }
     for (const pdb of byKind('PodDisruptionBudget'))
-      if (!selects(pdb.obj.spec.selector.matchLabels, podLabels))
-        problems.push(`${pdb.where} ${pdb.name}: selector matches no pod of ${dep.name}`);
+      if (podsOf(pdb.obj.spec.selector.matchLabels).length === 0)
+        problems.push(`${pdb.where} ${pdb.name}: selector matches no pod of ${names}`);
   }
   for (const hpa of byKind('HorizontalPodAutoscaler')) {
     const target = hpa.obj.spec.scaleTargetRef;

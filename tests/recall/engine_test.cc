@@ -8,6 +8,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "index/exact_index.h"
+#include "recall/realtime_state.h"
 #include "tests/slow_channel.h"
 
 namespace recall {
@@ -720,6 +721,135 @@ TEST_F(EngineTest, SimilarItemsSearchesTheRequestedSpacesWithoutBackfill) {
   EXPECT_THAT(s.message(), HasSubstr("spaces[0]"));
   EXPECT_EQ(engine->SimilarItems({.k = 5}, &answer).code(),
             absl::StatusCode::kInvalidArgument);
+}
+
+// The click stream's state (recall/realtime_state.h) as the engine reads it.
+class RealtimeEngineTest : public EngineTest {
+ protected:
+  RealtimeEngineTest() : snapshot_(TinySnapshot()), state_(RealtimeOptions{}) {
+    state_.SetSnapshot(snapshot_);
+  }
+
+  std::unique_ptr<RecallEngine> RealtimeEngine(
+      std::vector<ChannelConfig> channels) {
+    EngineOptions options;
+    options.realtime = &state_;
+    for (ChannelConfig& c : channels)
+      *options.policy.add_channels() = std::move(c);
+    auto engine = RecallEngine::Create(snapshot_, std::move(options));
+    EXPECT_TRUE(engine.ok()) << engine.status();
+    return std::move(engine).value();
+  }
+
+  void Click(const std::string& user, const std::string& item, int64_t ts) {
+    ASSERT_TRUE(state_.Add({user, item, ts}));
+  }
+
+  static bool HasSource(const RecallAnswer& answer, absl::string_view channel,
+                        absl::string_view via) {
+    for (const RecalledCandidate& c : answer.items) {
+      for (const ItemSource& s : c.sources) {
+        if (*s.channel == channel && s.via == via) return true;
+      }
+    }
+    return false;
+  }
+
+  std::shared_ptr<const Snapshot> snapshot_;
+  RealtimeState state_;
+};
+
+TEST_F(RealtimeEngineTest, FreshClicksSeedI2iAheadOfTheSnapshotsAndAreSeen) {
+  auto engine = RealtimeEngine({i2i_});
+  Click("u1", "d", kNow + 60);
+  state_.Publish();
+  RecallAnswer answer;
+  // Not live yet (the consumer has not caught up): snapshot clicks only.
+  ASSERT_TRUE(engine->Recall({.user_id = "u1", .k = 3}, &answer).ok());
+  EXPECT_FALSE(HasSource(answer, "i2i_dssm", "d"));
+  EXPECT_THAT(Ids(*engine, answer), ::testing::Contains("d"));
+
+  state_.SetLive(true, "");
+  ASSERT_TRUE(engine->Recall({.user_id = "u1", .k = 3}, &answer).ok());
+  // d (0,1) finds c (.8); the fresh click is a seen item now.
+  EXPECT_TRUE(HasSource(answer, "i2i_dssm", "d"));
+  EXPECT_THAT(Ids(*engine, answer), ::testing::Not(::testing::Contains("d")));
+  ASSERT_GE(answer.user.recent_clicks_size(), 3);
+  EXPECT_EQ(answer.user.recent_clicks(0).item_row(), 3u);  // d, newest
+  EXPECT_EQ(answer.user.recent_clicks(1).item_row(), 2u);  // c
+}
+
+TEST_F(RealtimeEngineTest, AUserOnlyTheStreamKnowsIsSeededByTheirClicks) {
+  auto engine = RealtimeEngine({i2i_});
+  Click("newcomer", "a", kNow);
+  state_.Publish();
+  state_.SetLive(true, "");
+  RecallAnswer answer;
+  ASSERT_TRUE(engine->Recall({.user_id = "newcomer", .k = 2}, &answer).ok());
+  EXPECT_FALSE(answer.user_found);
+  EXPECT_TRUE(HasSource(answer, "i2i_dssm", "a"));
+  EXPECT_THAT(Ids(*engine, answer), ElementsAre("b", "c"));
+}
+
+TEST_F(RealtimeEngineTest, ClusterCfNowAndHotNowReadTheStreamsCounts) {
+  ChannelConfig hot_now = Channel("hot_now", "hot_now");
+  auto engine =
+      RealtimeEngine({ClusterChannelConfig("cluster_cf_now"), hot_now});
+  // reader is in km's cluster 1 (stored membership); broken in none.
+  Click("reader", "e", kNow);
+  Click("reader", "c", kNow);
+  Click("broken", "e", kNow);
+  state_.Publish();
+  state_.SetLive(true, "");
+  RecallAnswer answer;
+  // The cluster's fresh clicks are reader's own, seen now: found, excluded.
+  ASSERT_TRUE(engine->Recall({.user_id = "reader", .k = 5}, &answer).ok());
+  ASSERT_EQ(*answer.channels[0].channel, "cluster_cf_now");
+  EXPECT_EQ(answer.channels[0].found, 2);
+  EXPECT_EQ(answer.channels[0].excluded, 2);
+  // For u1, e (two clicks) leads hot_now with similarity 1, c follows at .5.
+  ASSERT_TRUE(engine->Recall({.user_id = "u1", .k = 5}, &answer).ok());
+  EXPECT_TRUE(HasSource(answer, "hot_now", "*"));
+  std::vector<std::pair<std::string, float>> hot;
+  for (const RecalledCandidate& c : answer.items) {
+    for (const ItemSource& s : c.sources) {
+      if (*s.channel == "hot_now")
+        hot.emplace_back(engine->snapshot().items().item(c.row).id,
+                         s.similarity);
+    }
+  }
+  EXPECT_THAT(hot, ElementsAre(std::pair<std::string, float>{"e", 1.0f},
+                               std::pair<std::string, float>{"c", 0.5f}));
+}
+
+TEST_F(RealtimeEngineTest, RealtimeChannelsSayWhyWhenTheStreamIsDown) {
+  auto engine = RealtimeEngine({Channel("hot_now", "hot_now"), u2i_});
+  state_.SetLive(false, "click stream down (connection refused)");
+  RecallAnswer answer;
+  ASSERT_TRUE(engine->Recall({.user_id = "u1", .k = 3}, &answer).ok());
+  ASSERT_EQ(answer.channels.size(), 2u);
+  EXPECT_EQ(answer.channels[0].status.code(), absl::StatusCode::kNotFound);
+  EXPECT_THAT(answer.channels[0].status.message(),
+              HasSubstr("click stream down (connection refused): snapshot "
+                        "signals only"));
+  EXPECT_FALSE(answer.partial);  // snapshot signals still answer
+  EXPECT_EQ(answer.items.size(), 3u);
+
+  // Live, but mapped to a newer snapshot than this engine's.
+  state_.SetSnapshot(TinySnapshot());
+  state_.SetLive(true, "");
+  ASSERT_TRUE(engine->Recall({.user_id = "u1", .k = 3}, &answer).ok());
+  EXPECT_THAT(answer.channels[0].status.message(),
+              HasSubstr("has not caught up with this snapshot"));
+}
+
+TEST_F(EngineTest, RealtimeChannelsStayOutOfAnswersOfServersWithoutAStream) {
+  auto engine = Engine({Channel("hot_now", "hot_now"),
+                        ClusterChannelConfig("cluster_cf_now"), u2i_});
+  RecallAnswer answer;
+  ASSERT_TRUE(engine->Recall({.user_id = "reader", .k = 3}, &answer).ok());
+  for (const ChannelReport& report : answer.channels)
+    EXPECT_THAT(*report.channel, ::testing::Not(HasSubstr("now")));
 }
 
 }  // namespace

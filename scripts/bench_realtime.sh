@@ -1,0 +1,119 @@
+#!/usr/bin/env bash
+# The click stream's costs (docs/PERFORMANCE.md, "Click stream"), one run:
+#   1. Recall p99 at 50% of the maximum throughput without ingest, then with
+#      the consumer folding a backlog of clicks as fast as it can (the ratio);
+#   2. the ingest rate the consumer sustains meanwhile (events/s, from
+#      recall_click_stream_events_total);
+#   3. memory per 1M users kept: server RSS and the state's own estimate
+#      before and after 1M distinct users' clicks.
+# World: the synthetic news world (BENCH_ITEMS items, BENCH_USERS users), the
+# news policy plus the real-time channels, the news clusters.
+#
+# Usage: scripts/bench_realtime.sh [WORK_DIR]   (needs redis-server)
+# Environment: BENCH_ITEMS (100000), BENCH_USERS (100000), BENCH_K (100),
+#   BENCH_SECONDS (20), BENCH_CLICKS (3000000: the ingest backlog).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+WORK="${1:-$(pwd)/bench-data/realtime}"
+ITEMS="${BENCH_ITEMS:-100000}"
+USERS="${BENCH_USERS:-100000}"
+K="${BENCH_K:-100}"
+SECS="${BENCH_SECONDS:-20}"
+CLICKS="${BENCH_CLICKS:-3000000}"
+PORT=50161 METRICS=50162 REDIS_PORT=16392
+BIN="$(pwd)/build/bin"
+export OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1
+scripts/build.sh recall-server recallctl >/dev/null
+mkdir -p "$WORK"
+
+if [[ ! -d "$WORK/root" ]]; then
+  "$BIN/recallctl" gen --out "$WORK/world" --items "$ITEMS" --users "$USERS" --seed 5 >/dev/null
+  OMP_NUM_THREADS=$(getconf _NPROCESSORS_ONLN) "$BIN/recallctl" build --input "$WORK/world" \
+    --out "$WORK/root" --policy deploy/policy/news.textproto \
+    --clusters deploy/clusters/news.textproto >/dev/null 2>&1
+fi
+users_file="$WORK/world/users.txt"
+# The ingest backlog: known users clicking random items, newest ts last.
+if [[ ! -f "$WORK/backlog.tsv" ]]; then
+  tail -n +2 "$WORK/world/items.tsv" | cut -f1 > "$WORK/items.txt"
+  awk -v n="$CLICKS" 'BEGIN { srand(3) }
+    FNR == NR { items[++ni] = $1; next } { users[++nu] = $1 }
+    END { print "user_id\titem_id\tts"
+          for (i = 0; i < n; i++)
+            printf "%s\t%s\t%d\n", users[int(rand() * nu) + 1], items[int(rand() * ni) + 1],
+                   1800000000 + int(i / 100) }' "$WORK/items.txt" "$users_file" > "$WORK/backlog.tsv"
+  # 1M users the snapshot does not know, one click each.
+  awk 'BEGIN { srand(4) } FNR == NR { items[++ni] = $1; next }
+    END { print "user_id\titem_id\tts"
+          for (i = 0; i < 1000000; i++)
+            printf "m%07d\t%s\t%d\n", i, items[int(rand() * ni) + 1], 1800000000 + int(i / 100) }' \
+    "$WORK/items.txt" /dev/null > "$WORK/million_users.tsv"
+fi
+
+redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --save '' --appendonly no \
+  --logfile "$WORK/redis.log" &
+redis=$!
+server=""
+trap 'kill $redis ${server:-} 2>/dev/null || true' EXIT
+sleep 0.5
+
+metric() { curl -s "127.0.0.1:$METRICS/metrics" | awk -v m="$1" '$1 == m {print $2}'; }
+start_server() {  # STREAM
+  "$BIN/recall-server" --snapshot_root "$WORK/root" --host 127.0.0.1 --port "$PORT" \
+    --metrics_host 127.0.0.1 --metrics_port "$METRICS" --admin_port -1 \
+    --click_stream "redis://127.0.0.1:$REDIS_PORT/$1" --realtime_click_ttl 720h 2>/dev/null &
+  server=$!
+  "$BIN/recallctl" health --target "127.0.0.1:$PORT" --wait 120 >/dev/null
+}
+stop_server() { kill -TERM "$server"; wait "$server" || true; server=""; }
+bench() {  # extra flags...
+  "$BIN/recallctl" bench --target "127.0.0.1:$PORT" --user_ids "$users_file" --k "$K" \
+    --duration "$SECS" --warmup 2 --deadline_ms 2000 --json "$@"
+}
+field() { python3 -c 'import json,sys; print(json.loads(sys.argv[1])[sys.argv[2]])' "$1" "$2"; }
+
+echo "== latency with and without ingest ($ITEMS items, $USERS users, k=$K, $(nproc) cores)"
+start_server load
+max=$(bench --concurrency 8)
+rate=$(python3 -c "print(round($(field "$max" qps) / 2, 1))")
+echo "maximum $(field "$max" qps) qps (closed loop, 8 in flight); open loop at $rate/s:"
+quiet=$(bench --concurrency 32 --rate "$rate")
+"$BIN/recallctl" replay --clicks "$WORK/backlog.tsv" --stream "redis://127.0.0.1:$REDIS_PORT/load" \
+  >/dev/null
+before=$(metric recall_click_stream_events_total)
+t0=$(date +%s.%N)
+busy=$(bench --concurrency 32 --rate "$rate")
+t1=$(date +%s.%N)
+after=$(metric recall_click_stream_events_total)
+lag=$(metric recall_click_stream_lag_seconds)
+stop_server
+python3 - "$quiet" "$busy" "$before" "$after" "$t0" "$t1" "$lag" <<'PY'
+import json, sys
+q, b = json.loads(sys.argv[1]), json.loads(sys.argv[2])
+before, after, t0, t1 = (float(x) for x in sys.argv[3:7])
+print(f"without ingest: p50 {q['p50_ms']:.2f} ms  p99 {q['p99_ms']:.2f} ms  errors {q['errors']}")
+print(f"with ingest:    p50 {b['p50_ms']:.2f} ms  p99 {b['p99_ms']:.2f} ms  errors {b['errors']}")
+print(f"p99 ratio with/without: {b['p99_ms'] / q['p99_ms']:.2f}")
+print(f"ingest while serving: {(after - before) / (t1 - t0):,.0f} clicks/s "
+      f"({after - before:,.0f} in {t1 - t0:.1f} s; lag at the end {float(sys.argv[7]):.1f} s)")
+PY
+
+echo "== memory per 1M users kept"
+start_server memory
+rss0=$(metric process_resident_memory_bytes)
+est0=$(metric recall_realtime_memory_bytes)
+"$BIN/recallctl" replay --clicks "$WORK/million_users.tsv" \
+  --stream "redis://127.0.0.1:$REDIS_PORT/memory" >/dev/null
+for _ in $(seq 600); do
+  [[ "$(metric recall_realtime_users)" == "1e+06" || "$(metric recall_realtime_users)" == "1000000" ]] && break
+  sleep 0.5
+done
+rss1=$(metric process_resident_memory_bytes)
+est1=$(metric recall_realtime_memory_bytes)
+users=$(metric recall_realtime_users)
+stop_server
+python3 -c "
+rss0, rss1, est0, est1, users = $rss0, $rss1, $est0, $est1, $users
+print(f'users kept {users:,.0f}: RSS +{(rss1 - rss0) / 2**20:,.0f} MiB '
+      f'({(rss1 - rss0) / users:,.0f} B/user), estimate +{(est1 - est0) / 2**20:,.0f} MiB '
+      f'({(est1 - est0) / users:,.0f} B/user)')"
