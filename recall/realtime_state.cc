@@ -162,7 +162,11 @@ void RealtimeState::AddToUser(Shard& shard, absl::string_view user_id,
     delta -= static_cast<int64_t>(user.clicks.size());
   }
   std::vector<Click>& clicks = user.clicks;
-  // One entry per item (a re-read moves it to the front); newest first.
+  // One entry per item, at its newest time (a re-read moves it to the front;
+  // a late event with an older time does not move it back); newest first.
+  for (const Click& c : clicks) {
+    if (c.row == click.row && c.ts > click.ts) click.ts = c.ts;
+  }
   clicks.erase(std::remove_if(clicks.begin(), clicks.end(),
                               [&](const Click& c) {
                                 return c.row == click.row ||

@@ -8,17 +8,24 @@
 #include "absl/strings/str_cat.h"
 
 namespace recall {
+namespace {
+
+// Clicks stamped further ahead of this server's clock are refused.
+constexpr absl::Duration kMaxFuture = absl::Hours(1);
+
+}  // namespace
 
 ClickConsumer::ClickConsumer(ClickConsumerOptions options, RealtimeState* state)
-    : options_(std::move(options)), state_(state) {
-  const int64_t from_ms =
-      std::max<int64_t>(0, absl::ToUnixMillis(absl::Now() - options_.window));
-  last_id_ = absl::StrCat(from_ms, "-0");
-}
+    : options_(std::move(options)), state_(state) {}
 
 ClickConsumer::~ClickConsumer() { Stop(); }
 
 void ClickConsumer::Start() {
+  const absl::Time now = absl::Now();
+  started_ms_ = absl::ToUnixMillis(now);
+  const int64_t from_ms =
+      std::max<int64_t>(0, absl::ToUnixMillis(now - options_.window));
+  last_id_ = absl::StrCat(from_ms, "-0");
   thread_ = std::thread([this] { Run(); });
 }
 
@@ -75,6 +82,15 @@ absl::Status ClickConsumer::Follow(RedisStream& stream) {
         SetError(entry.problem);
         continue;
       }
+      // A ts in milliseconds (a common producer mistake) would become the
+      // state's clock and expire every other click.
+      if (entry.click.ts > absl::ToUnixSeconds(absl::Now() + kMaxFuture)) {
+        ++malformed_;
+        SetError(absl::InvalidArgumentError(absl::StrCat(
+            "entry ", entry.id, ": \"ts\" ", entry.click.ts,
+            " is more than an hour in the future (not unix seconds?)")));
+        continue;
+      }
       if (state_->Add(entry.click)) {
         ++events_;
       } else {
@@ -111,9 +127,9 @@ ClickConsumer::Stats ClickConsumer::stats() const {
   s.connected = connected_;
   s.caught_up = caught_up_;
   if (!(s.connected && s.caught_up)) {
-    const int64_t last_ms = last_entry_ms_;
-    const absl::Time since =
-        last_ms > 0 ? absl::FromUnixMillis(last_ms) : started_;
+    const int64_t last_ms =
+        std::max<int64_t>({last_entry_ms_, current_at_ms_, started_ms_});
+    const absl::Time since = absl::FromUnixMillis(last_ms);
     s.lag_seconds = std::max(0.0, absl::ToDoubleSeconds(absl::Now() - since));
   }
   s.events = events_;

@@ -8,8 +8,9 @@
 // signals alone. After a lost connection it reconnects with exponential
 // back-off (100 ms doubling to max_backoff) and resumes after the last entry
 // it folded, so nothing the broker kept is missed or counted twice.
-// Entries that are not clicks are counted and skipped; clicks of items the
-// snapshot lacks are counted and skipped.
+// Entries that are not clicks (a missing field, a ts that is not unix
+// seconds or lies over an hour ahead of this server's clock) are counted and
+// skipped; clicks of items the snapshot lacks are counted and skipped.
 //
 // Thread safety: Start and Stop from one thread; stats() from any.
 #ifndef RECALL_STREAM_CLICK_CONSUMER_H_
@@ -23,6 +24,7 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/synchronization/notification.h"
+#include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "recall/realtime_state.h"
 #include "stream/redis_stream.h"
@@ -47,7 +49,8 @@ class ClickConsumer {
   ~ClickConsumer();  // Stop()
 
   void Start();
-  // Stops the thread within about one `block`; idempotent.
+  // Stops the thread within about one `block` (connect_timeout + block when
+  // the broker hangs); idempotent.
   void Stop();
 
   struct Stats {
@@ -79,7 +82,7 @@ class ClickConsumer {
   RealtimeState* const state_;
   std::thread thread_;
   absl::Notification stop_;
-  const absl::Time started_ = absl::Now();
+  std::atomic<int64_t> started_ms_{absl::ToUnixMillis(absl::Now())};
 
   std::string last_id_;  // consumer thread only
   std::atomic<bool> connected_{false};

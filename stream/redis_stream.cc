@@ -1,6 +1,7 @@
 // The click stream on Redis; see stream/redis_stream.h.
 #include "stream/redis_stream.h"
 
+#include <signal.h>
 #include <sys/time.h>
 
 #include <utility>
@@ -123,6 +124,18 @@ int64_t EntryIdMillis(absl::string_view id) {
 
 absl::StatusOr<std::unique_ptr<RedisStream>> RedisStream::Connect(
     const StreamAddress& address, absl::Duration timeout) {
+  // hiredis writes with write(2): a write to a connection the broker reset
+  // would raise SIGPIPE and kill the process; ignored, it is an EPIPE error
+  // (UNAVAILABLE). Only when nobody installed a handler.
+  static const bool sigpipe_ignored = [] {
+    struct sigaction action;
+    if (sigaction(SIGPIPE, nullptr, &action) == 0 &&
+        action.sa_handler == SIG_DFL) {
+      signal(SIGPIPE, SIG_IGN);
+    }
+    return true;
+  }();
+  (void)sigpipe_ignored;
   redisContext* c = redisConnectWithTimeout(address.host.c_str(), address.port,
                                             absl::ToTimeval(timeout));
   if (c == nullptr || c->err != 0) {
