@@ -18,6 +18,10 @@ constexpr double kRescaleExponent = 60;
 
 constexpr absl::string_view kAllItems = "*";
 
+// Users whose cluster memberships the consumer remembers (about 100 bytes
+// each), and never more than the users kept.
+constexpr size_t kMembershipCacheUsers = 1 << 18;
+
 uint32_t ClampTs(int64_t ts) {
   return static_cast<uint32_t>(std::clamp<int64_t>(ts, 0, UINT32_MAX));
 }
@@ -39,8 +43,8 @@ bool SameClusters(const Clustering& a, const Clustering& b) {
 }
 
 // Heap bytes of a string beyond the object (none with the inline buffer).
-int64_t IdHeapBytes(const std::string& s) {
-  return s.capacity() > 15 ? static_cast<int64_t>(s.capacity()) + 1 : 0;
+int64_t IdHeapBytes(absl::string_view s) {
+  return s.size() > 15 ? static_cast<int64_t>(s.size()) + 1 : 0;
 }
 
 // Bytes a flat_hash_map slot array of `capacity` holds for values of `slot`
@@ -83,6 +87,8 @@ void RealtimeState::SetSnapshot(std::shared_ptr<const Snapshot> snapshot) {
   absl::MutexLock lock(&write_mu_);
   std::shared_ptr<const Snapshot> old = std::move(snapshot_);
   snapshot_ = std::move(snapshot);
+  memberships_.clear();  // cluster ids and store contents change
+  membership_bytes_ = 0;
   const Snapshot* now = snapshot_.get();
   // old row -> new row (kNoItem: gone), resolved on first use.
   constexpr ItemRow kUnresolved = -2;
@@ -184,14 +190,15 @@ void RealtimeState::AddToUser(Shard& shard, absl::string_view user_id,
 
   if (static_cast<int64_t>(shard.users.size()) <= users_per_shard_) return;
   // Over the bound: evict the least recently active eighth of the shard.
-  std::vector<std::pair<uint32_t, std::string>> by_age;
+  // Keys by pointer: erasing from a flat_hash_map moves no other element.
+  std::vector<std::pair<uint32_t, const std::string*>> by_age;
   by_age.reserve(shard.users.size());
-  for (const auto& [id, u] : shard.users) by_age.emplace_back(u.last_ts, id);
+  for (const auto& [id, u] : shard.users) by_age.emplace_back(u.last_ts, &id);
   const size_t evict = std::max<size_t>(
       by_age.size() - static_cast<size_t>(users_per_shard_), by_age.size() / 8);
   std::nth_element(by_age.begin(), by_age.begin() + (evict - 1), by_age.end());
   for (size_t i = 0; i < evict; ++i) {
-    auto gone = shard.users.find(by_age[i].second);
+    auto gone = shard.users.find(*by_age[i].second);
     clicks_ -= static_cast<int64_t>(gone->second.clicks.size());
     id_heap_bytes_ -= IdHeapBytes(gone->first);
     shard.users.erase(gone);
@@ -252,21 +259,45 @@ bool RealtimeState::Add(const ClickEvent& event) {
   const std::string& category = snapshot.items().item(row).cat1;
   if (!category.empty()) Count(hot_[category], row, amount);
 
-  if (snapshot.clusterings().empty()) return true;
-  absl::StatusOr<bool> found =
-      snapshot.users().Get(event.user_id, &scratch_user_);
-  if (!found.ok() || !*found) return true;
-  for (const Clustering& clustering : snapshot.clusterings()) {
+  for (const Membership& m : MembershipsOf(event.user_id)) {
+    const Clustering& clustering = snapshot.clusterings()[m.clustering];
     std::vector<Counts>& per_cluster = clusters_[clustering.name()];
     per_cluster.resize(clustering.table.clusters_size());
-    for (const channel_kit::UserCluster& c :
-         channel_kit::UserClustersOf(scratch_user_, clustering)) {
-      if (c.id < 0 || c.id >= static_cast<int32_t>(per_cluster.size()))
-        continue;
-      Count(per_cluster[c.id], row, amount * c.weight);
-    }
+    if (m.cluster >= 0 && m.cluster < static_cast<int32_t>(per_cluster.size()))
+      Count(per_cluster[m.cluster], row, amount * m.weight);
   }
   return true;
+}
+
+const std::vector<RealtimeState::Membership>& RealtimeState::MembershipsOf(
+    absl::string_view user_id) {
+  static const std::vector<Membership>* const kNone =
+      new std::vector<Membership>();
+  const Snapshot& snapshot = *snapshot_;
+  if (snapshot.clusterings().empty()) return *kNone;
+  auto it = memberships_.find(user_id);
+  if (it != memberships_.end()) return it->second;
+  if (memberships_.size() >=
+      std::min<size_t>(kMembershipCacheUsers, users_per_shard_ * kShards)) {
+    memberships_.clear();
+    membership_bytes_ = 0;
+  }
+  std::vector<Membership> found;
+  absl::StatusOr<bool> known = snapshot.users().Get(user_id, &scratch_user_);
+  if (known.ok() && *known) {
+    for (size_t i = 0; i < snapshot.clusterings().size(); ++i) {
+      for (const channel_kit::UserCluster& c : channel_kit::UserClustersOf(
+               scratch_user_, snapshot.clusterings()[i])) {
+        found.push_back({static_cast<uint16_t>(i), c.id, c.weight});
+      }
+    }
+  }
+  membership_bytes_ +=
+      static_cast<int64_t>(
+          sizeof(std::pair<const std::string, std::vector<Membership>>) + 1 +
+          found.size() * sizeof(Membership)) +
+      IdHeapBytes(user_id);
+  return memberships_.emplace(user_id, std::move(found)).first->second;
 }
 
 RealtimeLists::List RealtimeState::TopOf(const Counts& counts) const {
@@ -403,7 +434,7 @@ RealtimeState::Stats RealtimeState::stats() const {
   bytes += s.counted_items *
            (2 * static_cast<int64_t>(sizeof(std::pair<ItemRow, double>) + 1) +
             static_cast<int64_t>(sizeof(Neighbor)));
-  bytes += id_heap_bytes_;
+  bytes += id_heap_bytes_ + membership_bytes_;
   s.memory_bytes = bytes;
   return s;
 }

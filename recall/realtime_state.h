@@ -182,6 +182,19 @@ class RealtimeState {
   // clustering name -> per cluster id.
   absl::flat_hash_map<std::string, std::vector<Counts>> clusters_
       ABSL_GUARDED_BY(write_mu_);
+  // The clicking users' clusters (stored memberships or assigned), so a
+  // click of a user seen before costs no store read: consumer-only, at most
+  // min(2^18, the users bound) users (then cleared), cleared on a swap.
+  struct Membership {
+    uint16_t clustering;  // index into snapshot_->clusterings()
+    int32_t cluster;
+    float weight;
+  };
+  const std::vector<Membership>& MembershipsOf(absl::string_view user_id)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
+  absl::flat_hash_map<std::string, std::vector<Membership>> memberships_
+      ABSL_GUARDED_BY(write_mu_);
+  std::atomic<int64_t> membership_bytes_{0};
   v1::UserRecord scratch_user_ ABSL_GUARDED_BY(write_mu_);
 
   mutable absl::Mutex read_mu_;

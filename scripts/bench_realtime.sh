@@ -33,20 +33,22 @@ if [[ ! -d "$WORK/root" ]]; then
     --clusters deploy/clusters/news.textproto >/dev/null 2>&1
 fi
 users_file="$WORK/world/users.txt"
-# The ingest backlog: known users clicking random items, newest ts last.
+# The ingest backlog: known users clicking random items over the last hours,
+# newest ts last (clicks over an hour ahead of the clock are refused).
 if [[ ! -f "$WORK/backlog.tsv" ]]; then
+  t0=$(( $(date +%s) - 4 * 3600 ))
   tail -n +2 "$WORK/world/items.tsv" | cut -f1 > "$WORK/items.txt"
-  awk -v n="$CLICKS" 'BEGIN { srand(3) }
+  awk -v n="$CLICKS" -v t0="$t0" 'BEGIN { srand(3) }
     FNR == NR { items[++ni] = $1; next } { users[++nu] = $1 }
     END { print "user_id\titem_id\tts"
           for (i = 0; i < n; i++)
             printf "%s\t%s\t%d\n", users[int(rand() * nu) + 1], items[int(rand() * ni) + 1],
-                   1800000000 + int(i / 100) }' "$WORK/items.txt" "$users_file" > "$WORK/backlog.tsv"
+                   t0 + int(i / 1000) }' "$WORK/items.txt" "$users_file" > "$WORK/backlog.tsv"
   # 1M users the snapshot does not know, one click each.
-  awk 'BEGIN { srand(4) } FNR == NR { items[++ni] = $1; next }
+  awk -v t0="$t0" 'BEGIN { srand(4) } FNR == NR { items[++ni] = $1; next }
     END { print "user_id\titem_id\tts"
           for (i = 0; i < 1000000; i++)
-            printf "m%07d\t%s\t%d\n", i, items[int(rand() * ni) + 1], 1800000000 + int(i / 100) }' \
+            printf "m%07d\t%s\t%d\n", i, items[int(rand() * ni) + 1], t0 + int(i / 1000) }' \
     "$WORK/items.txt" /dev/null > "$WORK/million_users.tsv"
 fi
 
@@ -58,10 +60,13 @@ trap 'kill $redis ${server:-} 2>/dev/null || true' EXIT
 sleep 0.5
 
 metric() { curl -s "127.0.0.1:$METRICS/metrics" | awk -v m="$1" '$1 == m {print $2}'; }
-start_server() {  # STREAM
+start_server() {  # STREAM [FLAGS...]
+  local stream=$1
+  shift
   "$BIN/recall-server" --snapshot_root "$WORK/root" --host 127.0.0.1 --port "$PORT" \
     --metrics_host 127.0.0.1 --metrics_port "$METRICS" --admin_port -1 \
-    --click_stream "redis://127.0.0.1:$REDIS_PORT/$1" --realtime_click_ttl 720h 2>/dev/null &
+    --click_stream "redis://127.0.0.1:$REDIS_PORT/$stream" --realtime_click_ttl 720h "$@" \
+    2>/dev/null &
   server=$!
   "$BIN/recallctl" health --target "127.0.0.1:$PORT" --wait 120 >/dev/null
 }
@@ -72,42 +77,52 @@ bench() {  # extra flags...
 }
 field() { python3 -c 'import json,sys; print(json.loads(sys.argv[1])[sys.argv[2]])' "$1" "$2"; }
 
-echo "== latency with and without ingest ($ITEMS items, $USERS users, k=$K, $(nproc) cores)"
-start_server load
+echo "== latency with and without ingest ($ITEMS items, $USERS users, k=$K, $(getconf _NPROCESSORS_ONLN) cores)"
+start_server quiet
 max=$(bench --concurrency 8)
 rate=$(python3 -c "print(round($(field "$max" qps) / 2, 1))")
 echo "maximum $(field "$max" qps) qps (closed loop, 8 in flight); open loop at $rate/s:"
 quiet=$(bench --concurrency 32 --rate "$rate")
+stop_server
+# The backlog goes into the stream first; a server started on it replays it
+# (--click_window) while the open-loop load runs: the consumer folds as fast
+# as it can for the whole measurement as long as the backlog lasts.
 "$BIN/recallctl" replay --clicks "$WORK/backlog.tsv" --stream "redis://127.0.0.1:$REDIS_PORT/load" \
   >/dev/null
+start_server load
 before=$(metric recall_click_stream_events_total)
 t0=$(date +%s.%N)
 busy=$(bench --concurrency 32 --rate "$rate")
 t1=$(date +%s.%N)
 after=$(metric recall_click_stream_events_total)
 lag=$(metric recall_click_stream_lag_seconds)
+malformed=$(metric recall_click_stream_malformed_events_total)
 stop_server
-python3 - "$quiet" "$busy" "$before" "$after" "$t0" "$t1" "$lag" <<'PY'
+python3 - "$quiet" "$busy" "$before" "$after" "$t0" "$t1" "$lag" "$malformed" "$CLICKS" <<'PY'
 import json, sys
 q, b = json.loads(sys.argv[1]), json.loads(sys.argv[2])
-before, after, t0, t1 = (float(x) for x in sys.argv[3:7])
+before, after, t0, t1, lag, malformed, backlog = (float(x) for x in sys.argv[3:10])
 print(f"without ingest: p50 {q['p50_ms']:.2f} ms  p99 {q['p99_ms']:.2f} ms  errors {q['errors']}")
 print(f"with ingest:    p50 {b['p50_ms']:.2f} ms  p99 {b['p99_ms']:.2f} ms  errors {b['errors']}")
 print(f"p99 ratio with/without: {b['p99_ms'] / q['p99_ms']:.2f}")
+busy = "the backlog lasted the whole run" if after < backlog else "the backlog ran out: a lower bound"
 print(f"ingest while serving: {(after - before) / (t1 - t0):,.0f} clicks/s "
-      f"({after - before:,.0f} in {t1 - t0:.1f} s; lag at the end {float(sys.argv[7]):.1f} s)")
+      f"({after - before:,.0f} in {t1 - t0:.1f} s, {after:,.0f} of {backlog:,.0f} folded; {busy}; "
+      f"lag at the end {lag:.0f} s; malformed {malformed:,.0f})")
 PY
 
 echo "== memory per 1M users kept"
-start_server memory
+start_server memory --realtime_max_users 2000000  # all of them kept
 rss0=$(metric process_resident_memory_bytes)
 est0=$(metric recall_realtime_memory_bytes)
 "$BIN/recallctl" replay --clicks "$WORK/million_users.tsv" \
   --stream "redis://127.0.0.1:$REDIS_PORT/memory" >/dev/null
-for _ in $(seq 600); do
-  [[ "$(metric recall_realtime_users)" == "1e+06" || "$(metric recall_realtime_users)" == "1000000" ]] && break
+for _ in $(seq 1200); do
+  python3 -c "import sys; sys.exit(0 if float(sys.argv[1] or 0) >= 1e6 else 1)" \
+    "$(metric recall_click_stream_events_total)" && break
   sleep 0.5
 done
+sleep 1  # the last publish
 rss1=$(metric process_resident_memory_bytes)
 est1=$(metric recall_realtime_memory_bytes)
 users=$(metric recall_realtime_users)

@@ -39,13 +39,17 @@ T60=$(pct 60); T70=$(pct 70); T80=$(pct 80); T90=$(pct 90)
 # split WORLD CUTOFF OUT_WORLD OUT_TSV
 split() { "$BIN/recallctl" split --input "$1" --out "$3" --test "$4" --cutoff "$2" >/dev/null; }
 
-# The policy: the news policy with the real-time channels at weights $1, $2.
+# The policy: the news policy with its real-time channels at weights $1, $2.
 policy() {
-  cat deploy/policy/news.textproto
-  cat <<POLICY
-channels { name: "cluster_cf_now" kind: "cluster_cf_now" quota: 100 weight: $1 clustering: "kmeans_dssm" }
-channels { name: "hot_now" kind: "hot_now" quota: 100 weight: $2 max_groups: 3 }
-POLICY
+  python3 - "$1" "$2" <<'PY'
+import re, sys
+text = open("deploy/policy/news.textproto").read()
+for name, weight in (("cluster_cf_now", sys.argv[1]), ("hot_now", sys.argv[2])):
+    text, n = re.subn(r'(name: "%s"\n(?:  .*\n)*?  weight: )[0-9.]+' % name,
+                      lambda m: m.group(1) + weight, text)
+    assert n == 1, name
+print(text, end="")
+PY
 }
 
 # run NAME SNAP_WORLD STREAM_TSV JUDGE_TSV BASELINE_WORLD W_CF W_HOT STREAM(0|1)

@@ -38,6 +38,10 @@ struct ClickConsumerOptions {
   // Entries per read, and how long a read waits for the first.
   int batch = 1000;
   absl::Duration block = absl::Milliseconds(100);
+  // How often changed lists are re-sorted and published while following the
+  // stream (and whenever it goes quiet): what hot_now and cluster_cf_now lag
+  // behind the stream, at most about publish_interval + block.
+  absl::Duration publish_interval = absl::Milliseconds(100);
   absl::Duration connect_timeout = absl::Seconds(1);
   absl::Duration max_backoff = absl::Seconds(5);
 };
