@@ -84,6 +84,17 @@ rate=$(python3 -c "print(round($(field "$max" qps) / 2, 1))")
 echo "maximum $(field "$max" qps) qps (closed loop, 8 in flight); open loop at $rate/s:"
 quiet=$(bench --concurrency 32 --rate "$rate")
 stop_server
+# A steady click rate (BENCH_RATE, default 5,000/s) pushed while the load
+# runs: the operating point.
+start_server steady
+"$BIN/recallctl" replay --clicks "$WORK/backlog.tsv" --stream "redis://127.0.0.1:$REDIS_PORT/steady" \
+  --rate "${BENCH_RATE:-5000}" >/dev/null &
+replayer=$!
+steady=$(bench --concurrency 32 --rate "$rate")
+steady_events=$(metric recall_click_stream_events_total)
+kill "$replayer" 2>/dev/null || true
+wait "$replayer" 2>/dev/null || true
+stop_server
 # The backlog goes into the stream first; a server started on it replays it
 # (--click_window) while the open-loop load runs: the consumer folds as fast
 # as it can for the whole measurement as long as the backlog lasts.
@@ -98,13 +109,17 @@ after=$(metric recall_click_stream_events_total)
 lag=$(metric recall_click_stream_lag_seconds)
 malformed=$(metric recall_click_stream_malformed_events_total)
 stop_server
-python3 - "$quiet" "$busy" "$before" "$after" "$t0" "$t1" "$lag" "$malformed" "$CLICKS" <<'PY'
+python3 - "$quiet" "$busy" "$before" "$after" "$t0" "$t1" "$lag" "$malformed" "$CLICKS" \
+  "$steady" "$steady_events" "${BENCH_RATE:-5000}" <<'PY'
 import json, sys
 q, b = json.loads(sys.argv[1]), json.loads(sys.argv[2])
 before, after, t0, t1, lag, malformed, backlog = (float(x) for x in sys.argv[3:10])
-print(f"without ingest: p50 {q['p50_ms']:.2f} ms  p99 {q['p99_ms']:.2f} ms  errors {q['errors']}")
-print(f"with ingest:    p50 {b['p50_ms']:.2f} ms  p99 {b['p99_ms']:.2f} ms  errors {b['errors']}")
-print(f"p99 ratio with/without: {b['p99_ms'] / q['p99_ms']:.2f}")
+st, st_events, st_rate = json.loads(sys.argv[10]), float(sys.argv[11]), float(sys.argv[12])
+print(f"without ingest:            p50 {q['p50_ms']:.2f} ms  p99 {q['p99_ms']:.2f} ms  errors {q['errors']}")
+print(f"ingest at {st_rate:,.0f} clicks/s:  p50 {st['p50_ms']:.2f} ms  p99 {st['p99_ms']:.2f} ms  "
+      f"errors {st['errors']}  (p99 ratio {st['p99_ms'] / q['p99_ms']:.2f}; {st_events:,.0f} folded)")
+print(f"ingest as fast as it goes: p50 {b['p50_ms']:.2f} ms  p99 {b['p99_ms']:.2f} ms  "
+      f"errors {b['errors']}  (p99 ratio {b['p99_ms'] / q['p99_ms']:.2f})")
 busy = "the backlog lasted the whole run" if after < backlog else "the backlog ran out: a lower bound"
 print(f"ingest while serving: {(after - before) / (t1 - t0):,.0f} clicks/s "
       f"({after - before:,.0f} in {t1 - t0:.1f} s, {after:,.0f} of {backlog:,.0f} folded; {busy}; "

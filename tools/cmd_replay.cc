@@ -43,6 +43,12 @@ int RunReplay() {
     return Fail(
         absl::InvalidArgumentError(absl::StrCat("replay: cannot open ", path)));
   }
+  // A first pass checks the whole file, so a bad row pushes nothing.
+  absl::StatusOr<int64_t> checked = ReadClickRows(
+      in, path, [](absl::string_view, absl::string_view, int64_t) {});
+  if (!checked.ok()) return Fail(checked.status());
+  in.clear();
+  in.seekg(0);
   absl::StatusOr<std::unique_ptr<RedisStream>> stream =
       RedisStream::Connect(*address, absl::Seconds(5));
   if (!stream.ok()) return Fail(stream.status());

@@ -24,6 +24,8 @@
 #include "grpcpp/grpcpp.h"
 #include "gtest/gtest.h"
 #include "recall/v1/recall.grpc.pb.h"
+#include "stream/redis_stream.h"
+#include "tests/redis_server.h"
 #include "tests/test_util.h"
 
 namespace recall {
@@ -336,6 +338,49 @@ TEST_F(BinaryE2eTest, BadInputExitsNonZeroNamingFileAndLine) {
   EXPECT_NE(rc, 0);
   EXPECT_THAT(out, HasSubstr("items.tsv:2002: malformed row"));
   EXPECT_FALSE(fs::exists(dir_ / "root/v2"));
+}
+
+TEST_F(BinaryE2eTest, ReplayPushesAClickFileIntoTheStreamOrNothing) {
+  std::unique_ptr<RedisServerProcess> redis = RedisServerProcess::Start();
+  ASSERT_NE(redis, nullptr) << "redis-server did not start";
+  const std::string url = redis->url("clicks");
+  const std::string replay =
+      std::string(RECALLCTL_BIN) + " replay --stream " + url + " --clicks ";
+  std::ofstream(dir_ / "good.tsv") << "user_id\titem_id\tts\n"
+                                   << "u1\ti1\t1700000000\n"
+                                   << "u1\ti2\t1700000001\n"
+                                   << "u2\ti1\t1700000002\n";
+  std::ofstream(dir_ / "bad.tsv") << "user_id\titem_id\tts\n"
+                                  << "u1\ti1\t1700000000\n"
+                                  << "u1\ti2\tyesterday\n";
+  auto length = [&]() -> int64_t {
+    auto stream =
+        RedisStream::Connect(redis->address("clicks"), absl::Seconds(2));
+    if (!stream.ok()) return -1;
+    absl::StatusOr<int64_t> n = (*stream)->Length();
+    return n.ok() ? *n : -1;
+  };
+  std::string out;
+  ASSERT_EQ(RunCommand(replay + (dir_ / "good.tsv").string(), &out), 0) << out;
+  EXPECT_THAT(out, HasSubstr("replay: 3 clicks to " + url));
+  EXPECT_EQ(length(), 3);
+
+  // A bad row: the file and line named, nothing pushed.
+  EXPECT_EQ(RunCommand(replay + (dir_ / "bad.tsv").string(), &out), 2);
+  EXPECT_THAT(out, HasSubstr("bad.tsv:3"));
+  EXPECT_EQ(length(), 3);
+
+  EXPECT_EQ(RunCommand(std::string(RECALLCTL_BIN) +
+                           " replay --stream kafka://x/y --clicks " +
+                           (dir_ / "good.tsv").string(),
+                       &out),
+            2);
+  EXPECT_THAT(out, HasSubstr("redis://HOST:PORT/STREAM"));
+
+  // The broker gone: exit 1 naming it.
+  redis->Kill();
+  EXPECT_EQ(RunCommand(replay + (dir_ / "good.tsv").string(), &out), 1);
+  EXPECT_THAT(out, HasSubstr("127.0.0.1:" + std::to_string(redis->port())));
 }
 
 TEST_F(BinaryE2eTest, ServerRefusesToStartWithoutASnapshot) {
