@@ -301,25 +301,26 @@ const std::vector<RealtimeState::Membership>& RealtimeState::MembershipsOf(
 }
 
 RealtimeLists::List RealtimeState::TopOf(const Counts& counts) const {
-  std::vector<Neighbor> top;
-  top.reserve(counts.score.size());
-  for (const auto& [row, s] : counts.score)
-    top.push_back({row, static_cast<float>(s)});
-  auto better = [](const Neighbor& a, const Neighbor& b) {
-    return a.score != b.score ? a.score > b.score : a.row < b.row;
+  std::vector<std::pair<double, ItemRow>> all;
+  all.reserve(counts.score.size());
+  for (const auto& [row, score] : counts.score) all.emplace_back(score, row);
+  auto better = [](const std::pair<double, ItemRow>& a,
+                   const std::pair<double, ItemRow>& b) {
+    return a.first != b.first ? a.first > b.first : a.second < b.second;
   };
   const size_t n =
-      std::min(top.size(), static_cast<size_t>(options_.items_per_list));
-  std::partial_sort(top.begin(), top.begin() + n, top.end(), better);
-  top.resize(n);
+      std::min(all.size(), static_cast<size_t>(options_.items_per_list));
+  if (n < all.size())
+    std::nth_element(all.begin(), all.begin() + n, all.end(), better);
+  std::sort(all.begin(), all.begin() + n, better);
   // Relative to the top count, computed in double before the cast.
-  if (!top.empty()) {
-    double best = 0;
-    for (const auto& [row, s] : counts.score) best = std::max(best, s);
-    for (Neighbor& nb : top) {
-      nb.score =
-          best > 0 ? static_cast<float>(counts.score.at(nb.row) / best) : 0.0f;
-    }
+  std::vector<Neighbor> top;
+  top.reserve(n);
+  for (size_t i = 0; i < n; ++i) {
+    top.push_back(
+        {all[i].second, all[0].first > 0
+                            ? static_cast<float>(all[i].first / all[0].first)
+                            : 0.0f});
   }
   return std::make_shared<const std::vector<Neighbor>>(std::move(top));
 }

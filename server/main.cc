@@ -70,6 +70,9 @@ ABSL_FLAG(std::string, click_stream, "",
           "signals only.");
 ABSL_FLAG(absl::Duration, click_window, absl::Hours(6),
           "How much of the click stream is replayed on start.");
+ABSL_FLAG(absl::Duration, click_publish_interval, absl::Seconds(1),
+          "How often the real-time lists (hot_now, cluster_cf_now) are "
+          "re-sorted and published; fresh clicks of a user count at once.");
 ABSL_FLAG(int64_t, realtime_max_users, 1000000,
           "Users whose fresh clicks are kept (least recently active evicted).");
 ABSL_FLAG(int, realtime_clicks_per_user, 20, "Fresh clicks kept per user.");
@@ -146,6 +149,7 @@ int main(int argc, char** argv) {
                          absl::GetFlag(FLAGS_admin_port));
   options.click_stream = absl::GetFlag(FLAGS_click_stream);
   options.click_window = absl::GetFlag(FLAGS_click_window);
+  options.click_publish_interval = absl::GetFlag(FLAGS_click_publish_interval);
   options.realtime.max_users = absl::GetFlag(FLAGS_realtime_max_users);
   options.realtime.clicks_per_user =
       absl::GetFlag(FLAGS_realtime_clicks_per_user);
@@ -162,7 +166,9 @@ int main(int argc, char** argv) {
            {"realtime_items_per_list", options.realtime.items_per_list > 0},
            {"realtime_half_life",
             options.realtime.half_life > absl::ZeroDuration()},
-           {"click_window", options.click_window >= absl::ZeroDuration()}}) {
+           {"click_window", options.click_window >= absl::ZeroDuration()},
+           {"click_publish_interval",
+            options.click_publish_interval > absl::ZeroDuration()}}) {
     if (!ok) {
       fprintf(stderr, "recall-server: --%s must be positive\n", name);
       return 2;

@@ -341,6 +341,7 @@ absl::StatusOr<std::unique_ptr<RecallServer>> RecallServer::Start(
     ClickConsumerOptions stream;
     ASSIGN_OR_RETURN(stream.address, ParseStreamUrl(o.click_stream));
     stream.window = o.click_window;
+    stream.publish_interval = o.click_publish_interval;
     impl->realtime = std::make_unique<RealtimeState>(o.realtime);
     impl->click_consumer = std::make_unique<ClickConsumer>(
         std::move(stream), impl->realtime.get());

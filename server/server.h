@@ -49,6 +49,8 @@ struct ServerOptions {
   // (stream/click_consumer.h); the broker being down never fails a request.
   std::string click_stream;
   absl::Duration click_window = absl::Hours(6);
+  // How often the real-time lists (hot_now, cluster_cf_now) are republished.
+  absl::Duration click_publish_interval = absl::Seconds(1);
   RealtimeOptions realtime;
   EngineOptions engine;
 };

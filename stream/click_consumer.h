@@ -40,9 +40,15 @@ struct ClickConsumerOptions {
   absl::Duration block = absl::Milliseconds(100);
   // How often changed lists are re-sorted and published while following the
   // stream (and whenever it goes quiet): what hot_now and cluster_cf_now lag
-  // behind the stream, at most about publish_interval + block.
-  absl::Duration publish_interval = absl::Milliseconds(100);
+  // behind the stream, at most about publish_interval + block. A publish
+  // re-sorts every changed list (tens of milliseconds at thousands of clicks
+  // a second), so not much more often than this.
+  absl::Duration publish_interval = absl::Seconds(1);
   absl::Duration connect_timeout = absl::Seconds(1);
+  // The consumer thread's nice value (Linux, per thread): requests preempt
+  // it; at full load it still gets a share (10: about a tenth of a request
+  // thread's).
+  int nice = 10;
   absl::Duration max_backoff = absl::Seconds(5);
 };
 
