@@ -99,6 +99,21 @@ max=$(bench --concurrency 8)
 rate=$(python3 -c "print(round($(field "$max" qps) / 2, 1))")
 echo "maximum $(field "$max" qps) qps (closed loop, 8 in flight, 300k clicks in the state); open loop at $rate/s:"
 quiet=$(bench --concurrency 32 --rate "$rate")
+# For scale: a CPU burner of about the consumer's share at 5,000 clicks/s
+# (6 ms every 100 ms, nice 10) and nothing else.
+python3 - "$SECS" <<'PY' &
+import os, sys, time
+os.nice(10)
+end = time.time() + float(sys.argv[1]) + 2
+while time.time() < end:
+    busy_until = time.perf_counter() + 0.006
+    while time.perf_counter() < busy_until:
+        pass
+    time.sleep(0.094)
+PY
+burner=$!
+burned=$(bench --concurrency 32 --rate "$rate")
+wait "$burner"
 # A steady click rate (BENCH_RATE, default 5,000/s) pushed while the load
 # runs: the operating point.
 "$BIN/recallctl" replay --clicks "$WORK/steady.tsv" --stream "$url" --rate "${BENCH_RATE:-5000}" \
@@ -122,12 +137,15 @@ lag=$(metric recall_click_stream_lag_seconds)
 malformed=$(metric recall_click_stream_malformed_events_total)
 stop_server
 python3 - "$quiet" "$busy" "$before" "$after" "$t0" "$t1" "$lag" "$malformed" "$CLICKS" \
-  "$steady" "$steady_events" "${BENCH_RATE:-5000}" <<'PY'
+  "$steady" "$steady_events" "${BENCH_RATE:-5000}" "$burned" <<'PY'
 import json, sys
 q, b = json.loads(sys.argv[1]), json.loads(sys.argv[2])
 before, after, t0, t1, lag, malformed, backlog = (float(x) for x in sys.argv[3:10])
 st, st_events, st_rate = json.loads(sys.argv[10]), float(sys.argv[11]), float(sys.argv[12])
+burn = json.loads(sys.argv[13])
 print(f"without ingest:            p50 {q['p50_ms']:.2f} ms  p99 {q['p99_ms']:.2f} ms  errors {q['errors']}")
+print(f"a 6% CPU burner, no ingest: p50 {burn['p50_ms']:.2f} ms  p99 {burn['p99_ms']:.2f} ms  "
+      f"(p99 ratio {burn['p99_ms'] / q['p99_ms']:.2f})")
 print(f"ingest at {st_rate:,.0f} clicks/s:  p50 {st['p50_ms']:.2f} ms  p99 {st['p99_ms']:.2f} ms  "
       f"errors {st['errors']}  (p99 ratio {st['p99_ms'] / q['p99_ms']:.2f}; {st_events:,.0f} folded meanwhile)")
 print(f"catching up a burst:       p50 {b['p50_ms']:.2f} ms  p99 {b['p99_ms']:.2f} ms  "

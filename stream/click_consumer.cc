@@ -1,6 +1,7 @@
 // ClickConsumer; see stream/click_consumer.h.
 #include "stream/click_consumer.h"
 
+#include <pthread.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -44,6 +45,7 @@ void ClickConsumer::SetError(const absl::Status& status) {
 }
 
 void ClickConsumer::Run() {
+  pthread_setname_np(pthread_self(), "click-consumer");  // for top -H, perf
   // Below the request threads: folding and publishing come in bursts (a
   // publish re-sorts every changed list), and a burst on a core a request
   // needs shows in its tail latency. Best effort: ignored when refused.
