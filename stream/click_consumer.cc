@@ -151,8 +151,10 @@ ClickConsumer::Stats ClickConsumer::stats() const {
   s.connected = connected_;
   s.caught_up = caught_up_;
   if (!(s.connected && s.caught_up)) {
-    const int64_t last_ms =
-        std::max<int64_t>({last_entry_ms_, current_at_ms_, started_ms_});
+    // Where the state is in the stream: the broker time of the last entry
+    // folded, or when it was last caught up; before either, since Start.
+    int64_t last_ms = std::max<int64_t>(last_entry_ms_, current_at_ms_);
+    if (last_ms == 0) last_ms = started_ms_;
     const absl::Time since = absl::FromUnixMillis(last_ms);
     s.lag_seconds = std::max(0.0, absl::ToDoubleSeconds(absl::Now() - since));
   }

@@ -67,8 +67,9 @@ class ClickConsumer {
     bool connected = false;
     bool caught_up = false;
     // How far behind the stream the state is: 0 when caught up, else the
-    // time since it was last known current (caught up, or the broker added
-    // the last entry folded; since Start when neither).
+    // time since the broker added the last entry folded or since the state
+    // was last caught up, whichever is later (since Start before either).
+    // Replaying a window of W hours starts at about W hours.
     double lag_seconds = 0;
     int64_t events = 0;            // clicks folded in
     int64_t malformed = 0;         // entries that are not clicks
