@@ -70,7 +70,7 @@ ABSL_FLAG(std::string, click_stream, "",
           "signals only.");
 ABSL_FLAG(absl::Duration, click_window, absl::Hours(6),
           "How much of the click stream is replayed on start.");
-ABSL_FLAG(absl::Duration, click_publish_interval, absl::Seconds(1),
+ABSL_FLAG(absl::Duration, click_publish_interval, absl::Milliseconds(500),
           "How often the real-time lists (hot_now, cluster_cf_now) are "
           "re-sorted and published; fresh clicks of a user count at once.");
 ABSL_FLAG(int64_t, realtime_max_users, 1000000,

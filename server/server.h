@@ -50,7 +50,7 @@ struct ServerOptions {
   std::string click_stream;
   absl::Duration click_window = absl::Hours(6);
   // How often the real-time lists (hot_now, cluster_cf_now) are republished.
-  absl::Duration click_publish_interval = absl::Seconds(1);
+  absl::Duration click_publish_interval = absl::Milliseconds(500);
   RealtimeOptions realtime;
   EngineOptions engine;
 };

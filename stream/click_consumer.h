@@ -43,7 +43,7 @@ struct ClickConsumerOptions {
   // behind the stream, at most about publish_interval + block. A publish
   // re-sorts every changed list (tens of milliseconds at thousands of clicks
   // a second), so not much more often than this.
-  absl::Duration publish_interval = absl::Seconds(1);
+  absl::Duration publish_interval = absl::Milliseconds(500);
   absl::Duration connect_timeout = absl::Seconds(1);
   // The consumer thread's nice value (Linux, per thread): requests preempt
   // it; at full load it still gets a share (10: about a tenth of a request

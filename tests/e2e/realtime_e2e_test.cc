@@ -73,7 +73,6 @@ class RealtimeE2eTest : public ::testing::Test {
     options.workers = 2;
     options.click_stream = redis_->url(kStream);
     options.click_window = absl::Hours(1);
-    options.click_publish_interval = absl::Milliseconds(100);
     options.realtime.click_ttl = absl::Hours(24 * 365 * 10);
     v1::ChannelPolicy* i2i = options.engine.policy.add_channels();
     i2i->set_name("i2i_dssm");
