@@ -54,6 +54,7 @@ class RealtimeE2eTest : public ::testing::Test {
     build.clusters_file = (*dir_ / "clusters.textproto").string();
     auto built = BuildSnapshot(build);
     ASSERT_TRUE(built.ok()) << built.status();
+    build_ = new BuildOptions(build);
     auto snapshot =
         Snapshot::LoadFromDir((*dir_ / "root" / built->version()).string());
     ASSERT_TRUE(snapshot.ok()) << snapshot.status();
@@ -61,6 +62,7 @@ class RealtimeE2eTest : public ::testing::Test {
   }
 
   static void TearDownTestSuite() {
+    delete build_;
     delete snapshot_;
     fs::remove_all(*dir_);
     delete dir_;
@@ -172,6 +174,7 @@ class RealtimeE2eTest : public ::testing::Test {
   }
 
   static fs::path* dir_;
+  static BuildOptions* build_;
   static std::shared_ptr<const Snapshot>* snapshot_;
   std::unique_ptr<RedisServerProcess> redis_;
   std::unique_ptr<RecallServer> server_;
@@ -180,6 +183,7 @@ class RealtimeE2eTest : public ::testing::Test {
 };
 
 fs::path* RealtimeE2eTest::dir_ = nullptr;
+BuildOptions* RealtimeE2eTest::build_ = nullptr;
 std::shared_ptr<const Snapshot>* RealtimeE2eTest::snapshot_ = nullptr;
 
 TEST_F(RealtimeE2eTest,
@@ -320,6 +324,46 @@ TEST_F(RealtimeE2eTest, KillingTheBrokerFailsNoCallAndTheConsumerCatchesUp) {
   EXPECT_GE(info.reconnects_total(), 1);
   EXPECT_GT(calls, 20);
   EXPECT_EQ(failures, 0) << "of " << calls << " calls";
+}
+
+TEST_F(RealtimeE2eTest, FreshClicksSurviveAReloadOfANewSnapshot) {
+  ASSERT_TRUE(WaitLive(absl::Seconds(5)));
+  const std::string user = "u0000003";
+  const std::vector<ItemRow> items = UnseenItems({user}, 200, 1);
+  ASSERT_TRUE(
+      producer_
+          ->Append({{user, ItemId(items[0]), absl::ToUnixSeconds(absl::Now())}})
+          .ok());
+  auto seeded = [&](std::string* version) {
+    v1::RecallResponse response;
+    EXPECT_TRUE(CallRecall(channel_, user, 200, &response).ok());
+    *version = response.snapshot_version();
+    return HasSource(response, "", "i2i_dssm", ItemId(items[0]));
+  };
+  std::string before;
+  const absl::Time give_up = absl::Now() + absl::Seconds(2);
+  while (!seeded(&before) && absl::Now() < give_up)
+    absl::SleepFor(absl::Milliseconds(10));
+  ASSERT_TRUE(seeded(&before));
+
+  // A new version of the same world: other rows are possible, the state is
+  // remapped by item id before the swap.
+  BuildOptions build = *build_;
+  build.version = "v-reloaded";
+  ASSERT_TRUE(BuildSnapshot(build).ok());
+  server_->RequestReload();
+  std::string after;
+  bool still_seeded = false;
+  const absl::Time wait_until = absl::Now() + absl::Seconds(10);
+  while (absl::Now() < wait_until) {
+    still_seeded = seeded(&after);
+    if (after == "v-reloaded") break;
+    absl::SleepFor(absl::Milliseconds(20));
+  }
+  EXPECT_EQ(after, "v-reloaded");
+  EXPECT_NE(before, after);
+  EXPECT_TRUE(still_seeded) << "the fresh click was lost at the swap";
+  EXPECT_TRUE(Info().click_stream().caught_up());
 }
 
 }  // namespace
