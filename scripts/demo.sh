@@ -76,12 +76,15 @@ if [[ -n $stream ]]; then
     sed -n '5001,5003p' "$DEMO_DIR/world/items.tsv" | cut -f1 | awk -v u="$user" -v t="$now" \
       '{ printf "%s\t%s\t%d\n", u, $1, t + NR }'; } > "$fresh"
   echo
-  echo "== Real time: $user reads $(tail -n +2 "$fresh" | cut -f2 | paste -sd' ')"
+  echo "== Real time, before: i2i alone for $user (k=5), seeded by the clicks in the snapshot"
+  "$BIN/recallctl" query --target 127.0.0.1:50051 --user "$user" --channels i2i_item2vec --k 5
+  echo
+  echo "== $user reads $(tail -n +2 "$fresh" | cut -f2 | paste -sd' ')"
   echo "   (recallctl replay pushes them into $stream; the server folds them in)"
   "$BIN/recallctl" replay --clicks "$fresh" --stream "$stream"
   sleep 0.5
-  echo "== Recall for $user again (k=10): i2i now seeds from the new clicks (via = the article read)"
-  "$BIN/recallctl" query --target 127.0.0.1:50051 --user "$user" --k 10
+  echo "== Real time, after: i2i alone for $user (k=5), seeded by the new reads (via)"
+  "$BIN/recallctl" query --target 127.0.0.1:50051 --user "$user" --channels i2i_item2vec --k 5
 fi
 echo
 echo "Set-up took $(( $(date +%s) - start )) s after the build. Try:"
