@@ -4,9 +4,7 @@
 #ifndef RECALL_TESTS_REDIS_SERVER_H_
 #define RECALL_TESTS_REDIS_SERVER_H_
 
-#include <netinet/in.h>
 #include <signal.h>
-#include <sys/socket.h>
 #include <sys/types.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -17,6 +15,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "stream/redis_stream.h"
+#include "tests/test_util.h"
 
 namespace recall {
 
@@ -56,19 +55,6 @@ class RedisServerProcess {
 
  private:
   explicit RedisServerProcess(int port) : port_(port) {}
-
-  static int FreePort() {
-    const int fd = socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    addr.sin_port = 0;
-    bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr));
-    socklen_t len = sizeof(addr);
-    getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
-    close(fd);
-    return ntohs(addr.sin_port);
-  }
 
   bool Launch() {
     const std::string port = absl::StrCat(port_);

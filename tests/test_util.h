@@ -43,6 +43,21 @@ class ScopedTempDir {
   std::string dir_;
 };
 
+// A loopback port nothing listens on (free when asked; the kernel does not
+// hand it out again at once).
+inline int FreePort() {
+  const int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  EXPECT_EQ(bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)),
+            0);
+  socklen_t size = sizeof(address);
+  getsockname(fd, reinterpret_cast<sockaddr*>(&address), &size);
+  close(fd);
+  return ntohs(address.sin_port);
+}
+
 // Plain HTTP/1.0 GET; returns the whole response (headers and body).
 // Sends `request` (raw bytes) to 127.0.0.1:port and returns everything the
 // server writes until it closes the connection ("" when it cannot connect).

@@ -393,21 +393,6 @@ TEST_F(BinaryE2eTest, ServerRefusesToStartWithoutASnapshot) {
   EXPECT_THAT(out, HasSubstr("CURRENT"));
 }
 
-// A port nothing listens on (free when asked; the kernel does not hand it
-// out again at once).
-int FreePort() {
-  const int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  EXPECT_EQ(bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)),
-            0);
-  socklen_t size = sizeof(address);
-  getsockname(fd, reinterpret_cast<sockaddr*>(&address), &size);
-  close(fd);
-  return ntohs(address.sin_port);
-}
-
 // `recallctl health --wait` started before the server reports SERVING soon
 // after the server does, not after gRPC's reconnect back-off (which had
 // grown to seconds after a few refused connections: 5 s were seen).
