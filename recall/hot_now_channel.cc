@@ -14,6 +14,7 @@
 namespace recall {
 namespace {
 
+using channel_kit::CategoryWeights;
 using channel_kit::HeaviestCategories;
 using channel_kit::NeedRealtime;
 using channel_kit::ScoreSum;
@@ -72,27 +73,14 @@ class HotNowChannel final : public RecallChannel {
   // most max_groups (views into the snapshot's item table).
   std::vector<std::pair<absl::string_view, double>> ClickCategories(
       const RequestContext& ctx) const {
-    std::vector<std::pair<absl::string_view, double>> categories;
+    CategoryWeights counts;
     for (const v1::Click& click : ctx.user->recent_clicks()) {
       const ItemRow row = static_cast<ItemRow>(click.item_row());
       if (row < 0 || row >= ctx.snapshot->items().size()) continue;
       const std::string& category = ctx.snapshot->items().item(row).cat1;
-      if (category.empty()) continue;
-      auto it =
-          std::find_if(categories.begin(), categories.end(),
-                       [&](const auto& c) { return c.first == category; });
-      if (it == categories.end()) {
-        categories.emplace_back(category, 1.0);
-      } else {
-        it->second += 1.0;
-      }
+      if (!category.empty()) counts.Add(category, 1.0);
     }
-    std::stable_sort(
-        categories.begin(), categories.end(),
-        [](const auto& a, const auto& b) { return a.second > b.second; });
-    if (static_cast<int>(categories.size()) > config().max_groups())
-      categories.resize(config().max_groups());
-    return categories;
+    return std::move(counts).Heaviest(config().max_groups());
   }
 };
 

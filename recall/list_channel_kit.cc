@@ -28,25 +28,31 @@ absl::StatusOr<const NamedLists*> NeedLists(const ChannelConfig& config,
   return lists;
 }
 
+void CategoryWeights::Add(absl::string_view category, double weight) {
+  auto it = std::find_if(sums_.begin(), sums_.end(),
+                         [&](const auto& c) { return c.first == category; });
+  if (it == sums_.end()) {
+    sums_.emplace_back(category, weight);
+  } else {
+    it->second += weight;
+  }
+}
+
+std::vector<std::pair<absl::string_view, double>> CategoryWeights::Heaviest(
+    int n) && {
+  std::stable_sort(
+      sums_.begin(), sums_.end(),
+      [](const auto& a, const auto& b) { return a.second > b.second; });
+  if (static_cast<int>(sums_.size()) > n) sums_.resize(std::max(0, n));
+  return std::move(sums_);
+}
+
 std::vector<std::pair<absl::string_view, double>> HeaviestCategories(
     const v1::UserRecord& user, int max_groups) {
-  std::vector<std::pair<absl::string_view, double>> categories;
-  for (const v1::TagWeight& tag : user.tags()) {
-    auto it =
-        std::find_if(categories.begin(), categories.end(),
-                     [&](const auto& c) { return c.first == tag.category(); });
-    if (it == categories.end()) {
-      categories.emplace_back(tag.category(), tag.weight());
-    } else {
-      it->second += tag.weight();
-    }
-  }
-  std::stable_sort(
-      categories.begin(), categories.end(),
-      [](const auto& a, const auto& b) { return a.second > b.second; });
-  if (static_cast<int>(categories.size()) > max_groups)
-    categories.resize(std::max(0, max_groups));
-  return categories;
+  CategoryWeights weights;
+  for (const v1::TagWeight& tag : user.tags())
+    weights.Add(tag.category(), tag.weight());
+  return std::move(weights).Heaviest(max_groups);
 }
 
 absl::Status NeedRealtime(const RequestContext& ctx) {

@@ -13,10 +13,13 @@
 //                fetch_k sums (ties: lower row first) as candidates with
 //                similarity = sum / the top sum, counts every summed item as
 //                found and those under min_similarity as dropped.
+//   CategoryWeights
+//                sums weights per category; Heaviest(n) lists the sums
+//                heaviest first (ties: first seen), at most n.
 //   HeaviestCategories
 //                the user's profile categories (TagWeight::category) by the
-//                summed weight of their tags, heaviest first (ties: first
-//                seen), at most `max_groups`; the views point into `user`.
+//                summed weight of their tags, as CategoryWeights lists them;
+//                the views point into `user`.
 //   NeedRealtime OK when the request has the click stream's lists; else
 //                NOT_FOUND saying why (the stream is down or catching up),
 //                for the real-time channels (hot_now, cluster_cf_now).
@@ -66,6 +69,16 @@ class ScoreSum {
     absl::string_view via;
   };
   absl::flat_hash_map<ItemRow, Entry> entries_;
+};
+
+// Weight per category, in the order categories were first added.
+class CategoryWeights {
+ public:
+  void Add(absl::string_view category, double weight);
+  std::vector<std::pair<absl::string_view, double>> Heaviest(int n) &&;
+
+ private:
+  std::vector<std::pair<absl::string_view, double>> sums_;
 };
 
 std::vector<std::pair<absl::string_view, double>> HeaviestCategories(
