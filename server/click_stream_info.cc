@@ -5,7 +5,7 @@
 #include <utility>
 #include <vector>
 
-#include "prometheus/metric_family.h"
+#include "server/metrics.h"
 
 namespace recall {
 
@@ -30,21 +30,6 @@ void FillClickStreamInfo(const ClickConsumer& consumer,
 
 namespace {
 
-prometheus::MetricFamily Family(std::string name, std::string help,
-                                prometheus::MetricType type, double value) {
-  prometheus::MetricFamily family;
-  family.name = std::move(name);
-  family.help = std::move(help);
-  family.type = type;
-  prometheus::ClientMetric& metric = family.metric.emplace_back();
-  if (type == prometheus::MetricType::Counter) {
-    metric.counter.value = value;
-  } else {
-    metric.gauge.value = value;
-  }
-  return family;
-}
-
 class ClickStreamCollector final : public prometheus::Collectable {
  public:
   explicit ClickStreamCollector(const ClickConsumer* consumer)
@@ -57,38 +42,43 @@ class ClickStreamCollector final : public prometheus::Collectable {
     constexpr MetricType kGauge = MetricType::Gauge;
     constexpr MetricType kCounter = MetricType::Counter;
     std::vector<prometheus::MetricFamily> out;
-    out.push_back(Family("recall_click_stream_connected",
-                         "1 while connected to the click stream's broker.",
-                         kGauge, info.connected()));
-    out.push_back(Family("recall_click_stream_caught_up",
-                         "1 while the real-time state is caught up with the "
-                         "click stream (requests use it only then).",
-                         kGauge, info.caught_up()));
-    out.push_back(Family("recall_click_stream_lag_seconds",
-                         "How far behind the click stream the real-time state "
-                         "is (0 when caught up).",
-                         kGauge, info.lag_seconds()));
-    out.push_back(Family("recall_click_stream_events_total",
-                         "Clicks folded into the real-time state.", kCounter,
-                         static_cast<double>(info.events_total())));
-    out.push_back(Family("recall_click_stream_malformed_events_total",
-                         "Stream entries that are not clicks (skipped).",
-                         kCounter,
-                         static_cast<double>(info.malformed_events_total())));
-    out.push_back(Family(
+    out.push_back(
+        ScrapedFamily("recall_click_stream_connected",
+                      "1 while connected to the click stream's broker.", kGauge,
+                      info.connected()));
+    out.push_back(
+        ScrapedFamily("recall_click_stream_caught_up",
+                      "1 while the real-time state is caught up with the "
+                      "click stream (requests use it only then).",
+                      kGauge, info.caught_up()));
+    out.push_back(
+        ScrapedFamily("recall_click_stream_lag_seconds",
+                      "How far behind the click stream the real-time state "
+                      "is (0 when caught up).",
+                      kGauge, info.lag_seconds()));
+    out.push_back(ScrapedFamily("recall_click_stream_events_total",
+                                "Clicks folded into the real-time state.",
+                                kCounter,
+                                static_cast<double>(info.events_total())));
+    out.push_back(
+        ScrapedFamily("recall_click_stream_malformed_events_total",
+                      "Stream entries that are not clicks (skipped).", kCounter,
+                      static_cast<double>(info.malformed_events_total())));
+    out.push_back(ScrapedFamily(
         "recall_click_stream_unknown_item_events_total",
         "Clicks of items the serving snapshot lacks (skipped).", kCounter,
         static_cast<double>(info.unknown_item_events_total())));
-    out.push_back(Family("recall_click_stream_reconnects_total",
-                         "Connections to the click stream's broker lost.",
-                         kCounter,
-                         static_cast<double>(info.reconnects_total())));
-    out.push_back(Family("recall_realtime_users",
-                         "Users whose fresh clicks the server keeps.", kGauge,
-                         static_cast<double>(info.users())));
-    out.push_back(Family("recall_realtime_memory_bytes",
-                         "Estimated bytes of the real-time state.", kGauge,
-                         static_cast<double>(info.memory_bytes())));
+    out.push_back(
+        ScrapedFamily("recall_click_stream_reconnects_total",
+                      "Connections to the click stream's broker lost.",
+                      kCounter, static_cast<double>(info.reconnects_total())));
+    out.push_back(ScrapedFamily("recall_realtime_users",
+                                "Users whose fresh clicks the server keeps.",
+                                kGauge, static_cast<double>(info.users())));
+    out.push_back(ScrapedFamily("recall_realtime_memory_bytes",
+                                "Estimated bytes of the real-time state.",
+                                kGauge,
+                                static_cast<double>(info.memory_bytes())));
     return out;
   }
 

@@ -211,23 +211,37 @@ void ServerMetrics::SetSnapshot(const std::string& version,
   snapshot_loaded_->Set(loaded_at_unix);
 }
 
+prometheus::MetricFamily ScrapedFamily(std::string name, std::string help,
+                                       prometheus::MetricType type,
+                                       double value) {
+  prometheus::MetricFamily family;
+  family.name = std::move(name);
+  family.help = std::move(help);
+  family.type = type;
+  prometheus::ClientMetric& metric = family.metric.emplace_back();
+  if (type == prometheus::MetricType::Counter) {
+    metric.counter.value = value;
+  } else {
+    metric.gauge.value = value;
+  }
+  return family;
+}
+
 namespace {
 
 class ProcessCollector final : public prometheus::Collectable {
  public:
   std::vector<prometheus::MetricFamily> Collect() const override {
-    prometheus::MetricFamily cpu;
-    cpu.name = "process_cpu_seconds_total";
-    cpu.help = "Total user and system CPU time spent in seconds.";
-    cpu.type = prometheus::MetricType::Counter;
-    cpu.metric.emplace_back().counter.value = ProcessCpuSeconds();
-    prometheus::MetricFamily rss;
-    rss.name = "process_resident_memory_bytes";
-    rss.help = "Resident memory size in bytes.";
-    rss.type = prometheus::MetricType::Gauge;
-    rss.metric.emplace_back().gauge.value =
-        static_cast<double>(ProcessResidentBytes());
-    return {std::move(cpu), std::move(rss)};
+    std::vector<prometheus::MetricFamily> out;
+    out.push_back(
+        ScrapedFamily("process_cpu_seconds_total",
+                      "Total user and system CPU time spent in seconds.",
+                      prometheus::MetricType::Counter, ProcessCpuSeconds()));
+    out.push_back(ScrapedFamily("process_resident_memory_bytes",
+                                "Resident memory size in bytes.",
+                                prometheus::MetricType::Gauge,
+                                static_cast<double>(ProcessResidentBytes())));
+    return out;
   }
 };
 

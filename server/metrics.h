@@ -17,6 +17,7 @@
 #include "prometheus/counter.h"
 #include "prometheus/gauge.h"
 #include "prometheus/histogram.h"
+#include "prometheus/metric_family.h"
 #include "prometheus/registry.h"
 #include "recall/engine.h"
 
@@ -136,6 +137,12 @@ class ServerMetrics {
   prometheus::Gauge* current_info_ =
       nullptr;  // guarded by the single loader thread
 };
+
+// One series of a value read when scraped (collectors: the process's and
+// the click stream's): a counter or a gauge without labels.
+prometheus::MetricFamily ScrapedFamily(std::string name, std::string help,
+                                       prometheus::MetricType type,
+                                       double value);
 
 // The standard process metrics, read when scraped:
 //   process_cpu_seconds_total        counter (user + system, all threads)
