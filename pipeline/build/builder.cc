@@ -23,6 +23,7 @@
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "index/faiss_index.h"
+#include "pipeline/build/click_lists.h"
 #include "pipeline/build/cluster_builder.h"
 #include "pipeline/build/profiles.h"
 #include "pipeline/build/spaces.h"
@@ -52,6 +53,7 @@ using build_spaces::ReportItemsWithoutVector;
 using build_spaces::UserVectors;
 using build_spaces::WriteSpace;
 using build_spaces::WriteVectorTable;
+
 // Reads clicks.tsv (optional). Clicks on items missing from items.tsv are
 // skipped and counted: click logs outlive articles.
 absl::Status ReadClicks(const std::string& input_dir, const ItemTable& items,
@@ -72,51 +74,6 @@ absl::Status ReadClicks(const std::string& input_dir, const ItemTable& items,
                }
              })
       .status();
-}
-
-// Writes `lists` as lists/<name>.rl in `dir`; its MANIFEST entry.
-absl::StatusOr<v1::RankedListsManifest> WriteLists(const std::string& dir,
-                                                   const std::string& name,
-                                                   const RankedLists& lists,
-                                                   std::string method) {
-  const std::string relative = layout::Lists(name);
-  RETURN_IF_ERROR(lists.Write((fs::path(dir) / relative).string()));
-  v1::RankedListsManifest lm;
-  lm.set_name(name);
-  ASSIGN_OR_RETURN(*lm.mutable_file(), MakeFileRef(dir, relative));
-  lm.set_keys(lists.size());
-  lm.set_entries(lists.entries());
-  lm.set_method(std::move(method));
-  return lm;
-}
-
-// The "itemcf" and "hot" lists from the clicks (none without clicks).
-absl::Status BuildLists(const BuildOptions& options, const ItemTable& items,
-                        const ClickLog& log, const std::string& dir,
-                        v1::Manifest* manifest) {
-  const Histories histories = HistoriesOf(log);
-  bool any = false;
-  for (const auto& h : histories) any = any || !h.empty();
-  if (!any) return absl::OkStatus();
-  if (options.itemcf.method != "none") {
-    const absl::Time start = absl::Now();
-    std::string method;
-    ASSIGN_OR_RETURN(RankedLists itemcf, ItemCfLists(histories, items.size(),
-                                                     options.itemcf, &method));
-    ASSIGN_OR_RETURN(*manifest->add_lists(),
-                     WriteLists(dir, "itemcf", itemcf, method));
-    fprintf(stderr, "build: itemcf (%s): %lld neighbours in %.1f s\n",
-            method.c_str(), static_cast<long long>(itemcf.entries()),
-            absl::ToDoubleSeconds(absl::Now() - start));
-  }
-  RankedLists hot =
-      HotLists(log, items, options.hot_half_life_hours, options.hot_items);
-  ASSIGN_OR_RETURN(
-      *manifest->add_lists(),
-      WriteLists(dir, "hot", hot,
-                 absl::StrCat("clicks half-life ", options.hot_half_life_hours,
-                              " h top=", options.hot_items)));
-  return absl::OkStatus();
 }
 
 // Writes the RocksDB user store: for every user with a vector or a click,
@@ -419,7 +376,9 @@ absl::StatusOr<v1::Manifest> BuildInto(const BuildOptions& options,
   int64_t skipped_clicks = 0;
   RETURN_IF_ERROR(ReadClicks(options.input_dir, items, &log, &skipped_clicks));
   log.Finish();
-  RETURN_IF_ERROR(BuildLists(options, items, log, dir, &manifest));
+  RETURN_IF_ERROR(BuildClickLists(options.itemcf, options.hot_half_life_hours,
+                                  options.hot_items, items, log, dir,
+                                  &manifest));
   clock.End("lists");
   std::vector<std::vector<v1::TagWeight>> profiles(log.users().size());
   for (size_t u = 0; u < profiles.size(); ++u) {
