@@ -17,27 +17,15 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "index/index_factory.h"
 #include "index/index_handle.h"
 
 namespace recall {
 
-struct FaissBuildOptions {
-  // Faiss index_factory string: "HNSW32", "Flat", "IVF1024,Flat",
-  // "IVF1024,PQ16", "SQ8", ...
-  std::string factory = "HNSW32";
-  // HNSW construction depth. Higher: better graph, slower build.
-  int hnsw_ef_construction = 80;
-  // HNSW efSearch stored in the index: searches without a per-call
-  // ef_search use it, and Faiss 1.7.3 sizes its candidate heap by
-  // max(it, k), so a per-call ef_search above max(it, k) has no effect (see
-  // docs/PERFORMANCE.md, "bench-peer"). The builder stores the MANIFEST's.
-  int hnsw_ef_search = 16;
-  // At most this many vectors train IVF/PQ/SQ quantizers (a random sample of
-  // them when there are more). Faiss wants about 39 per IVF list.
-  int64_t max_training_vectors = 200000;
-  // Sampling seed, so builds are reproducible.
-  uint64_t seed = 1234;
-};
+// The Faiss backend's build options are the general ones
+// (index/index_factory.h): `factory` is a Faiss index_factory string
+// ("HNSW32", "Flat", "IVF1024,Flat", "IVF1024,PQ16", "SQ8", ...).
+using FaissBuildOptions = IndexBuildOptions;
 
 // Builds an index over `n` vectors of `dim` floats (row-major, already
 // L2-normalised). Vector i gets id rows[i], or i when `rows` is empty.

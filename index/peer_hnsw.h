@@ -1,9 +1,8 @@
-// hnswlib's HNSW (Debian libhnswlib-dev, header-only) over normalised
-// vectors, for the peer benchmark against Faiss's HNSW (recallctl
-// bench-peer). Not an IndexHandle: hnswlib keeps efSearch in the graph
-// (setEf), so concurrent searches with different ef would race; the
-// benchmark searches from one thread. If it ever serves, it needs a
-// per-call ef first.
+// The two HNSW implementations side by side for the peer benchmark
+// (recallctl bench-peer): Faiss's HNSW with efSearch set on the graph, and
+// hnswlib (Debian libhnswlib-dev, header-only) through the hnswlib
+// IndexHandle the service can serve (index/hnswlib_index.h, factory
+// "HNSWLIB<M>"), which takes ef per call.
 #ifndef RECALL_INDEX_PEER_HNSW_H_
 #define RECALL_INDEX_PEER_HNSW_H_
 
@@ -18,8 +17,9 @@ namespace recall {
 
 // Faiss's HNSW (IndexHNSWFlat, inner product) with efSearch set on the graph
 // before each search, which Faiss 1.7.3 needs for an ef above k to take
-// effect (a per-call SearchParametersHNSW is capped there). Single-threaded,
-// like PeerHnsw.
+// effect (a per-call SearchParametersHNSW is capped there). Not thread-safe:
+// Search writes efSearch into the graph; the benchmark searches from one
+// thread.
 class PeerFaissHnsw {
  public:
   static absl::StatusOr<std::unique_ptr<PeerFaissHnsw>> Build(
@@ -37,15 +37,15 @@ class PeerHnsw {
  public:
   // Builds over `n` rows of `dim` floats (inner product; vector i is row i)
   // with M neighbours per node and construction depth ef_construction, on
-  // all OpenMP threads.
+  // all cores (BuildHnswlibIndex).
   static absl::StatusOr<std::unique_ptr<PeerHnsw>> Build(const float* vectors,
                                                          int64_t n, int dim,
                                                          int m,
                                                          int ef_construction);
   ~PeerHnsw();
 
-  // The k best rows by inner product, best first, searching with `ef`.
-  // Not thread-safe (see the file comment).
+  // The k best rows by inner product, best first, searching with
+  // max(ef, k) (IndexHandle::Search with a per-call ef_search).
   void Search(const float* query, int k, int ef, std::vector<Neighbor>* out);
 
  private:

@@ -18,6 +18,10 @@ void RegisterCrosstagChannel(ChannelRegistry& registry);
 void RegisterMedia2vecChannel(ChannelRegistry& registry);
 void RegisterPopularChannel(ChannelRegistry& registry);
 
+// How many of the user's newest clicks seed an i2i channel whose policy
+// sets no seeds_from_clicks (the builder's neighbour tables cover them).
+inline constexpr int kI2iSeedsFromClicks = 3;
+
 // "cluster_center", "cluster_cf" and "cluster_profile": the channels over a
 // clustering (recall/cluster_channel.h).
 void RegisterClusterCenterChannel(ChannelRegistry& registry);

@@ -6,6 +6,7 @@
 #include <utility>
 
 #include "absl/container/flat_hash_set.h"
+#include "absl/container/inlined_vector.h"
 #include "absl/strings/str_cat.h"
 #include "recall/merger.h"
 #include "recall/realtime_state.h"
@@ -54,6 +55,15 @@ absl::Status CheckSizes(const EngineLimits& limits, absl::string_view user_id,
     }
   }
   return absl::OkStatus();
+}
+
+// Whether a channel runs after `override` of it, given whether it ran
+// before: the override's `enabled` when set, else on when the query runs
+// only the overridden channels (naming a channel to run alone turns it on).
+bool EnabledAfter(const ChannelOverride& override, bool only_overridden,
+                  bool enabled) {
+  if (override.enabled) return *override.enabled;
+  return only_overridden || enabled;
 }
 
 }  // namespace
@@ -271,12 +281,8 @@ absl::Status RecallEngine::Recall(const RecallQuery& query,
     listed[i] = true;
     ChannelParams& p = all[i].params;
     std::string* note = &all[i].clamped;
-    // Naming a channel to run alone turns it on unless the override says no.
-    if (override.enabled) {
-      p.enabled = *override.enabled;
-    } else if (query.only_overridden_channels) {
-      p.enabled = true;
-    }
+    p.enabled =
+        EnabledAfter(override, query.only_overridden_channels, p.enabled);
     if (override.quota)
       ClampInto("quota", *override.quota, 1, limits.max_k, &p.quota, note);
     if (override.fetch_k) {
@@ -333,37 +339,17 @@ absl::Status RecallEngine::SimilarItems(const SimilarItemsQuery& query,
         absl::StrCat("min_similarity: must be a finite number, got ",
                      *query.min_similarity));
   }
+  ASSIGN_OR_RETURN(std::vector<const RecallChannel*> channels,
+                   SimilarChannels(query.spaces));
   std::vector<PlannedChannel> plan;
-  auto add = [&](const RecallChannel& channel) {
-    ChannelParams params = DefaultParams(channel.config(), query.k);
+  for (const RecallChannel* channel : channels) {
+    ChannelParams params = DefaultParams(channel->config(), query.k);
     std::string clamped;
     if (query.min_similarity) {
       ClampInto("min_similarity", *query.min_similarity, -1.0f, 1.0f,
                 &params.min_similarity, &clamped);
     }
-    plan.push_back({&channel, params, std::move(clamped)});
-  };
-  absl::flat_hash_set<absl::string_view> spaces_seen;
-  for (size_t i = 0; i < query.spaces.size(); ++i) {
-    if (!spaces_seen.insert(query.spaces[i]).second) continue;  // a repeat
-    auto it = std::find_if(
-        similar_.begin(), similar_.end(),
-        [&](const auto& c) { return c->config().space() == query.spaces[i]; });
-    if (it == similar_.end()) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("spaces[", i, "]: no space \"", query.spaces[i], "\""));
-    }
-    add(**it);
-  }
-  if (query.spaces.empty()) {
-    for (const auto& channel : similar_) {
-      const bool in_policy =
-          std::any_of(channels_.begin(), channels_.end(), [&](const auto& c) {
-            return c->config().kind() == "i2i" &&
-                   c->config().space() == channel->config().space();
-          });
-      if (in_policy) add(*channel);
-    }
+    plan.push_back({channel, params, std::move(clamped)});
   }
   RecallQuery recall_query;
   recall_query.k = query.k;
@@ -371,6 +357,62 @@ absl::Status RecallEngine::SimilarItems(const SimilarItemsQuery& query,
   recall_query.exclude_item_ids = query.exclude_item_ids;
   recall_query.deadline = query.deadline;
   return Execute(std::move(plan), recall_query, /*backfill=*/false, answer);
+}
+
+absl::StatusOr<std::vector<const RecallChannel*>> RecallEngine::SimilarChannels(
+    const std::vector<std::string>& spaces) const {
+  std::vector<const RecallChannel*> channels;
+  absl::flat_hash_set<absl::string_view> spaces_seen;
+  for (size_t i = 0; i < spaces.size(); ++i) {
+    if (!spaces_seen.insert(spaces[i]).second) continue;  // a repeat
+    auto it = std::find_if(
+        similar_.begin(), similar_.end(),
+        [&](const auto& c) { return c->config().space() == spaces[i]; });
+    if (it == similar_.end()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("spaces[", i, "]: no space \"", spaces[i], "\""));
+    }
+    channels.push_back(it->get());
+  }
+  if (spaces.empty()) {
+    for (const auto& channel : similar_) {
+      const bool in_policy =
+          std::any_of(channels_.begin(), channels_.end(), [&](const auto& c) {
+            return c->config().kind() == "i2i" &&
+                   c->config().space() == channel->config().space();
+          });
+      if (in_policy) channels.push_back(channel.get());
+    }
+  }
+  return channels;
+}
+
+int RecallEngine::PlanSize(const RecallQuery& query) const {
+  // Recall's resolution of `enabled`, without the parameters.
+  absl::InlinedVector<bool, 16> enabled(channels_.size());
+  absl::InlinedVector<bool, 16> listed(channels_.size(), false);
+  for (size_t i = 0; i < channels_.size(); ++i)
+    enabled[i] = !channels_[i]->config().disabled();
+  for (const ChannelOverride& override : query.overrides) {
+    for (size_t i = 0; i < channels_.size(); ++i) {
+      if (channels_[i]->name() != override.channel) continue;
+      listed[i] = true;
+      enabled[i] =
+          EnabledAfter(override, query.only_overridden_channels, enabled[i]);
+      break;
+    }
+  }
+  int size = 0;
+  for (size_t i = 0; i < channels_.size(); ++i) {
+    if (enabled[i] && (listed[i] || !query.only_overridden_channels)) ++size;
+  }
+  return size;
+}
+
+int RecallEngine::PlanSize(const SimilarItemsQuery& query) const {
+  absl::StatusOr<std::vector<const RecallChannel*>> channels =
+      SimilarChannels(query.spaces);
+  return channels.ok() ? static_cast<int>(channels->size()) : 0;
 }
 
 namespace {

@@ -190,6 +190,21 @@ class RecallEngine {
   absl::Status SimilarItems(const SimilarItemsQuery& query,
                             RecallAnswer* answer) const;
 
+  // How many channels Recall(query) would run, without running anything
+  // (no user read, no search; a few comparisons per channel): the policy's
+  // channels enabled after the query's overrides or, with
+  // only_overridden_channels, the overridden ones left enabled. The
+  // back-fill is not counted, and channels that will not apply to the user
+  // (e.g. i2i without seeds) are. The query is not validated: overrides of
+  // unknown channels are skipped here (Recall refuses them). What a server
+  // uses to decide whether a request is cheap enough to run on the thread
+  // that received it.
+  int PlanSize(const RecallQuery& query) const;
+  // The same for SimilarItems(query): the spaces it would search (the
+  // distinct ones named, or those the policy has an i2i channel over); 0
+  // when it names an unknown space (SimilarItems refuses it).
+  int PlanSize(const SimilarItemsQuery& query) const;
+
   const Snapshot& snapshot() const { return *snapshot_; }
   // The name of every channel an answer may report (the policy's, the
   // back-fill, SimilarItems' per space): ChannelReport::channel points to
@@ -208,6 +223,12 @@ class RecallEngine {
 
   // The policy's parameters for channel `config` and a request for k items.
   ChannelParams DefaultParams(const ChannelConfig& config, int k) const;
+
+  // The SimilarItems channels `spaces` selects (each named space once; none
+  // named: those the policy has an i2i channel over); INVALID_ARGUMENT
+  // naming spaces[i] for an unknown space.
+  absl::StatusOr<std::vector<const RecallChannel*>> SimilarChannels(
+      const std::vector<std::string>& spaces) const;
 
   // Runs `plan` for `query` (its user, seeds, exclusions, k and deadline;
   // overrides already applied): merge, feature weighting, back-fill when

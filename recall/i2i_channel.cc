@@ -20,6 +20,24 @@ using channel_kit::Factory;
 using channel_kit::NeedSpace;
 using channel_kit::OutOfTime;
 
+// The space's neighbour table when it answers these parameters as a live
+// search would: no more neighbours than it keeps, a threshold no lower than
+// its cut, and the search parameters it was computed with.
+const RankedLists* NeighbourTable(const Space& space,
+                                  const ChannelParams& params) {
+  if (space.neighbours == nullptr) return nullptr;
+  const v1::NeighbourTableManifest& t = space.manifest.neighbours();
+  const bool same_search =
+      (params.search.ef_search == 0 ||
+       params.search.ef_search == t.ef_search()) &&
+      (params.search.nprobe == 0 || params.search.nprobe == t.nprobe());
+  if (params.fetch_k > t.k() || params.min_similarity < t.min_similarity() ||
+      !same_search) {
+    return nullptr;
+  }
+  return space.neighbours.get();
+}
+
 class I2iChannel final : public RecallChannel {
  public:
   I2iChannel(ChannelConfig config, const Snapshot& snapshot)
@@ -42,7 +60,8 @@ class I2iChannel final : public RecallChannel {
     if (seeds.empty()) {
       const auto& clicks = ctx.user->recent_clicks();  // newest first
       const int n =
-          std::min(clicks.size(), PolicyOr(config().seeds_from_clicks(), 3));
+          std::min(clicks.size(),
+                   PolicyOr(config().seeds_from_clicks(), kI2iSeedsFromClicks));
       const double half_life_s =
           3600.0 * PolicyOr(config().seed_half_life_hours(), 24.0f);
       for (int i = 0; i < n; ++i) {
@@ -55,6 +74,7 @@ class I2iChannel final : public RecallChannel {
     const bool weighted_sum =
         config().aggregation() == v1::SEED_AGGREGATION_RECENCY_WEIGHTED_SUM;
     const IndexHandle& index = *space_->index;
+    const RankedLists* table = NeighbourTable(*space_, params);
     const ItemTable& items = ctx.snapshot->items();
     std::vector<float> query(index.dim());
     thread_local std::vector<Neighbor> neighbors;
@@ -65,21 +85,38 @@ class I2iChannel final : public RecallChannel {
     int seeds_in_space = 0;
     for (const Seed& seed : seeds) {
       if (OutOfTime(ctx, out)) break;
-      if (!index.Reconstruct(seed.row, query.data()).ok()) continue;
+      const int64_t list = table != nullptr ? table->FindRow(seed.row) : -1;
+      if (list >= 0) {
+        // The seed's precomputed list (the table holds items of the space
+        // only).
+        ++out->cache_hits;
+        neighbors.clear();
+        for (const RankedEntry& e : table->List(list)) {
+          if (static_cast<int>(neighbors.size()) == params.fetch_k) break;
+          neighbors.push_back({static_cast<int32_t>(e.row), e.score});
+        }
+      } else {
+        // No table, one that does not answer these parameters, or a seed it
+        // does not cover: a live search.
+        if (!index.Reconstruct(seed.row, query.data()).ok()) continue;
+        if (space_->neighbours != nullptr) ++out->cache_misses;
+        // One extra: the seed finds itself.
+        absl::Status s = index.Search(query.data(), params.fetch_k + 1,
+                                      params.search, &neighbors);
+        if (!s.ok()) {
+          out->status = s;
+          return;
+        }
+        neighbors.erase(std::remove_if(neighbors.begin(), neighbors.end(),
+                                       [&seed](const Neighbor& n) {
+                                         return n.row == seed.row;
+                                       }),
+                        neighbors.end());
+        if (static_cast<int>(neighbors.size()) > params.fetch_k)
+          neighbors.resize(params.fetch_k);
+      }
       ++seeds_in_space;
       weight_total += seed.weight;
-      // One extra: the seed finds itself.
-      absl::Status s = index.Search(query.data(), params.fetch_k + 1,
-                                    params.search, &neighbors);
-      if (!s.ok()) {
-        out->status = s;
-        return;
-      }
-      neighbors.erase(std::remove_if(neighbors.begin(), neighbors.end(),
-                                     [&seed](const Neighbor& n) {
-                                       return n.row == seed.row;
-                                     }),
-                      neighbors.end());
       per_seed.Clear();
       AddNeighbors(neighbors, items.item(seed.row).id, params, &per_seed);
       out->found += per_seed.found;

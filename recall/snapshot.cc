@@ -2,10 +2,12 @@
 
 #include <filesystem>
 #include <fstream>
+#include <memory>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
 #include "index/faiss_index.h"
+#include "index/index_factory.h"
 #include "store/snapshot_files.h"
 #include "store/version_layout.h"
 #include "util/status_macros.h"
@@ -107,6 +109,34 @@ absl::StatusOr<NamedLists> LoadLists(const std::string& dir,
         lists.named() ? "" : absl::StrCat(" (and ", item_count, " items)")));
   }
   return NamedLists{lm, std::move(lists)};
+}
+
+// Loads and verifies a space's neighbour table: lists keyed by item row,
+// none longer than the MANIFEST's k or under its cut.
+absl::StatusOr<std::unique_ptr<const RankedLists>> LoadNeighbours(
+    const std::string& dir, const v1::NeighbourTableManifest& tm,
+    int64_t item_count) {
+  RETURN_IF_ERROR(VerifyFileRef(dir, tm.file()));
+  const std::string path = (fs::path(dir) / tm.file().path()).string();
+  ASSIGN_OR_RETURN(RankedLists lists, RankedLists::Read(path, item_count));
+  if (lists.key_kind() != ListKeys::kItemRows || lists.size() != tm.items() ||
+      lists.entries() != tm.entries()) {
+    return absl::DataLossError(absl::StrCat(
+        path, ": ", lists.size(), " item lists and ", lists.entries(),
+        " entries, MANIFEST says ", tm.items(), " and ", tm.entries()));
+  }
+  for (int64_t i = 0; i < lists.size(); ++i) {
+    absl::Span<const RankedEntry> list = lists.List(i);
+    if (static_cast<int64_t>(list.size()) > tm.k() ||
+        (!list.empty() && list.back().score < tm.min_similarity())) {
+      return absl::DataLossError(absl::StrCat(
+          path, ": item row ", lists.rows()[i], " has ", list.size(),
+          " neighbours down to ", list.empty() ? 0.0f : list.back().score,
+          ", MANIFEST says at most k=", tm.k(), " and none under ",
+          tm.min_similarity()));
+    }
+  }
+  return std::make_unique<const RankedLists>(std::move(lists));
 }
 
 }  // namespace
@@ -219,7 +249,7 @@ absl::StatusOr<std::shared_ptr<const Snapshot>> Snapshot::LoadFromDir(
     RETURN_IF_ERROR(VerifyFileRef(dir, sm.index()));
     const std::string path = (fs::path(dir) / sm.index().path()).string();
     ASSIGN_OR_RETURN(std::unique_ptr<IndexHandle> index,
-                     LoadFaissIndex(path, sm.factory()));
+                     LoadIndex(path, sm.factory(), sm.ef_search()));
     if (index->dim() != sm.dim() || index->size() != sm.count()) {
       return absl::DataLossError(absl::StrCat(
           path, ": index has dim ", index->dim(), " and ", index->size(),
@@ -227,6 +257,10 @@ absl::StatusOr<std::shared_ptr<const Snapshot>> Snapshot::LoadFromDir(
     }
     Space space{sm, std::move(index)};
     RETURN_IF_ERROR(SmokeQuery(space, items.size()));
+    if (sm.has_neighbours()) {
+      ASSIGN_OR_RETURN(space.neighbours,
+                       LoadNeighbours(dir, sm.neighbours(), items.size()));
+    }
     spaces.push_back(std::move(space));
   }
 

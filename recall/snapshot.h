@@ -24,6 +24,10 @@ namespace recall {
 struct Space {
   v1::SpaceManifest manifest;
   std::unique_ptr<IndexHandle> index;
+  // Precomputed nearest neighbours of the items that can seed i2i
+  // (manifest.neighbours(): k, the cut, how it was searched; find an item's
+  // list with FindRow); nullptr when the snapshot has none for this space.
+  std::unique_ptr<const RankedLists> neighbours;
 };
 
 // Vectors of things that are not items ("tags", "media"): row i is ids[i]

@@ -6,7 +6,9 @@
 
 #include <atomic>
 #include <cstdio>
+#include <initializer_list>
 #include <string>
+#include <utility>
 
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
@@ -38,6 +40,13 @@ ABSL_FLAG(
 ABSL_FLAG(
     int, max_in_flight, 256,
     "Recall calls admitted at once; more get RESOURCE_EXHAUSTED at once.");
+ABSL_FLAG(int, inline_max_channels, 1,
+          "Recall/SimilarItems calls whose plan runs at most this many "
+          "channels run on the gRPC thread that received them, without a "
+          "hand-off to a worker; 0: never.");
+ABSL_FLAG(int, max_inline, 0,
+          "Most calls running on gRPC threads at once (more go to the "
+          "workers); 0: half the cores, leaving one gRPC thread free.");
 ABSL_FLAG(absl::Duration, max_connection_age, absl::ZeroDuration(),
           "Ask clients to reconnect after a connection lived this long, so "
           "client-side load balancing finds new replicas (0: never).");
@@ -138,6 +147,17 @@ int main(int argc, char** argv) {
   options.channel_threads = absl::GetFlag(FLAGS_channel_threads);
   options.reload_interval = absl::GetFlag(FLAGS_reload_interval);
   options.max_in_flight = absl::GetFlag(FLAGS_max_in_flight);
+  options.inline_max_channels = absl::GetFlag(FLAGS_inline_max_channels);
+  options.max_inline = absl::GetFlag(FLAGS_max_inline);
+  for (const auto& [name, value] :
+       std::initializer_list<std::pair<const char*, int>>{
+           {"inline_max_channels", options.inline_max_channels},
+           {"max_inline", options.max_inline}}) {
+    if (value < 0) {
+      fprintf(stderr, "recall-server: --%s must not be negative\n", name);
+      return 2;
+    }
+  }
   options.max_connection_age = absl::GetFlag(FLAGS_max_connection_age);
   options.tls_cert_file = absl::GetFlag(FLAGS_tls_cert);
   options.tls_key_file = absl::GetFlag(FLAGS_tls_key);

@@ -37,6 +37,10 @@ ServerMetrics::ServerMetrics()
   auto& rejected = family(BuildCounter(), "recall_rejected_requests_total",
                           "Calls refused with RESOURCE_EXHAUSTED because "
                           "--max_in_flight calls were running.");
+  auto& run_inline =
+      family(BuildCounter(), "recall_requests_inline_total",
+             "Calls run on the gRPC thread that received them instead of "
+             "the worker pool (plans of at most --inline_max_channels).");
   const prometheus::Histogram::BucketBoundaries buckets = {
       0.0001, 0.00025, 0.0005, 0.001, 0.002, 0.005,
       0.01,   0.025,   0.05,   0.1,   0.25,  1};
@@ -48,6 +52,7 @@ ServerMetrics::ServerMetrics()
     }
     latency_[m] = &latency.Add({{"method", kMethodNames[m]}}, buckets);
     rejected_[m] = &rejected.Add({{"method", kMethodNames[m]}});
+    inline_[m] = &run_inline.Add({{"method", kMethodNames[m]}});
   }
   in_flight_ = one(
       family(BuildGauge(), "recall_requests_in_flight",
@@ -90,7 +95,8 @@ ServerMetrics::ServerMetrics()
                               "channel and status code.");
   cache_lookups_ =
       &family(BuildCounter(), "recall_channel_cache_lookups_total",
-              "Cache lookups of channels with a cache, by result (hit, miss).");
+              "Cache lookups of channels with a cache (cluster_center's centre "
+              "searches, i2i's neighbour tables), by result (hit, miss).");
 
   // Per snapshot.
   snapshot_info_ = &family(BuildGauge(), "recall_snapshot_info",

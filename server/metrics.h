@@ -34,6 +34,8 @@ inline constexpr int kGrpcCodeCount = 17;
 //   recall_rejected_requests_total{method}             counter (over
 //                                                      --max_in_flight)
 //   recall_requests_in_flight                          gauge
+//   recall_requests_inline_total{method}               counter (run on the
+//                                                      gRPC thread)
 //   recall_partial_responses_total                     counter
 //   recall_truncated_candidates_total                  counter (cut at k)
 //   recall_backfilled_items_total                      counter
@@ -84,6 +86,11 @@ class ServerMetrics {
   void CountRejected(Method method) {
     rejected_[static_cast<int>(method)]->Increment();
   }
+  // A call run on the gRPC callback thread that received it, not handed
+  // to the worker pool (--inline_max_channels).
+  void CountInline(Method method) {
+    inline_[static_cast<int>(method)]->Increment();
+  }
   // The series of the channels named by `names` (pointers that outlive the
   // index, e.g. an engine's channel names); made when new. Called once per
   // snapshot load, off the request path.
@@ -109,6 +116,7 @@ class ServerMetrics {
       requests_{};
   std::array<prometheus::Histogram*, kMethodCount> latency_{};
   std::array<prometheus::Counter*, kMethodCount> rejected_{};
+  std::array<prometheus::Counter*, kMethodCount> inline_{};
   prometheus::Counter* partial_ = nullptr;
   prometheus::Counter* truncated_ = nullptr;
   prometheus::Counter* backfilled_ = nullptr;

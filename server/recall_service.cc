@@ -1,6 +1,7 @@
 #include "server/recall_service.h"
 
 #include <chrono>
+#include <memory>
 #include <string>
 #include <utility>
 
@@ -102,7 +103,10 @@ void ToProto(const Snapshot& snapshot, const RecallAnswer& answer,
 
 int64_t LoadedBytes(const v1::Manifest& m) {
   int64_t bytes = m.items().file().size_bytes();
-  for (const auto& space : m.spaces()) bytes += space.index().size_bytes();
+  for (const auto& space : m.spaces()) {
+    bytes +=
+        space.index().size_bytes() + space.neighbours().file().size_bytes();
+  }
   for (const auto& table : m.tables()) {
     bytes += table.ids().size_bytes() + table.index().size_bytes();
   }
@@ -159,9 +163,62 @@ grpc::ServerUnaryReactor* RecallServiceImpl::FinishEarly(
   return reactor;
 }
 
-grpc::ServerUnaryReactor* RecallServiceImpl::RunOnWorker(
+void RecallServiceImpl::Serve(grpc::CallbackServerContext* context,
+                              grpc::ServerUnaryReactor* reactor, Method method,
+                              absl::string_view request_id,
+                              const Serving* serving, absl::Time start,
+                              absl::Time deadline, Work work,
+                              grpc::ByteBuffer* response) {
+  grpc::Status status;
+  if (absl::Now() >= deadline) {
+    // Queued past its deadline: the client has given up, skip the work.
+    status = grpc::Status(grpc::StatusCode::DEADLINE_EXCEEDED,
+                          "deadline exceeded while queued");
+  } else if (context->IsCancelled()) {
+    status = grpc::Status(grpc::StatusCode::CANCELLED, "cancelled");
+  } else if (serving == nullptr) {
+    status = grpc::Status(grpc::StatusCode::UNAVAILABLE, kNoSnapshot);
+  } else {
+    // One answer and one message per thread (worker or gRPC callback
+    // thread), reused across requests.
+    thread_local RecallAnswer answer;
+    thread_local v1::RecallResponse message;
+    const RecallEngine& engine = *serving->engine;
+    status = ToGrpcStatus(work(engine, &answer));
+    if (status.ok()) {
+      message.Clear();
+      message.set_request_id(request_id.data(), request_id.size());
+      ToProto(engine.snapshot(), answer, &message);
+      metrics_->ObserveAnswer(answer, &serving->channel_series);
+      bool own_buffer = false;
+      status = grpc::SerializationTraits<v1::RecallResponse>::Serialize(
+          message, response, &own_buffer);
+    }
+  }
+  metrics_->ObserveRequest(method, SeenByClient(status, deadline),
+                           absl::ToDoubleSeconds(absl::Now() - start));
+  metrics_->SetInFlight(in_flight_.fetch_sub(1) - 1);
+  reactor->Finish(status);
+}
+
+namespace {
+
+absl::Status Answer(const RecallEngine& engine, const RecallQuery& query,
+                    RecallAnswer* answer) {
+  return engine.Recall(query, answer);
+}
+
+absl::Status Answer(const RecallEngine& engine, const SimilarItemsQuery& query,
+                    RecallAnswer* answer) {
+  return engine.SimilarItems(query, answer);
+}
+
+}  // namespace
+
+template <typename Query>
+grpc::ServerUnaryReactor* RecallServiceImpl::Run(
     grpc::CallbackServerContext* context, Method method, std::string request_id,
-    Work work, grpc::ByteBuffer* response) {
+    Query query, grpc::ByteBuffer* response) {
   const absl::Time start = absl::Now();
   // Admission: beyond max_in_flight, refuse at once instead of queueing
   // work that would only finish after its client gave up.
@@ -176,39 +233,37 @@ grpc::ServerUnaryReactor* RecallServiceImpl::RunOnWorker(
   metrics_->SetInFlight(in_flight_.load());
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
   const absl::Time deadline = RequestDeadline(*context);
-  workers_->Submit([this, context, method, request_id = std::move(request_id),
-                    work = std::move(work), response, reactor, start,
-                    deadline] {
-    grpc::Status status;
-    std::shared_ptr<const Serving> serving = snapshots_->Current();
-    if (absl::Now() >= deadline) {
-      // Queued past its deadline: the client has given up, skip the work.
-      status = grpc::Status(grpc::StatusCode::DEADLINE_EXCEEDED,
-                            "deadline exceeded while queued");
-    } else if (context->IsCancelled()) {
-      status = grpc::Status(grpc::StatusCode::CANCELLED, "cancelled");
-    } else if (serving == nullptr) {
-      status = grpc::Status(grpc::StatusCode::UNAVAILABLE, kNoSnapshot);
-    } else {
-      // One answer and one message per worker thread, reused across requests.
-      thread_local RecallAnswer answer;
-      thread_local v1::RecallResponse message;
-      const RecallEngine& engine = *serving->engine;
-      status = ToGrpcStatus(work(engine, &answer));
-      if (status.ok()) {
-        message.Clear();
-        message.set_request_id(request_id);
-        ToProto(engine.snapshot(), answer, &message);
-        metrics_->ObserveAnswer(answer, &serving->channel_series);
-        bool own_buffer = false;
-        status = grpc::SerializationTraits<v1::RecallResponse>::Serialize(
-            message, response, &own_buffer);
-      }
+  // The version the request runs on, on either path (it is held until the
+  // call finishes).
+  std::shared_ptr<const Serving> serving = snapshots_->Current();
+  // Cheap enough to run here (no snapshot: the answer is UNAVAILABLE at
+  // once), and a callback thread to spare.
+  if (inline_.max_channels > 0 &&
+      (serving == nullptr ||
+       serving->engine->PlanSize(query) <= inline_.max_channels)) {
+    if (running_inline_.fetch_add(1) < inline_.max_running) {
+      metrics_->CountInline(method);
+      Serve(
+          context, reactor, method, request_id, serving.get(), start, deadline,
+          [&query](const RecallEngine& engine, RecallAnswer* answer) {
+            return Answer(engine, query, answer);
+          },
+          response);
+      running_inline_.fetch_sub(1);
+      return reactor;
     }
-    metrics_->ObserveRequest(method, SeenByClient(status, deadline),
-                             absl::ToDoubleSeconds(absl::Now() - start));
-    metrics_->SetInFlight(in_flight_.fetch_sub(1) - 1);
-    reactor->Finish(status);
+    running_inline_.fetch_sub(1);
+  }
+  workers_->Submit([this, context, reactor, method,
+                    request_id = std::move(request_id),
+                    query = std::move(query), serving = std::move(serving),
+                    start, deadline, response] {
+    Serve(
+        context, reactor, method, request_id, serving.get(), start, deadline,
+        [&query](const RecallEngine& engine, RecallAnswer* answer) {
+          return Answer(engine, query, answer);
+        },
+        response);
   });
   return reactor;
 }
@@ -223,13 +278,8 @@ grpc::ServerUnaryReactor* RecallServiceImpl::Recall(
   }
   RecallQuery query = RecallQueryFromProto(request);
   query.deadline = RequestDeadline(*context);
-  return RunOnWorker(
-      context, Method::kRecall, request.request_id(),
-      [query = std::move(query)](const RecallEngine& engine,
-                                 RecallAnswer* answer) {
-        return engine.Recall(query, answer);
-      },
-      response);
+  return Run(context, Method::kRecall, request.request_id(), std::move(query),
+             response);
 }
 
 grpc::ServerUnaryReactor* RecallServiceImpl::SimilarItems(
@@ -248,13 +298,8 @@ grpc::ServerUnaryReactor* RecallServiceImpl::SimilarItems(
   if (request.has_min_similarity())
     query.min_similarity = request.min_similarity();
   query.deadline = RequestDeadline(*context);
-  return RunOnWorker(
-      context, Method::kSimilarItems, request.request_id(),
-      [query = std::move(query)](const RecallEngine& engine,
-                                 RecallAnswer* answer) {
-        return engine.SimilarItems(query, answer);
-      },
-      response);
+  return Run(context, Method::kSimilarItems, request.request_id(),
+             std::move(query), response);
 }
 
 grpc::ServerUnaryReactor* RecallServiceImpl::GetSnapshotInfo(
@@ -282,6 +327,12 @@ grpc::ServerUnaryReactor* RecallServiceImpl::GetSnapshotInfo(
       info->set_count(space.manifest.count());
       info->set_index_factory(space.manifest.factory());
       info->set_has_user_vectors(space.manifest.user_count() > 0);
+      if (space.neighbours != nullptr) {
+        const v1::NeighbourTableManifest& table = space.manifest.neighbours();
+        info->set_neighbour_table_items(table.items());
+        info->set_neighbour_table_k(table.k());
+        info->set_neighbour_table_min_similarity(table.min_similarity());
+      }
     }
     for (const ChannelConfig& channel : serving->engine->policy().channels()) {
       response->add_channels(channel.name());

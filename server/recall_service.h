@@ -1,12 +1,18 @@
 // The gRPC adapter: recall.v1.RecallService on the callback API. Converts
-// proto <-> domain types and absl::Status -> grpc::Status, and hands the work
-// to a WorkerPool so that gRPC's own threads never run a search.
+// proto <-> domain types and absl::Status -> grpc::Status. A cheap request
+// (few channels) runs on the gRPC callback thread that received it; the
+// others are handed to a WorkerPool so that gRPC's own threads never run a
+// long search.
 #ifndef RECALL_SERVER_RECALL_SERVICE_H_
 #define RECALL_SERVER_RECALL_SERVICE_H_
 
 #include <atomic>
 #include <functional>
+#include <string>
 
+#include "absl/functional/function_ref.h"
+#include "absl/strings/string_view.h"
+#include "absl/time/time.h"
 #include "grpcpp/grpcpp.h"
 #include "recall/v1/recall.grpc.pb.h"
 #include "server/metrics.h"
@@ -20,8 +26,9 @@ namespace recall {
 grpc::Status ToGrpcStatus(const absl::Status& status);
 
 // Bytes of the files a snapshot load reads into memory (GetSnapshotInfo's
-// loaded_bytes): the item table, indexes, vector tables, clusterings and
-// ranked lists, not the RocksDB store (read on demand).
+// loaded_bytes): the item table, indexes and neighbour tables, vector
+// tables, clusterings and ranked lists, not the RocksDB store (read on
+// demand).
 int64_t LoadedBytes(const v1::Manifest& manifest);
 
 // The engine's query for a Recall request (no deadline: the caller sets it).
@@ -37,6 +44,19 @@ using RecallServiceBase = v1::RecallService::WithRawCallbackMethod_Recall<
         v1::RecallService::WithCallbackMethod_GetSnapshotInfo<
             v1::RecallService::Service>>>;
 
+// Which Recall and SimilarItems calls run on the gRPC callback thread that
+// received them instead of the worker pool. A hand-off costs two thread
+// switches, about as much CPU as a one-channel search; but while a callback
+// thread runs a request it serves no other call (health checks, new calls),
+// and gRPC 1.51 has only max(2, min(cores / 2, 16)) of them.
+struct InlineOptions {
+  // Requests whose plan has at most this many channels
+  // (RecallEngine::PlanSize) run inline; 0: none does.
+  int max_channels = 1;
+  // At most this many run inline at once; more go to the worker pool.
+  int max_running = 1;
+};
+
 class RecallServiceImpl final : public RecallServiceBase {
  public:
   // All three must outlive the service.
@@ -45,12 +65,14 @@ class RecallServiceImpl final : public RecallServiceBase {
   // `click_stream` (may be null) is described in GetSnapshotInfo.
   RecallServiceImpl(const SnapshotManager* snapshots, WorkerPool* workers,
                     ServerMetrics* metrics, int max_in_flight,
-                    const ClickConsumer* click_stream = nullptr)
+                    const ClickConsumer* click_stream = nullptr,
+                    InlineOptions inline_options = {})
       : snapshots_(snapshots),
         workers_(workers),
         metrics_(metrics),
         max_in_flight_(max_in_flight),
-        click_stream_(click_stream) {}
+        click_stream_(click_stream),
+        inline_(inline_options) {}
 
   // `request` holds a serialized v1::RecallRequest; `response` receives a
   // serialized v1::RecallResponse.
@@ -69,13 +91,29 @@ class RecallServiceImpl final : public RecallServiceBase {
       v1::GetSnapshotInfoResponse* response) override;
 
  private:
-  // Runs `work` on the worker pool against the current snapshot, counts the
-  // outcome and the partial answers, and finishes the call.
-  using Work = std::function<absl::Status(const RecallEngine& engine,
-                                          RecallAnswer* answer)>;
-  grpc::ServerUnaryReactor* RunOnWorker(grpc::CallbackServerContext* context,
-                                        Method method, std::string request_id,
-                                        Work work, grpc::ByteBuffer* response);
+  // Admits the call (RESOURCE_EXHAUSTED beyond max_in_flight), then answers
+  // `query` (a RecallQuery or SimilarItemsQuery) against the current
+  // snapshot with Serve: here, on the gRPC callback thread, when its plan
+  // has at most inline_.max_channels channels and fewer than
+  // inline_.max_running requests are running inline, else on the worker
+  // pool.
+  template <typename Query>
+  grpc::ServerUnaryReactor* Run(grpc::CallbackServerContext* context,
+                                Method method, std::string request_id,
+                                Query query, grpc::ByteBuffer* response);
+
+  // What both paths run for an admitted call: skips the work when the
+  // deadline has passed or the call was cancelled, runs `work` on
+  // `serving`'s engine (UNAVAILABLE when null), serializes the answer into
+  // `response`, counts the outcome and the answer, releases the admission
+  // slot and finishes the call.
+  using Work = absl::FunctionRef<absl::Status(const RecallEngine& engine,
+                                              RecallAnswer* answer)>;
+  void Serve(grpc::CallbackServerContext* context,
+             grpc::ServerUnaryReactor* reactor, Method method,
+             absl::string_view request_id, const Serving* serving,
+             absl::Time start, absl::Time deadline, Work work,
+             grpc::ByteBuffer* response);
 
   // Finishes a call that never reached the engine with `status`, counted.
   grpc::ServerUnaryReactor* FinishEarly(grpc::CallbackServerContext* context,
@@ -87,7 +125,9 @@ class RecallServiceImpl final : public RecallServiceBase {
   ServerMetrics* metrics_;
   const int max_in_flight_;
   const ClickConsumer* const click_stream_;
+  const InlineOptions inline_;
   std::atomic<int> in_flight_{0};
+  std::atomic<int> running_inline_{0};
 };
 
 // recall.v1.RecallAdmin: Reload asks the server's reload thread to load

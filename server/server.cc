@@ -4,6 +4,7 @@
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <fstream>
 #include <memory>
@@ -33,6 +34,11 @@ namespace {
 // TLS or insecure credentials from the options (defined below).
 absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> ServerCredentials(
     const ServerOptions& options);
+
+// The threads on which gRPC 1.51 (iomgr, epoll) polls and runs the callback
+// API's handlers: its CallbackAlternativeCQ's "nexting" threads
+// (src/cpp/common/completion_queue_cc.cc).
+int GrpcCallbackThreads(int cores) { return std::clamp(cores / 2, 2, 16); }
 }  // namespace
 
 struct RecallServer::Impl {
@@ -349,9 +355,15 @@ absl::StatusOr<std::unique_ptr<RecallServer>> RecallServer::Start(
   impl->snapshots = std::make_unique<SnapshotManager>(
       o.snapshot_root, engine, &impl->metrics, impl->realtime.get());
   impl->workers = std::make_unique<WorkerPool>(workers);
+  InlineOptions inline_options;
+  inline_options.max_channels = o.inline_max_channels;
+  inline_options.max_running =
+      o.max_inline > 0
+          ? o.max_inline
+          : std::max(1, std::min(cores / 2, GrpcCallbackThreads(cores) - 1));
   impl->service = std::make_unique<RecallServiceImpl>(
       impl->snapshots.get(), impl->workers.get(), &impl->metrics,
-      o.max_in_flight, impl->click_consumer.get());
+      o.max_in_flight, impl->click_consumer.get(), inline_options);
 
   if (!o.metrics_address.empty()) {
     std::vector<std::shared_ptr<prometheus::Collectable>> collectors = {

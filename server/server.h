@@ -37,6 +37,17 @@ struct ServerOptions {
   std::string tls_client_ca_file;
   // Calls admitted at once; more get RESOURCE_EXHAUSTED without queueing.
   int max_in_flight = 256;
+  // Recall and SimilarItems calls whose plan runs at most this many channels
+  // run on the gRPC callback thread that received them, saving the two
+  // thread hand-offs (to a worker and back) that cost a cheap request as
+  // much CPU as its search; 0: every call goes to the worker pool. A
+  // callback thread busy with a request serves no other call meanwhile.
+  int inline_max_channels = 1;
+  // At most this many calls run inline at once (the others go to the worker
+  // pool); 0: half the cores, at least 1 and fewer than gRPC's callback
+  // threads (max(2, min(cores / 2, 16)) in gRPC 1.51), so one is always
+  // free for health checks and new calls.
+  int max_inline = 0;
   // How often ROOT/CURRENT is checked for a new version; zero: only on
   // RequestReload (SIGHUP).
   absl::Duration reload_interval = absl::Seconds(10);

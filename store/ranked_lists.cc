@@ -37,6 +37,11 @@ void RankedLists::Add(std::vector<RankedEntry> entries) {
   offsets_.push_back(entries_.size());
 }
 
+void RankedLists::AddRow(uint32_t row, std::vector<RankedEntry> entries) {
+  rows_.push_back(row);
+  Add(std::move(entries));
+}
+
 void RankedLists::Add(std::string key, std::vector<RankedEntry> entries) {
   index_.emplace(key, size());
   keys_.push_back(std::move(key));
@@ -47,14 +52,18 @@ absl::Status RankedLists::Write(const std::string& path) const {
   std::ofstream out(path, std::ios::binary | std::ios::trunc);
   if (!out) return absl::InternalError(absl::StrCat(path, ": cannot create"));
   out.write(kMagic, sizeof(kMagic));
-  Put(out, static_cast<uint32_t>(named_ ? 1 : 0));
+  Put(out, static_cast<uint32_t>(keys_kind_));
   Put(out, static_cast<uint32_t>(size()));
   Put(out, static_cast<uint64_t>(entries_.size()));
-  if (named_) {
+  if (named()) {
     for (const std::string& key : keys_) {
       Put(out, static_cast<uint32_t>(key.size()));
       out.write(key.data(), static_cast<std::streamsize>(key.size()));
     }
+  }
+  if (keys_kind_ == ListKeys::kItemRows) {
+    out.write(reinterpret_cast<const char*>(rows_.data()),
+              static_cast<std::streamsize>(rows_.size() * sizeof(uint32_t)));
   }
   out.write(reinterpret_cast<const char*>(offsets_.data()),
             static_cast<std::streamsize>(offsets_.size() * sizeof(uint64_t)));
@@ -83,7 +92,7 @@ absl::StatusOr<RankedLists> RankedLists::Read(const std::string& path,
       std::memcmp(magic, kMagic, sizeof(kMagic)) != 0) {
     return corrupt("not a ranked-lists file (bad magic)");
   }
-  if (!Get(in, &keyed) || !Get(in, &keys) || !Get(in, &count) || keyed > 1) {
+  if (!Get(in, &keyed) || !Get(in, &keys) || !Get(in, &count) || keyed > 2) {
     return corrupt("bad header");
   }
   // Bound the allocations below by what the file can hold.
@@ -91,8 +100,23 @@ absl::StatusOr<RankedLists> RankedLists::Read(const std::string& path,
       keys > file_size / sizeof(uint64_t)) {
     return corrupt("header counts exceed the file size");
   }
-  RankedLists lists(keyed == 1);
-  if (lists.named_) {
+  RankedLists lists(static_cast<ListKeys>(keyed));
+  if (lists.keys_kind_ == ListKeys::kItemRows) {
+    lists.rows_.resize(keys);
+    if (!in.read(reinterpret_cast<char*>(lists.rows_.data()),
+                 static_cast<std::streamsize>(keys * sizeof(uint32_t)))) {
+      return corrupt("truncated key rows");
+    }
+    for (uint32_t i = 0; i < keys; ++i) {
+      if (static_cast<int64_t>(lists.rows_[i]) >= item_count ||
+          (i > 0 && lists.rows_[i] <= lists.rows_[i - 1])) {
+        return corrupt(
+            absl::StrCat("key ", i, ": row ", lists.rows_[i],
+                         " outside the item table or not ascending"));
+      }
+    }
+  }
+  if (lists.named()) {
     for (uint32_t i = 0; i < keys; ++i) {
       uint32_t length = 0;
       if (!Get(in, &length) || length > kMaxKeyLength) {

@@ -135,6 +135,16 @@ absl::Status ValidateManifest(const v1::Manifest& m) {
                  absl::StrCat(s.count(), " is not in [1, items.count=",
                               m.items().count(), "]"));
     }
+    if (s.has_neighbours()) {
+      const v1::NeighbourTableManifest& t = s.neighbours();
+      if (t.file().path().empty())
+        return bad(field + ".neighbours.file.path", "missing");
+      if (t.k() <= 0) return bad(field + ".neighbours.k", "must be positive");
+      if (!(t.min_similarity() >= -1 && t.min_similarity() <= 1)) {
+        return bad(field + ".neighbours.min_similarity",
+                   absl::StrCat(t.min_similarity(), " is not in [-1, 1]"));
+      }
+    }
   }
   if (m.store().dir().empty()) return bad("store.dir", "missing");
   return absl::OkStatus();

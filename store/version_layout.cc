@@ -28,6 +28,10 @@ std::string Lists(absl::string_view name) {
   return absl::StrCat("lists/", name, ".rl");
 }
 
+std::string Neighbours(absl::string_view space) {
+  return absl::StrCat("lists/", space, ".neighbours.rl");
+}
+
 absl::Status CreateDirs(const std::string& version_dir) {
   for (const char* sub : {"spaces", "tables", "clusters", "lists"}) {
     std::error_code error;

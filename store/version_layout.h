@@ -15,6 +15,9 @@
 //   clusters/<name>.faiss   a k-means clustering's centres, Flat (index/)
 //   lists/<name>.rl         ranked lists, "itemcf" and "hot"
 //                           (store/ranked_lists.h)
+//   lists/<space>.neighbours.rl
+//                           a space's i2i neighbour table, key = item row
+//                           (store/ranked_lists.h)
 //   store/                  the RocksDB user store (store/user_store.h)
 //
 // The root holding versions: see store/snapshot_files.h (CURRENT, LOCK).
@@ -41,6 +44,7 @@ std::string TableIndex(absl::string_view table);
 std::string ClusterTable(absl::string_view clustering);
 std::string ClusterCentres(absl::string_view clustering);
 std::string Lists(absl::string_view name);
+std::string Neighbours(absl::string_view space);
 
 // Creates the subdirectories a version's files live in (spaces/, tables/,
 // clusters/, lists/) under `version_dir`.

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "absl/flags/flag.h"
+#include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "pipeline/build/builder.h"
 #include "store/snapshot_files.h"
@@ -13,16 +14,25 @@
 #include "tools/flags.h"
 
 ABSL_FLAG(std::string, index, "HNSW32",
-          "build: Faiss index_factory string (HNSW32, Flat, IVF1024,Flat, "
-          "IVF1024,PQ16, SQ8)");
+          "build: index factory: a Faiss index_factory string (HNSW32, Flat, "
+          "IVF1024,Flat, IVF1024,PQ16, SQ8) or HNSWLIB<M> for hnswlib's HNSW "
+          "with M neighbours per node (HNSWLIB32)");
 ABSL_FLAG(std::vector<std::string>, space_index, {},
           "build: per-space factories overriding --index, e.g. "
-          "mf=Flat,item2vec=HNSW32");
+          "mf=Flat,item2vec=HNSW32,dssm=HNSWLIB32");
 ABSL_FLAG(int, ef_construction, 80, "build: HNSW construction depth");
 ABSL_FLAG(int, ef_search, 128,
           "build: default HNSW efSearch recorded in the MANIFEST");
 ABSL_FLAG(int, nprobe, 32,
           "build: default IVF nprobe recorded in the MANIFEST");
+ABSL_FLAG(int, neighbours, 1000,
+          "build: i2i neighbour tables: the best neighbours of each item that "
+          "can seed i2i, at most this many (and the channels' fetch_k), in "
+          "every space an i2i channel searches (0: none, every i2i search is "
+          "live)");
+ABSL_FLAG(std::string, neighbours_items, "seeds",
+          "build: the items the i2i neighbour tables cover: seeds (every "
+          "user's newest clicks and the hot items) or all");
 ABSL_FLAG(int, recent_clicks, 100, "build: newest clicks kept per user");
 ABSL_FLAG(std::string, version, "",
           "build: version name (default: UTC timestamp); publish: the version "
@@ -63,6 +73,8 @@ BuildOptions BuildOptionsFromFlags() {
   options.ef_construction = absl::GetFlag(FLAGS_ef_construction);
   options.ef_search = absl::GetFlag(FLAGS_ef_search);
   options.nprobe = absl::GetFlag(FLAGS_nprobe);
+  options.neighbours = absl::GetFlag(FLAGS_neighbours);
+  options.neighbours_all_items = absl::GetFlag(FLAGS_neighbours_items) == "all";
   options.recent_clicks = absl::GetFlag(FLAGS_recent_clicks);
   options.version = absl::GetFlag(FLAGS_version);
   options.policy_file = absl::GetFlag(FLAGS_policy);
@@ -83,6 +95,11 @@ int RunBuild() {
   if (options.input_dir.empty() || options.out_root.empty()) {
     return Fail(
         absl::InvalidArgumentError("build: --input and --out are required"));
+  }
+  const std::string coverage = absl::GetFlag(FLAGS_neighbours_items);
+  if (coverage != "seeds" && coverage != "all") {
+    return Fail(absl::InvalidArgumentError(absl::StrCat(
+        "build: --neighbours_items: \"", coverage, "\" is not seeds or all")));
   }
   const absl::Time start = absl::Now();
   absl::StatusOr<v1::Manifest> manifest = BuildSnapshot(options);

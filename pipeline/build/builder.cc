@@ -25,6 +25,8 @@
 #include "index/faiss_index.h"
 #include "pipeline/build/click_lists.h"
 #include "pipeline/build/cluster_builder.h"
+#include "pipeline/build/neighbours.h"
+#include "pipeline/build/parallel.h"
 #include "pipeline/build/profiles.h"
 #include "pipeline/build/spaces.h"
 #include "pipeline/data/clicks_file.h"
@@ -381,11 +383,11 @@ absl::StatusOr<v1::Manifest> BuildInto(const BuildOptions& options,
                                   &manifest));
   clock.End("lists");
   std::vector<std::vector<v1::TagWeight>> profiles(log.users().size());
-  for (size_t u = 0; u < profiles.size(); ++u) {
+  ParallelFor(static_cast<int64_t>(profiles.size()), 0, 256, [&](int64_t u) {
     profiles[u] = UserTagProfile(log.ClicksOf(static_cast<int32_t>(u)), items,
                                  newest, options.profile_half_life_days * 86400,
                                  options.profile_tags);
-  }
+  });
   clock.End("profiles");
 
   std::vector<UserVectors> user_vectors;
@@ -421,16 +423,36 @@ absl::StatusOr<v1::Manifest> BuildInto(const BuildOptions& options,
   // stops the build here, before anything is published.
   ASSIGN_OR_RETURN(std::shared_ptr<const Snapshot> snapshot,
                    Snapshot::LoadFromDir(dir));
-  absl::StatusOr<v1::Policy> checked =
-      CheckPolicy(std::move(snapshot), std::move(policy));
+  absl::StatusOr<v1::Policy> checked = CheckPolicy(snapshot, std::move(policy));
   if (!checked.ok()) {
     return absl::InvalidArgumentError(absl::StrCat(
         options.policy_file.empty() ? "default policy" : options.policy_file,
         ": ", checked.status().message()));
   }
   *manifest.mutable_policy() = *std::move(checked);
-  RETURN_IF_ERROR(WriteManifest(dir, manifest));
   clock.End("verify");
+  // The neighbour tables follow the policy as the engine completed it (the
+  // default policy's i2i channels when there was no --policy), so they come
+  // after the first load; a second load verifies them as a server would.
+  const NamedLists* hot = snapshot->FindLists("hot");
+  const std::vector<int32_t> seed_rows = build_neighbours::SeedRows(
+      manifest.policy(), log, hot == nullptr ? nullptr : &hot->lists,
+      items.size(), options.neighbours_all_items);
+  ASSIGN_OR_RETURN(const int tables,
+                   build_neighbours::WriteNeighbourTables(
+                       *snapshot, manifest.policy(), options.neighbours,
+                       seed_rows, dir, &manifest));
+  if (tables > 0) {
+    snapshot.reset();
+    clock.End("neighbours");
+    RETURN_IF_ERROR(WriteManifest(dir, manifest));
+    ASSIGN_OR_RETURN(snapshot, Snapshot::LoadFromDir(dir));
+    RETURN_IF_ERROR(
+        CheckPolicy(std::move(snapshot), manifest.policy()).status());
+    clock.End("reverify");
+  } else {
+    RETURN_IF_ERROR(WriteManifest(dir, manifest));
+  }
   RETURN_IF_ERROR(SyncTree(dir));
   clock.End("sync");
   return manifest;

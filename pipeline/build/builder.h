@@ -17,6 +17,11 @@
 //   vectors/media.vec          optional; media vectors (ids = media ids): the
 //                              "media" table for media2vec
 //
+// For each space an i2i channel of the policy searches, it stores the
+// nearest neighbours of the items that can seed it
+// (lists/<space>.neighbours.rl), which the i2i channels read instead of
+// searching.
+//
 // From clicks.tsv it also computes the ranked lists "itemcf" (each item's
 // co-click neighbours, for the item_cf channel) and "hot" (the most clicked
 // items of late, overall and per category, for the hot channel).
@@ -88,6 +93,13 @@ struct BuildOptions {
   // click, the top `hot_items` overall and per category.
   double hot_half_life_hours = 24;
   int hot_items = 1000;
+  // The i2i neighbour tables (pipeline/build/neighbours.h): for each space
+  // an i2i channel of the policy searches, the best neighbours of the items
+  // that can seed it (every user's newest clicks, the hot items; every item
+  // with `neighbours_all_items`), at most this many per item (and at most
+  // the channels' fetch_k); 0 builds none (every i2i search is then live).
+  int neighbours = 1000;
+  bool neighbours_all_items = false;
   // Version directory name; empty means a UTC timestamp like
   // "20261128T120000Z" (with "-2", "-3", ... appended if taken).
   std::string version;

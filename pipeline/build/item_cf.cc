@@ -2,12 +2,12 @@
 
 #include <algorithm>
 #include <cmath>
-#include <thread>
 #include <utility>
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
+#include "pipeline/build/parallel.h"
 
 // LAPACK (OpenBLAS provides it; Faiss links it already): Cholesky
 // factorisation and the inverse from it, single precision, column-major.
@@ -20,11 +20,6 @@ void spotri_(const char* uplo, const int* n, float* a, const int* lda,
 
 namespace recall {
 namespace {
-
-int ThreadCount(int requested) {
-  if (requested > 0) return requested;
-  return std::max(1u, std::thread::hardware_concurrency());
-}
 
 // The `top_n` best entries of `candidates` with a positive score, best first
 // (ties by row).
@@ -71,38 +66,32 @@ RankedLists CosineNeighbors(const Histories& histories, int32_t item_count,
       users_of[histories[u][k]].push_back(static_cast<int32_t>(u));
   }
   std::vector<std::vector<RankedEntry>> lists(item_count);
-  const int workers = ThreadCount(threads);
-  std::vector<std::thread> pool;
-  for (int w = 0; w < workers; ++w) {
-    pool.emplace_back([&, w] {
-      std::vector<int32_t> count(item_count, 0);
-      std::vector<ItemRow> touched;
-      for (ItemRow i = w; i < item_count; i += workers) {
-        if (users_of[i].empty()) continue;
-        touched.clear();
-        for (int32_t u : users_of[i]) {
-          const size_t n = std::min<size_t>(histories[u].size(), max_history);
-          for (size_t k = 0; k < n; ++k) {
-            const ItemRow j = histories[u][k];
-            if (j == i) continue;
-            if (count[j]++ == 0) touched.push_back(j);
-          }
-        }
-        std::vector<RankedEntry> candidates;
-        candidates.reserve(touched.size());
-        const double ni = static_cast<double>(users_of[i].size());
-        for (ItemRow j : touched) {
-          const double nj = static_cast<double>(users_of[j].size());
-          candidates.push_back(
-              {static_cast<uint32_t>(j),
-               static_cast<float>(count[j] / std::sqrt(ni * nj))});
-          count[j] = 0;
-        }
-        lists[i] = TopPositive(std::move(candidates), top_n);
+  ParallelFor(item_count, threads, 256, [&](int64_t i) {
+    if (users_of[i].empty()) return;
+    // Per thread: co-click counts by item (zero between items).
+    thread_local std::vector<int32_t> count;
+    thread_local std::vector<ItemRow> touched;
+    count.resize(item_count, 0);
+    touched.clear();
+    for (int32_t u : users_of[i]) {
+      const size_t n = std::min<size_t>(histories[u].size(), max_history);
+      for (size_t k = 0; k < n; ++k) {
+        const ItemRow j = histories[u][k];
+        if (j == i) continue;
+        if (count[j]++ == 0) touched.push_back(j);
       }
-    });
-  }
-  for (std::thread& t : pool) t.join();
+    }
+    std::vector<RankedEntry> candidates;
+    candidates.reserve(touched.size());
+    const double ni = static_cast<double>(users_of[i].size());
+    for (ItemRow j : touched) {
+      const double nj = static_cast<double>(users_of[j].size());
+      candidates.push_back({static_cast<uint32_t>(j),
+                            static_cast<float>(count[j] / std::sqrt(ni * nj))});
+      count[j] = 0;
+    }
+    lists[i] = TopPositive(std::move(candidates), top_n);
+  });
   RankedLists out;
   for (std::vector<RankedEntry>& list : lists) out.Add(std::move(list));
   return out;

@@ -9,6 +9,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "index/faiss_index.h"
+#include "index/index_factory.h"
 #include "store/snapshot_files.h"
 #include "store/version_layout.h"
 #include "util/line_error.h"
@@ -131,28 +132,27 @@ absl::StatusOr<v1::SpaceManifest> WriteSpace(const BuildOptions& options,
                                              const std::string& space,
                                              const ItemVectors& vectors,
                                              const std::string& dir) {
-  FaissBuildOptions faiss_options;
-  faiss_options.factory = SpaceFactory(options, space, vectors.rows.size());
-  faiss_options.hnsw_ef_construction = options.ef_construction;
-  faiss_options.hnsw_ef_search = options.ef_search;
+  IndexBuildOptions index_options;
+  index_options.factory = SpaceFactory(options, space, vectors.rows.size());
+  index_options.hnsw_ef_construction = options.ef_construction;
+  index_options.hnsw_ef_search = options.ef_search;
   absl::StatusOr<std::unique_ptr<IndexHandle>> index =
-      BuildFaissIndex(faiss_options, vectors.dim, vectors.data.data(),
-                      static_cast<int64_t>(vectors.rows.size()), vectors.rows);
+      BuildIndex(index_options, vectors.dim, vectors.data.data(),
+                 static_cast<int64_t>(vectors.rows.size()), vectors.rows);
   if (!index.ok()) {
     return absl::Status(
         index.status().code(),
         absl::StrCat("space \"", space, "\": ", index.status().message()));
   }
   const std::string relative = layout::SpaceIndex(space);
-  RETURN_IF_ERROR(
-      WriteFaissIndex(**index, (fs::path(dir) / relative).string()));
+  RETURN_IF_ERROR(WriteIndex(**index, (fs::path(dir) / relative).string()));
 
   v1::SpaceManifest manifest;
   manifest.set_name(space);
   ASSIGN_OR_RETURN(*manifest.mutable_index(), MakeFileRef(dir, relative));
   manifest.set_dim(vectors.dim);
   manifest.set_metric(v1::METRIC_INNER_PRODUCT);
-  manifest.set_factory(faiss_options.factory);
+  manifest.set_factory(index_options.factory);
   manifest.set_count(static_cast<int64_t>(vectors.rows.size()));
   manifest.set_ef_search(options.ef_search);
   manifest.set_nprobe(options.nprobe);

@@ -199,6 +199,11 @@ TEST_F(BinaryE2eTest, ServesReflectionHealthAndRecallThenDrainsOnSigterm) {
     for (const auto& stats : response.channel_stats()) {
       channels.insert(stats.channel());
       EXPECT_EQ(stats.status(), "OK") << stats.channel();
+      // The user's newest clicks seed i2i from the build's neighbour table.
+      if (stats.channel() == "i2i_item2vec") {
+        EXPECT_EQ(stats.cache_hits(), 3);
+        EXPECT_EQ(stats.cache_misses(), 0);
+      }
     }
     EXPECT_TRUE(channels.count("u2i_dssm"));
     EXPECT_TRUE(channels.count("u2i_tag2vec"));
@@ -210,6 +215,22 @@ TEST_F(BinaryE2eTest, ServesReflectionHealthAndRecallThenDrainsOnSigterm) {
     EXPECT_TRUE(channels.count("cluster_cf_interests"));
     EXPECT_TRUE(channels.count("cluster_profile_interests"));
     for (const auto& item : response.items()) EXPECT_GT(item.sources_size(), 0);
+  }
+  {
+    grpc::ClientContext context;
+    v1::GetSnapshotInfoResponse info;
+    ASSERT_TRUE(stub->GetSnapshotInfo(&context, {}, &info).ok());
+    for (const auto& space : info.spaces()) {
+      // The default policy's i2i searches item2vec only.
+      if (space.name() != "item2vec") {
+        EXPECT_EQ(space.neighbour_table_items(), 0) << space.name();
+        continue;
+      }
+      EXPECT_GT(space.neighbour_table_items(), 0);
+      EXPECT_LE(space.neighbour_table_items(), info.item_count());
+      EXPECT_EQ(space.neighbour_table_k(), 1000);
+      EXPECT_FLOAT_EQ(space.neighbour_table_min_similarity(), 0.6f);
+    }
   }
 
   // A new version goes live on SIGHUP (the poll interval is 10 s).

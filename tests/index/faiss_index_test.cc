@@ -8,6 +8,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "index/exact_index.h"
+#include "tests/index/index_test_util.h"
 #include "tests/test_util.h"
 
 namespace recall {
@@ -33,26 +34,6 @@ std::vector<float> ClusteredVectors(int n, int dim, int clusters,
   }
   EXPECT_TRUE(NormalizeRows(v.data(), n, dim).ok());
   return v;
-}
-
-// Mean fraction of the exact top-k that `index` finds, over `queries`.
-double RecallAtK(const IndexHandle& index, const IndexHandle& exact,
-                 const std::vector<float>& queries, int k,
-                 const SearchParams& params) {
-  const int dim = index.dim();
-  const int nq = static_cast<int>(queries.size() / dim);
-  double total = 0;
-  std::vector<Neighbor> got, want;
-  for (int q = 0; q < nq; ++q) {
-    EXPECT_TRUE(index.Search(queries.data() + q * dim, k, params, &got).ok());
-    EXPECT_TRUE(exact.Search(queries.data() + q * dim, k, {}, &want).ok());
-    std::set<int32_t> truth;
-    for (const Neighbor& n : want) truth.insert(n.row);
-    int hits = 0;
-    for (const Neighbor& n : got) hits += truth.count(n.row);
-    total += static_cast<double>(hits) / want.size();
-  }
-  return total / nq;
 }
 
 class FaissIndexTest : public ::testing::Test {

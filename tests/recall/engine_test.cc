@@ -14,8 +14,11 @@
 namespace recall {
 namespace {
 
+using ::testing::Contains;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
+using ::testing::IsEmpty;
+using ::testing::Not;
 
 constexpr int64_t kNow = 1793491200;
 
@@ -35,7 +38,10 @@ ChannelConfig Channel(const std::string& name, const std::string& kind,
 // 72 h window); a and c are an hour old, b and d half an hour.
 // Media: a, b by m1 (1,0); c, d by m2 (0,1); e by m3 (.8,.6).
 // Tags: t_x (1,0), t_y (0,1).
-std::shared_ptr<const Snapshot> TinySnapshot() {
+// With `neighbour_table`, dssm has a neighbour table (k=2, cut 0.5) that
+// differs from the index on purpose, so that a test can tell which one an
+// answer came from: c's list is e (0.9) alone, every other list is empty.
+std::shared_ptr<const Snapshot> TinySnapshot(bool neighbour_table = false) {
   ItemTable items;
   struct Row {
     std::string id;
@@ -65,6 +71,17 @@ std::shared_ptr<const Snapshot> TinySnapshot() {
   std::vector<Space> spaces;
   spaces.push_back({space_manifest,
                     NewExactIndex(2, {1, 0, .8f, .6f, .6f, .8f, 0, 1, -1, 0})});
+  if (neighbour_table) {
+    v1::NeighbourTableManifest* tm = spaces[0].manifest.mutable_neighbours();
+    tm->set_k(2);
+    tm->set_min_similarity(0.5f);
+    auto table = std::make_unique<RankedLists>();
+    for (int row = 0; row < 5; ++row) {
+      table->Add(row == 2 ? std::vector<RankedEntry>{{4, 0.9f}}
+                          : std::vector<RankedEntry>{});
+    }
+    spaces[0].neighbours = std::move(table);
+  }
   std::vector<VectorTable> tables;
   tables.push_back(MakeVectorTable("media", {"m1", "m2", "m3"},
                                    NewExactIndex(2, {1, 0, 0, 1, .8f, .6f})));
@@ -316,6 +333,57 @@ TEST_F(EngineTest, SeedsDriveI2iAndAreExcluded) {
   EXPECT_THAT(Ids(*engine, answer), ElementsAre("b", "d", "a"));
   EXPECT_EQ(answer.items[0].sources[0].via, "c");
   EXPECT_NEAR(answer.items[0].sources[0].similarity, 0.96f, 1e-6);
+}
+
+TEST_F(EngineTest, I2iReadsTheNeighbourTableOnlyWhenItCoversTheSearch) {
+  ChannelConfig i2i = i2i_;
+  i2i.set_fetch_k(2);
+  EngineOptions options;
+  *options.policy.add_channels() = i2i;
+  auto engine = RecallEngine::Create(TinySnapshot(/*neighbour_table=*/true),
+                                     std::move(options));
+  ASSERT_TRUE(engine.ok()) << engine.status();
+  auto i2i_ids = [&](std::vector<ChannelOverride> overrides, int* hits,
+                     int* misses) {
+    RecallAnswer answer;
+    EXPECT_TRUE((*engine)
+                    ->Recall({.user_id = "u1",
+                              .k = 5,
+                              .overrides = std::move(overrides),
+                              .only_overridden_channels = true},
+                             &answer)
+                    .ok());
+    std::vector<std::string> ids;
+    for (const auto& item : answer.items)
+      ids.push_back((*engine)->snapshot().items().item(item.row).id);
+    *hits = answer.channels.at(0).cache_hits;
+    *misses = answer.channels.at(0).cache_misses;
+    return ids;
+  };
+  int hits = 0, misses = 0;
+  // u1's seeds c and a: the table's lists (c -> e, a -> nothing).
+  EXPECT_THAT(i2i_ids({{.channel = "i2i_dssm"}}, &hits, &misses),
+              ElementsAre("e"));
+  EXPECT_EQ(hits, 2);
+  EXPECT_EQ(misses, 0);
+  // More than the table keeps, a threshold under its cut, or other search
+  // parameters: live searches (b .96 from c, d .8 from c; a's b .8).
+  for (const ChannelOverride& o :
+       {ChannelOverride{.channel = "i2i_dssm", .fetch_k = 3},
+        ChannelOverride{.channel = "i2i_dssm", .min_similarity = 0.4f},
+        ChannelOverride{.channel = "i2i_dssm", .ef_search = 64}}) {
+    const std::vector<std::string> ids = i2i_ids({o}, &hits, &misses);
+    ASSERT_FALSE(ids.empty());
+    EXPECT_EQ(ids[0], "b");
+    EXPECT_THAT(ids, Not(Contains("e")));
+    EXPECT_EQ(hits, 0);
+    EXPECT_EQ(misses, 2);
+  }
+  // A smaller fetch_k or a higher threshold still reads the table.
+  EXPECT_THAT(i2i_ids({{.channel = "i2i_dssm", .min_similarity = 0.95f}}, &hits,
+                      &misses),
+              IsEmpty());
+  EXPECT_EQ(hits, 2);
 }
 
 TEST_F(EngineTest, ItemsFoundByTwoChannelsKeepBothSourcesAndSumScores) {
@@ -850,6 +918,80 @@ TEST_F(EngineTest, RealtimeChannelsStayOutOfAnswersOfServersWithoutAStream) {
   ASSERT_TRUE(engine->Recall({.user_id = "reader", .k = 3}, &answer).ok());
   for (const ChannelReport& report : answer.channels)
     EXPECT_THAT(*report.channel, ::testing::Not(HasSubstr("now")));
+}
+
+// PlanSize must agree with what Recall runs: the server decides by it
+// whether a request is cheap enough to answer on gRPC's thread.
+TEST_F(EngineTest, PlanSizeCountsTheChannelsRecallWouldRun) {
+  ChannelConfig off = Channel("u2i_off", "u2i", "dssm");
+  off.set_disabled(true);
+  auto engine = Engine({u2i_, i2i_, off});
+  struct Case {
+    std::vector<ChannelOverride> overrides;
+    bool only_overridden;
+    int size;
+  };
+  const Case cases[] = {
+      {{}, false, 2},  // u2i and i2i; u2i_off off by policy
+      {{{.channel = "i2i_dssm", .enabled = false}}, false, 1},
+      {{{.channel = "u2i_off", .enabled = true}}, false, 3},
+      {{{.channel = "u2i_dssm"}}, true, 1},
+      {{{.channel = "u2i_off"}}, true, 1},  // named alone: turned on
+      {{{.channel = "u2i_off", .enabled = false}}, true, 0},
+      {{{.channel = "u2i_dssm", .enabled = false}, {.channel = "u2i_dssm"}},
+       true,
+       1},  // overrides apply in order
+      {{{.channel = "i2i_dssm"}, {.channel = "u2i_dssm", .fetch_k = 7}},
+       true,
+       2},
+  };
+  for (const Case& c : cases) {
+    RecallQuery query{.user_id = "u1",
+                      .k = 3,
+                      .overrides = c.overrides,
+                      .only_overridden_channels = c.only_overridden};
+    SCOPED_TRACE(testing::Message() << "expected " << c.size);
+    EXPECT_EQ(engine->PlanSize(query), c.size);
+    RecallAnswer answer;
+    ASSERT_TRUE(engine->Recall(query, &answer).ok());
+    int ran = 0;  // not counting the back-fill
+    for (const ChannelReport& report : answer.channels)
+      ran += *report.channel != "popular";
+    EXPECT_EQ(ran, c.size);
+  }
+  // Not validated: an unknown channel is skipped (Recall refuses it).
+  RecallQuery unknown{
+      .user_id = "u1", .k = 3, .overrides = {{.channel = "nope"}}};
+  EXPECT_EQ(engine->PlanSize(unknown), 2);
+  RecallAnswer answer;
+  EXPECT_EQ(engine->Recall(unknown, &answer).code(),
+            absl::StatusCode::kInvalidArgument);
+}
+
+TEST_F(EngineTest, PlanSizeOfSimilarItemsCountsTheSpacesSearched) {
+  auto engine = Engine({u2i_, i2i_});
+  auto ran = [&](const SimilarItemsQuery& query) {
+    RecallAnswer answer;
+    EXPECT_TRUE(engine->SimilarItems(query, &answer).ok());
+    return static_cast<int>(answer.channels.size());
+  };
+  const SimilarItemsQuery policy_spaces{.item_ids = {"c"}, .k = 3};
+  EXPECT_EQ(engine->PlanSize(policy_spaces), 1);
+  EXPECT_EQ(ran(policy_spaces), 1);
+  const SimilarItemsQuery repeated{
+      .item_ids = {"c"}, .spaces = {"dssm", "dssm"}, .k = 3};
+  EXPECT_EQ(engine->PlanSize(repeated), 1);
+  EXPECT_EQ(ran(repeated), 1);
+  EXPECT_EQ(engine->PlanSize(SimilarItemsQuery{
+                .item_ids = {"c"}, .spaces = {"dssm", "title"}, .k = 3}),
+            0);  // refused by SimilarItems
+
+  // Without an i2i channel in the policy, only named spaces are searched.
+  auto no_i2i = Engine({u2i_});
+  EXPECT_EQ(no_i2i->PlanSize(policy_spaces), 0);
+  EXPECT_EQ(no_i2i->PlanSize(SimilarItemsQuery{
+                .item_ids = {"c"}, .spaces = {"dssm"}, .k = 3}),
+            1);
 }
 
 }  // namespace

@@ -8,6 +8,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "index/exact_index.h"
+#include "store/snapshot_files.h"
 #include "store/version_layout.h"
 #include "tests/small_snapshot.h"
 #include "tests/test_util.h"
@@ -53,6 +54,43 @@ TEST_F(SnapshotTest, LoadsEveryPartAndFindsThemByName) {
   EXPECT_EQ(s.FindClustering("nope"), nullptr);
   EXPECT_NE(s.FindLists("itemcf"), nullptr);
   EXPECT_EQ(s.FindLists("nope"), nullptr);
+  // The default policy's i2i searches item2vec: its neighbour table.
+  const Space* item2vec = s.FindSpace("item2vec");
+  ASSERT_NE(item2vec, nullptr);
+  ASSERT_NE(item2vec->neighbours, nullptr);
+  // The items users' newest clicks and the hot lists hold.
+  EXPECT_GT(item2vec->neighbours->size(), 0);
+  EXPECT_LT(item2vec->neighbours->size(), 600);
+  EXPECT_EQ(item2vec->neighbours->size(),
+            item2vec->manifest.neighbours().items());
+  EXPECT_GT(item2vec->neighbours->entries(), 0);
+  EXPECT_EQ(item2vec->manifest.neighbours().k(), 1000);
+  EXPECT_FLOAT_EQ(item2vec->manifest.neighbours().min_similarity(), 0.6f);
+  EXPECT_EQ(s.FindSpace("dssm")->neighbours, nullptr);
+}
+
+TEST_F(SnapshotTest, ANeighbourTableThatBreaksItsManifestIsRefused) {
+  // Damaged bytes: the checksum names the file.
+  const std::string path = Version() + "/" + layout::Neighbours("item2vec");
+  const std::string good = ReadFile(path);
+  std::string bad = good;
+  bad[bad.size() - 1] ^= 0x40;
+  WriteFile(path, bad);
+  auto snapshot = Snapshot::Load(tmp_.Path("root"), "v1");
+  EXPECT_TRUE(absl::IsDataLoss(snapshot.status())) << snapshot.status();
+  EXPECT_THAT(snapshot.status().message(),
+              HasSubstr("lists/item2vec.neighbours.rl"));
+  WriteFile(path, good);
+  // Lists longer than the MANIFEST's k.
+  absl::StatusOr<v1::Manifest> manifest = ReadManifest(Version());
+  ASSERT_TRUE(manifest.ok()) << manifest.status();
+  for (v1::SpaceManifest& space : *manifest->mutable_spaces()) {
+    if (space.has_neighbours()) space.mutable_neighbours()->set_k(1);
+  }
+  ASSERT_TRUE(WriteManifest(Version(), *manifest).ok());
+  snapshot = Snapshot::Load(tmp_.Path("root"), "v1");
+  EXPECT_TRUE(absl::IsDataLoss(snapshot.status())) << snapshot.status();
+  EXPECT_THAT(snapshot.status().message(), HasSubstr("at most k=1"));
 }
 
 TEST_F(SnapshotTest, AVersionLoadedUnderAnotherNameIsRefused) {

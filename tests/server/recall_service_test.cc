@@ -231,13 +231,15 @@ TEST(RecallQueryFromProtoTest, SurvivesTheWireFormat) {
   EXPECT_EQ(query.overrides[0].quota, std::nullopt);
 }
 
-// Every file a load reads into memory counts, ranked lists included; the
-// user store does not.
+// Every file a load reads into memory counts, ranked lists and neighbour
+// tables included; the user store does not.
 TEST(LoadedBytesTest, CountsEveryLoadedFileButTheStore) {
   v1::Manifest m;
   m.mutable_items()->mutable_file()->set_size_bytes(1);
   m.add_spaces()->mutable_index()->set_size_bytes(10);
-  m.add_spaces()->mutable_index()->set_size_bytes(20);
+  v1::SpaceManifest* space = m.add_spaces();
+  space->mutable_index()->set_size_bytes(20);
+  space->mutable_neighbours()->mutable_file()->set_size_bytes(40000);
   v1::VectorTableManifest* table = m.add_tables();
   table->mutable_ids()->set_size_bytes(100);
   table->mutable_index()->set_size_bytes(200);
@@ -247,7 +249,7 @@ TEST(LoadedBytesTest, CountsEveryLoadedFileButTheStore) {
   m.add_lists()->mutable_file()->set_size_bytes(10000);
   m.add_lists()->mutable_file()->set_size_bytes(20000);
   m.mutable_store()->add_files()->set_size_bytes(1000000);
-  EXPECT_EQ(LoadedBytes(m), 33331);
+  EXPECT_EQ(LoadedBytes(m), 73331);
 }
 
 }  // namespace

@@ -47,6 +47,39 @@ TEST(RankedListsTest, NamedRoundTrip) {
   EXPECT_EQ(read->List(1)[0].row, 1u);
 }
 
+TEST(RankedListsTest, SomeItemRowsRoundTripAndAreFoundByRow) {
+  ScopedTempDir tmp("ranked_lists");
+  RankedLists lists(ListKeys::kItemRows);
+  lists.AddRow(1, {{2, 0.5f}, {3, 0.9f}});
+  lists.AddRow(4, {});
+  ASSERT_TRUE(lists.Write(tmp.Path("n.rl")).ok());
+  auto read = RankedLists::Read(tmp.Path("n.rl"), 5);
+  ASSERT_TRUE(read.ok()) << read.status();
+  EXPECT_EQ(read->key_kind(), ListKeys::kItemRows);
+  EXPECT_FALSE(read->named());
+  EXPECT_EQ(read->size(), 2);
+  EXPECT_EQ(read->FindRow(1), 0);
+  EXPECT_EQ(read->FindRow(4), 1);
+  for (int64_t row : {-1, 0, 2, 3, 5}) EXPECT_EQ(read->FindRow(row), -1);
+  EXPECT_EQ(read->List(0)[0].row, 3u);
+  EXPECT_TRUE(read->List(1).empty());
+  // Every-row lists find a row by itself.
+  RankedLists every;
+  every.Add({});
+  EXPECT_EQ(every.FindRow(0), 0);
+  EXPECT_EQ(every.FindRow(1), -1);
+  // A key row outside the item table, or out of order, is refused.
+  auto small = RankedLists::Read(tmp.Path("n.rl"), 4);
+  EXPECT_TRUE(absl::IsDataLoss(small.status())) << small.status();
+  EXPECT_THAT(small.status().message(), HasSubstr("key 1: row 4"));
+  RankedLists unordered(ListKeys::kItemRows);
+  unordered.AddRow(2, {});
+  unordered.AddRow(1, {});
+  ASSERT_TRUE(unordered.Write(tmp.Path("u.rl")).ok());
+  EXPECT_TRUE(
+      absl::IsDataLoss(RankedLists::Read(tmp.Path("u.rl"), 5).status()));
+}
+
 TEST(RankedListsTest, RefusesRowsOutsideTheItemTable) {
   ScopedTempDir tmp("ranked_lists");
   RankedLists lists;

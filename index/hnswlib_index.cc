@@ -1,0 +1,419 @@
+#include "index/hnswlib_index.h"
+
+#include <algorithm>
+#include <atomic>
+#include <cstring>
+#include <exception>
+#include <filesystem>
+#include <fstream>
+#include <limits>
+#include <mutex>
+#include <thread>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "util/status_macros.h"
+// The only file that includes hnswlib: hnswlib.h and space_*.h define
+// non-inline functions (cpuid, AVXCapable) and globals (the SIMD kernel
+// pointers), so a second translation unit including them would not link
+// (PeerHnsw goes through this file).
+//
+// hnswlib 0.6.2's SSE path prefetches through the element one past the end
+// of a link list (`*(datal + j + 1)` in searchBaseLayer): AddressSanitizer
+// reports it as a heap overflow. Sanitizer builds use its plain C++ path;
+// figures come from the normal build, with SSE.
+#ifdef RECALL_SANITIZED_BUILD
+#define NO_MANUAL_VECTORIZATION
+#endif
+#include "hnswlib/hnswlib.h"
+
+namespace recall {
+namespace {
+
+namespace fs = std::filesystem;
+using Graph = hnswlib::HierarchicalNSW<float>;
+using hnswlib::labeltype;
+using hnswlib::linklistsizeint;
+using hnswlib::tableint;
+
+// Faiss's default efSearch, for handles given none.
+constexpr int kDefaultEfSearch = 16;
+// M above this is refused: hnswlib stores list lengths in 16 bits (2M on
+// the base layer) and nobody needs more.
+constexpr int kMaxM = 1024;
+// Points handed to a build thread at a time.
+constexpr int64_t kBuildChunk = 256;
+
+// saveIndex's header, in file order: ten size_t, one double, two 32-bit.
+constexpr int64_t kHeaderBytes =
+    10 * sizeof(size_t) + sizeof(double) + sizeof(int) + sizeof(tableint);
+
+class HnswlibIndexHandle final : public IndexHandle {
+ public:
+  HnswlibIndexHandle(int dim, std::string description, int ef_search)
+      : space_(static_cast<size_t>(dim)),
+        dim_(dim),
+        description_(std::move(description)),
+        ef_search_(ef_search > 0 ? ef_search : kDefaultEfSearch) {}
+
+  // The space the graph measures with; it must outlive the graph.
+  hnswlib::InnerProductSpace* space() { return &space_; }
+  void set_graph(std::unique_ptr<Graph> graph) { graph_ = std::move(graph); }
+  Graph& graph() { return *graph_; }
+
+  int dim() const override { return dim_; }
+  int64_t size() const override {
+    return static_cast<int64_t>(graph_->cur_element_count);
+  }
+  const std::string& description() const override { return description_; }
+
+  absl::Status Search(const float* query, int k, const SearchParams& params,
+                      std::vector<Neighbor>* out) const override {
+    out->clear();
+    if (k <= 0) return absl::InvalidArgumentError("k must be positive");
+    const Graph& g = *graph_;
+    if (g.cur_element_count == 0) return absl::OkStatus();
+    const size_t ef = std::max<size_t>(
+        static_cast<size_t>(params.ef_search > 0 ? params.ef_search
+                                                 : ef_search_),
+        static_cast<size_t>(k));
+
+    // hnswlib's searchKnn with the call's ef instead of the graph's ef_, and
+    // without its metric counters: a greedy descent through the upper
+    // layers, then the base-layer search. Links were checked at load.
+    tableint current = g.enterpoint_node_;
+    float current_distance = g.fstdistfunc_(
+        query, g.getDataByInternalId(current), g.dist_func_param_);
+    for (int level = g.maxlevel_; level > 0; --level) {
+      bool changed = true;
+      while (changed) {
+        changed = false;
+        linklistsizeint* list = g.get_linklist(current, level);
+        const int count = g.getListCount(list);
+        const tableint* links = list + 1;
+        for (int i = 0; i < count; ++i) {
+          const float d = g.fstdistfunc_(query, g.getDataByInternalId(links[i]),
+                                         g.dist_func_param_);
+          if (d < current_distance) {
+            current_distance = d;
+            current = links[i];
+            changed = true;
+          }
+        }
+      }
+    }
+    auto top = g.searchBaseLayerST<false>(current, query, ef);
+    while (top.size() > static_cast<size_t>(k)) top.pop();
+    // The queue holds the worst first; distance = 1 - inner product.
+    out->resize(top.size());
+    for (size_t i = top.size(); i-- > 0;) {
+      (*out)[i] = {static_cast<int32_t>(g.getExternalLabel(top.top().second)),
+                   1.0f - top.top().first};
+      top.pop();
+    }
+    return absl::OkStatus();
+  }
+
+  absl::Status Reconstruct(int32_t row, float* out) const override {
+    auto it = graph_->label_lookup_.find(static_cast<labeltype>(row));
+    if (row < 0 || it == graph_->label_lookup_.end()) {
+      return absl::NotFoundError(
+          absl::StrCat("reconstruct row ", row, ": not in the index"));
+    }
+    std::memcpy(out, graph_->getDataByInternalId(it->second),
+                static_cast<size_t>(dim_) * sizeof(float));
+    return absl::OkStatus();
+  }
+
+  // The length saveIndex writes: header, elements, upper-layer link lists.
+  int64_t FileBytes() const {
+    const Graph& g = *graph_;
+    int64_t bytes =
+        kHeaderBytes +
+        static_cast<int64_t>(g.cur_element_count * g.size_data_per_element_);
+    for (size_t i = 0; i < g.cur_element_count; ++i) {
+      bytes += static_cast<int64_t>(
+          sizeof(uint32_t) +
+          g.size_links_per_element_ *
+              static_cast<size_t>(std::max(g.element_levels_[i], 0)));
+    }
+    return bytes;
+  }
+
+  absl::Status Write(const std::string& path) const {
+    // saveIndex checks nothing: open the file first, check the length after.
+    if (!std::ofstream(path, std::ios::binary | std::ios::trunc)) {
+      return absl::InternalError(
+          absl::StrCat("write ", path, ": cannot open for writing"));
+    }
+    try {
+      graph_->saveIndex(path);
+    } catch (const std::exception& e) {
+      return absl::InternalError(absl::StrCat("write ", path, ": ", e.what()));
+    }
+    std::error_code ec;
+    const uintmax_t written = fs::file_size(path, ec);
+    const int64_t want = FileBytes();
+    if (ec || written != static_cast<uintmax_t>(want)) {
+      return absl::InternalError(absl::StrCat(
+          "write ", path, ": ", ec ? 0 : written, " bytes written of ", want));
+    }
+    return absl::OkStatus();
+  }
+
+ private:
+  hnswlib::InnerProductSpace space_;
+  const int dim_;
+  const std::string description_;
+  const int ef_search_;
+  std::unique_ptr<Graph> graph_;  // after space_: destroyed first
+};
+
+// The parts of a saveIndex header that loading relies on.
+struct FileLayout {
+  int dim = 0;
+  size_t count = 0;
+};
+
+template <typename T>
+bool ReadPod(std::istream& in, T* value) {
+  return static_cast<bool>(in.read(reinterpret_cast<char*>(value), sizeof(T)));
+}
+
+// Checks what loadIndex trusts: the header's layout (hnswlib's own for M and
+// some dim) and a file length that matches its element count and link-list
+// sizes. hnswlib only checks the length, and divides by maxM_ and allocates
+// what the header says first.
+absl::StatusOr<FileLayout> CheckFile(const std::string& path) {
+  auto bad = [&path](auto... parts) {
+    return absl::DataLossError(absl::StrCat(path, ": ", parts...));
+  };
+  std::error_code ec;
+  const uintmax_t file_bytes = fs::file_size(path, ec);
+  if (ec) return bad("cannot stat: ", ec.message());
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return bad("cannot open");
+  if (file_bytes < static_cast<uintmax_t>(kHeaderBytes)) {
+    return bad(file_bytes, " bytes, shorter than an hnswlib header");
+  }
+  size_t offset_level0, max_elements, count, size_data_per_element,
+      label_offset, offset_data, max_m, max_m0, m, ef_construction;
+  int max_level;
+  tableint entry_point;
+  double mult;
+  const bool read =
+      ReadPod(in, &offset_level0) && ReadPod(in, &max_elements) &&
+      ReadPod(in, &count) && ReadPod(in, &size_data_per_element) &&
+      ReadPod(in, &label_offset) && ReadPod(in, &offset_data) &&
+      ReadPod(in, &max_level) && ReadPod(in, &entry_point) &&
+      ReadPod(in, &max_m) && ReadPod(in, &max_m0) && ReadPod(in, &m) &&
+      ReadPod(in, &mult) && ReadPod(in, &ef_construction);
+  if (!read) return bad("cannot read the hnswlib header");
+  if (offset_level0 != 0 || m < 2 || m > kMaxM || max_m != m ||
+      max_m0 != 2 * m ||
+      offset_data != max_m0 * sizeof(tableint) + sizeof(linklistsizeint) ||
+      label_offset <= offset_data ||
+      (label_offset - offset_data) % sizeof(float) != 0 ||
+      size_data_per_element != label_offset + sizeof(labeltype)) {
+    return bad("not an hnswlib graph of this layout (M ", m, ", element ",
+               size_data_per_element, " bytes)");
+  }
+  const size_t dim = (label_offset - offset_data) / sizeof(float);
+  if (dim > static_cast<size_t>(std::numeric_limits<int>::max())) {
+    return bad("dim ", dim, " out of range");
+  }
+  const uintmax_t body = file_bytes - kHeaderBytes;
+  if (count == 0 || count > static_cast<size_t>(INT32_MAX) ||
+      count > body / size_data_per_element) {
+    return bad(count, " elements of ", size_data_per_element,
+               " bytes do not fit in ", file_bytes, " bytes");
+  }
+  if (max_level < 0 || entry_point >= count) {
+    return bad("entry point ", entry_point, " at level ", max_level,
+               " out of range");
+  }
+  // The upper-layer link lists: one length per element, then the lists.
+  const size_t links_per_level =
+      max_m * sizeof(tableint) + sizeof(linklistsizeint);
+  uintmax_t position = kHeaderBytes + count * size_data_per_element;
+  in.seekg(static_cast<std::streamoff>(position));
+  int entry_level = -1;
+  for (size_t i = 0; i < count; ++i) {
+    uint32_t list_bytes = 0;
+    if (position + sizeof(list_bytes) > file_bytes ||
+        !ReadPod(in, &list_bytes)) {
+      return bad("truncated: ", count, " elements, link lists end at ",
+                 position);
+    }
+    position += sizeof(list_bytes);
+    const size_t level = list_bytes / links_per_level;
+    if (list_bytes % links_per_level != 0 ||
+        level > static_cast<size_t>(max_level) ||
+        position + list_bytes > file_bytes) {
+      return bad("element ", i, ": bad link lists (", list_bytes, " bytes)");
+    }
+    if (i == entry_point) entry_level = static_cast<int>(level);
+    position += list_bytes;
+    in.seekg(list_bytes, std::ios::cur);
+  }
+  if (position != file_bytes) {
+    return bad(file_bytes, " bytes, ", count, " elements need ", position);
+  }
+  if (entry_level != max_level) {
+    return bad("entry point ", entry_point, " is at level ", entry_level,
+               ", the graph's top is ", max_level);
+  }
+  return FileLayout{static_cast<int>(dim), count};
+}
+
+// Checks the loaded graph: every link names an element that has the level,
+// no element is marked deleted, labels are distinct item rows.
+absl::Status CheckGraph(const std::string& path, Graph& g) {
+  auto bad = [&path](auto... parts) {
+    return absl::DataLossError(absl::StrCat(path, ": ", parts...));
+  };
+  const size_t n = g.cur_element_count;
+  for (tableint i = 0; i < n; ++i) {
+    if (g.isMarkedDeleted(i)) return bad("element ", i, " marked deleted");
+    if (g.getExternalLabel(i) > static_cast<labeltype>(INT32_MAX)) {
+      return bad("element ", i, ": label ", g.getExternalLabel(i),
+                 " is not an item row");
+    }
+    for (int level = 0; level <= g.element_levels_[i]; ++level) {
+      linklistsizeint* list = g.get_linklist_at_level(i, level);
+      const size_t count = g.getListCount(list);
+      if (count > (level == 0 ? g.maxM0_ : g.maxM_)) {
+        return bad("element ", i, " has ", count, " links at level ", level);
+      }
+      const tableint* links = list + 1;
+      for (size_t j = 0; j < count; ++j) {
+        if (links[j] >= n || g.element_levels_[links[j]] < level) {
+          return bad("element ", i, " links to ", links[j], " at level ",
+                     level);
+        }
+      }
+    }
+  }
+  if (g.label_lookup_.size() != n) {
+    return bad(n - g.label_lookup_.size(), " repeated labels");
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<IndexHandle>> BuildHnswlibIndex(
+    const HnswlibBuildOptions& options, int dim, const float* vectors,
+    int64_t n, const std::vector<int32_t>& rows) {
+  if (dim <= 0 || n <= 0 || n > INT32_MAX || options.m < 2 ||
+      options.m > kMaxM || options.ef_construction <= 0) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("hnswlib: cannot build over ", n, " vectors of dim ", dim,
+                     " with M ", options.m, " (2 to ", kMaxM,
+                     "), efConstruction ", options.ef_construction));
+  }
+  if (!rows.empty()) {
+    if (static_cast<int64_t>(rows.size()) != n) {
+      return absl::InvalidArgumentError("hnswlib: rows.size() differs from n");
+    }
+    // addPoint would silently replace the vector of a repeated label.
+    std::vector<int32_t> sorted = rows;
+    std::sort(sorted.begin(), sorted.end());
+    if (sorted.front() < 0 ||
+        std::adjacent_find(sorted.begin(), sorted.end()) != sorted.end()) {
+      return absl::InvalidArgumentError(
+          "hnswlib: rows must be distinct and non-negative");
+    }
+  }
+  auto label = [&rows](int64_t i) {
+    return static_cast<labeltype>(rows.empty() ? i : rows[i]);
+  };
+
+  auto handle = std::make_unique<HnswlibIndexHandle>(dim, options.description,
+                                                     options.ef_search);
+  try {
+    handle->set_graph(std::make_unique<Graph>(
+        handle->space(), static_cast<size_t>(n), static_cast<size_t>(options.m),
+        static_cast<size_t>(options.ef_construction),
+        static_cast<size_t>(options.seed)));
+    // The first point alone: addPoint is thread-safe once the graph has an
+    // entry point.
+    handle->graph().addPoint(vectors, label(0));
+  } catch (const std::exception& e) {
+    return absl::InternalError(absl::StrCat("hnswlib: ", e.what()));
+  }
+
+  int threads = options.threads > 0
+                    ? options.threads
+                    : static_cast<int>(std::thread::hardware_concurrency());
+  threads = static_cast<int>(std::clamp<int64_t>(threads, 1, n));
+  std::atomic<int64_t> next{1};
+  std::mutex error_mu;
+  std::string error;  // the first failure, under error_mu
+  auto add = [&] {
+    for (;;) {
+      const int64_t begin = next.fetch_add(kBuildChunk);
+      if (begin >= n) return;
+      const int64_t end = std::min(n, begin + kBuildChunk);
+      try {
+        for (int64_t i = begin; i < end; ++i) {
+          handle->graph().addPoint(vectors + i * dim, label(i));
+        }
+      } catch (const std::exception& e) {
+        std::lock_guard<std::mutex> lock(error_mu);
+        if (error.empty()) error = e.what();
+        next = n;  // the other threads stop at their next chunk
+        return;
+      }
+    }
+  };
+  std::vector<std::thread> workers;
+  for (int t = 1; t < threads; ++t) workers.emplace_back(add);
+  add();
+  for (std::thread& w : workers) w.join();
+  if (!error.empty()) {
+    return absl::InternalError(absl::StrCat("hnswlib: ", error));
+  }
+  return std::unique_ptr<IndexHandle>(std::move(handle));
+}
+
+absl::Status WriteHnswlibIndex(const IndexHandle& index,
+                               const std::string& path) {
+  const auto* hnswlib_index = dynamic_cast<const HnswlibIndexHandle*>(&index);
+  if (hnswlib_index == nullptr) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "WriteHnswlibIndex: \"", index.description(), "\" is not hnswlib"));
+  }
+  return hnswlib_index->Write(path);
+}
+
+absl::StatusOr<std::unique_ptr<IndexHandle>> LoadHnswlibIndex(
+    const std::string& path, std::string description, int ef_search) {
+  std::error_code ec;
+  if (!fs::exists(path, ec)) {
+    return absl::NotFoundError(absl::StrCat(path, ": no such file"));
+  }
+  ASSIGN_OR_RETURN(FileLayout layout, CheckFile(path));
+  auto handle = std::make_unique<HnswlibIndexHandle>(
+      layout.dim, std::move(description), ef_search);
+  try {
+    // Capacity = the element count, whatever max_elements the header holds.
+    handle->set_graph(
+        std::make_unique<Graph>(handle->space(), path, false, layout.count));
+  } catch (const std::exception& e) {
+    return absl::DataLossError(absl::StrCat("read ", path, ": ", e.what()));
+  }
+  Graph& g = handle->graph();
+  // The loading constructor leaves num_deleted_ uninitialised before it
+  // counts; CheckGraph refuses deleted elements, so it is zero.
+  g.num_deleted_ = 0;
+  if (g.cur_element_count != layout.count) {
+    return absl::DataLossError(
+        absl::StrCat(path, ": read ", g.cur_element_count,
+                     " elements, expected ", layout.count));
+  }
+  RETURN_IF_ERROR(CheckGraph(path, g));
+  return std::unique_ptr<IndexHandle>(std::move(handle));
+}
+
+}  // namespace recall

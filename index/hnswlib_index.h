@@ -1,0 +1,75 @@
+// hnswlib-backed IndexHandle: hnswlib's HierarchicalNSW (Debian
+// libhnswlib-dev 0.6.2, header-only) over L2-normalised vectors with
+// hnswlib's InnerProductSpace, so scores are cosine similarities as in the
+// Faiss indexes. hnswlib labels are item rows. Selected by the factory string
+// "HNSWLIB<M>" (index/index_factory.h); bench-peer measured it faster than
+// Faiss's HNSW at equal recall (docs/PERFORMANCE.md).
+//
+// Search is const and safe for concurrent calls with different ef: it does
+// not use hnswlib's searchKnn (which reads the ef_ set on the graph by
+// setEf) but runs the same greedy descent and base-layer search with the
+// call's ef. hnswlib's visited-list pool hands each concurrent search its
+// own scratch.
+//
+// File format: hnswlib 0.6.2's saveIndex output, unchanged (no dim, no ef;
+// the dim follows from the element layout and the default ef comes from the
+// MANIFEST at load). Loading checks the layout, the file length and every
+// link before the graph is searched.
+#ifndef RECALL_INDEX_HNSWLIB_INDEX_H_
+#define RECALL_INDEX_HNSWLIB_INDEX_H_
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "index/index_handle.h"
+
+namespace recall {
+
+struct HnswlibBuildOptions {
+  // Neighbours per node (2M on the base layer). Higher: better recall,
+  // more memory, slower build.
+  int m = 32;
+  // Construction depth. Higher: better graph, slower build.
+  int ef_construction = 80;
+  // The ef of searches whose SearchParams::ef_search is 0 (the builder
+  // passes the MANIFEST's). Not stored in the file.
+  int ef_search = 16;
+  // Threads adding points; 0: one per core.
+  int threads = 0;
+  // hnswlib's level generator seed. With more than one thread the graph
+  // still depends on the insertion order, so builds are not bit-identical.
+  uint64_t seed = 100;
+  // description() of the handle, e.g. "HNSWLIB32".
+  std::string description = "HNSWLIB32";
+};
+
+// Builds a graph over `n` vectors of `dim` floats (row-major, already
+// L2-normalised). Vector i gets label rows[i], or i when `rows` is empty.
+// INVALID_ARGUMENT for n, dim, M or efConstruction out of range, or rows
+// that are negative, repeated or not n long; INTERNAL when hnswlib fails.
+absl::StatusOr<std::unique_ptr<IndexHandle>> BuildHnswlibIndex(
+    const HnswlibBuildOptions& options, int dim, const float* vectors,
+    int64_t n, const std::vector<int32_t>& rows = {});
+
+// Writes an index made by BuildHnswlibIndex or LoadHnswlibIndex to `path`.
+// INVALID_ARGUMENT for another kind of index; INTERNAL naming the path when
+// the file cannot be written in full.
+absl::Status WriteHnswlibIndex(const IndexHandle& index,
+                               const std::string& path);
+
+// Loads a file written by WriteHnswlibIndex. `description` becomes the
+// handle's description() (the factory string from the MANIFEST) and
+// `ef_search` the ef of searches without a per-call one (0: 16, Faiss's
+// default). NOT_FOUND when the file does not exist; DATA_LOSS naming the
+// path when it is not a readable hnswlib graph: a header whose layout does
+// not hold (M, dim), a length that does not match its element count, or a
+// link, level or label out of range.
+absl::StatusOr<std::unique_ptr<IndexHandle>> LoadHnswlibIndex(
+    const std::string& path, std::string description, int ef_search);
+
+}  // namespace recall
+
+#endif  // RECALL_INDEX_HNSWLIB_INDEX_H_

@@ -1,0 +1,48 @@
+// Internal to pipeline/build: running a stage's independent pieces of work
+// on every core. Each piece must write only its own output slot; results
+// then do not depend on which thread computed them.
+#ifndef RECALL_PIPELINE_BUILD_PARALLEL_H_
+#define RECALL_PIPELINE_BUILD_PARALLEL_H_
+
+#include <algorithm>
+#include <atomic>
+#include <cstdint>
+#include <thread>
+#include <vector>
+
+namespace recall {
+
+// A stage's worker count: `requested` when positive, else the machine's
+// cores (not OMP_NUM_THREADS: the builder's own threads, like Faiss's
+// OpenMP ones, are meant to use the machine).
+inline int BuildThreads(int requested = 0) {
+  if (requested > 0) return requested;
+  return static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+}
+
+// Calls body(i) for every i in [0, n) on BuildThreads(threads) threads,
+// which take blocks of `block` indexes from a shared counter (uneven pieces
+// balance); returns when every call has. body must be safe to call
+// concurrently for different i.
+template <typename Body>
+void ParallelFor(int64_t n, int threads, int64_t block, const Body& body) {
+  const int workers = static_cast<int>(std::min<int64_t>(
+      BuildThreads(threads), std::max<int64_t>(1, n / block)));
+  std::atomic<int64_t> next{0};
+  auto work = [&] {
+    for (;;) {
+      const int64_t begin = next.fetch_add(block);
+      if (begin >= n) return;
+      const int64_t end = std::min(n, begin + block);
+      for (int64_t i = begin; i < end; ++i) body(i);
+    }
+  };
+  std::vector<std::thread> pool;
+  for (int w = 1; w < workers; ++w) pool.emplace_back(work);
+  work();
+  for (std::thread& t : pool) t.join();
+}
+
+}  // namespace recall
+
+#endif  // RECALL_PIPELINE_BUILD_PARALLEL_H_
