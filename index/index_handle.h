@@ -1,6 +1,7 @@
 // IndexHandle: nearest-neighbour search over one embedding space's item
-// vectors. Ids are item rows (store/item_table.h). The Faiss implementation
-// serves traffic; the exact brute-force one is the oracle in tests.
+// vectors. Ids are item rows (store/item_table.h). The Faiss and hnswlib
+// implementations serve traffic (index/index_factory.h picks one by factory
+// string); the exact brute-force one is the oracle in tests.
 #ifndef RECALL_INDEX_INDEX_HANDLE_H_
 #define RECALL_INDEX_INDEX_HANDLE_H_
 

@@ -6,10 +6,9 @@
 #
 # Usage: scripts/bench_policy.sh SNAPSHOT_ROOT USERS_FILE
 # Environment: BENCH_K (500), BENCH_SECONDS (20), BENCH_PORT (50152).
-# Making the 1M-item snapshot (about 7 minutes on 2 cores):
-#   build/bin/recallctl gen --out W --items 1000000 --users 100000
-#   rm W/vectors/title2vec.item.vec    # not used by the default policy
-#   build/bin/recallctl build --input W --out ROOT
+# Making the 1M-item news snapshot (policy and clusters, about 8 minutes on 2
+# cores): scripts/bench_build.sh DIR 1000000, then
+#   scripts/bench_policy.sh DIR/root-1000000 DIR/world-1000000/users.txt
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT="$1"

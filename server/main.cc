@@ -40,10 +40,11 @@ ABSL_FLAG(
 ABSL_FLAG(
     int, max_in_flight, 256,
     "Recall calls admitted at once; more get RESOURCE_EXHAUSTED at once.");
-ABSL_FLAG(int, inline_max_channels, 1,
+ABSL_FLAG(int, inline_max_channels, 0,
           "Recall/SimilarItems calls whose plan runs at most this many "
           "channels run on the gRPC thread that received them, without a "
-          "hand-off to a worker; 0: never.");
+          "hand-off to a worker (faster one at a time, slower under "
+          "concurrent load); 0: never.");
 ABSL_FLAG(int, max_inline, 0,
           "Most calls running on gRPC threads at once (more go to the "
           "workers); 0: half the cores, leaving one gRPC thread free.");

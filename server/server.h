@@ -40,9 +40,12 @@ struct ServerOptions {
   // Recall and SimilarItems calls whose plan runs at most this many channels
   // run on the gRPC callback thread that received them, saving the two
   // thread hand-offs (to a worker and back) that cost a cheap request as
-  // much CPU as its search; 0: every call goes to the worker pool. A
-  // callback thread busy with a request serves no other call meanwhile.
-  int inline_max_channels = 1;
+  // much CPU as its search; 0 (the default): every call goes to the worker
+  // pool. A callback thread busy with a request serves no other call
+  // meanwhile. Measured on 2 cores (docs/PERFORMANCE.md): 1 serves
+  // single-channel calls 13% faster one at a time and 11% slower at
+  // concurrency 4, so it is for latency-bound, lightly loaded replicas.
+  int inline_max_channels = 0;
   // At most this many calls run inline at once (the others go to the worker
   // pool); 0: half the cores, at least 1 and fewer than gRPC's callback
   // threads (max(2, min(cores / 2, 16)) in gRPC 1.51), so one is always
