@@ -1,9 +1,14 @@
 #include "recall/snapshot.h"
 
+#include <algorithm>
+#include <atomic>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <memory>
+#include <thread>
 #include <utility>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "index/faiss_index.h"
@@ -139,6 +144,26 @@ absl::StatusOr<std::unique_ptr<const RankedLists>> LoadNeighbours(
   return std::make_unique<const RankedLists>(std::move(lists));
 }
 
+// Runs every task, on up to one thread per core; returns the first failure
+// in `tasks` order (all run to the end either way).
+absl::Status RunAll(const std::vector<std::function<absl::Status()>>& tasks) {
+  std::vector<absl::Status> results(tasks.size());
+  std::atomic<size_t> next{0};
+  auto work = [&] {
+    for (size_t i; (i = next.fetch_add(1)) < tasks.size();) {
+      results[i] = tasks[i]();
+    }
+  };
+  const size_t threads = std::min<size_t>(
+      tasks.size(), std::max(1u, std::thread::hardware_concurrency()));
+  std::vector<std::thread> pool;
+  for (size_t t = 1; t < threads; ++t) pool.emplace_back(work);
+  work();
+  for (std::thread& t : pool) t.join();
+  for (absl::Status& status : results) RETURN_IF_ERROR(status);
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 Snapshot::Snapshot(v1::Manifest manifest, ItemTable items,
@@ -232,59 +257,80 @@ absl::StatusOr<std::shared_ptr<const Snapshot>> Snapshot::Load(
 absl::StatusOr<std::shared_ptr<const Snapshot>> Snapshot::LoadFromDir(
     const std::string& dir) {
   ASSIGN_OR_RETURN(v1::Manifest manifest, ReadManifest(dir));
-
-  RETURN_IF_ERROR(VerifyFileRef(dir, manifest.items().file()));
-  ASSIGN_OR_RETURN(
-      ItemTable items,
-      ItemTable::ReadTsv(
-          (fs::path(dir) / manifest.items().file().path()).string()));
-  if (items.size() != manifest.items().count()) {
-    return absl::DataLossError(
-        absl::StrCat(dir, ": item table has ", items.size(),
-                     " rows, MANIFEST says ", manifest.items().count()));
-  }
-
-  std::vector<Space> spaces;
-  for (const v1::SpaceManifest& sm : manifest.spaces()) {
-    RETURN_IF_ERROR(VerifyFileRef(dir, sm.index()));
-    const std::string path = (fs::path(dir) / sm.index().path()).string();
-    ASSIGN_OR_RETURN(std::unique_ptr<IndexHandle> index,
-                     LoadIndex(path, sm.factory(), sm.ef_search()));
-    if (index->dim() != sm.dim() || index->size() != sm.count()) {
-      return absl::DataLossError(absl::StrCat(
-          path, ": index has dim ", index->dim(), " and ", index->size(),
-          " vectors, MANIFEST says dim ", sm.dim(), " and ", sm.count()));
+  const v1::Manifest& m = manifest;
+  // Every part reads, checksums and checks its own files independently of
+  // the others (the item count comes from the MANIFEST and is checked
+  // against the table at the end), so they load on every core; the first
+  // failure in MANIFEST order is the error, as if they loaded one by one.
+  const int64_t item_count = m.items().count();
+  std::vector<std::function<absl::Status()>> tasks;
+  ItemTable items;
+  tasks.push_back([&]() -> absl::Status {
+    RETURN_IF_ERROR(VerifyFileRef(dir, m.items().file()));
+    ASSIGN_OR_RETURN(
+        items,
+        ItemTable::ReadTsv((fs::path(dir) / m.items().file().path()).string()));
+    if (items.size() != item_count) {
+      return absl::DataLossError(
+          absl::StrCat(dir, ": item table has ", items.size(),
+                       " rows, MANIFEST says ", item_count));
     }
-    Space space{sm, std::move(index)};
-    RETURN_IF_ERROR(SmokeQuery(space, items.size()));
-    if (sm.has_neighbours()) {
-      ASSIGN_OR_RETURN(space.neighbours,
-                       LoadNeighbours(dir, sm.neighbours(), items.size()));
+    return absl::OkStatus();
+  });
+  std::vector<Space> spaces(m.spaces_size());
+  for (int i = 0; i < m.spaces_size(); ++i) {
+    tasks.push_back([&, i]() -> absl::Status {
+      const v1::SpaceManifest& sm = m.spaces(i);
+      RETURN_IF_ERROR(VerifyFileRef(dir, sm.index()));
+      const std::string path = (fs::path(dir) / sm.index().path()).string();
+      ASSIGN_OR_RETURN(std::unique_ptr<IndexHandle> index,
+                       LoadIndex(path, sm.factory(), sm.ef_search()));
+      if (index->dim() != sm.dim() || index->size() != sm.count()) {
+        return absl::DataLossError(absl::StrCat(
+            path, ": index has dim ", index->dim(), " and ", index->size(),
+            " vectors, MANIFEST says dim ", sm.dim(), " and ", sm.count()));
+      }
+      Space space{sm, std::move(index)};
+      RETURN_IF_ERROR(SmokeQuery(space, item_count));
+      if (sm.has_neighbours()) {
+        ASSIGN_OR_RETURN(space.neighbours,
+                         LoadNeighbours(dir, sm.neighbours(), item_count));
+      }
+      spaces[i] = std::move(space);
+      return absl::OkStatus();
+    });
+  }
+  std::unique_ptr<UserStore> users;
+  tasks.push_back([&]() -> absl::Status {
+    for (const v1::FileRef& ref : m.store().files()) {
+      RETURN_IF_ERROR(VerifyFileRef(dir, ref));
     }
-    spaces.push_back(std::move(space));
+    ASSIGN_OR_RETURN(users, OpenRocksDbUserStore(
+                                (fs::path(dir) / m.store().dir()).string()));
+    return absl::OkStatus();
+  });
+  std::vector<VectorTable> tables(m.tables_size());
+  for (int i = 0; i < m.tables_size(); ++i) {
+    tasks.push_back([&, i]() -> absl::Status {
+      ASSIGN_OR_RETURN(tables[i], LoadVectorTable(dir, m.tables(i)));
+      return absl::OkStatus();
+    });
   }
-
-  for (const v1::FileRef& ref : manifest.store().files()) {
-    RETURN_IF_ERROR(VerifyFileRef(dir, ref));
+  std::vector<Clustering> clusterings(m.clusterings_size());
+  for (int i = 0; i < m.clusterings_size(); ++i) {
+    tasks.push_back([&, i]() -> absl::Status {
+      ASSIGN_OR_RETURN(clusterings[i], LoadClustering(dir, m.clusterings(i)));
+      return absl::OkStatus();
+    });
   }
-  ASSIGN_OR_RETURN(
-      std::unique_ptr<UserStore> users,
-      OpenRocksDbUserStore((fs::path(dir) / manifest.store().dir()).string()));
-  std::vector<VectorTable> tables;
-  for (const v1::VectorTableManifest& tm : manifest.tables()) {
-    ASSIGN_OR_RETURN(VectorTable table, LoadVectorTable(dir, tm));
-    tables.push_back(std::move(table));
+  std::vector<NamedLists> lists(m.lists_size());
+  for (int i = 0; i < m.lists_size(); ++i) {
+    tasks.push_back([&, i]() -> absl::Status {
+      ASSIGN_OR_RETURN(lists[i], LoadLists(dir, m.lists(i), item_count));
+      return absl::OkStatus();
+    });
   }
-  std::vector<Clustering> clusterings;
-  for (const v1::ClusteringManifest& cm : manifest.clusterings()) {
-    ASSIGN_OR_RETURN(Clustering clustering, LoadClustering(dir, cm));
-    clusterings.push_back(std::move(clustering));
-  }
-  std::vector<NamedLists> lists;
-  for (const v1::RankedListsManifest& lm : manifest.lists()) {
-    ASSIGN_OR_RETURN(NamedLists named, LoadLists(dir, lm, items.size()));
-    lists.push_back(std::move(named));
-  }
+  RETURN_IF_ERROR(RunAll(tasks));
   return FromParts(std::move(manifest), std::move(items), std::move(spaces),
                    std::move(users), std::move(tables), std::move(clusterings),
                    std::move(lists));
