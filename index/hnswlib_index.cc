@@ -8,10 +8,10 @@
 #include <fstream>
 #include <limits>
 #include <mutex>
-#include <thread>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "util/parallel.h"
 #include "util/status_macros.h"
 // The only file that includes hnswlib: hnswlib.h and space_*.h define
 // non-inline functions (cpuid, AVXCapable) and globals (the SIMD kernel
@@ -343,34 +343,20 @@ absl::StatusOr<std::unique_ptr<IndexHandle>> BuildHnswlibIndex(
     return absl::InternalError(absl::StrCat("hnswlib: ", e.what()));
   }
 
-  int threads = options.threads > 0
-                    ? options.threads
-                    : static_cast<int>(std::thread::hardware_concurrency());
-  threads = static_cast<int>(std::clamp<int64_t>(threads, 1, n));
-  std::atomic<int64_t> next{1};
   std::mutex error_mu;
   std::string error;  // the first failure, under error_mu
-  auto add = [&] {
-    for (;;) {
-      const int64_t begin = next.fetch_add(kBuildChunk);
-      if (begin >= n) return;
-      const int64_t end = std::min(n, begin + kBuildChunk);
-      try {
-        for (int64_t i = begin; i < end; ++i) {
-          handle->graph().addPoint(vectors + i * dim, label(i));
-        }
-      } catch (const std::exception& e) {
-        std::lock_guard<std::mutex> lock(error_mu);
-        if (error.empty()) error = e.what();
-        next = n;  // the other threads stop at their next chunk
-        return;
-      }
+  std::atomic<bool> failed{false};
+  ParallelFor(n - 1, options.threads, kBuildChunk, [&](int64_t j) {
+    if (failed) return;  // the other points are skipped after a failure
+    const int64_t i = j + 1;
+    try {
+      handle->graph().addPoint(vectors + i * dim, label(i));
+    } catch (const std::exception& e) {
+      std::lock_guard<std::mutex> lock(error_mu);
+      if (error.empty()) error = e.what();
+      failed = true;
     }
-  };
-  std::vector<std::thread> workers;
-  for (int t = 1; t < threads; ++t) workers.emplace_back(add);
-  add();
-  for (std::thread& w : workers) w.join();
+  });
   if (!error.empty()) {
     return absl::InternalError(absl::StrCat("hnswlib: ", error));
   }

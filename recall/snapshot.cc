@@ -1,12 +1,10 @@
 #include "recall/snapshot.h"
 
 #include <algorithm>
-#include <atomic>
 #include <filesystem>
 #include <fstream>
 #include <functional>
 #include <memory>
-#include <thread>
 #include <utility>
 #include <vector>
 
@@ -15,6 +13,7 @@
 #include "index/index_factory.h"
 #include "store/snapshot_files.h"
 #include "store/version_layout.h"
+#include "util/parallel.h"
 #include "util/status_macros.h"
 
 namespace recall {
@@ -148,18 +147,8 @@ absl::StatusOr<std::unique_ptr<const RankedLists>> LoadNeighbours(
 // in `tasks` order (all run to the end either way).
 absl::Status RunAll(const std::vector<std::function<absl::Status()>>& tasks) {
   std::vector<absl::Status> results(tasks.size());
-  std::atomic<size_t> next{0};
-  auto work = [&] {
-    for (size_t i; (i = next.fetch_add(1)) < tasks.size();) {
-      results[i] = tasks[i]();
-    }
-  };
-  const size_t threads = std::min<size_t>(
-      tasks.size(), std::max(1u, std::thread::hardware_concurrency()));
-  std::vector<std::thread> pool;
-  for (size_t t = 1; t < threads; ++t) pool.emplace_back(work);
-  work();
-  for (std::thread& t : pool) t.join();
+  ParallelFor(static_cast<int64_t>(tasks.size()), /*threads=*/0, /*block=*/1,
+              [&](int64_t i) { results[i] = tasks[i](); });
   for (absl::Status& status : results) RETURN_IF_ERROR(status);
   return absl::OkStatus();
 }

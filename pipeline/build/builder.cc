@@ -26,7 +26,6 @@
 #include "pipeline/build/click_lists.h"
 #include "pipeline/build/cluster_builder.h"
 #include "pipeline/build/neighbours.h"
-#include "pipeline/build/parallel.h"
 #include "pipeline/build/profiles.h"
 #include "pipeline/build/spaces.h"
 #include "pipeline/data/clicks_file.h"
@@ -38,6 +37,7 @@
 #include "store/user_store.h"
 #include "store/version_layout.h"
 #include "util/line_error.h"
+#include "util/parallel.h"
 #include "util/status_macros.h"
 
 namespace recall {

@@ -7,7 +7,7 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
-#include "pipeline/build/parallel.h"
+#include "util/parallel.h"
 
 // LAPACK (OpenBLAS provides it; Faiss links it already): Cholesky
 // factorisation and the inverse from it, single precision, column-major.

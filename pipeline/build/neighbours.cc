@@ -10,11 +10,11 @@
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
-#include "pipeline/build/parallel.h"
 #include "recall/channel.h"
 #include "recall/channel_kinds.h"
 #include "store/snapshot_files.h"
 #include "store/version_layout.h"
+#include "util/parallel.h"
 #include "util/status_macros.h"
 
 namespace recall {

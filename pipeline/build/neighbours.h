@@ -52,10 +52,10 @@ std::vector<int32_t> SeedRows(const v1::Policy& policy, const ClickLog& log,
                               bool all_items);
 
 // Searches `index` for each item row of `rows` (ascending; rows the index
-// does not hold get no list) on BuildThreads(threads) threads. For k over
-// 256 each item's search first asks for 129 and asks again for k + 1 only
-// when all of those pass the cut; else it asks for k + 1 at once. INTERNAL
-// when a search fails.
+// does not hold get no list) on WorkerThreads(threads) (util/parallel.h)
+// threads. For k over 256 each item's search first asks for 129 and asks again
+// for k + 1 only when all of those pass the cut; else it asks for k + 1 at
+// once. INTERNAL when a search fails.
 absl::StatusOr<RankedLists> ComputeTable(const IndexHandle& index,
                                          const std::vector<int32_t>& rows,
                                          const TableSpec& spec, int threads);

@@ -1,8 +1,9 @@
-// Internal to pipeline/build: running a stage's independent pieces of work
-// on every core. Each piece must write only its own output slot; results
-// then do not depend on which thread computed them.
-#ifndef RECALL_PIPELINE_BUILD_PARALLEL_H_
-#define RECALL_PIPELINE_BUILD_PARALLEL_H_
+// Running independent pieces of work on every core (the builder's stages,
+// an hnswlib graph's inserts, a snapshot's parts at load). Each piece must
+// write only its own output slot; results then do not depend on which thread
+// computed them.
+#ifndef RECALL_UTIL_PARALLEL_H_
+#define RECALL_UTIL_PARALLEL_H_
 
 #include <algorithm>
 #include <atomic>
@@ -12,22 +13,22 @@
 
 namespace recall {
 
-// A stage's worker count: `requested` when positive, else the machine's
-// cores (not OMP_NUM_THREADS: the builder's own threads, like Faiss's
-// OpenMP ones, are meant to use the machine).
-inline int BuildThreads(int requested = 0) {
+// A worker count: `requested` when positive, else the machine's cores (not
+// OMP_NUM_THREADS: these threads, like Faiss's OpenMP ones in a build, are
+// meant to use the machine).
+inline int WorkerThreads(int requested = 0) {
   if (requested > 0) return requested;
   return static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
 }
 
-// Calls body(i) for every i in [0, n) on BuildThreads(threads) threads,
+// Calls body(i) for every i in [0, n) on WorkerThreads(threads) threads,
 // which take blocks of `block` indexes from a shared counter (uneven pieces
 // balance); returns when every call has. body must be safe to call
 // concurrently for different i.
 template <typename Body>
 void ParallelFor(int64_t n, int threads, int64_t block, const Body& body) {
   const int workers = static_cast<int>(std::min<int64_t>(
-      BuildThreads(threads), std::max<int64_t>(1, n / block)));
+      WorkerThreads(threads), std::max<int64_t>(1, n / block)));
   std::atomic<int64_t> next{0};
   auto work = [&] {
     for (;;) {
@@ -45,4 +46,4 @@ void ParallelFor(int64_t n, int threads, int64_t block, const Body& body) {
 
 }  // namespace recall
 
-#endif  // RECALL_PIPELINE_BUILD_PARALLEL_H_
+#endif  // RECALL_UTIL_PARALLEL_H_
