@@ -61,6 +61,7 @@ struct EngineOptions {
 // "cluster_center_<name>" (k-means over one space), "cluster_cf_<name>" and,
 // for rule clusterings, "cluster_profile_<name>" over tag2vec (weight 0.5
 // each); back-fill from "popular"; no feature weighting (policy files add it).
+// Defined in recall/default_policy.cc.
 v1::Policy DefaultPolicy(const Snapshot& snapshot);
 
 // A request's change to one channel; unset fields keep the policy's value.
