@@ -11,6 +11,7 @@
 #ifndef RECALL_INDEX_FAISS_INDEX_H_
 #define RECALL_INDEX_FAISS_INDEX_H_
 
+#include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -54,6 +55,10 @@ absl::Status NormalizeRows(float* vectors, int64_t n, int dim,
 // The inner-product kernel Faiss searches run with: "avx2-fma" when this CPU
 // has them, else "faiss-generic" (see index/simd_inner_product.cc).
 const char* InnerProductKernel();
+
+// The inner product of two vectors of `d` floats with that kernel (the live
+// segment's scan, index/live_index.h).
+float InnerProduct(const float* x, const float* y, size_t d);
 
 }  // namespace recall
 

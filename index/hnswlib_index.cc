@@ -48,6 +48,47 @@ constexpr int64_t kBuildChunk = 256;
 constexpr int64_t kHeaderBytes =
     10 * sizeof(size_t) + sizeof(double) + sizeof(int) + sizeof(tableint);
 
+// hnswlib's searchKnn with the call's ef instead of the graph's ef_, and
+// without its metric counters: a greedy descent through the upper layers,
+// then the base-layer search (skipping elements marked deleted when
+// kDeletions). Writes at most k neighbours, best first, to `out`.
+template <bool kDeletions>
+void SearchGraph(const Graph& g, const float* query, int k, size_t ef,
+                 std::vector<Neighbor>* out) {
+  out->clear();
+  if (g.cur_element_count == 0) return;
+  tableint current = g.enterpoint_node_;
+  float current_distance =
+      g.fstdistfunc_(query, g.getDataByInternalId(current), g.dist_func_param_);
+  for (int level = g.maxlevel_; level > 0; --level) {
+    bool changed = true;
+    while (changed) {
+      changed = false;
+      linklistsizeint* list = g.get_linklist(current, level);
+      const int count = g.getListCount(list);
+      const tableint* links = list + 1;
+      for (int i = 0; i < count; ++i) {
+        const float d = g.fstdistfunc_(query, g.getDataByInternalId(links[i]),
+                                       g.dist_func_param_);
+        if (d < current_distance) {
+          current_distance = d;
+          current = links[i];
+          changed = true;
+        }
+      }
+    }
+  }
+  auto top = g.template searchBaseLayerST<kDeletions>(current, query, ef);
+  while (top.size() > static_cast<size_t>(k)) top.pop();
+  // The queue holds the worst first; distance = 1 - inner product.
+  out->resize(top.size());
+  for (size_t i = top.size(); i-- > 0;) {
+    (*out)[i] = {static_cast<int32_t>(g.getExternalLabel(top.top().second)),
+                 1.0f - top.top().first};
+    top.pop();
+  }
+}
+
 class HnswlibIndexHandle final : public IndexHandle {
  public:
   HnswlibIndexHandle(int dim, std::string description, int ef_search)
@@ -78,39 +119,7 @@ class HnswlibIndexHandle final : public IndexHandle {
                                                  : ef_search_),
         static_cast<size_t>(k));
 
-    // hnswlib's searchKnn with the call's ef instead of the graph's ef_, and
-    // without its metric counters: a greedy descent through the upper
-    // layers, then the base-layer search. Links were checked at load.
-    tableint current = g.enterpoint_node_;
-    float current_distance = g.fstdistfunc_(
-        query, g.getDataByInternalId(current), g.dist_func_param_);
-    for (int level = g.maxlevel_; level > 0; --level) {
-      bool changed = true;
-      while (changed) {
-        changed = false;
-        linklistsizeint* list = g.get_linklist(current, level);
-        const int count = g.getListCount(list);
-        const tableint* links = list + 1;
-        for (int i = 0; i < count; ++i) {
-          const float d = g.fstdistfunc_(query, g.getDataByInternalId(links[i]),
-                                         g.dist_func_param_);
-          if (d < current_distance) {
-            current_distance = d;
-            current = links[i];
-            changed = true;
-          }
-        }
-      }
-    }
-    auto top = g.searchBaseLayerST<false>(current, query, ef);
-    while (top.size() > static_cast<size_t>(k)) top.pop();
-    // The queue holds the worst first; distance = 1 - inner product.
-    out->resize(top.size());
-    for (size_t i = top.size(); i-- > 0;) {
-      (*out)[i] = {static_cast<int32_t>(g.getExternalLabel(top.top().second)),
-                   1.0f - top.top().first};
-      top.pop();
-    }
+    SearchGraph</*kDeletions=*/false>(g, query, k, ef, out);
     return absl::OkStatus();
   }
 
@@ -300,6 +309,77 @@ absl::Status CheckGraph(const std::string& path, Graph& g) {
   return absl::OkStatus();
 }
 
+class GrowingGraphImpl final : public GrowingGraph {
+ public:
+  explicit GrowingGraphImpl(int dim) : space_(static_cast<size_t>(dim)) {}
+
+  hnswlib::InnerProductSpace* space() { return &space_; }
+  void set_graph(std::unique_ptr<Graph> graph) { graph_ = std::move(graph); }
+
+  absl::Status Upsert(int32_t label, const float* vector) override {
+    Graph& g = *graph_;
+    const auto label_id = static_cast<labeltype>(label);
+    try {
+      if (g.label_lookup_.find(label_id) == g.label_lookup_.end()) {
+        if (!free_.empty()) {
+          // Take over a removed label's element: addPoint then finds the
+          // label, unmarks the element and moves it (updatePoint).
+          const tableint id = free_.back();
+          free_.pop_back();
+          g.label_lookup_.erase(g.getExternalLabel(id));
+          g.label_lookup_[label_id] = id;
+          g.setExternalLabel(id, label_id);
+        } else if (g.cur_element_count == g.max_elements_) {
+          g.resizeIndex(2 * g.max_elements_);
+        }
+      }
+      g.addPoint(vector, label_id);
+    } catch (const std::exception& e) {
+      return absl::InternalError(absl::StrCat("hnswlib: ", e.what()));
+    }
+    return absl::OkStatus();
+  }
+
+  void Remove(int32_t label) override {
+    Graph& g = *graph_;
+    auto it = g.label_lookup_.find(static_cast<labeltype>(label));
+    if (it == g.label_lookup_.end() || g.isMarkedDeleted(it->second)) return;
+    g.markDeletedInternal(it->second);
+    free_.push_back(it->second);
+  }
+
+  void Search(const float* query, int k, int ef,
+              std::vector<Neighbor>* out) const override {
+    const size_t search_ef = std::max<size_t>(std::max(ef, k), 1);
+    if (graph_->num_deleted_ > 0) {
+      SearchGraph</*kDeletions=*/true>(*graph_, query, k, search_ef, out);
+    } else {
+      SearchGraph</*kDeletions=*/false>(*graph_, query, k, search_ef, out);
+    }
+  }
+
+  int64_t MemoryBytes() const override {
+    const Graph& g = *graph_;
+    // Base layer, upper-layer pointers, levels and locks per slot; upper
+    // link lists per element above level 0; the label map's nodes.
+    int64_t bytes = static_cast<int64_t>(
+        g.max_elements_ * (g.size_data_per_element_ + sizeof(void*) +
+                           sizeof(int) + sizeof(std::mutex)));
+    for (size_t i = 0; i < g.cur_element_count; ++i) {
+      bytes += static_cast<int64_t>(
+          g.size_links_per_element_ *
+          static_cast<size_t>(std::max(g.element_levels_[i], 0)));
+    }
+    bytes += static_cast<int64_t>(g.label_lookup_.size() * 4 * sizeof(void*));
+    return bytes;
+  }
+
+ private:
+  hnswlib::InnerProductSpace space_;
+  std::unique_ptr<Graph> graph_;  // after space_: destroyed first
+  std::vector<tableint> free_;    // removed labels' elements
+};
+
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<IndexHandle>> BuildHnswlibIndex(
@@ -400,6 +480,24 @@ absl::StatusOr<std::unique_ptr<IndexHandle>> LoadHnswlibIndex(
   }
   RETURN_IF_ERROR(CheckGraph(path, g));
   return std::unique_ptr<IndexHandle>(std::move(handle));
+}
+
+absl::StatusOr<std::unique_ptr<GrowingGraph>> NewGrowingGraph(
+    int dim, int m, int ef_construction, int64_t capacity) {
+  if (dim <= 0 || m < 2 || m > kMaxM || ef_construction <= 0) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("hnswlib: cannot grow a graph of dim ", dim, " with M ", m,
+                     " (2 to ", kMaxM, "), efConstruction ", ef_construction));
+  }
+  auto graph = std::make_unique<GrowingGraphImpl>(dim);
+  try {
+    graph->set_graph(std::make_unique<Graph>(
+        graph->space(), static_cast<size_t>(std::max<int64_t>(capacity, 16)),
+        static_cast<size_t>(m), static_cast<size_t>(ef_construction)));
+  } catch (const std::exception& e) {
+    return absl::InternalError(absl::StrCat("hnswlib: ", e.what()));
+  }
+  return std::unique_ptr<GrowingGraph>(std::move(graph));
 }
 
 }  // namespace recall

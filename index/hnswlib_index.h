@@ -70,6 +70,32 @@ absl::Status WriteHnswlibIndex(const IndexHandle& index,
 absl::StatusOr<std::unique_ptr<IndexHandle>> LoadHnswlibIndex(
     const std::string& path, std::string description, int ef_search);
 
+// A graph that grows and shrinks: LiveIndex's (index/live_index.h), kept
+// here because this is the only file that may include hnswlib. Labels are
+// int32. A removed label's element is marked deleted and taken over by the
+// next new label (relabelled, then moved with hnswlib's updatePoint), so the
+// graph holds at most as many elements as it ever held labels at once; it
+// doubles its capacity when full.
+//
+// Thread safety: none; LiveIndex serialises changes against searches.
+class GrowingGraph {
+ public:
+  virtual ~GrowingGraph() = default;
+  // Adds `label` or moves it to `vector`. INTERNAL when hnswlib fails.
+  virtual absl::Status Upsert(int32_t label, const float* vector) = 0;
+  // Marks the label deleted; a no-op when it is not held.
+  virtual void Remove(int32_t label) = 0;
+  // hnswlib's search with ef = max(ef, k), deleted elements skipped.
+  virtual void Search(const float* query, int k, int ef,
+                      std::vector<Neighbor>* out) const = 0;
+  virtual int64_t MemoryBytes() const = 0;
+};
+
+// An empty graph for `capacity` elements (it grows past it).
+// INVALID_ARGUMENT for dim <= 0, M outside [2, 1024] or efConstruction <= 0.
+absl::StatusOr<std::unique_ptr<GrowingGraph>> NewGrowingGraph(
+    int dim, int m, int ef_construction, int64_t capacity);
+
 }  // namespace recall
 
 #endif  // RECALL_INDEX_HNSWLIB_INDEX_H_

@@ -61,6 +61,11 @@ const char* InnerProductKernel() {
   return kHasAvx2 ? "avx2-fma" : "faiss-generic";
 }
 
+float InnerProduct(const float* x, const float* y, size_t d) {
+  if (kHasAvx2) return InnerProductAvx2(x, y, d);
+  return __real__ZN5faiss18fvec_inner_productEPKfS1_m(x, y, d);
+}
+
 }  // namespace recall
 
 float __wrap__ZN5faiss18fvec_inner_productEPKfS1_m(const float* x,
