@@ -28,6 +28,8 @@ namespace recall {
 
 class RealtimeState;   // recall/realtime_state.h
 struct RealtimeLists;  // recall/realtime_state.h
+class LiveView;        // recall/live_items.h
+struct LiveItem;       // recall/live_items.h
 
 // A channel's static set-up: plain data from the snapshot's policy.
 using ChannelConfig = v1::ChannelPolicy;
@@ -69,6 +71,12 @@ struct RequestContext {
   // user's fresh clicks are already in `user->recent_clicks`.
   const RealtimeState* realtime = nullptr;
   const RealtimeLists* realtime_lists = nullptr;
+  // The live segment as this request sees it (recall/live_items.h): the
+  // items upserted since the build, searched beside the snapshot's indexes
+  // (channel_kit::SearchSpace), and the items taken down. nullptr on a
+  // server without an item stream. Rows in `seeds`, the user's clicks and
+  // candidates may be live rows (IsLiveRow).
+  const LiveView* live = nullptr;
 };
 
 struct ChannelCandidate {
@@ -92,11 +100,15 @@ struct ChannelOutput {
   // Not OK when the channel could not run. NOT_FOUND means "nothing to work
   // from" (no vector, no seed in the space), which is not a failure.
   absl::Status status;
+  // Live items whose strings candidates' `via` points into: they stay alive
+  // with the answer.
+  std::vector<std::shared_ptr<const LiveItem>> pins;
 
   void Clear() {
     candidates.clear();
     found = dropped_by_threshold = cache_hits = cache_misses = 0;
     status = absl::OkStatus();
+    pins.clear();
   }
 };
 

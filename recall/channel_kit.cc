@@ -7,6 +7,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "recall/live_items.h"
 #include "recall/profile_rules.h"
 
 namespace recall {
@@ -39,6 +40,35 @@ absl::Status NeedSpace(const ChannelConfig& config, const Snapshot& snapshot) {
                      "\": snapshot has no space \"", config.space(), "\""));
   }
   return absl::OkStatus();
+}
+
+absl::Status SearchSpace(const RequestContext& ctx, const Space& space,
+                         const float* query, int k, const SearchParams& params,
+                         std::vector<Neighbor>* out) {
+  if (absl::Status s = space.index->Search(query, k, params, out); !s.ok())
+    return s;
+  if (ctx.live == nullptr) return absl::OkStatus();
+  return ctx.live->MergeSearch(space.manifest.name(), query, k, params, out);
+}
+
+bool ItemVector(const RequestContext& ctx, const Space& space, ItemRow row,
+                float* out) {
+  if (ctx.live != nullptr && ctx.live->Vector(space.manifest.name(), row, out))
+    return true;
+  return !IsLiveRow(row) && space.index->Reconstruct(row, out).ok();
+}
+
+bool Skips(const RequestContext& ctx, ItemRow row) {
+  return (ctx.excluded != nullptr && ctx.excluded->contains(row)) ||
+         (ctx.live != nullptr && ctx.live->Denied(row));
+}
+
+const Item* ItemOf(const RequestContext& ctx, ItemRow row,
+                   std::shared_ptr<const LiveItem>* pin) {
+  if (ctx.live != nullptr && !ctx.live->empty())
+    return ctx.live->ItemOf(row, pin);
+  const ItemTable& items = ctx.snapshot->items();
+  return row >= 0 && row < items.size() ? &items.item(row) : nullptr;
 }
 
 absl::Status NeedTable(const ChannelConfig& config, const Snapshot& snapshot,

@@ -19,6 +19,17 @@
 //   Factory          builds a ChannelFactory that runs `check` on the config
 //                    and snapshot, then constructs
 //                    Channel(config, snapshot).
+//   SearchSpace      every channel's search of a space: the snapshot's index
+//                    and the request's live segment, merged by score
+//                    (LiveView::MergeSearch), at most k, best first.
+//   ItemVector       an item's vector in a space for the request: its live
+//                    version's when it has one there, else the snapshot
+//                    index's; false when neither has one.
+//   Skips            whether a candidate must be left out for the request:
+//                    excluded (seeds, seen, the request's) or taken down.
+//   ItemOf           the item a row is for the request (live version or the
+//                    snapshot's), nullptr for a live row no longer live;
+//                    `pin` keeps a live version alive.
 #ifndef RECALL_RECALL_CHANNEL_KIT_H_
 #define RECALL_RECALL_CHANNEL_KIT_H_
 
@@ -73,6 +84,18 @@ bool TagProfileVector(const VectorTable& table,
 bool OutOfTime(const RequestContext& ctx, ChannelOutput* out);
 
 absl::Status NeedSpace(const ChannelConfig& config, const Snapshot& snapshot);
+
+absl::Status SearchSpace(const RequestContext& ctx, const Space& space,
+                         const float* query, int k, const SearchParams& params,
+                         std::vector<Neighbor>* out);
+
+bool ItemVector(const RequestContext& ctx, const Space& space, ItemRow row,
+                float* out);
+
+bool Skips(const RequestContext& ctx, ItemRow row);
+
+const Item* ItemOf(const RequestContext& ctx, ItemRow row,
+                   std::shared_ptr<const LiveItem>* pin);
 
 absl::Status NeedTable(const ChannelConfig& config, const Snapshot& snapshot,
                        absl::string_view table);

@@ -1,7 +1,9 @@
 // cluster_center: the centre of each of the user's clusters searched in the
 // clustering's space. Every member of a cluster gets the same search, so
-// results are cached per (cluster, search size, efSearch, nprobe), in the
-// channel and therefore per snapshot, with a bounded number of entries.
+// the snapshot index's results are cached per (cluster, search size,
+// efSearch, nprobe), in the channel and therefore per snapshot, with a
+// bounded number of entries; the live segment's hits, which change by the
+// second, are merged into a copy per request.
 #include <algorithm>
 #include <memory>
 #include <tuple>
@@ -16,6 +18,7 @@
 #include "recall/channel_kinds.h"
 #include "recall/channel_kit.h"
 #include "recall/cluster_channel.h"
+#include "recall/live_items.h"
 #include "util/status_macros.h"
 
 namespace recall {
@@ -35,9 +38,13 @@ class ClusterCenterChannel final : public ClusterChannel {
 
  private:
   using Key = std::tuple<int32_t, int, int, int>;
-  using Result = std::shared_ptr<const std::vector<Neighbor>>;
+  struct Searched {
+    std::vector<float> centre;
+    std::vector<Neighbor> neighbors;  // the snapshot index's
+  };
+  using Result = std::shared_ptr<const Searched>;
 
-  absl::Status PerCluster(const RequestContext& /*ctx*/, int32_t cluster,
+  absl::Status PerCluster(const RequestContext& ctx, int32_t cluster,
                           absl::string_view via, const ChannelParams& params,
                           ChannelOutput* out) const override {
     // The default fetch varies with each user's exclusions: searching a
@@ -57,21 +64,31 @@ class ClusterCenterChannel final : public ClusterChannel {
       ++out->cache_hits;
     } else {
       ++out->cache_misses;
-      std::vector<float> centre(clustering_->centres->dim());
+      auto searched = std::make_shared<Searched>();
+      searched->centre.resize(clustering_->centres->dim());
       RETURN_IF_ERROR(
-          clustering_->centres->Reconstruct(cluster, centre.data()));
-      auto neighbors = std::make_shared<std::vector<Neighbor>>();
-      RETURN_IF_ERROR(space_->index->Search(centre.data(), search_k,
-                                            params.search, neighbors.get()));
-      result = std::move(neighbors);
+          clustering_->centres->Reconstruct(cluster, searched->centre.data()));
+      RETURN_IF_ERROR(space_->index->Search(searched->centre.data(), search_k,
+                                            params.search,
+                                            &searched->neighbors));
+      result = std::move(searched);
       absl::MutexLock lock(&mu_);
       if (cache_.size() >= static_cast<size_t>(capacity_))
         cache_.erase(cache_.begin());
       cache_.emplace(key, result);
     }
-    AddNeighbors(absl::MakeConstSpan(*result).first(
-                     std::min<size_t>(result->size(), params.fetch_k)),
-                 via, params, out);
+    const std::vector<Neighbor>& cached = result->neighbors;
+    absl::Span<const Neighbor> neighbors = absl::MakeConstSpan(cached).first(
+        std::min<size_t>(cached.size(), params.fetch_k));
+    thread_local std::vector<Neighbor> merged;
+    if (ctx.live != nullptr && !ctx.live->empty()) {
+      merged.assign(neighbors.begin(), neighbors.end());
+      RETURN_IF_ERROR(
+          ctx.live->MergeSearch(space_->manifest.name(), result->centre.data(),
+                                params.fetch_k, params.search, &merged));
+      neighbors = merged;
+    }
+    AddNeighbors(neighbors, via, params, out);
     return absl::OkStatus();
   }
 

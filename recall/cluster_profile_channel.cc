@@ -17,6 +17,7 @@ using channel_kit::Factory;
 using channel_kit::NeedClustering;
 using channel_kit::NeedSpace;
 using channel_kit::NeedTable;
+using channel_kit::SearchSpace;
 using channel_kit::TagProfileVector;
 
 class ClusterProfileChannel final : public ClusterChannel {
@@ -27,7 +28,7 @@ class ClusterProfileChannel final : public ClusterChannel {
         tags_(snapshot.FindTable("tags")) {}
 
  private:
-  absl::Status PerCluster(const RequestContext& /*ctx*/, int32_t cluster,
+  absl::Status PerCluster(const RequestContext& ctx, int32_t cluster,
                           absl::string_view via, const ChannelParams& params,
                           ChannelOutput* out) const override {
     std::vector<const v1::TagWeight*> profile;
@@ -39,8 +40,8 @@ class ClusterProfileChannel final : public ClusterChannel {
     if (!TagProfileVector(*tags_, profile, query.data()))
       return absl::OkStatus();
     thread_local std::vector<Neighbor> neighbors;
-    RETURN_IF_ERROR(space_->index->Search(query.data(), params.fetch_k,
-                                          params.search, &neighbors));
+    RETURN_IF_ERROR(SearchSpace(ctx, *space_, query.data(), params.fetch_k,
+                                params.search, &neighbors));
     AddNeighbors(neighbors, via, params, out);
     return absl::OkStatus();
   }

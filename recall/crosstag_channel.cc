@@ -18,6 +18,8 @@ using channel_kit::Factory;
 using channel_kit::NeedSpace;
 using channel_kit::NeedTable;
 using channel_kit::OutOfTime;
+using channel_kit::SearchSpace;
+using channel_kit::Skips;
 using channel_kit::TagProfileVector;
 
 class CrosstagChannel final : public RecallChannel {
@@ -78,8 +80,8 @@ class CrosstagChannel final : public RecallChannel {
       // would be thrown away.
       const int fetch = std::min(
           params.fetch_k, group_quota + static_cast<int>(ctx.excluded->size()));
-      absl::Status s =
-          index.Search(query.data(), fetch, params.search, &neighbors);
+      absl::Status s = SearchSpace(ctx, *space_, query.data(), fetch,
+                                   params.search, &neighbors);
       if (!s.ok()) {
         out->status = s;
         return;
@@ -91,7 +93,7 @@ class CrosstagChannel final : public RecallChannel {
       int taken = 0;
       for (const ChannelCandidate& c : group_out.candidates) {
         if (taken >= group_quota) break;
-        if (ctx.excluded != nullptr && ctx.excluded->contains(c.row)) continue;
+        if (Skips(ctx, c.row)) continue;
         best.Offer(c);
         ++taken;
       }

@@ -15,6 +15,9 @@
 namespace recall {
 namespace {
 
+// The channel of Policy.backfill_from_hot_now.
+constexpr char kHotNowBackfill[] = "hot_now_backfill";
+
 // Sets *value to `requested` clamped to [low, high], noting a clamp.
 template <typename T>
 void ClampInto(absl::string_view field, T requested, T low, T high, T* value,
@@ -109,6 +112,13 @@ absl::StatusOr<std::unique_ptr<RecallEngine>> RecallEngine::Create(
   ASSIGN_OR_RETURN(
       engine->backfill_,
       registry.Create(engine->options_.policy.backfill(), *engine->snapshot_));
+  if (engine->options_.policy.backfill_from_hot_now()) {
+    ChannelConfig config;
+    config.set_name(kHotNowBackfill);
+    config.set_kind("hot_now");
+    ASSIGN_OR_RETURN(engine->backfill_now_,
+                     registry.Create(config, *engine->snapshot_));
+  }
   // SimilarItems: one i2i channel per space, set up like the policy's i2i
   // channel over the space when there is one.
   for (const Space& space : engine->snapshot_->spaces()) {
@@ -149,6 +159,7 @@ std::vector<const std::string*> RecallEngine::ChannelNames() const {
   std::vector<const std::string*> names;
   for (const auto& channel : channels_) names.push_back(&channel->name());
   if (backfill_ != nullptr) names.push_back(&backfill_->name());
+  if (backfill_now_ != nullptr) names.push_back(&backfill_now_->name());
   for (const auto& channel : similar_) names.push_back(&channel->name());
   return names;
 }
@@ -328,19 +339,20 @@ int RecallEngine::PlanSize(const SimilarItemsQuery& query) const {
   return channels.ok() ? static_cast<int>(channels->size()) : 0;
 }
 
-namespace {
-
 // One channel of a request: its parameters, what it found, its report.
-struct Slot {
+struct RecallEngine::Slot {
   const RecallChannel* channel;
   ChannelParams params;
   ChannelOutput output;
   ChannelReport report;
 };
 
+namespace {
+
 // Runs slot->channel unless ctx's deadline has passed (then the report says
 // so); fetch_k 0 becomes `default_fetch`. Fills the report from the output.
-void RunChannel(const RequestContext& ctx, int default_fetch, Slot* slot) {
+void RunChannel(const RequestContext& ctx, int default_fetch,
+                RecallEngine::Slot* slot) {
   ChannelParams& p = slot->params;
   if (p.fetch_k == 0) p.fetch_k = default_fetch;
   ChannelReport& report = slot->report;
@@ -362,6 +374,12 @@ void RunChannel(const RequestContext& ctx, int default_fetch, Slot* slot) {
 // Keeps the k best items (score descending, ties by row; the rest counted
 // as truncated), each item's sources by similarity descending.
 void RankAndTrim(int k, RecallAnswer* answer) {
+  // Live items that left the live segment during the request.
+  answer->items.erase(std::remove_if(answer->items.begin(), answer->items.end(),
+                                     [](const RecalledCandidate& c) {
+                                       return c.item == nullptr;
+                                     }),
+                      answer->items.end());
   auto better = [](const RecalledCandidate& a, const RecalledCandidate& b) {
     return a.score != b.score ? a.score > b.score : a.row < b.row;
   };
@@ -401,8 +419,8 @@ void RecallEngine::AddFreshClicks(const std::string& user_id,
 }
 
 absl::Status RecallEngine::ReadUserAndExclusions(
-    const RecallQuery& query, RecallAnswer* answer, std::vector<ItemRow>* seeds,
-    absl::flat_hash_set<ItemRow>* excluded) const {
+    const RecallQuery& query, const LiveView& live, RecallAnswer* answer,
+    std::vector<ItemRow>* seeds, absl::flat_hash_set<ItemRow>* excluded) const {
   const ItemTable& items = snapshot_->items();
   if (!query.user_id.empty()) {
     absl::StatusOr<bool> found =
@@ -414,55 +432,148 @@ absl::Status RecallEngine::ReadUserAndExclusions(
     answer->user_found = *found;
     if (options_.realtime != nullptr) AddFreshClicks(query.user_id, answer);
   }
+  // With a live segment an id may be a live item's, or taken down.
+  auto find = [&](const std::string& id) {
+    return live.empty() ? items.Find(id) : live.Find(id);
+  };
   for (const std::string& id : query.seed_item_ids) {
-    ItemRow row = items.Find(id);
+    ItemRow row = find(id);
     if (row == kNoItem)
       continue;  // new or unknown article: nothing to seed from
     // Never recommend the article being read; a repeated seed counts once.
     if (excluded->insert(row).second) seeds->push_back(row);
   }
   for (const std::string& id : query.exclude_item_ids) {
-    ItemRow row = items.Find(id);
+    ItemRow row = find(id);
     if (row != kNoItem) excluded->insert(row);
   }
   for (uint32_t row : answer->user.seen_rows())
     excluded->insert(static_cast<ItemRow>(row));
-
+  // A taken-down item seeds nothing (it stays seen).
+  if (!live.empty() && !live.binding()->denied.empty()) {
+    auto* clicks = answer->user.mutable_recent_clicks();
+    clicks->erase(
+        std::remove_if(clicks->begin(), clicks->end(),
+                       [&live](const v1::Click& c) {
+                         return live.Denied(static_cast<ItemRow>(c.item_row()));
+                       }),
+        clicks->end());
+  }
   return absl::OkStatus();
 }
 
-absl::Status RecallEngine::Execute(std::vector<PlannedChannel> plan,
-                                   const RecallQuery& query, bool backfill,
-                                   RecallAnswer* answer) const {
-  const absl::Time execute_start = absl::Now();
-  const EngineLimits& limits = options_.limits;
-  if (absl::Now() >= query.deadline) {
-    return absl::DeadlineExceededError("deadline passed before recall started");
-  }
+namespace {
 
-  const ItemTable& items = snapshot_->items();
+// The item each candidate from `from` on is for the request (its live
+// version's fields when it has one); nullptr for a live row no longer live
+// (RankAndTrim drops those).
+void ResolveItems(const Snapshot& snapshot, const LiveView& live, size_t from,
+                  RecallAnswer* answer) {
+  const ItemTable& items = snapshot.items();
+  for (size_t i = from; i < answer->items.size(); ++i) {
+    RecalledCandidate& c = answer->items[i];
+    if (live.empty()) {
+      c.item =
+          c.row >= 0 && c.row < items.size() ? &items.item(c.row) : nullptr;
+      continue;
+    }
+    std::shared_ptr<const LiveItem> pin;
+    c.item = live.ItemOf(c.row, &pin);
+    if (pin != nullptr) answer->pins.push_back(std::move(pin));
+  }
+}
+
+}  // namespace
+
+// What one request runs with: its context and the channels' slots.
+struct RecallEngine::Request {
+  LiveView live;
   std::vector<ItemRow> seeds;
   absl::flat_hash_set<ItemRow> excluded;
-  RETURN_IF_ERROR(ReadUserAndExclusions(query, answer, &seeds, &excluded));
-
+  std::shared_ptr<const RealtimeLists> realtime_lists;
   RequestContext ctx;
+  int default_fetch = 0;
+};
+
+absl::Status RecallEngine::Prepare(const RecallQuery& query, Request* request,
+                                   RecallAnswer* answer) const {
+  if (options_.live != nullptr) request->live = options_.live->View(*snapshot_);
+  RETURN_IF_ERROR(ReadUserAndExclusions(query, request->live, answer,
+                                        &request->seeds, &request->excluded));
+  RequestContext& ctx = request->ctx;
   ctx.snapshot = snapshot_.get();
   // A user the store lacks but the click stream has seen is known by those
   // clicks (seeds, categories).
   ctx.user = answer->user_found || answer->user.recent_clicks_size() > 0
                  ? &answer->user
                  : nullptr;
-  ctx.seeds = seeds;
-  ctx.excluded = &excluded;
+  ctx.seeds = request->seeds;
+  ctx.excluded = &request->excluded;
   ctx.k = query.k;
   ctx.deadline = query.deadline;
-  std::shared_ptr<const RealtimeLists> realtime_lists;
   if (options_.realtime != nullptr) {
-    realtime_lists = options_.realtime->Lists(*snapshot_);
+    request->realtime_lists = options_.realtime->Lists(*snapshot_);
     ctx.realtime = options_.realtime;
-    ctx.realtime_lists = realtime_lists.get();
+    ctx.realtime_lists = request->realtime_lists.get();
   }
-  const int default_fetch = query.k + static_cast<int>(excluded.size());
+  if (options_.live != nullptr) ctx.live = &request->live;
+  request->default_fetch =
+      std::min(query.k + static_cast<int>(request->excluded.size()),
+               options_.limits.max_fetch_k);
+  return absl::OkStatus();
+}
+
+void RecallEngine::Backfill(const Request& request, int k, Merger* merger,
+                            RecallAnswer* answer) const {
+  // What the click stream says is hot now first (when the policy says so
+  // and the stream is live), then the policy's back-fill.
+  const RecallChannel* fills[] = {
+      request.ctx.realtime_lists != nullptr ? backfill_now_.get() : nullptr,
+      backfill_.get()};
+  for (const RecallChannel* channel : fills) {
+    const int missing = k - static_cast<int>(merger->size());
+    if (channel == nullptr || missing <= 0) continue;
+    Slot slot{channel, DefaultParams(channel->config(), k), {}, {}};
+    slot.report.channel = &channel->name();
+    slot.params.fetch_k =
+        std::min(request.default_fetch + static_cast<int>(merger->size()),
+                 options_.limits.max_fetch_k);
+    slot.params.quota = missing;
+    // Back-filled items never outrank what was found before them.
+    float cap = slot.params.weight;
+    for (const RecalledCandidate& item : answer->items)
+      cap = std::min(cap, item.score);
+    RunChannel(request.ctx, slot.params.fetch_k, &slot);
+    const size_t before = answer->items.size();
+    MergeSlot(slot, /*fill_only=*/true, std::max(cap, 0.0f), merger, answer);
+    ResolveItems(*snapshot_, request.live, before, answer);
+    answer->backfilled += answer->channels.back().kept;
+  }
+}
+
+void RecallEngine::MergeSlot(Slot& slot, bool fill_only, float score_cap,
+                             Merger* merger, RecallAnswer* answer) const {
+  // A channel the deadline cut short still contributes what it found.
+  const absl::Status& status = slot.report.status;
+  if (status.ok() || absl::IsDeadlineExceeded(status)) {
+    merger->Add(*slot.channel, slot.params, slot.output, fill_only, score_cap,
+                &slot.report);
+  }
+  if (!status.ok() && !absl::IsNotFound(status)) answer->partial = true;
+  for (auto& pin : slot.output.pins) answer->pins.push_back(std::move(pin));
+  answer->channels.push_back(std::move(slot.report));
+}
+
+absl::Status RecallEngine::Execute(std::vector<PlannedChannel> plan,
+                                   const RecallQuery& query, bool backfill,
+                                   RecallAnswer* answer) const {
+  const absl::Time execute_start = absl::Now();
+  if (absl::Now() >= query.deadline) {
+    return absl::DeadlineExceededError("deadline passed before recall started");
+  }
+  Request request;
+  RETURN_IF_ERROR(Prepare(query, &request, answer));
+  const RequestContext& ctx = request.ctx;
 
   // Run the channels that apply (in parallel when the executor allows:
   // each writes only its own output and report), then merge in policy order
@@ -477,51 +588,28 @@ absl::Status RecallEngine::Execute(std::vector<PlannedChannel> plan,
     slot.report.channel = &planned.channel->name();
     slot.report.clamped = std::move(planned.clamped);
   }
-  auto run = [&](Slot& slot) {
-    RunChannel(ctx, std::min(default_fetch, limits.max_fetch_k), &slot);
-  };
   std::vector<std::function<void()>> tasks;
   tasks.reserve(slots.size());
-  for (Slot& slot : slots) tasks.push_back([&run, &slot] { run(slot); });
+  for (Slot& slot : slots) {
+    tasks.push_back([&ctx, &request, &slot] {
+      RunChannel(ctx, request.default_fetch, &slot);
+    });
+  }
   (options_.channel_executor != nullptr ? *options_.channel_executor
                                         : InlineExecutor())
       .RunAll(tasks);
 
-  Merger merger(excluded, answer);
-  auto merge = [&](Slot& slot, bool fill_only, float score_cap) {
-    // A channel the deadline cut short still contributes what it found.
-    const absl::Status& status = slot.report.status;
-    if (status.ok() || absl::IsDeadlineExceeded(status)) {
-      merger.Add(*slot.channel, slot.params, slot.output, fill_only, score_cap,
-                 &slot.report);
-    }
-    if (!status.ok() && !absl::IsNotFound(status)) answer->partial = true;
-    answer->channels.push_back(std::move(slot.report));
-  };
+  Merger merger(
+      request.excluded,
+      request.live.empty() ? nullptr : &request.live.binding()->denied, answer);
   constexpr float kNoCap = std::numeric_limits<float>::infinity();
-  for (Slot& slot : slots) merge(slot, /*fill_only=*/false, kNoCap);
-
+  for (Slot& slot : slots)
+    MergeSlot(slot, /*fill_only=*/false, kNoCap, &merger, answer);
+  ResolveItems(*snapshot_, request.live, 0, answer);
   for (RecalledCandidate& item : answer->items) {
-    item.score *= weighting_->Factor(items.item(item.row));
+    if (item.item != nullptr) item.score *= weighting_->Factor(*item.item);
   }
-
-  // Back-fill: popular items not found yet fill what the channels left
-  // empty, each scoring no higher than the weakest item found so far.
-  const int missing = query.k - static_cast<int>(merger.size());
-  if (missing > 0 && backfill) {
-    Slot slot{
-        backfill_.get(), DefaultParams(backfill_->config(), query.k), {}, {}};
-    slot.report.channel = &backfill_->name();
-    slot.params.fetch_k = std::min(
-        default_fetch + static_cast<int>(merger.size()), limits.max_fetch_k);
-    slot.params.quota = missing;
-    float cap = slot.params.weight;
-    for (const RecalledCandidate& item : answer->items)
-      cap = std::min(cap, item.score);
-    run(slot);
-    merge(slot, /*fill_only=*/true, std::max(cap, 0.0f));
-    answer->backfilled = answer->channels.back().kept;
-  }
+  if (backfill) Backfill(request, query.k, &merger, answer);
 
   RankAndTrim(query.k, answer);
   answer->total_us = absl::ToInt64Microseconds(absl::Now() - execute_start);

@@ -17,6 +17,7 @@
 #include "absl/time/time.h"
 #include "recall/channel.h"
 #include "recall/executor.h"
+#include "recall/live_items.h"
 #include "recall/snapshot.h"
 
 namespace recall {
@@ -47,6 +48,10 @@ struct EngineOptions {
   // the real-time channels read its lists. nullptr: snapshot signals only.
   // Not owned; must outlive the engine.
   const RealtimeState* realtime = nullptr;
+  // The live segment (recall/live_items.h): items upserted since the build
+  // are searched beside the snapshot's and taken-down items never appear.
+  // nullptr: the snapshot alone. Not owned; must outlive the engine.
+  const LiveItems* live = nullptr;
   // The policy; when it has no channels, the snapshot's MANIFEST policy, and
   // when that has none either, DefaultPolicy(snapshot).
   v1::Policy policy;
@@ -110,6 +115,9 @@ struct RecalledCandidate {
   ItemRow row;
   float score;
   std::vector<ItemSource> sources;  // highest similarity first
+  // The item as this request saw it (its live version when it has one);
+  // valid as long as the answer (RecallAnswer::pins).
+  const Item* item = nullptr;
 };
 
 struct ChannelReport {
@@ -146,6 +154,8 @@ struct RecallAnswer {
   int64_t total_us = 0;
   // The user's record; sources' `via` may point into it.
   v1::UserRecord user;
+  // Live items the answer's items and `via`s point into.
+  std::vector<std::shared_ptr<const LiveItem>> pins;
 
   void Clear() {
     items.clear();
@@ -154,6 +164,7 @@ struct RecallAnswer {
     truncated = backfilled = 0;
     total_us = 0;
     user.Clear();
+    pins.clear();
   }
 
   // The channels kept nothing and back-fill made the whole answer (e.g. an
@@ -165,6 +176,7 @@ struct RecallAnswer {
 };
 
 class FeatureWeighting;  // recall/merger.h
+class Merger;            // recall/merger.h
 
 // Thread safety: Recall and SimilarItems are const and safe to call
 // concurrently.
@@ -241,17 +253,38 @@ class RecallEngine {
   // exclusions, the user's seen items.
   void AddFreshClicks(const std::string& user_id, RecallAnswer* answer) const;
   absl::Status ReadUserAndExclusions(
-      const RecallQuery& query, RecallAnswer* answer,
+      const RecallQuery& query, const LiveView& live, RecallAnswer* answer,
       std::vector<ItemRow>* seeds,
       absl::flat_hash_set<ItemRow>* excluded) const;
   absl::Status Execute(std::vector<PlannedChannel> plan,
                        const RecallQuery& query, bool backfill,
                        RecallAnswer* answer) const;
 
+ public:
+  // One channel of a request (engine.cc).
+  struct Slot;
+
+ private:
+  struct Request;
+  // Reads the user and sets up the request's context (live view, seeds,
+  // exclusions, real-time lists, default fetch).
+  absl::Status Prepare(const RecallQuery& query, Request* request,
+                       RecallAnswer* answer) const;
+  // Merges one channel's output (fill_only and the score cap for
+  // back-fill), its pins and its report into the answer.
+  void MergeSlot(Slot& slot, bool fill_only, float score_cap, Merger* merger,
+                 RecallAnswer* answer) const;
+  // Fills the answer up to k: hot now (policy backfill_from_hot_now, while
+  // the click stream is live), then the policy's back-fill channel.
+  void Backfill(const Request& request, int k, Merger* merger,
+                RecallAnswer* answer) const;
+
   std::shared_ptr<const Snapshot> snapshot_;
   EngineOptions options_;
   std::vector<std::unique_ptr<RecallChannel>> channels_;
   std::unique_ptr<RecallChannel> backfill_;
+  // "hot_now_backfill", when the policy asks for it.
+  std::unique_ptr<RecallChannel> backfill_now_;
   std::vector<std::unique_ptr<RecallChannel>> similar_;  // one i2i per space
   std::unique_ptr<FeatureWeighting> weighting_;
 };

@@ -8,7 +8,9 @@
 
 #include "recall/channel.h"
 #include "recall/channel_kinds.h"
+#include "recall/channel_kit.h"
 #include "recall/list_channel_kit.h"
+#include "recall/live_items.h"
 #include "recall/realtime_state.h"
 
 namespace recall {
@@ -16,6 +18,7 @@ namespace {
 
 using channel_kit::CategoryWeights;
 using channel_kit::HeaviestCategories;
+using channel_kit::ItemOf;
 using channel_kit::NeedRealtime;
 using channel_kit::ScoreSum;
 
@@ -54,7 +57,7 @@ class HotNowChannel final : public RecallChannel {
     } else {
       std::vector<std::pair<absl::string_view, double>> categories =
           HeaviestCategories(*ctx.user, config().max_groups());
-      if (categories.empty()) categories = ClickCategories(ctx);
+      if (categories.empty()) categories = ClickCategories(ctx, out);
       for (const auto& [category, weight] : categories) {
         if (categories[0].second > 0)
           add_list(category, weight / categories[0].second);
@@ -70,15 +73,18 @@ class HotNowChannel final : public RecallChannel {
 
  private:
   // The categories of the user's recent clicks by count, most first, at
-  // most max_groups (views into the snapshot's item table).
+  // most max_groups (views into the items, live ones pinned in `out`).
   std::vector<std::pair<absl::string_view, double>> ClickCategories(
-      const RequestContext& ctx) const {
+      const RequestContext& ctx, ChannelOutput* out) const {
     CategoryWeights counts;
     for (const v1::Click& click : ctx.user->recent_clicks()) {
-      const ItemRow row = static_cast<ItemRow>(click.item_row());
-      if (row < 0 || row >= ctx.snapshot->items().size()) continue;
-      const std::string& category = ctx.snapshot->items().item(row).cat1;
-      if (!category.empty()) counts.Add(category, 1.0);
+      std::shared_ptr<const LiveItem> pin;
+      const Item* item =
+          ItemOf(ctx, static_cast<ItemRow>(click.item_row()), &pin);
+      if (item == nullptr || item->cat1.empty()) continue;
+      counts.Add(item->cat1, 1.0);
+      // The category (a `via`) points into a live item: keep it alive.
+      if (pin != nullptr) out->pins.push_back(std::move(pin));
     }
     return std::move(counts).Heaviest(config().max_groups());
   }

@@ -11,14 +11,18 @@
 #include "recall/channel.h"
 #include "recall/channel_kinds.h"
 #include "recall/channel_kit.h"
+#include "recall/live_items.h"
 
 namespace recall {
 namespace {
 
 using channel_kit::BestPerItem;
 using channel_kit::Factory;
+using channel_kit::ItemOf;
+using channel_kit::ItemVector;
 using channel_kit::NeedSpace;
 using channel_kit::OutOfTime;
+using channel_kit::SearchSpace;
 
 // The space's neighbour table when it answers these parameters as a live
 // search would: no more neighbours than it keeps, a threshold no lower than
@@ -75,7 +79,7 @@ class I2iChannel final : public RecallChannel {
         config().aggregation() == v1::SEED_AGGREGATION_RECENCY_WEIGHTED_SUM;
     const IndexHandle& index = *space_->index;
     const RankedLists* table = NeighbourTable(*space_, params);
-    const ItemTable& items = ctx.snapshot->items();
+    const bool live = ctx.live != nullptr && !ctx.live->empty();
     std::vector<float> query(index.dim());
     thread_local std::vector<Neighbor> neighbors;
     ChannelOutput per_seed;
@@ -85,40 +89,54 @@ class I2iChannel final : public RecallChannel {
     int seeds_in_space = 0;
     for (const Seed& seed : seeds) {
       if (OutOfTime(ctx, out)) break;
-      const int64_t list = table != nullptr ? table->FindRow(seed.row) : -1;
+      // A live version's vector replaces the snapshot's (and its table list).
+      const bool live_vector = live && ctx.live->Vector(space_->manifest.name(),
+                                                        seed.row, query.data());
+      const int64_t list =
+          table != nullptr && !live_vector && !IsLiveRow(seed.row)
+              ? table->FindRow(seed.row)
+              : -1;
       if (list >= 0) {
         // The seed's precomputed list (the table holds items of the space
-        // only).
+        // only), merged with the live segment's hits for the seed's vector.
         ++out->cache_hits;
         neighbors.clear();
         for (const RankedEntry& e : table->List(list)) {
           if (static_cast<int>(neighbors.size()) == params.fetch_k) break;
           neighbors.push_back({static_cast<int32_t>(e.row), e.score});
         }
+        if (live && index.Reconstruct(seed.row, query.data()).ok()) {
+          out->status = ctx.live->MergeSearch(space_->manifest.name(),
+                                              query.data(), params.fetch_k + 1,
+                                              params.search, &neighbors);
+        }
       } else {
-        // No table, one that does not answer these parameters, or a seed it
-        // does not cover: a live search.
-        if (!index.Reconstruct(seed.row, query.data()).ok()) continue;
+        // No table, one that does not answer these parameters, a seed it
+        // does not cover, or a live seed: a search.
+        if (!live_vector && !ItemVector(ctx, *space_, seed.row, query.data()))
+          continue;
         if (space_->neighbours != nullptr) ++out->cache_misses;
         // One extra: the seed finds itself.
-        absl::Status s = index.Search(query.data(), params.fetch_k + 1,
-                                      params.search, &neighbors);
-        if (!s.ok()) {
-          out->status = s;
-          return;
-        }
-        neighbors.erase(std::remove_if(neighbors.begin(), neighbors.end(),
-                                       [&seed](const Neighbor& n) {
-                                         return n.row == seed.row;
-                                       }),
-                        neighbors.end());
-        if (static_cast<int>(neighbors.size()) > params.fetch_k)
-          neighbors.resize(params.fetch_k);
+        out->status =
+            SearchSpace(ctx, *space_, query.data(), params.fetch_k + 1,
+                        params.search, &neighbors);
       }
+      if (!out->status.ok()) return;
+      neighbors.erase(std::remove_if(neighbors.begin(), neighbors.end(),
+                                     [&seed](const Neighbor& n) {
+                                       return n.row == seed.row;
+                                     }),
+                      neighbors.end());
+      if (static_cast<int>(neighbors.size()) > params.fetch_k)
+        neighbors.resize(params.fetch_k);
+      std::shared_ptr<const LiveItem> pin;
+      const Item* seed_item = ItemOf(ctx, seed.row, &pin);
+      if (seed_item == nullptr) continue;
+      if (pin != nullptr) out->pins.push_back(pin);
       ++seeds_in_space;
       weight_total += seed.weight;
       per_seed.Clear();
-      AddNeighbors(neighbors, items.item(seed.row).id, params, &per_seed);
+      AddNeighbors(neighbors, seed_item->id, params, &per_seed);
       out->found += per_seed.found;
       out->dropped_by_threshold += per_seed.dropped_by_threshold;
       for (ChannelCandidate c : per_seed.candidates) {

@@ -32,7 +32,10 @@ class ItemCfChannel final : public RecallChannel {
     ScoreSum sum;
     int seeds_with_neighbours = 0;
     auto add_seed = [&](ItemRow seed, double weight) {
-      absl::Span<const RankedEntry> list = lists.List(seed);
+      // Live rows, and items the build saw no click of, have no list.
+      const int64_t key = lists.FindRow(seed);
+      if (key < 0) return;
+      absl::Span<const RankedEntry> list = lists.List(key);
       if (list.empty()) return;
       ++seeds_with_neighbours;
       const absl::string_view via = items.item(seed).id;

@@ -1,6 +1,8 @@
 // media2vec: the media of the seeds (or of the user's newest clicks) ->
 // similar media in the media vector table -> each similar media's freshest
-// items. An item's similarity is its media's; `via` names the media.
+// items: its live items (published after the build, so newer than the
+// snapshot's), newest first, then the snapshot's. An item's similarity is
+// its media's; `via` names the media.
 #include <algorithm>
 #include <utility>
 #include <vector>
@@ -8,6 +10,7 @@
 #include "recall/channel.h"
 #include "recall/channel_kinds.h"
 #include "recall/channel_kit.h"
+#include "recall/live_items.h"
 
 namespace recall {
 namespace {
@@ -16,6 +19,7 @@ using channel_kit::BestPerItem;
 using channel_kit::Factory;
 using channel_kit::NeedTable;
 using channel_kit::OutOfTime;
+using channel_kit::Skips;
 
 class Media2vecChannel final : public RecallChannel {
  public:
@@ -46,7 +50,7 @@ class Media2vecChannel final : public RecallChannel {
            ChannelOutput* out) const override {
     std::vector<int32_t> sources;
     auto add_source = [&](ItemRow row) {
-      const int32_t m = media_of_item_[row];
+      const int32_t m = MediaOf(ctx, row);
       if (m >= 0 &&
           std::find(sources.begin(), sources.end(), m) == sources.end()) {
         sources.push_back(m);
@@ -81,11 +85,14 @@ class Media2vecChannel final : public RecallChannel {
       }
       for (const Neighbor& media : similar_media) {
         media_items.clear();
-        for (ItemRow row : freshest_[media.row]) {
-          if (media_items.size() >= per_media) break;
-          if (ctx.excluded != nullptr && ctx.excluded->contains(row)) continue;
-          media_items.push_back({row, media.score});
-        }
+        auto take = [&](absl::Span<const ItemRow> rows) {
+          for (ItemRow row : rows) {
+            if (media_items.size() >= per_media) break;
+            if (!Skips(ctx, row)) media_items.push_back({row, media.score});
+          }
+        };
+        take(LiveItemsOf(ctx, media_->ids[media.row]));
+        take(freshest_[media.row]);
         ChannelOutput media_out;
         AddNeighbors(media_items, media_->ids[media.row], params, &media_out);
         out->found += media_out.found;
@@ -100,6 +107,26 @@ class Media2vecChannel final : public RecallChannel {
   }
 
  private:
+  // The media row of the item `row` is for the request, or -1.
+  int32_t MediaOf(const RequestContext& ctx, ItemRow row) const {
+    if (ctx.live != nullptr) {
+      if (std::shared_ptr<const LiveItem> live = ctx.live->LiveVersion(row))
+        return media_->Find(live->item.media_id);
+    }
+    return row >= 0 && row < static_cast<ItemRow>(media_of_item_.size())
+               ? media_of_item_[row]
+               : -1;
+  }
+
+  // The live items of `media` the snapshot lacks, newest first.
+  static absl::Span<const ItemRow> LiveItemsOf(const RequestContext& ctx,
+                                               const std::string& media) {
+    if (ctx.live == nullptr || ctx.live->empty()) return {};
+    const auto& by_media = ctx.live->binding()->by_media;
+    auto it = by_media.find(media);
+    return it == by_media.end() ? absl::Span<const ItemRow>() : *it->second;
+  }
+
   const VectorTable* media_;
   std::vector<int32_t> media_of_item_;  // item row -> media row or -1
   std::vector<std::vector<ItemRow>>

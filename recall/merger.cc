@@ -13,7 +13,8 @@ void Merger::Add(const RecallChannel& channel, const ChannelParams& params,
   size_t rank = 0;
   for (; rank < output.candidates.size() && kept < params.quota; ++rank) {
     const ChannelCandidate& c = output.candidates[rank];
-    if (excluded_.contains(c.row)) {
+    if (excluded_.contains(c.row) ||
+        (denied_ != nullptr && denied_->contains(c.row))) {
       ++report->excluded;
       continue;
     }

@@ -28,8 +28,9 @@ inline constexpr absl::string_view kViaBackfill = "backfill";
 // Contract:
 //   - Items appear in answer->items in the order they were first kept;
 //     sorting and cutting to k are the caller's.
-//   - Items in `excluded` are never added; each one a channel offers before
-//     reaching its quota counts in report->excluded.
+//   - Items in `excluded` or `denied` (taken down; may be null) are never
+//     added; each one a channel offers before reaching its quota counts in
+//     report->excluded.
 //   - A channel contributes at most params.quota kept candidates; an item
 //     already present counts toward the quota too (another source, its
 //     score added), except with `fill_only`, where it is skipped and counted
@@ -44,8 +45,11 @@ inline constexpr absl::string_view kViaBackfill = "backfill";
 // must not be changed elsewhere while it is in use.
 class Merger {
  public:
-  Merger(const absl::flat_hash_set<ItemRow>& excluded, RecallAnswer* answer)
-      : excluded_(excluded), answer_(answer) {}
+  Merger(const absl::flat_hash_set<ItemRow>& excluded,
+         const absl::flat_hash_set<ItemRow>* denied, RecallAnswer* answer)
+      : excluded_(excluded),
+        denied_(denied != nullptr && !denied->empty() ? denied : nullptr),
+        answer_(answer) {}
 
   // Adds one channel's candidates, best first, until `params.quota` of them
   // are kept; sets report->kept, ->excluded and ->truncated. With
@@ -60,6 +64,7 @@ class Merger {
 
  private:
   const absl::flat_hash_set<ItemRow>& excluded_;
+  const absl::flat_hash_set<ItemRow>* denied_;
   RecallAnswer* answer_;
   absl::flat_hash_map<ItemRow, size_t> position_;
 };

@@ -5,9 +5,12 @@
 #ifndef RECALL_RECALL_PROFILE_RULES_H_
 #define RECALL_RECALL_PROFILE_RULES_H_
 
+#include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/functional/function_ref.h"
+#include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/types/span.h"
 #include "recall/v1/snapshot.pb.h"
@@ -25,6 +28,23 @@ using TagVectorFn =
 // `dim` floats to `out`; false when nothing is left (a zero vector).
 bool TagProfileVector(absl::Span<const v1::TagWeight* const> tags, int dim,
                       TagVectorFn vector_of, float* out);
+
+// How an article's top tags make its tag2vec vector (always L2-normalised
+// afterwards, so "sum" and "mean" point the same way and give the same
+// vector; "mean" is accepted for the word's sake).
+enum class TagCombine { kSum, kWeighted, kMean, kMax };
+
+// "sum" (default), "weighted", "mean", "max"; INVALID_ARGUMENT otherwise.
+absl::StatusOr<TagCombine> ParseTagCombine(absl::string_view name);
+
+// An article's tag2vec vector (the builder's for every item of a snapshot,
+// the server's for a live item): its `top_tags` heaviest tags that have a
+// vector (ties: the item's order), combined by `combine`, L2-normalised.
+// Writes `dim` floats to `out`; false when no tag has a vector or the
+// combination is zero.
+bool TagItemVector(const std::vector<std::pair<std::string, float>>& tags,
+                   TagCombine combine, int top_tags, int dim,
+                   TagVectorFn vector_of, float* out);
 
 // The weights of a user's memberships in their nearest clusters, from the
 // similarities to the centres (any order): max(similarity, 0) + 1e-6,

@@ -13,6 +13,7 @@ namespace {
 
 using channel_kit::Factory;
 using channel_kit::NeedSpace;
+using channel_kit::SearchSpace;
 
 constexpr absl::string_view kViaUser = "user";
 
@@ -45,8 +46,8 @@ class U2iChannel final : public RecallChannel {
       return;
     }
     thread_local std::vector<Neighbor> neighbors;
-    out->status = index.Search(vector->values().data(), params.fetch_k,
-                               params.search, &neighbors);
+    out->status = SearchSpace(ctx, *space_, vector->values().data(),
+                              params.fetch_k, params.search, &neighbors);
     if (out->status.ok()) AddNeighbors(neighbors, kViaUser, params, out);
   }
 

@@ -64,11 +64,10 @@ namespace {
 
 void ToProto(const Snapshot& snapshot, const RecallAnswer& answer,
              v1::RecallResponse* response) {
-  const ItemTable& items = snapshot.items();
   response->mutable_items()->Reserve(static_cast<int>(answer.items.size()));
   for (const RecalledCandidate& candidate : answer.items) {
     v1::RecalledItem* item = response->add_items();
-    item->set_item_id(items.item(candidate.row).id);
+    item->set_item_id(candidate.item->id);
     item->set_score(candidate.score);
     for (const ItemSource& source : candidate.sources) {
       v1::Source* s = item->add_sources();

@@ -40,7 +40,42 @@ absl::Status ParseTags(absl::string_view field,
 
 }  // namespace
 
-absl::Status ItemTable::Add(Item item) {
+absl::StatusOr<Item> ParseItemFields(absl::Span<const absl::string_view> f) {
+  if (f.size() != kItemColumnCount) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "malformed row: ", f.size(), " columns, want ", kItemColumnCount));
+  }
+  Item item;
+  item.id = std::string(f[0]);
+  item.cat1 = std::string(f[1]);
+  item.cat2 = std::string(f[2]);
+  item.media_id = std::string(f[3]);
+  if (absl::Status s = ParseTags(f[4], &item.tags); !s.ok()) return s;
+  if (!absl::SimpleAtoi(f[5], &item.publish_ts)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("bad publish_ts \"", f[5], "\""));
+  }
+  if (!absl::SimpleAtof(f[6], &item.hotness) || !std::isfinite(item.hotness) ||
+      item.hotness < 0) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("bad hotness \"", f[6], "\" (want a finite number >= 0)"));
+  }
+  if (!absl::SimpleAtof(f[7], &item.ctr) || !(item.ctr >= 0 && item.ctr <= 1)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("bad ctr \"", f[7], "\" (want a number in [0, 1])"));
+  }
+  if (absl::Status s = CheckItem(item); !s.ok()) return s;
+  return item;
+}
+
+std::string FormatItemTags(
+    const std::vector<std::pair<std::string, float>>& tags) {
+  return absl::StrJoin(tags, ";", [](std::string* out, const auto& tag) {
+    absl::StrAppend(out, tag.first, ":", tag.second);
+  });
+}
+
+absl::Status CheckItem(const Item& item) {
   if (item.id.empty()) return absl::InvalidArgumentError("empty item id");
   for (absl::string_view s :
        {absl::string_view(item.id), absl::string_view(item.cat1),
@@ -67,6 +102,11 @@ absl::Status ItemTable::Add(Item item) {
                        "\" is empty or contains one of ;\\t\\n"));
     }
   }
+  return absl::OkStatus();
+}
+
+absl::Status ItemTable::Add(Item item) {
+  if (absl::Status s = CheckItem(item); !s.ok()) return s;
   auto [it, inserted] = row_of_.emplace(item.id, size());
   if (!inserted) {
     return absl::InvalidArgumentError(absl::StrCat(
@@ -102,37 +142,10 @@ absl::StatusOr<ItemTable> ItemTable::ReadTsv(const std::string& path) {
     ++line_no;
     if (!line.empty() && line.back() == '\r') line.pop_back();
     if (line.empty()) continue;
-    std::vector<absl::string_view> f = absl::StrSplit(line, '\t');
-    if (f.size() != 8) {
-      return LineError(
-          path, line_no,
-          absl::StrCat("malformed row: ", f.size(), " columns, want 8"));
-    }
-    Item item;
-    item.id = std::string(f[0]);
-    item.cat1 = std::string(f[1]);
-    item.cat2 = std::string(f[2]);
-    item.media_id = std::string(f[3]);
-    if (absl::Status s = ParseTags(f[4], &item.tags); !s.ok()) {
-      return LineError(path, line_no, s.message());
-    }
-    if (!absl::SimpleAtoi(f[5], &item.publish_ts)) {
-      return LineError(path, line_no,
-                       absl::StrCat("bad publish_ts \"", f[5], "\""));
-    }
-    if (!absl::SimpleAtof(f[6], &item.hotness) ||
-        !std::isfinite(item.hotness) || item.hotness < 0) {
-      return LineError(path, line_no,
-                       absl::StrCat("bad hotness \"", f[6],
-                                    "\" (want a finite number >= 0)"));
-    }
-    if (!absl::SimpleAtof(f[7], &item.ctr) ||
-        !(item.ctr >= 0 && item.ctr <= 1)) {
-      return LineError(
-          path, line_no,
-          absl::StrCat("bad ctr \"", f[7], "\" (want a number in [0, 1])"));
-    }
-    if (absl::Status s = table.Add(std::move(item)); !s.ok()) {
+    const std::vector<absl::string_view> f = absl::StrSplit(line, '\t');
+    absl::StatusOr<Item> item = ParseItemFields(f);
+    if (!item.ok()) return LineError(path, line_no, item.status().message());
+    if (absl::Status s = table.Add(*std::move(item)); !s.ok()) {
       return LineError(path, line_no, s.message());
     }
   }
@@ -151,11 +164,7 @@ absl::Status ItemTable::WriteTsv(const std::string& path) const {
     row.clear();
     absl::StrAppend(&row, item.id, "\t", item.cat1, "\t", item.cat2, "\t",
                     item.media_id, "\t");
-    absl::StrAppend(
-        &row,
-        absl::StrJoin(item.tags, ";", [](std::string* out, const auto& tag) {
-          absl::StrAppend(out, tag.first, ":", tag.second);
-        }));
+    absl::StrAppend(&row, FormatItemTags(item.tags));
     absl::StrAppend(&row, "\t", item.publish_ts, "\t", item.hotness, "\t",
                     item.ctr, "\n");
     out << row;

@@ -13,6 +13,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "absl/types/span.h"
 
 namespace recall {
 
@@ -37,6 +38,27 @@ struct Item {
 // The TSV header line, tab-separated, that every item table file starts with.
 inline constexpr absl::string_view kItemTsvHeader =
     "item_id\tcat1\tcat2\tmedia_id\ttags\tpublish_ts\thotness\tctr";
+// Its column names, in order (the item stream's entries use them as field
+// names too: stream/entries.h).
+inline constexpr absl::string_view kItemColumns[] = {
+    "item_id", "cat1",       "cat2",    "media_id",
+    "tags",    "publish_ts", "hotness", "ctr"};
+inline constexpr int kItemColumnCount = 8;
+
+// One item from its fields in column order, with every check a row of
+// items.tsv gets (CheckItem's, tags `tag:weight;tag:weight`, publish_ts an
+// integer, hotness finite and >= 0, ctr in [0, 1]): INVALID_ARGUMENT naming
+// the problem otherwise.
+absl::StatusOr<Item> ParseItemFields(
+    absl::Span<const absl::string_view> fields);
+
+// The checks Add applies to one item, but for uniqueness: a non-empty id, no
+// tab or newline in a field, valid UTF-8, well-formed tags.
+absl::Status CheckItem(const Item& item);
+
+// Tags as items.tsv writes them: `tag:weight;tag:weight`.
+std::string FormatItemTags(
+    const std::vector<std::pair<std::string, float>>& tags);
 
 // An immutable-after-build table of items. Safe for concurrent reads from
 // multiple threads once fully built.

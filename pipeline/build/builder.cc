@@ -278,6 +278,8 @@ absl::Status WriteTagTables(
       }
       ASSIGN_OR_RETURN(v1::SpaceManifest space,
                        WriteSpace(options, kTag2vec, vectors, dir));
+      space.mutable_derived_from_tags()->set_combine(options.tag2vec_combine);
+      space.mutable_derived_from_tags()->set_top_tags(options.tag2vec_top_tags);
       UserVectors uv{std::string(kTag2vec), {}};
       uv.vectors.dim = tags.dim();
       std::vector<float> v(tags.dim());

@@ -10,7 +10,6 @@
 #include "util/vector_math.h"
 
 namespace recall {
-namespace {}  // namespace
 
 int32_t ClickLog::AddUser(absl::string_view user_id) {
   auto [it, inserted] =
@@ -45,50 +44,18 @@ const float* VectorLookup::Find(absl::string_view id) const {
   return it == position.end() ? nullptr : set.row(it->second);
 }
 
-absl::StatusOr<TagCombine> ParseTagCombine(absl::string_view name) {
-  if (name == "sum") return TagCombine::kSum;
-  if (name == "weighted") return TagCombine::kWeighted;
-  if (name == "mean") return TagCombine::kMean;
-  if (name == "max") return TagCombine::kMax;
-  return absl::InvalidArgumentError(absl::StrCat(
-      "tag2vec combine: want sum, weighted, mean or max, got \"", name, "\""));
-}
-
 void Tag2vecItemVectors(const ItemTable& items, const VectorLookup& tags,
                         TagCombine combine, int top_tags,
                         std::vector<int32_t>* rows, std::vector<float>* data) {
   const int dim = tags.dim();
-  std::vector<std::pair<float, const float*>> found;
   std::vector<float> v(dim);
   for (ItemRow row = 0; row < items.size(); ++row) {
-    found.clear();
-    for (const auto& [tag, weight] : items.item(row).tags) {
-      if (const float* tv = tags.Find(tag)) found.emplace_back(weight, tv);
+    if (!TagItemVector(
+            items.item(row).tags, combine, top_tags, dim,
+            [&tags](absl::string_view tag, float*) { return tags.Find(tag); },
+            v.data())) {
+      continue;
     }
-    if (found.empty()) continue;
-    std::stable_sort(
-        found.begin(), found.end(),
-        [](const auto& a, const auto& b) { return a.first > b.first; });
-    if (static_cast<int>(found.size()) > top_tags) found.resize(top_tags);
-    std::fill(v.begin(), v.end(),
-              combine == TagCombine::kMax ? -INFINITY : 0.0f);
-    for (const auto& [weight, tv] : found) {
-      for (int j = 0; j < dim; ++j) {
-        switch (combine) {
-          case TagCombine::kSum:
-          case TagCombine::kMean:
-            v[j] += tv[j];
-            break;
-          case TagCombine::kWeighted:
-            v[j] += weight * tv[j];
-            break;
-          case TagCombine::kMax:
-            v[j] = std::max(v[j], tv[j]);
-            break;
-        }
-      }
-    }
-    if (!NormalizeL2(v.data(), dim)) continue;
     rows->push_back(row);
     data->insert(data->end(), v.begin(), v.end());
   }

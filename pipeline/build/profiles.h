@@ -13,6 +13,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/types/span.h"
 #include "pipeline/data/word2vec_io.h"
+#include "recall/profile_rules.h"
 #include "recall/v1/snapshot.pb.h"
 #include "store/item_table.h"
 
@@ -56,16 +57,8 @@ struct VectorLookup {
   absl::flat_hash_map<std::string, size_t> position;
 };
 
-// How an article's top tags make its tag2vec vector (always L2-normalised
-// afterwards, so "sum" and "mean" point the same way and give the same
-// vector; "mean" is accepted for the word's sake).
-enum class TagCombine { kSum, kWeighted, kMean, kMax };
-
-// "sum" (default), "weighted", "mean", "max"; INVALID_ARGUMENT otherwise.
-absl::StatusOr<TagCombine> ParseTagCombine(absl::string_view name);
-
 // tag2vec item vectors: for every item with at least one tag that has a
-// vector, the combination of its `top_tags` heaviest such tags, normalised.
+// vector, recall/profile_rules.h's TagItemVector.
 // Appends rows (ascending) and their vectors to `rows` and `data`.
 void Tag2vecItemVectors(const ItemTable& items, const VectorLookup& tags,
                         TagCombine combine, int top_tags,

@@ -97,7 +97,7 @@ class PolicyEvaluator {
           ranked.clear();
           if ((*engine)->Recall(query, &answer).ok()) {
             for (const RecalledCandidate& c : answer.items)
-              ranked.push_back(snapshot_->items().item(c.row).id);
+              ranked.push_back(c.item->id);
           }
           absl::MutexLock lock(&mu);
           metrics.Add(ranked, users_[i].second);

@@ -74,7 +74,7 @@ class MergerTest : public ::testing::Test {
 };
 
 TEST_F(MergerTest, KeepsAtMostTheQuotaAndCountsTheRestAsTruncated) {
-  Merger merger(excluded_, &answer_);
+  Merger merger(excluded_, nullptr, &answer_);
   ChannelReport report;
   merger.Add(a_, Params(3), Output({{0, .9f}, {1, .8f}, {2, .7f}, {3, .6f}}),
              /*fill_only=*/false, kNoCap, &report);
@@ -93,8 +93,20 @@ TEST_F(MergerTest, KeepsAtMostTheQuotaAndCountsTheRestAsTruncated) {
   }
 }
 
+TEST_F(MergerTest, DeniedItemsAreSkippedLikeExcludedOnes) {
+  const absl::flat_hash_set<ItemRow> denied = {1};
+  excluded_ = {2};
+  Merger merger(excluded_, &denied, &answer_);
+  ChannelReport report;
+  merger.Add(a_, Params(2), Output({{0, .9f}, {1, .8f}, {2, .7f}, {3, .6f}}),
+             /*fill_only=*/false, kNoCap, &report);
+  EXPECT_THAT(Rows(answer_), ::testing::ElementsAre(0, 3));
+  EXPECT_EQ(report.excluded, 2);
+  EXPECT_EQ(report.kept, 2);
+}
+
 TEST_F(MergerTest, QuotaLargerThanTheOutputTruncatesNothing) {
-  Merger merger(excluded_, &answer_);
+  Merger merger(excluded_, nullptr, &answer_);
   ChannelReport report;
   merger.Add(a_, Params(10), Output({{0, .9f}, {1, .8f}}), false, kNoCap,
              &report);
@@ -104,7 +116,7 @@ TEST_F(MergerTest, QuotaLargerThanTheOutputTruncatesNothing) {
 
 TEST_F(MergerTest, ExcludedItemsAreSkippedCountedAndOutsideTheQuota) {
   excluded_ = {1, 4};
-  Merger merger(excluded_, &answer_);
+  Merger merger(excluded_, nullptr, &answer_);
   ChannelReport report;
   merger.Add(a_, Params(2),
              Output({{0, .9f}, {1, .8f}, {2, .7f}, {3, .6f}, {4, .5f}}), false,
@@ -120,7 +132,7 @@ TEST_F(MergerTest, ExcludedItemsAreSkippedCountedAndOutsideTheQuota) {
 }
 
 TEST_F(MergerTest, DedupsAcrossChannelsKeepingEverySourceAndSummingScores) {
-  Merger merger(excluded_, &answer_);
+  Merger merger(excluded_, nullptr, &answer_);
   ChannelReport report_a, report_b;
   merger.Add(a_, Params(5, 1.0f), Output({{0, .9f}, {1, .5f}}), false, kNoCap,
              &report_a);
@@ -145,7 +157,7 @@ TEST_F(MergerTest, DedupsAcrossChannelsKeepingEverySourceAndSummingScores) {
 }
 
 TEST_F(MergerTest, SharedItemsUseUpTheQuota) {
-  Merger merger(excluded_, &answer_);
+  Merger merger(excluded_, nullptr, &answer_);
   ChannelReport report_a, report_b;
   merger.Add(a_, Params(5), Output({{0, .9f}, {1, .8f}}), false, kNoCap,
              &report_a);
@@ -157,7 +169,7 @@ TEST_F(MergerTest, SharedItemsUseUpTheQuota) {
 }
 
 TEST_F(MergerTest, FillOnlySkipsPresentItemsAndCapsNewScores) {
-  Merger merger(excluded_, &answer_);
+  Merger merger(excluded_, nullptr, &answer_);
   ChannelReport report_a, fill;
   merger.Add(a_, Params(5), Output({{0, .9f}, {1, .4f}}), false, kNoCap,
              &report_a);
@@ -190,7 +202,7 @@ TEST_F(MergerTest, FillOnlySkipsPresentItemsAndCapsNewScores) {
 }
 
 TEST_F(MergerTest, FillOnlyCapsTheWeightedScore) {
-  Merger merger(excluded_, &answer_);
+  Merger merger(excluded_, nullptr, &answer_);
   ChannelReport fill;
   merger.Add(fill_, Params(3, 0.5f), Output({{0, 1.0f}, {1, .5f}}), true,
              /*score_cap=*/0.3f, &fill);
@@ -199,7 +211,7 @@ TEST_F(MergerTest, FillOnlyCapsTheWeightedScore) {
 }
 
 TEST_F(MergerTest, AnEmptyOutputKeepsNothing) {
-  Merger merger(excluded_, &answer_);
+  Merger merger(excluded_, nullptr, &answer_);
   ChannelReport report;
   merger.Add(a_, Params(3), ChannelOutput(), false, kNoCap, &report);
   EXPECT_TRUE(answer_.items.empty());
