@@ -185,7 +185,7 @@ absl::Status LiveItems::SetSnapshot(std::shared_ptr<const Snapshot> snapshot) {
     binding_ = nullptr;
   }
   for (const auto& [media, rows] : by_media_) dirty_media_.insert(media);
-  PublishLocked();
+  PublishLocked(/*sweep=*/false);
   return absl::OkStatus();
 }
 
@@ -398,6 +398,7 @@ ApplyResult LiveItems::Upsert(const ItemEvent& event) {
     const ItemRow oldest = by_age_.begin()->second;
     if (std::shared_ptr<const LiveItem> gone = Get(oldest))
       result.removed.push_back(gone->item.id);
+    result.removed_live_rows.push_back(oldest);
     Drop(oldest);
     ++evicted_;
   }
@@ -419,17 +420,18 @@ ApplyResult LiveItems::Delete(const ItemEvent& event) {
   }
   result.outcome = ApplyResult::Outcome::kTakenDown;
   result.removed.push_back(event.item.id);
+  if (live_row != kNoItem) result.removed_live_rows.push_back(live_row);
   return result;
 }
 
 void LiveItems::Publish() {
   absl::MutexLock lock(&write_mu_);
-  if (snapshot_ != nullptr) PublishLocked();
+  if (snapshot_ != nullptr) PublishLocked(/*sweep=*/true);
 }
 
-void LiveItems::PublishLocked() {
+void LiveItems::PublishLocked(bool sweep) {
   const absl::Time now = absl::Now();
-  if (now >= next_sweep_) {
+  if (sweep && now >= next_sweep_) {
     next_sweep_ = absl::InfiniteFuture();
     std::vector<ItemRow> due;
     for (const auto& [row, until] : absorbed_) {

@@ -138,10 +138,11 @@ struct ApplyResult {
   // "zero_vector", "no_snapshot") and the message naming the item.
   absl::string_view reason;
   absl::Status problem;
-  // Item ids that left the live segment or the serving snapshot's answers
-  // (the deleted one, items evicted by the bound): the click stream's
-  // state drops them (RealtimeState::Remove).
+  // Items that left the live segment or the serving snapshot's answers
+  // (the deleted one, items evicted by the bound), by id, and the live rows
+  // they had: the click stream's state drops them (RealtimeState::Remove).
   std::vector<std::string> removed;
+  std::vector<ItemRow> removed_live_rows;
 };
 
 class LiveView;
@@ -241,7 +242,9 @@ class LiveItems {
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
   // The live index of `space`, or nullptr.
   std::shared_ptr<LiveIndex> FindIndex(absl::string_view space) const;
-  void PublishLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
+  // Publishes the binding when something changed; with `sweep`, first
+  // drops the absorbed items whose grace has passed.
+  void PublishLocked(bool sweep) ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
 
   const LiveItemsOptions options_;
   mutable std::unique_ptr<Shard[]> shards_;

@@ -6,6 +6,7 @@
 #include <functional>
 #include <utility>
 
+#include "absl/container/flat_hash_set.h"
 #include "absl/hash/hash.h"
 #include "recall/cluster_channel.h"
 
@@ -72,8 +73,9 @@ absl::Span<const Neighbor> RealtimeLists::Cluster(absl::string_view clustering,
   return *it->second[cluster];
 }
 
-RealtimeState::RealtimeState(RealtimeOptions options)
+RealtimeState::RealtimeState(RealtimeOptions options, const LiveItems* live)
     : options_(std::move(options)),
+      live_items_(live),
       users_per_shard_(
           std::max<int64_t>(1, (options_.max_users + kShards - 1) / kShards)) {}
 
@@ -90,14 +92,29 @@ void RealtimeState::SetSnapshot(std::shared_ptr<const Snapshot> snapshot) {
   memberships_.clear();  // cluster ids and store contents change
   membership_bytes_ = 0;
   const Snapshot* now = snapshot_.get();
-  // old row -> new row (kNoItem: gone), resolved on first use.
+  // old row -> new row (kNoItem: gone), resolved on first use; live rows
+  // stay unless the new snapshot has the item.
   constexpr ItemRow kUnresolved = -2;
   std::vector<ItemRow> remap(old != nullptr ? old->items().size() : 0,
                              kUnresolved);
+  absl::flat_hash_map<ItemRow, ItemRow> live_remap;
   auto new_row = [&](ItemRow row) {
+    if (IsLiveRow(row) && live_items_ != nullptr) {
+      auto [it, inserted] = live_remap.try_emplace(row, kNoItem);
+      if (inserted) {
+        if (std::shared_ptr<const LiveItem> item = live_items_->Get(row)) {
+          const ItemRow in_new = now->items().Find(item->item.id);
+          it->second = in_new != kNoItem ? in_new : row;
+        }
+      }
+      return it->second;
+    }
     if (row < 0 || row >= static_cast<ItemRow>(remap.size())) return kNoItem;
-    if (remap[row] == kUnresolved)
+    if (remap[row] == kUnresolved) {
       remap[row] = now->items().Find(old->items().item(row).id);
+      if (remap[row] == kNoItem && live_items_ != nullptr)
+        remap[row] = live_items_->FindLive(old->items().item(row).id);
+    }
     return remap[row];
   };
   int64_t users = 0;
@@ -244,7 +261,7 @@ bool RealtimeState::Add(const ClickEvent& event) {
   absl::MutexLock lock(&write_mu_);
   if (snapshot_ == nullptr) return false;
   const Snapshot& snapshot = *snapshot_;
-  const ItemRow row = snapshot.items().Find(event.item_id);
+  const ItemRow row = RowOf(event.item_id);
   if (row == kNoItem) return false;
   const uint32_t ts = ClampTs(event.ts);
   if (newest_ts_.load(std::memory_order_relaxed) == 0) epoch_ = ts;
@@ -256,7 +273,7 @@ bool RealtimeState::Add(const ClickEvent& event) {
   AddToUser(ShardOf(event.user_id), event.user_id,
             {static_cast<uint32_t>(row), ts});
   Count(hot_[kAllItems], row, amount);
-  const std::string& category = snapshot.items().item(row).cat1;
+  const std::string category = CategoryOf(row);
   if (!category.empty()) Count(hot_[category], row, amount);
 
   for (const Membership& m : MembershipsOf(event.user_id)) {
@@ -267,6 +284,41 @@ bool RealtimeState::Add(const ClickEvent& event) {
       Count(per_cluster[m.cluster], row, amount * m.weight);
   }
   return true;
+}
+
+ItemRow RealtimeState::RowOf(absl::string_view id) const {
+  const ItemRow row = snapshot_->items().Find(id);
+  if (row != kNoItem || live_items_ == nullptr) return row;
+  return live_items_->FindLive(id);
+}
+
+std::string RealtimeState::CategoryOf(ItemRow row) const {
+  if (!IsLiveRow(row)) return snapshot_->items().item(row).cat1;
+  std::shared_ptr<const LiveItem> item =
+      live_items_ != nullptr ? live_items_->Get(row) : nullptr;
+  return item != nullptr ? item->item.cat1 : std::string();
+}
+
+void RealtimeState::Remove(absl::Span<const std::string> ids,
+                           absl::Span<const ItemRow> live_rows) {
+  absl::MutexLock lock(&write_mu_);
+  if (snapshot_ == nullptr) return;
+  absl::flat_hash_set<ItemRow> rows(live_rows.begin(), live_rows.end());
+  for (const std::string& id : ids) {
+    const ItemRow row = snapshot_->items().Find(id);
+    if (row != kNoItem) rows.insert(row);
+  }
+  if (rows.empty()) return;
+  auto drop = [&rows](Counts& counts) {
+    for (ItemRow row : rows) {
+      if (counts.score.erase(row) > 0) counts.dirty = true;
+    }
+  };
+  for (auto& [key, counts] : hot_) drop(counts);
+  for (auto& [name, per_cluster] : clusters_) {
+    for (Counts& counts : per_cluster) drop(counts);
+  }
+  PublishLocked(/*all=*/false);
 }
 
 const std::vector<RealtimeState::Membership>& RealtimeState::MembershipsOf(

@@ -3,10 +3,13 @@
 // click counts per user cluster, per category and overall. The snapshot is
 // as old as the last build; these are as old as the last event.
 //
-// Rows are the rows of one snapshot (SetSnapshot). A swap remaps every row to
-// the new snapshot by item id and drops the items it lacks; readers that hold
-// a different snapshot get nothing (their request runs on snapshot signals
-// alone) until their engine is replaced too.
+// Rows are the rows of one snapshot (SetSnapshot), and the live rows of the
+// live segment (recall/live_items.h) for items it lacks, when the server has
+// an item stream: a click on a live item counts like any other. A swap
+// remaps every row to the new snapshot by item id (a live item the new
+// snapshot contains moves to its snapshot row) and drops the items neither
+// has; readers that hold a different snapshot get nothing (their request
+// runs on snapshot signals alone) until their engine is replaced too.
 //
 // What requests read:
 //   FreshClicks  the user's clicks within the TTL, newest first (the engine
@@ -45,6 +48,7 @@
 #include "absl/time/time.h"
 #include "absl/types/span.h"
 #include "index/index_handle.h"
+#include "recall/live_items.h"
 #include "recall/snapshot.h"
 #include "recall/v1/snapshot.pb.h"
 
@@ -89,7 +93,10 @@ struct RealtimeLists {
 
 class RealtimeState {
  public:
-  explicit RealtimeState(RealtimeOptions options);
+  // `live` (may be null; must outlive the state) resolves clicks on items
+  // the snapshot lacks.
+  explicit RealtimeState(RealtimeOptions options,
+                         const LiveItems* live = nullptr);
   ~RealtimeState();
 
   const RealtimeOptions& options() const { return options_; }
@@ -111,6 +118,14 @@ class RealtimeState {
 
   // Publishes the lists changed since the last Publish.
   void Publish();
+
+  // Drops the items `ids` (rows of the state's snapshot) and `live_rows`
+  // from every count and republishes the lists at once: taken-down and
+  // evicted items (LiveItems::Apply's ApplyResult::removed). A user's fresh
+  // click on one stays but seeds nothing (the engine skips taken-down and
+  // gone items).
+  void Remove(absl::Span<const std::string> ids,
+              absl::Span<const ItemRow> live_rows);
 
   // Whether requests should read the state: set by the stream consumer
   // (connected and caught up). `why` is what channels report when not.
@@ -171,7 +186,16 @@ class RealtimeState {
   void PublishLocked(bool all) ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
   RealtimeLists::List TopOf(const Counts& counts) const;
 
+  // The row of `id` for the state's snapshot: the snapshot's, else a live
+  // row; kNoItem when neither has it.
+  ItemRow RowOf(absl::string_view id) const
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
+  // The category (cat1) of `row`; empty when unknown.
+  std::string CategoryOf(ItemRow row) const
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
+
   const RealtimeOptions options_;
+  const LiveItems* const live_items_;
   const int64_t users_per_shard_;
   mutable Shard shards_[kShards];
 

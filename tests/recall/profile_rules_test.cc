@@ -3,16 +3,20 @@
 // compute the same values for the same input, bit for bit.
 #include "recall/profile_rules.h"
 
+#include <filesystem>
 #include <random>
 #include <vector>
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "index/exact_index.h"
+#include "pipeline/build/builder.h"
 #include "pipeline/build/clustering.h"
 #include "pipeline/build/profiles.h"
+#include "pipeline/data/gen_world.h"
 #include "recall/channel_kit.h"
 #include "recall/cluster_channel.h"
+#include "recall/live_items.h"
 #include "recall/snapshot.h"
 #include "util/vector_math.h"
 
@@ -156,6 +160,62 @@ TEST(ProfileRulesTest, BuildAndRequestTimeMembershipsAreIdentical) {
       EXPECT_TRUE(served[j].assigned);
     }
   }
+}
+
+// A live item's derived tag2vec vector, computed by the server at upsert
+// (LiveItems), equals the one a build writes for the same fields, bit for
+// bit, for each way of combining tags.
+TEST(ProfileRulesTest, ALiveItemsDerivedVectorIsWhatABuildWrites) {
+  namespace fs = std::filesystem;
+  const fs::path dir =
+      fs::path(::testing::TempDir()) / ("derived_" + std::to_string(getpid()));
+  fs::remove_all(dir);
+  GenWorldOptions gen;
+  gen.items = 400;
+  gen.users = 50;
+  gen.dim = 8;
+  ASSERT_TRUE(GenerateWorld(gen, (dir / "world").string()).ok());
+  for (const char* combine : {"sum", "weighted", "max"}) {
+    SCOPED_TRACE(combine);
+    BuildOptions build;
+    build.input_dir = (dir / "world").string();
+    build.out_root = (dir / combine).string();
+    build.factory = "Flat";
+    build.tag2vec_combine = combine;
+    build.tag2vec_top_tags = 2;
+    build.neighbours = 0;
+    absl::StatusOr<v1::Manifest> built = BuildSnapshot(build);
+    ASSERT_TRUE(built.ok()) << built.status();
+    auto snapshot = Snapshot::Load(build.out_root, built->version());
+    ASSERT_TRUE(snapshot.ok()) << snapshot.status();
+    const Space* tag2vec = (*snapshot)->FindSpace("tag2vec");
+    ASSERT_NE(tag2vec, nullptr);
+    EXPECT_EQ(tag2vec->manifest.derived_from_tags().combine(), combine);
+    EXPECT_EQ(tag2vec->manifest.derived_from_tags().top_tags(), 2);
+    LiveItems live(LiveItemsOptions{});
+    ASSERT_TRUE(live.SetSnapshot(*snapshot).ok());
+    const ItemTable& items = (*snapshot)->items();
+    int compared = 0;
+    for (ItemRow row = 0; row < items.size() && compared < 50; ++row) {
+      std::vector<float> want(tag2vec->manifest.dim());
+      if (!tag2vec->index->Reconstruct(row, want.data()).ok()) continue;
+      ItemEvent event;
+      event.item = items.item(row);
+      event.item.id = "live-" + event.item.id;
+      event.stream_ms = (built->created_at_unix() + 1) * 1000;
+      const ApplyResult result = live.Apply(event);
+      ASSERT_EQ(result.outcome, ApplyResult::Outcome::kUpserted)
+          << result.problem;
+      std::shared_ptr<const LiveItem> got =
+          live.Get(live.FindLive(event.item.id));
+      ASSERT_NE(got, nullptr);
+      ASSERT_NE(got->Vector("tag2vec"), nullptr);
+      EXPECT_EQ(*got->Vector("tag2vec"), want) << items.item(row).id;
+      ++compared;
+    }
+    EXPECT_EQ(compared, 50);
+  }
+  fs::remove_all(dir);
 }
 
 }  // namespace
