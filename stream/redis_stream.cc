@@ -1,4 +1,4 @@
-// The click stream on Redis; see stream/redis_stream.h.
+// A Redis stream connection; see stream/redis_stream.h.
 #include "stream/redis_stream.h"
 
 #include <signal.h>
@@ -13,10 +13,6 @@
 
 namespace recall {
 namespace {
-
-constexpr absl::string_view kUserField = "user";
-constexpr absl::string_view kItemField = "item";
-constexpr absl::string_view kTsField = "ts";
 
 struct ReplyDeleter {
   void operator()(redisReply* r) const { freeReplyObject(r); }
@@ -43,33 +39,12 @@ StreamEntry ParseEntry(const redisReply* entry) {
         absl::StrCat("entry ", out.id, ": no fields"));
     return out;
   }
-  bool have_ts = false;
-  absl::string_view ts_text;
   for (size_t i = 0; i + 1 < fields->elements; i += 2) {
     const redisReply* k = fields->element[i];
     const redisReply* v = fields->element[i + 1];
     if (k->type != REDIS_REPLY_STRING || v->type != REDIS_REPLY_STRING)
       continue;
-    if (Str(k) == kUserField) out.click.user_id = std::string(Str(v));
-    if (Str(k) == kItemField) out.click.item_id = std::string(Str(v));
-    if (Str(k) == kTsField) {
-      have_ts = true;
-      ts_text = Str(v);
-    }
-  }
-  if (out.click.user_id.empty()) {
-    out.problem = absl::InvalidArgumentError(
-        absl::StrCat("entry ", out.id, ": no \"user\" field"));
-  } else if (out.click.item_id.empty()) {
-    out.problem = absl::InvalidArgumentError(
-        absl::StrCat("entry ", out.id, ": no \"item\" field"));
-  } else if (!have_ts) {
-    out.problem = absl::InvalidArgumentError(
-        absl::StrCat("entry ", out.id, ": no \"ts\" field"));
-  } else if (!absl::SimpleAtoi(ts_text, &out.click.ts) || out.click.ts < 0) {
-    out.problem = absl::InvalidArgumentError(
-        absl::StrCat("entry ", out.id, ": \"ts\" is not unix seconds: \"",
-                     ts_text.substr(0, 64), "\""));
+    out.fields.emplace_back(std::string(Str(k)), std::string(Str(v)));
   }
   return out;
 }
@@ -84,14 +59,13 @@ absl::StatusOr<StreamAddress> ParseStreamUrl(absl::string_view url) {
   constexpr absl::string_view kScheme = "redis://";
   if (!absl::StartsWith(url, kScheme)) {
     return absl::InvalidArgumentError(absl::StrCat(
-        "click stream \"", url, "\": expected redis://HOST:PORT/STREAM"));
+        "stream \"", url, "\": expected redis://HOST:PORT/STREAM"));
   }
   absl::string_view rest = url.substr(kScheme.size());
   const size_t slash = rest.find('/');
   if (slash == absl::string_view::npos || slash + 1 == rest.size()) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("click stream \"", url,
-                     "\": no stream name (redis://HOST:PORT/STREAM)"));
+    return absl::InvalidArgumentError(absl::StrCat(
+        "stream \"", url, "\": no stream name (redis://HOST:PORT/STREAM)"));
   }
   StreamAddress address;
   address.stream = std::string(rest.substr(slash + 1));
@@ -102,12 +76,12 @@ absl::StatusOr<StreamAddress> ParseStreamUrl(absl::string_view url) {
       (!absl::SimpleAtoi(host_port.substr(colon + 1), &address.port) ||
        address.port <= 0 || address.port > 65535)) {
     return absl::InvalidArgumentError(
-        absl::StrCat("click stream \"", url, "\": bad port \"",
+        absl::StrCat("stream \"", url, "\": bad port \"",
                      host_port.substr(colon + 1), "\""));
   }
   if (address.host.empty()) {
     return absl::InvalidArgumentError(
-        absl::StrCat("click stream \"", url, "\": no host"));
+        absl::StrCat("stream \"", url, "\": no host"));
   }
   return address;
 }
@@ -142,7 +116,7 @@ absl::StatusOr<std::unique_ptr<RedisStream>> RedisStream::Connect(
     std::string why = c != nullptr ? c->errstr : "out of memory";
     if (c != nullptr) redisFree(c);
     return absl::UnavailableError(
-        absl::StrCat("click stream ", address.ToString(), ": ", why));
+        absl::StrCat("stream ", address.ToString(), ": ", why));
   }
   return std::unique_ptr<RedisStream>(new RedisStream(address, c, timeout));
 }
@@ -156,22 +130,23 @@ RedisStream::RedisStream(StreamAddress address, redisContext* context,
 RedisStream::~RedisStream() { redisFree(context_); }
 
 absl::Status RedisStream::IoError(absl::string_view what) const {
-  return absl::UnavailableError(absl::StrCat("click stream ",
-                                             address_.ToString(), ": ", what,
-                                             ": ", context_->errstr));
+  return absl::UnavailableError(absl::StrCat(
+      "stream ", address_.ToString(), ": ", what, ": ", context_->errstr));
 }
 
-absl::Status RedisStream::Append(absl::Span<const ClickEvent> clicks,
+absl::Status RedisStream::Append(absl::Span<const StreamFields> entries,
                                  int64_t maxlen) {
   const std::string maxlen_text = absl::StrCat(maxlen);
-  for (const ClickEvent& click : clicks) {
-    const std::string ts = absl::StrCat(click.ts);
+  for (const StreamFields& fields : entries) {
     std::vector<absl::string_view> args = {"XADD", address_.stream};
     if (maxlen > 0) {
       args.insert(args.end(), {"MAXLEN", "~", maxlen_text});
     }
-    args.insert(args.end(), {"*", kUserField, click.user_id, kItemField,
-                             click.item_id, kTsField, ts});
+    args.push_back("*");
+    for (const auto& [name, value] : fields) {
+      args.push_back(name);
+      args.push_back(value);
+    }
     std::vector<const char*> argv;
     std::vector<size_t> argvlen;
     for (absl::string_view a : args) {
@@ -184,13 +159,13 @@ absl::Status RedisStream::Append(absl::Span<const ClickEvent> clicks,
     }
   }
   absl::Status first_error;
-  for (size_t i = 0; i < clicks.size(); ++i) {
+  for (size_t i = 0; i < entries.size(); ++i) {
     void* raw = nullptr;
     if (redisGetReply(context_, &raw) != REDIS_OK) return IoError("XADD");
     Reply reply(static_cast<redisReply*>(raw));
     if (reply->type == REDIS_REPLY_ERROR && first_error.ok()) {
       first_error = absl::InternalError(absl::StrCat(
-          "click stream ", address_.ToString(), ": XADD: ", Str(reply.get())));
+          "stream ", address_.ToString(), ": XADD: ", Str(reply.get())));
     }
   }
   return first_error;
@@ -216,20 +191,36 @@ absl::Status RedisStream::Read(const std::string& after, int count,
   if (reply == nullptr) return IoError("XREAD");
   if (reply->type == REDIS_REPLY_NIL) return absl::OkStatus();  // timed out
   if (reply->type == REDIS_REPLY_ERROR) {
-    return absl::InternalError(absl::StrCat(
-        "click stream ", address_.ToString(), ": XREAD: ", Str(reply.get())));
+    return absl::InternalError(absl::StrCat("stream ", address_.ToString(),
+                                            ": XREAD: ", Str(reply.get())));
   }
   // [[stream, [entry, ...]]]
   if (reply->type != REDIS_REPLY_ARRAY || reply->elements != 1 ||
       reply->element[0]->type != REDIS_REPLY_ARRAY ||
       reply->element[0]->elements != 2) {
-    return absl::InternalError(absl::StrCat(
-        "click stream ", address_.ToString(), ": unexpected XREAD reply"));
+    return absl::InternalError(absl::StrCat("stream ", address_.ToString(),
+                                            ": unexpected XREAD reply"));
   }
   const redisReply* entries = reply->element[0]->element[1];
   for (size_t i = 0; i < entries->elements; ++i)
     out->push_back(ParseEntry(entries->element[i]));
   return absl::OkStatus();
+}
+
+absl::StatusOr<int64_t> RedisStream::BrokerMillis() {
+  const char* argv[] = {"TIME"};
+  Reply reply(
+      static_cast<redisReply*>(redisCommandArgv(context_, 1, argv, nullptr)));
+  if (reply == nullptr) return IoError("TIME");
+  int64_t seconds = 0, micros = 0;
+  if (reply->type != REDIS_REPLY_ARRAY || reply->elements != 2 ||
+      reply->element[0]->type != REDIS_REPLY_STRING ||
+      !absl::SimpleAtoi(Str(reply->element[0]), &seconds) ||
+      !absl::SimpleAtoi(Str(reply->element[1]), &micros)) {
+    return absl::InternalError(absl::StrCat("stream ", address_.ToString(),
+                                            ": TIME: unexpected reply"));
+  }
+  return seconds * 1000 + micros / 1000;
 }
 
 absl::StatusOr<int64_t> RedisStream::Length() {
@@ -238,8 +229,8 @@ absl::StatusOr<int64_t> RedisStream::Length() {
       static_cast<redisReply*>(redisCommandArgv(context_, 2, argv, nullptr)));
   if (reply == nullptr) return IoError("XLEN");
   if (reply->type != REDIS_REPLY_INTEGER) {
-    return absl::InternalError(absl::StrCat(
-        "click stream ", address_.ToString(), ": XLEN: unexpected reply"));
+    return absl::InternalError(absl::StrCat("stream ", address_.ToString(),
+                                            ": XLEN: unexpected reply"));
   }
   return static_cast<int64_t>(reply->integer);
 }

@@ -1,10 +1,8 @@
-// The click stream on Redis Streams: one stream whose entries are clicks with
-// the fields "user", "item" and "ts" (unix seconds, decimal). This file owns
-// that format: `recallctl replay` writes it (Append) and recall-server's
-// consumer reads it (Read).
+// One connection to one Redis stream (hiredis, blocking I/O with timeouts):
+// entries appended (XADD) and read (XREAD) as field-value pairs. What the
+// fields mean is stream/entries.h's (the click and item formats).
 //
-// A RedisStream is one connection to one stream (hiredis, blocking I/O with
-// timeouts). Any I/O error leaves it unusable: the caller connects again.
+// Any I/O error leaves a RedisStream unusable: the caller connects again.
 // Thread safety: none; one thread uses a connection.
 #ifndef RECALL_STREAM_REDIS_STREAM_H_
 #define RECALL_STREAM_REDIS_STREAM_H_
@@ -19,7 +17,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "absl/types/span.h"
-#include "recall/realtime_state.h"
+#include "stream/entries.h"
 
 struct redisContext;
 
@@ -37,12 +35,11 @@ struct StreamAddress {
 // INVALID_ARGUMENT naming what is wrong (scheme, port, missing stream name).
 absl::StatusOr<StreamAddress> ParseStreamUrl(absl::string_view url);
 
-// One stream entry as read: its id ("MS-SEQ") and the click, or why the
-// entry is not a click (a missing or empty field, a ts that is not an
-// integer): INVALID_ARGUMENT naming the entry and the field.
+// One stream entry as read: its id ("MS-SEQ") and fields, or why it could
+// not be read as field-value pairs (INVALID_ARGUMENT).
 struct StreamEntry {
   std::string id;
-  ClickEvent click;
+  StreamFields fields;
   absl::Status problem;
 };
 
@@ -62,10 +59,11 @@ class RedisStream {
   RedisStream(const RedisStream&) = delete;
   RedisStream& operator=(const RedisStream&) = delete;
 
-  // Appends the clicks (XADD with broker-assigned ids, pipelined); with
+  // Appends the entries (XADD with broker-assigned ids, pipelined); with
   // maxlen > 0 the stream is trimmed to about that many entries
   // (MAXLEN ~). UNAVAILABLE on an I/O error, INTERNAL for a broker error.
-  absl::Status Append(absl::Span<const ClickEvent> clicks, int64_t maxlen = 0);
+  absl::Status Append(absl::Span<const StreamFields> entries,
+                      int64_t maxlen = 0);
 
   // Reads up to `count` entries after the entry id `after` ("0" for all,
   // "MS-0" for those added from MS on), waiting up to `block` for the first
@@ -76,6 +74,10 @@ class RedisStream {
 
   // Entries in the stream (XLEN).
   absl::StatusOr<int64_t> Length();
+
+  // The broker's clock (TIME), unix milliseconds: the time entries added
+  // now get in their ids.
+  absl::StatusOr<int64_t> BrokerMillis();
 
  private:
   RedisStream(StreamAddress address, redisContext* context,

@@ -4,12 +4,13 @@
 #include <string>
 
 #include "absl/flags/flag.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "pipeline/data/gen_world.h"
 #include "tools/command.h"
 #include "tools/flags.h"
 
-ABSL_FLAG(int64_t, items, 100000, "gen: number of items");
 ABSL_FLAG(int64_t, users, 100000, "gen: number of users");
 ABSL_FLAG(int, clicks_per_user, 30, "gen: mean clicks per user");
 ABSL_FLAG(bool, extra_spaces, true,
@@ -19,7 +20,12 @@ namespace recall {
 
 int RunGen() {
   GenWorldOptions options;
-  options.items = absl::GetFlag(FLAGS_items);
+  const std::string items = absl::GetFlag(FLAGS_items);
+  options.items = 100000;
+  if (!items.empty() && !absl::SimpleAtoi(items, &options.items)) {
+    return Fail(absl::InvalidArgumentError(
+        absl::StrCat("gen: --items wants a number, got \"", items, "\"")));
+  }
   options.users = absl::GetFlag(FLAGS_users);
   options.dim = absl::GetFlag(FLAGS_dim);
   options.seed = absl::GetFlag(FLAGS_seed);

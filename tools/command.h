@@ -39,6 +39,8 @@ int RunQuery();                            // cmd_query.cc
 int RunHealth();                           // cmd_health.cc
 int RunBenchPeer();                        // cmd_peer.cc
 int RunReplay();                           // cmd_replay.cc
+int RunPublishItems();                     // cmd_items.cc
+int RunTakedown();                         // cmd_items.cc
 
 // The build and train flags, which tune also reads (it builds and trains).
 BuildOptions BuildOptionsFromFlags();  // cmd_build.cc

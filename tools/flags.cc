@@ -37,4 +37,13 @@ ABSL_FLAG(std::vector<std::string>, channels, {},
           "without back-fill");
 ABSL_FLAG(double, rate, 0,
           "per second, 0 for no limit: bench RPC: open-loop requests (0: "
-          "closed loop); replay: clicks pushed");
+          "closed loop); replay, publish-items: entries pushed");
+ABSL_FLAG(std::string, items, "",
+          "gen: number of items (default 100000); publish-items: the items "
+          "file (items.tsv format); takedown: item ids, comma-separated");
+ABSL_FLAG(std::string, stream, "",
+          "replay: the click stream; publish-items, takedown: the item "
+          "stream; redis://HOST:PORT/STREAM");
+ABSL_FLAG(int64_t, maxlen, 0,
+          "replay, publish-items, takedown: trim the stream to about this "
+          "many entries (0: no trim)");

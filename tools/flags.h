@@ -24,5 +24,8 @@ ABSL_DECLARE_FLAG(bool, json);
 ABSL_DECLARE_FLAG(double, wait);
 ABSL_DECLARE_FLAG(double, rate);
 ABSL_DECLARE_FLAG(std::vector<std::string>, channels);
+ABSL_DECLARE_FLAG(std::string, items);
+ABSL_DECLARE_FLAG(std::string, stream);
+ABSL_DECLARE_FLAG(int64_t, maxlen);
 
 #endif  // RECALL_TOOLS_FLAGS_H_

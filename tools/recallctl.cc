@@ -43,6 +43,10 @@ constexpr char kUsage[] =
     "against hnswlib\n"
     "  replay --clicks CLICKS.tsv --stream redis://HOST:PORT/STREAM [--rate N]"
     "  push clicks into the click stream\n"
+    "  publish-items --items ITEMS.tsv [--vectors SPACE=FILE,...] --stream "
+    "redis://HOST:PORT/STREAM   upsert live items\n"
+    "  takedown --items ID[,ID...] --stream redis://HOST:PORT/STREAM   take "
+    "items down\n"
     "Run `recallctl --helpfull` for every flag.";
 
 }  // namespace
@@ -57,6 +61,27 @@ int main(int argc, char** argv) {
     if (arg.size() < 3 || arg.compare(0, 2, "--") != 0) continue;
     const size_t end = std::min(arg.find('='), arg.size());
     std::replace(arg.begin() + 2, arg.begin() + end, '-', '_');
+  }
+  // A list flag given several times (--vectors a=F --vectors b=G) would keep
+  // only the last: join the occurrences into one comma-separated value.
+  for (const std::string list_flag : {"--vectors"}) {
+    std::vector<std::string> joined;
+    std::string values;
+    for (size_t i = 0; i < normalized.size(); ++i) {
+      const std::string& arg = normalized[i];
+      std::string value;
+      if (arg == list_flag && i + 1 < normalized.size()) {
+        value = normalized[++i];
+      } else if (arg.rfind(list_flag + "=", 0) == 0) {
+        value = arg.substr(list_flag.size() + 1);
+      } else {
+        joined.push_back(arg);
+        continue;
+      }
+      values += (values.empty() ? "" : ",") + value;
+    }
+    if (!values.empty()) joined.push_back(list_flag + "=" + values);
+    normalized = std::move(joined);
   }
   std::vector<char*> pointers;
   for (std::string& arg : normalized) pointers.push_back(arg.data());
@@ -81,6 +106,8 @@ int main(int argc, char** argv) {
   if (command == "health") return recall::RunHealth();
   if (command == "bench-peer") return recall::RunBenchPeer();
   if (command == "replay") return recall::RunReplay();
+  if (command == "publish-items") return recall::RunPublishItems();
+  if (command == "takedown") return recall::RunTakedown();
   fprintf(stderr, "recallctl: unknown command \"%s\"\n%s\n", command.c_str(),
           recall::kUsage);
   return 2;

@@ -226,7 +226,7 @@ TEST_F(RealtimeE2eTest,
     for (int i = 0; i < 4; ++i) clicks.push_back({o, hot_item, now + i});
   }
   const absl::Time pushed = absl::Now();
-  ASSERT_TRUE(producer_->Append(clicks).ok());
+  ASSERT_TRUE(producer_->Append(EncodeClicks(clicks)).ok());
 
   // Within 1 s: i2i seeded by each fresh click, the cluster's item through
   // cluster_cf_now, the hot item through hot_now, each with provenance.
@@ -303,10 +303,10 @@ TEST_F(RealtimeE2eTest, KillingTheBrokerFailsNoCallAndTheConsumerCatchesUp) {
   ASSERT_TRUE(stream.ok());
   const std::string user = "u0000002";
   const std::vector<ItemRow> items = UnseenItems({user}, 100, 1);
-  ASSERT_TRUE(
-      (*stream)
-          ->Append({{user, ItemId(items[0]), absl::ToUnixSeconds(absl::Now())}})
-          .ok());
+  ASSERT_TRUE((*stream)
+                  ->Append(EncodeClicks({{user, ItemId(items[0]),
+                                          absl::ToUnixSeconds(absl::Now())}}))
+                  .ok());
   // Back within the back-off (at most 5 s) and caught up with the new click.
   bool caught_up = false;
   const absl::Time wait_until = absl::Now() + absl::Seconds(10);
@@ -330,10 +330,10 @@ TEST_F(RealtimeE2eTest, FreshClicksSurviveAReloadOfANewSnapshot) {
   ASSERT_TRUE(WaitLive(absl::Seconds(5)));
   const std::string user = "u0000003";
   const std::vector<ItemRow> items = UnseenItems({user}, 200, 1);
-  ASSERT_TRUE(
-      producer_
-          ->Append({{user, ItemId(items[0]), absl::ToUnixSeconds(absl::Now())}})
-          .ok());
+  ASSERT_TRUE(producer_
+                  ->Append(EncodeClicks({{user, ItemId(items[0]),
+                                          absl::ToUnixSeconds(absl::Now())}}))
+                  .ok());
   auto seeded = [&](std::string* version) {
     v1::RecallResponse response;
     EXPECT_TRUE(CallRecall(channel_, user, 200, &response).ok());

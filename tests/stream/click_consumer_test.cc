@@ -95,7 +95,7 @@ class ClickConsumerTest : public ::testing::Test {
     absl::StatusOr<std::unique_ptr<RedisStream>> stream =
         RedisStream::Connect(server_->address("clicks"), absl::Seconds(1));
     ASSERT_TRUE(stream.ok()) << stream.status();
-    ASSERT_TRUE((*stream)->Append(clicks).ok());
+    ASSERT_TRUE((*stream)->Append(EncodeClicks(clicks)).ok());
   }
 
   // redis-cli against the test server: `args` as a shell would split them.
