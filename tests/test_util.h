@@ -10,10 +10,13 @@
 
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <iterator>
 #include <string>
 #include <system_error>
 
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
 #include "gtest/gtest.h"
 
 namespace recall {
@@ -111,6 +114,17 @@ inline void WriteFile(const std::string& path, const std::string& content) {
   std::ofstream out(path, std::ios::binary);
   out << content;
   ASSERT_TRUE(out.good()) << path;
+}
+
+// Polls `done` every 10 ms for up to `within`; true once it holds.
+inline bool WaitFor(const std::function<bool()>& done,
+                    absl::Duration within = absl::Seconds(5)) {
+  const absl::Time give_up = absl::Now() + within;
+  while (!done()) {
+    if (absl::Now() > give_up) return false;
+    absl::SleepFor(absl::Milliseconds(10));
+  }
+  return true;
 }
 
 }  // namespace recall

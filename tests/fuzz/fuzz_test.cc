@@ -20,6 +20,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/str_split.h"
 #include "google/protobuf/stubs/logging.h"
 #include "gtest/gtest.h"
 #include "pipeline/data/clicks_file.h"
@@ -27,12 +28,14 @@
 #include "pipeline/data/word2vec_io.h"
 #include "recall/channel.h"
 #include "recall/engine.h"
+#include "recall/live_items.h"
 #include "recall/snapshot.h"
 #include "recall/v1/recall.pb.h"
 #include "server/recall_service.h"
 #include "store/item_table.h"
 #include "store/ranked_lists.h"
 #include "store/snapshot_files.h"
+#include "stream/entries.h"
 #include "tests/small_snapshot.h"
 #include "tests/test_util.h"
 
@@ -246,6 +249,42 @@ TEST_F(FuzzTest, PolicyTextAgainstASnapshot) {
     if (!engine.ok()) return;
     RecallAnswer answer;
     (void)(*engine)->Recall({.user_id = "u0000001", .k = 10}, &answer);
+  });
+}
+
+// An item stream entry, written one field per line as NAME=VALUE, parsed
+// and applied to a live segment over a small snapshot.
+TEST_F(FuzzTest, ItemStreamEntry) {
+  ASSERT_TRUE(MakeSmallSnapshot(Path("s"), 300, 50, 8, "v1").ok());
+  auto snapshot = Snapshot::Load(Path("s") + "/root", "v1");
+  ASSERT_TRUE(snapshot.ok()) << snapshot.status();
+  LiveItemsOptions options;
+  options.max_items = 50;
+  LiveItems live(options);
+  ASSERT_TRUE(live.SetSnapshot(*snapshot).ok());
+  int64_t stream_ms = 1;
+  Fuzz("item_entry", [&](const std::string& input) {
+    StreamFields fields;
+    for (absl::string_view line : absl::StrSplit(input, '\n')) {
+      const size_t eq = line.find('=');
+      if (eq == absl::string_view::npos) continue;
+      fields.emplace_back(std::string(line.substr(0, eq)),
+                          std::string(line.substr(eq + 1)));
+    }
+    ItemEvent event;
+    absl::string_view reason;
+    if (!ParseItemEvent(fields, "1-0", &event, &reason).ok()) {
+      ASSERT_FALSE(reason.empty());
+      return;
+    }
+    event.stream_ms =
+        (*snapshot)->manifest().created_at_unix() * 1000 + stream_ms++;
+    const ApplyResult result = live.Apply(event);
+    if (result.outcome == ApplyResult::Outcome::kRefused) {
+      ASSERT_FALSE(result.reason.empty());
+    }
+    live.Publish();
+    ASSERT_LE(live.stats().items, options.max_items);
   });
 }
 

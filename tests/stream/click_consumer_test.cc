@@ -25,17 +25,6 @@ namespace {
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 
-// Polls `done` every 10 ms for up to `within`; true once it holds.
-bool WaitFor(const std::function<bool()>& done,
-             absl::Duration within = absl::Seconds(5)) {
-  const absl::Time give_up = absl::Now() + within;
-  while (!done()) {
-    if (absl::Now() > give_up) return false;
-    absl::SleepFor(absl::Milliseconds(10));
-  }
-  return true;
-}
-
 class ClickConsumerTest : public ::testing::Test {
  protected:
   // One small built snapshot for the whole suite.
