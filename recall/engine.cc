@@ -530,6 +530,7 @@ void RecallEngine::Backfill(const Request& request, int k, Merger* merger,
   const RecallChannel* fills[] = {
       request.ctx.realtime_lists != nullptr ? backfill_now_.get() : nullptr,
       backfill_.get()};
+  bool hot_now_filled = false;
   for (const RecallChannel* channel : fills) {
     const int missing = k - static_cast<int>(merger->size());
     if (channel == nullptr || missing <= 0) continue;
@@ -539,15 +540,19 @@ void RecallEngine::Backfill(const Request& request, int k, Merger* merger,
         std::min(request.default_fetch + static_cast<int>(merger->size()),
                  options_.limits.max_fetch_k);
     slot.params.quota = missing;
-    // Back-filled items never outrank what was found before them.
+    // Back-filled items never outrank what was found before them, and the
+    // policy's back-fill stays below what is hot now.
     float cap = slot.params.weight;
     for (const RecalledCandidate& item : answer->items)
       cap = std::min(cap, item.score);
+    if (hot_now_filled) cap = std::nextafter(cap, 0.0f);
     RunChannel(request.ctx, slot.params.fetch_k, &slot);
     const size_t before = answer->items.size();
     MergeSlot(slot, /*fill_only=*/true, std::max(cap, 0.0f), merger, answer);
     ResolveItems(*snapshot_, request.live, before, answer);
     answer->backfilled += answer->channels.back().kept;
+    hot_now_filled =
+        channel == backfill_now_.get() && answer->channels.back().kept > 0;
   }
 }
 
@@ -578,6 +583,15 @@ absl::Status RecallEngine::Execute(std::vector<PlannedChannel> plan,
   // Run the channels that apply (in parallel when the executor allows:
   // each writes only its own output and report), then merge in policy order
   // so that answers do not depend on timing.
+  // While the item stream is down or catching up, channels that search a
+  // space answer from what the live segment holds, and say so.
+  std::string live_note;
+  if (options_.live != nullptr) {
+    if (absl::Status live = options_.live->Live(); !live.ok()) {
+      live_note = absl::StrCat(live.message(),
+                               ": the snapshot and the live items held");
+    }
+  }
   std::vector<Slot> slots;
   slots.reserve(plan.size());
   for (PlannedChannel& planned : plan) {
@@ -587,6 +601,8 @@ absl::Status RecallEngine::Execute(std::vector<PlannedChannel> plan,
     slot.params = planned.params;
     slot.report.channel = &planned.channel->name();
     slot.report.clamped = std::move(planned.clamped);
+    if (!planned.channel->config().space().empty())
+      slot.report.note = live_note;
   }
   std::vector<std::function<void()>> tasks;
   tasks.reserve(slots.size());

@@ -137,6 +137,9 @@ struct ChannelReport {
   std::string clamped;
   int cache_hits = 0;
   int cache_misses = 0;
+  // Not a failure, but worth saying (ChannelStats.note), e.g. that the
+  // item stream is down while the channel searched a space.
+  std::string note;
 };
 
 struct RecallAnswer {

@@ -93,6 +93,66 @@ ABSL_FLAG(int, realtime_items_per_list, 500,
           "all items).");
 ABSL_FLAG(absl::Duration, realtime_half_life, absl::Hours(2),
           "Half-life of the real-time click counts.");
+ABSL_FLAG(std::string, item_stream, "",
+          "Item stream, redis://HOST:PORT/STREAM (entries: upserts and "
+          "deletes of items, stream/entries.h): new and changed articles "
+          "are searchable within a second, taken-down ones leave every "
+          "answer; empty: the snapshot alone.");
+ABSL_FLAG(absl::Duration, item_window, absl::Hours(24),
+          "How much of the item stream is replayed on start: at least the "
+          "time between two builds plus a build's duration.");
+ABSL_FLAG(absl::Duration, item_catchup_timeout, absl::Seconds(60),
+          "How long a starting server waits for the item stream's replay "
+          "before it reports SERVING anyway.");
+ABSL_FLAG(int64_t, live_items_max, 100000,
+          "Live items kept (the oldest by publish time leave first).");
+ABSL_FLAG(int, live_index_graph_min, 4096,
+          "Live items of a space from which it is searched through an "
+          "hnswlib graph instead of a scan (0: always scan).");
+
+namespace {
+
+// The click and item streams' options from the flags; false (after saying
+// which flag) for one out of range.
+bool StreamOptionsFromFlags(recall::ServerOptions* options) {
+  options->click_stream = absl::GetFlag(FLAGS_click_stream);
+  options->click_window = absl::GetFlag(FLAGS_click_window);
+  options->click_publish_interval = absl::GetFlag(FLAGS_click_publish_interval);
+  recall::RealtimeOptions& realtime = options->realtime;
+  realtime.max_users = absl::GetFlag(FLAGS_realtime_max_users);
+  realtime.clicks_per_user = absl::GetFlag(FLAGS_realtime_clicks_per_user);
+  realtime.click_ttl = absl::GetFlag(FLAGS_realtime_click_ttl);
+  realtime.items_per_list = absl::GetFlag(FLAGS_realtime_items_per_list);
+  realtime.half_life = absl::GetFlag(FLAGS_realtime_half_life);
+  options->item_stream = absl::GetFlag(FLAGS_item_stream);
+  options->item_window = absl::GetFlag(FLAGS_item_window);
+  options->item_catchup_timeout = absl::GetFlag(FLAGS_item_catchup_timeout);
+  options->live.max_items = absl::GetFlag(FLAGS_live_items_max);
+  options->live.index.graph_min = absl::GetFlag(FLAGS_live_index_graph_min);
+  for (const auto& [name, ok] :
+       std::initializer_list<std::pair<const char*, bool>>{
+           {"realtime_max_users", realtime.max_users > 0},
+           {"realtime_clicks_per_user", realtime.clicks_per_user > 0},
+           {"realtime_click_ttl", realtime.click_ttl > absl::ZeroDuration()},
+           {"realtime_items_per_list", realtime.items_per_list > 0},
+           {"realtime_half_life", realtime.half_life > absl::ZeroDuration()},
+           {"click_window", options->click_window >= absl::ZeroDuration()},
+           {"click_publish_interval",
+            options->click_publish_interval > absl::ZeroDuration()},
+           {"item_window", options->item_window >= absl::ZeroDuration()},
+           {"item_catchup_timeout",
+            options->item_catchup_timeout >= absl::ZeroDuration()},
+           {"live_items_max", options->live.max_items > 0},
+           {"live_index_graph_min", options->live.index.graph_min >= 0}}) {
+    if (!ok) {
+      fprintf(stderr, "recall-server: --%s must be positive\n", name);
+      return false;
+    }
+  }
+  return true;
+}
+
+}  // namespace
 
 int main(int argc, char** argv) {
   absl::SetProgramUsageMessage(
@@ -168,33 +228,7 @@ int main(int argc, char** argv) {
           ? ""
           : absl::StrCat(absl::GetFlag(FLAGS_admin_host), ":",
                          absl::GetFlag(FLAGS_admin_port));
-  options.click_stream = absl::GetFlag(FLAGS_click_stream);
-  options.click_window = absl::GetFlag(FLAGS_click_window);
-  options.click_publish_interval = absl::GetFlag(FLAGS_click_publish_interval);
-  options.realtime.max_users = absl::GetFlag(FLAGS_realtime_max_users);
-  options.realtime.clicks_per_user =
-      absl::GetFlag(FLAGS_realtime_clicks_per_user);
-  options.realtime.click_ttl = absl::GetFlag(FLAGS_realtime_click_ttl);
-  options.realtime.items_per_list =
-      absl::GetFlag(FLAGS_realtime_items_per_list);
-  options.realtime.half_life = absl::GetFlag(FLAGS_realtime_half_life);
-  for (const auto& [name, ok] :
-       std::initializer_list<std::pair<const char*, bool>>{
-           {"realtime_max_users", options.realtime.max_users > 0},
-           {"realtime_clicks_per_user", options.realtime.clicks_per_user > 0},
-           {"realtime_click_ttl",
-            options.realtime.click_ttl > absl::ZeroDuration()},
-           {"realtime_items_per_list", options.realtime.items_per_list > 0},
-           {"realtime_half_life",
-            options.realtime.half_life > absl::ZeroDuration()},
-           {"click_window", options.click_window >= absl::ZeroDuration()},
-           {"click_publish_interval",
-            options.click_publish_interval > absl::ZeroDuration()}}) {
-    if (!ok) {
-      fprintf(stderr, "recall-server: --%s must be positive\n", name);
-      return 2;
-    }
-  }
+  if (!StreamOptionsFromFlags(&options)) return 2;
   options.engine.limits.max_k = absl::GetFlag(FLAGS_max_k);
   options.engine.limits.max_seeds = absl::GetFlag(FLAGS_max_seeds);
   options.engine.limits.max_excludes = absl::GetFlag(FLAGS_max_excludes);

@@ -10,7 +10,7 @@
 #include "absl/time/time.h"
 #include "grpcpp/support/proto_buffer_reader.h"
 #include "grpcpp/support/proto_buffer_writer.h"
-#include "server/click_stream_info.h"
+#include "server/stream_info.h"
 
 namespace recall {
 namespace {
@@ -86,6 +86,7 @@ void ToProto(const Snapshot& snapshot, const RecallAnswer& answer,
     stats->set_latency_us(report.latency_us);
     stats->set_status(report.status.ToString());
     stats->set_clamped(report.clamped);
+    stats->set_note(report.note);
     stats->set_cache_hits(report.cache_hits);
     stats->set_cache_misses(report.cache_misses);
     stats->set_excluded(report.excluded);
@@ -343,6 +344,15 @@ grpc::ServerUnaryReactor* RecallServiceImpl::GetSnapshotInfo(
   }
   if (click_stream_ != nullptr)
     FillClickStreamInfo(*click_stream_, response->mutable_click_stream());
+  if (item_stream_ != nullptr) {
+    FillItemStreamInfo(*item_stream_, response->mutable_item_stream());
+    const LiveItems::Stats live = item_stream_->live().stats();
+    for (v1::SpaceInfo& info : *response->mutable_spaces()) {
+      for (const LiveItems::SpaceStats& space : live.spaces) {
+        if (space.space == info.name()) info.set_live_items(space.items);
+      }
+    }
+  }
   metrics_->ObserveRequest(Method::kGetSnapshotInfo, status.error_code(),
                            absl::ToDoubleSeconds(absl::Now() - start));
   reactor->Finish(status);

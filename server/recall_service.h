@@ -19,6 +19,7 @@
 #include "server/snapshot_manager.h"
 #include "server/worker_pool.h"
 #include "stream/click_consumer.h"
+#include "stream/item_consumer.h"
 
 namespace recall {
 
@@ -74,6 +75,12 @@ class RecallServiceImpl final : public RecallServiceBase {
         click_stream_(click_stream),
         inline_(inline_options) {}
 
+  // `item_stream` (may be null; must outlive the service) is described in
+  // GetSnapshotInfo. Call before serving.
+  void set_item_stream(const ItemConsumer* item_stream) {
+    item_stream_ = item_stream;
+  }
+
   // `request` holds a serialized v1::RecallRequest; `response` receives a
   // serialized v1::RecallResponse.
   grpc::ServerUnaryReactor* Recall(grpc::CallbackServerContext* context,
@@ -125,6 +132,7 @@ class RecallServiceImpl final : public RecallServiceBase {
   ServerMetrics* metrics_;
   const int max_in_flight_;
   const ClickConsumer* const click_stream_;
+  const ItemConsumer* item_stream_ = nullptr;
   const InlineOptions inline_;
   std::atomic<int> in_flight_{0};
   std::atomic<int> running_inline_{0};

@@ -17,13 +17,13 @@
 #include "absl/time/clock.h"
 #include "grpcpp/ext/proto_server_reflection_plugin.h"
 #include "grpcpp/grpcpp.h"
-#include "server/click_stream_info.h"
 #include "server/health_service.h"
 #include "server/metrics.h"
 #include "server/metrics_http.h"
 #include "server/pool_executor.h"
 #include "server/recall_service.h"
 #include "server/snapshot_manager.h"
+#include "server/stream_info.h"
 #include "server/worker_pool.h"
 #include "store/snapshot_files.h"
 #include "util/status_macros.h"
@@ -46,10 +46,14 @@ struct RecallServer::Impl {
   ServerMetrics metrics;
   // Declared before the snapshots: engines use it until they are destroyed.
   std::unique_ptr<PoolExecutor> channel_executor;
-  // The click stream (null without --click_stream): declared before the
-  // snapshots, whose engines read the state until they are destroyed.
+  // The item stream's live segment and the click stream's state (null
+  // without --item_stream / --click_stream): declared before the snapshots,
+  // whose engines read them until they are destroyed; the consumers after
+  // what they feed.
+  std::unique_ptr<LiveItems> live;
   std::unique_ptr<RealtimeState> realtime;
   std::unique_ptr<ClickConsumer> click_consumer;
+  std::unique_ptr<ItemConsumer> item_consumer;
   std::unique_ptr<SnapshotManager> snapshots;
   std::unique_ptr<WorkerPool> workers;
   std::unique_ptr<RecallServiceImpl> service;
@@ -144,8 +148,31 @@ struct RecallServer::Impl {
             serving->engine->snapshot().items().size(),
             absl::ToDoubleSeconds(absl::Now() - start));
     metrics.SetLoadDuration(absl::ToDoubleSeconds(absl::Now() - start));
-    health->SetServing(true);
     return absl::OkStatus();
+  }
+
+  // Starts the stream consumers against the first snapshot; with an item
+  // stream, waits until it has replayed its window (a restarted server
+  // serves the live items its peers serve) or the timeout passes.
+  void StartStreams() {
+    if (click_consumer != nullptr) click_consumer->Start();
+    if (item_consumer == nullptr) return;
+    const absl::Time start = absl::Now();
+    item_consumer->Start();
+    if (item_consumer->WaitCaughtUp(options.item_catchup_timeout)) {
+      fprintf(stderr,
+              "recall-server: item stream replayed in %.2f s: %lld live "
+              "items\n",
+              absl::ToDoubleSeconds(absl::Now() - start),
+              static_cast<long long>(live->stats().items));
+    } else {
+      fprintf(stderr,
+              "recall-server: item stream not caught up after %.0f s (%s); "
+              "serving the snapshot and the %lld live items held\n",
+              absl::ToDoubleSeconds(options.item_catchup_timeout),
+              item_consumer->stats().last_error.c_str(),
+              static_cast<long long>(live->stats().items));
+    }
   }
 
   // The admin service (Reload) on options.admin_address when set.
@@ -343,17 +370,29 @@ absl::StatusOr<std::unique_ptr<RecallServer>> RecallServer::Start(
         o.channel_threads > 0 ? o.channel_threads : cores);
     engine.channel_executor = impl->channel_executor.get();
   }
+  ItemConsumerOptions items;
+  if (!o.item_stream.empty()) {
+    ASSIGN_OR_RETURN(items.address, ParseStreamUrl(o.item_stream));
+    items.window = o.item_window;
+    impl->live = std::make_unique<LiveItems>(o.live);
+  }
   if (!o.click_stream.empty()) {
     ClickConsumerOptions stream;
     ASSIGN_OR_RETURN(stream.address, ParseStreamUrl(o.click_stream));
     stream.window = o.click_window;
     stream.publish_interval = o.click_publish_interval;
-    impl->realtime = std::make_unique<RealtimeState>(o.realtime);
+    impl->realtime =
+        std::make_unique<RealtimeState>(o.realtime, impl->live.get());
     impl->click_consumer = std::make_unique<ClickConsumer>(
         std::move(stream), impl->realtime.get());
   }
-  impl->snapshots = std::make_unique<SnapshotManager>(
-      o.snapshot_root, engine, &impl->metrics, impl->realtime.get());
+  if (impl->live != nullptr) {
+    impl->item_consumer = std::make_unique<ItemConsumer>(
+        std::move(items), impl->live.get(), impl->realtime.get());
+  }
+  impl->snapshots =
+      std::make_unique<SnapshotManager>(o.snapshot_root, engine, &impl->metrics,
+                                        impl->realtime.get(), impl->live.get());
   impl->workers = std::make_unique<WorkerPool>(workers);
   InlineOptions inline_options;
   inline_options.max_channels = o.inline_max_channels;
@@ -364,12 +403,15 @@ absl::StatusOr<std::unique_ptr<RecallServer>> RecallServer::Start(
   impl->service = std::make_unique<RecallServiceImpl>(
       impl->snapshots.get(), impl->workers.get(), &impl->metrics,
       o.max_in_flight, impl->click_consumer.get(), inline_options);
+  impl->service->set_item_stream(impl->item_consumer.get());
 
   if (!o.metrics_address.empty()) {
     std::vector<std::shared_ptr<prometheus::Collectable>> collectors = {
         NewProcessCollector()};
     if (impl->click_consumer != nullptr)
       collectors.push_back(NewClickStreamCollector(impl->click_consumer.get()));
+    if (impl->item_consumer != nullptr)
+      collectors.push_back(NewItemStreamCollector(impl->item_consumer.get()));
     ASSIGN_OR_RETURN(
         impl->metrics_http,
         MetricsHttpServer::Start(o.metrics_address, impl->metrics.registry(),
@@ -380,8 +422,9 @@ absl::StatusOr<std::unique_ptr<RecallServer>> RecallServer::Start(
   // Health is NOT_SERVING (the service starts so) until the load succeeds.
 
   RETURN_IF_ERROR(impl->LoadFirstSnapshot());
-  // After the first snapshot: clicks are folded against its items.
-  if (impl->click_consumer != nullptr) impl->click_consumer->Start();
+  // After the first snapshot: clicks and items are folded against it.
+  impl->StartStreams();
+  impl->health->SetServing(true);
   {
     absl::MutexLock lock(&impl->mu);
     impl->next_poll = absl::Now() + (o.reload_interval > absl::ZeroDuration()
@@ -429,6 +472,7 @@ void RecallServer::Shutdown(absl::Duration grace) {
   impl_->workers.reset();  // runs anything still queued, joins
   impl_->metrics_http.reset();
   if (impl_->click_consumer != nullptr) impl_->click_consumer->Stop();
+  if (impl_->item_consumer != nullptr) impl_->item_consumer->Stop();
 }
 
 void RecallServer::Wait() {

@@ -11,6 +11,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "recall/engine.h"
+#include "recall/live_items.h"
 #include "recall/realtime_state.h"
 
 namespace recall {
@@ -66,6 +67,20 @@ struct ServerOptions {
   // How often the real-time lists (hot_now, cluster_cf_now) are republished.
   absl::Duration click_publish_interval = absl::Milliseconds(500);
   RealtimeOptions realtime;
+  // The item stream, redis://HOST:PORT/STREAM; empty: no live items (the
+  // snapshot alone). Upserts and deletes of articles since the build, held
+  // in a bounded live segment searched beside the snapshot
+  // (stream/item_consumer.h, recall/live_items.h); the broker being down
+  // never fails a request.
+  std::string item_stream;
+  // How far back a starting server replays the item stream: at least the
+  // time between two published builds plus a build's duration, so that it
+  // holds every item the snapshot lacks (docs/OPERATIONS.md).
+  absl::Duration item_window = absl::Hours(24);
+  // How long a starting server waits for that replay before it reports
+  // SERVING anyway (and says so in its log).
+  absl::Duration item_catchup_timeout = absl::Seconds(60);
+  LiveItemsOptions live;
   EngineOptions engine;
 };
 

@@ -13,8 +13,10 @@ namespace recall {
 
 namespace {
 
-EngineOptions WithRealtime(EngineOptions options, RealtimeState* realtime) {
+EngineOptions WithStreams(EngineOptions options, RealtimeState* realtime,
+                          LiveItems* live) {
   options.realtime = realtime;
+  options.live = live;
   return options;
 }
 
@@ -22,11 +24,12 @@ EngineOptions WithRealtime(EngineOptions options, RealtimeState* realtime) {
 
 SnapshotManager::SnapshotManager(std::string root, EngineOptions engine_options,
                                  ServerMetrics* metrics,
-                                 RealtimeState* realtime)
+                                 RealtimeState* realtime, LiveItems* live)
     : root_(std::move(root)),
-      engine_options_(WithRealtime(std::move(engine_options), realtime)),
+      engine_options_(WithStreams(std::move(engine_options), realtime, live)),
       metrics_(metrics),
-      realtime_(realtime) {}
+      realtime_(realtime),
+      live_(live) {}
 
 std::shared_ptr<const Serving> SnapshotManager::Current() const {
   absl::MutexLock lock(&mu_);
@@ -44,6 +47,9 @@ absl::StatusOr<bool> SnapshotManager::LoadCurrent() {
                    Snapshot::Load(root_, version));
   ASSIGN_OR_RETURN(std::unique_ptr<RecallEngine> engine,
                    RecallEngine::Create(snapshot, engine_options_));
+  // The live segment keeps the old snapshot's binding readable, so requests
+  // on either version see every live item exactly once.
+  if (live_ != nullptr) RETURN_IF_ERROR(live_->SetSnapshot(snapshot));
   // From here until the swap, requests on the old version run without
   // real-time signals (their rows would not match).
   if (realtime_ != nullptr) realtime_->SetSnapshot(std::move(snapshot));

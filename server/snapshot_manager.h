@@ -14,6 +14,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "recall/engine.h"
+#include "recall/live_items.h"
 #include "recall/realtime_state.h"
 #include "server/metrics.h"
 
@@ -32,12 +33,14 @@ struct Serving {
 class SnapshotManager {
  public:
   // `metrics` (may be null; must outlive the manager) gets each loaded
-  // engine's channel series resolved at load time. `realtime` (may be null;
-  // must outlive the manager) is remapped to each loaded snapshot just
-  // before it is swapped in, and its engines read it.
+  // engine's channel series resolved at load time. `realtime` and `live`
+  // (may be null; must outlive the manager) are bound to each loaded
+  // snapshot just before it is swapped in (the live segment first: live
+  // items the snapshot contains leave it in the same swap), and its engines
+  // read them.
   SnapshotManager(std::string root, EngineOptions engine_options,
                   ServerMetrics* metrics = nullptr,
-                  RealtimeState* realtime = nullptr);
+                  RealtimeState* realtime = nullptr, LiveItems* live = nullptr);
 
   // Loads the version CURRENT names unless it is already serving; true when
   // it swapped a new version in. Returns the load error otherwise (the old
@@ -59,6 +62,7 @@ class SnapshotManager {
   const EngineOptions engine_options_;
   ServerMetrics* const metrics_;
   RealtimeState* const realtime_;
+  LiveItems* const live_;
   absl::Mutex load_mu_;  // serialises loads
   mutable absl::Mutex mu_;
   std::shared_ptr<const Serving> current_ ABSL_GUARDED_BY(mu_);

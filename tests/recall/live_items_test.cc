@@ -391,13 +391,14 @@ TEST_F(LiveEngineTest, ANewReaderGetsWhatIsHotNowIncludingALiveItem) {
   RecallAnswer answer;
   ASSERT_TRUE(engine->Recall(query, &answer).ok());
   ASSERT_FALSE(answer.items.empty());
-  // fresh, then e (hot now too) and d (the snapshot's popular) at the
-  // weakest score found: back-fill never outranks what came before it.
-  EXPECT_THAT(Ids(answer), ElementsAre("fresh", "d", "e"));
+  // fresh, then e (hot now too), then d (the snapshot's popular): the
+  // policy's back-fill stays below what is hot now.
+  EXPECT_THAT(Ids(answer), ElementsAre("fresh", "e", "d"));
   EXPECT_EQ(*answer.items[0].sources[0].channel, "hot_now_backfill");
   EXPECT_EQ(answer.items[0].sources[0].via, "backfill");
-  EXPECT_EQ(*answer.items[2].sources[0].channel, "hot_now_backfill");
-  EXPECT_EQ(*answer.items[1].sources[0].channel, "popular");
+  EXPECT_EQ(*answer.items[1].sources[0].channel, "hot_now_backfill");
+  EXPECT_EQ(*answer.items[2].sources[0].channel, "popular");
+  EXPECT_LT(answer.items[2].score, answer.items[1].score);
   EXPECT_EQ(answer.backfilled, 3);
   // Taken down, it leaves the real-time lists at once.
   const ApplyResult gone = live_.Apply(Delete("fresh"));
