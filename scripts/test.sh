@@ -6,7 +6,8 @@
 #   scripts/test.sh --sanitize   the suite built with ASan + UBSan in
 #                                build-asan/ (without the container image check)
 #   scripts/test.sh --tsan       the server, reload, engine, overload, click-stream,
-#                                inline-serving and neighbour-table tests
+#                                item-stream, live-segment, inline-serving and
+#                                neighbour-table tests
 #                                built with TSan in build-tsan/
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -44,7 +45,7 @@ case "$mode" in
     # absl::Mutex visible, ignore_noninstrumented_modules drops what the
     # libraries' own memory calls do, tests/tsan.supp names gRPC's hand-offs.
     export TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1 ignore_noninstrumented_modules=1 suppressions=$PWD/tests/tsan.supp"
-    sanitized build-tsan thread -R 'TsanAbslSync|Reload|Engine|Overload|Shutdown|WorkerPool|Health|ServerE2e|ListChannels|Realtime|ClickConsumer|InlineService|ComputeTable'
+    sanitized build-tsan thread -R 'TsanAbslSync|Reload|Engine|Overload|Shutdown|WorkerPool|Health|ServerE2e|ListChannels|Realtime|ClickConsumer|InlineService|ComputeTable|LiveIndex|LiveItems|LiveEngine|ItemConsumer'
     ;;
   *)
     echo "usage: scripts/test.sh [--sanitize|--tsan]" >&2

@@ -53,6 +53,9 @@ ABSL_FLAG(int, ease_max_items, 12000,
           "build: most clicked items for EASE (n^2 floats of memory)");
 ABSL_FLAG(double, hot_half_life_hours, 24,
           "build: half-life of a click's weight in the hot lists");
+ABSL_FLAG(std::string, takedowns, "",
+          "build: file of taken-down item ids, one per line: left out of the "
+          "snapshot");
 ABSL_FLAG(
     std::string, clusters, "",
     "build: text-format recall.v1.ClusteringConfig file (user clusterings)");
@@ -81,6 +84,7 @@ BuildOptions BuildOptionsFromFlags() {
   options.tag2vec_combine = absl::GetFlag(FLAGS_tag2vec_combine);
   options.seen_items = absl::GetFlag(FLAGS_seen_items);
   options.clusters_file = absl::GetFlag(FLAGS_clusters);
+  options.takedowns_file = absl::GetFlag(FLAGS_takedowns);
   options.keep_versions = absl::GetFlag(FLAGS_keep_versions);
   options.itemcf.method = absl::GetFlag(FLAGS_itemcf);
   options.itemcf.top_n = absl::GetFlag(FLAGS_itemcf_neighbors);

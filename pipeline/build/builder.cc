@@ -18,6 +18,7 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
+#include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
@@ -222,12 +223,14 @@ class StageClock {
 // The world's spaces: one index each, and the user vectors that come with
 // them (appended to `user_vectors`).
 absl::Status WriteSpaces(const BuildOptions& options, const ItemTable& items,
+                         const absl::flat_hash_set<std::string>& taken_down,
                          const std::vector<std::string>& space_names,
                          const std::string& dir, v1::Manifest* manifest,
                          std::vector<UserVectors>* user_vectors) {
   for (const std::string& name : space_names) {
-    ASSIGN_OR_RETURN(ItemVectors vectors,
-                     ReadItemVectors(options.input_dir, items, name));
+    ASSIGN_OR_RETURN(
+        ItemVectors vectors,
+        ReadItemVectors(options.input_dir, items, name, taken_down));
     ReportItemsWithoutVector(name, items, vectors.rows);
     const absl::Time start = absl::Now();
     ASSIGN_OR_RETURN(v1::SpaceManifest space,
@@ -341,13 +344,61 @@ absl::Status WriteClusterings(
   return absl::OkStatus();
 }
 
+// The ids of --takedowns (one per line, '#' comments); none without it.
+absl::StatusOr<absl::flat_hash_set<std::string>> ReadTakedowns(
+    const std::string& path) {
+  absl::flat_hash_set<std::string> ids;
+  if (path.empty()) return ids;
+  std::ifstream in(path);
+  if (!in) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--takedowns ", path, ": cannot open"));
+  }
+  std::string line;
+  for (int64_t line_no = 1; std::getline(in, line); ++line_no) {
+    absl::string_view id = absl::StripAsciiWhitespace(line);
+    if (id.empty() || id[0] == '#') continue;
+    Item item;
+    item.id = std::string(id);
+    if (absl::Status s = CheckItem(item); !s.ok())
+      return LineError(path, line_no, s.message());
+    ids.insert(item.id);
+  }
+  return ids;
+}
+
+// The items of `items` but those in `taken_down`, in order.
+ItemTable WithoutItems(ItemTable items,
+                       const absl::flat_hash_set<std::string>& taken_down) {
+  if (taken_down.empty()) return items;
+  ItemTable kept;
+  int64_t left_out = 0;
+  for (const Item& item : items.items()) {
+    if (taken_down.contains(item.id)) {
+      ++left_out;
+    } else {
+      kept.Add(item).IgnoreError();  // came from a valid table
+    }
+  }
+  fprintf(stderr, "build: left out %lld taken-down items (--takedowns)\n",
+          static_cast<long long>(left_out));
+  return kept;
+}
+
 absl::StatusOr<v1::Manifest> BuildInto(const BuildOptions& options,
                                        const std::string& dir,
                                        const std::string& version) {
   StageClock clock;
   const std::string items_path =
       (fs::path(options.input_dir) / "items.tsv").string();
-  ASSIGN_OR_RETURN(ItemTable items, ItemTable::ReadTsv(items_path));
+  ASSIGN_OR_RETURN(const absl::flat_hash_set<std::string> taken_down,
+                   ReadTakedowns(options.takedowns_file));
+  ASSIGN_OR_RETURN(ItemTable all_items, ItemTable::ReadTsv(items_path));
+  ItemTable items = WithoutItems(std::move(all_items), taken_down);
+  if (items.size() == 0) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(items_path, ": every item is taken down (--takedowns)"));
+  }
   ASSIGN_OR_RETURN(std::vector<std::string> space_names,
                    FindSpaces(options.input_dir));
   // Fail early on a bad --tag2vec_combine, before any work.
@@ -393,8 +444,8 @@ absl::StatusOr<v1::Manifest> BuildInto(const BuildOptions& options,
   clock.End("profiles");
 
   std::vector<UserVectors> user_vectors;
-  RETURN_IF_ERROR(
-      WriteSpaces(options, items, space_names, dir, &manifest, &user_vectors));
+  RETURN_IF_ERROR(WriteSpaces(options, items, taken_down, space_names, dir,
+                              &manifest, &user_vectors));
   clock.End("spaces");
   RETURN_IF_ERROR(WriteTagTables(options, items, std::move(tag_set),
                                  std::move(media_set), space_names, profiles,

@@ -31,6 +31,8 @@
 // policy (--policy FILE, text-format recall.v1.Policy; default: DefaultPolicy)
 // is validated against the built snapshot before anything is published.
 //
+// Items listed in --takedowns are left out as if items.tsv lacked them.
+//
 // Any bad input stops the build with INVALID_ARGUMENT naming file, line and
 // problem, before anything is published. The version is assembled in a
 // hidden ROOT/.<version>.tmp directory, synced, renamed to ROOT/<version>,
@@ -100,6 +102,10 @@ struct BuildOptions {
   // the channels' fetch_k); 0 builds none (every i2i search is then live).
   int neighbours = 1000;
   bool neighbours_all_items = false;
+  // A file of item ids, one per line ('#' starts a comment): items taken
+  // down (`recallctl takedown`), left out of the snapshot with everything
+  // that refers to them (vectors, clicks, lists). Empty: none.
+  std::string takedowns_file;
   // Version directory name; empty means a UTC timestamp like
   // "20261128T120000Z" (with "-2", "-3", ... appended if taken).
   std::string version;

@@ -77,9 +77,10 @@ absl::StatusOr<std::vector<std::string>> FindSpaces(
   return spaces;
 }
 
-absl::StatusOr<ItemVectors> ReadItemVectors(const std::string& input_dir,
-                                            const ItemTable& items,
-                                            const std::string& space) {
+absl::StatusOr<ItemVectors> ReadItemVectors(
+    const std::string& input_dir, const ItemTable& items,
+    const std::string& space,
+    const absl::flat_hash_set<std::string>& taken_down) {
   const std::string path =
       (fs::path(input_dir) / "vectors" / (space + kItemVecSuffix)).string();
   ASSIGN_OR_RETURN(VectorSet vectors, ReadWord2VecText(path));
@@ -89,6 +90,7 @@ absl::StatusOr<ItemVectors> ReadItemVectors(const std::string& input_dir,
   order.reserve(vectors.size());
   for (size_t i = 0; i < vectors.size(); ++i) {
     ItemRow row = items.Find(vectors.ids[i]);
+    if (row == kNoItem && taken_down.contains(vectors.ids[i])) continue;
     if (row == kNoItem) {
       return LineError(
           path, VectorLine(i),
@@ -99,7 +101,7 @@ absl::StatusOr<ItemVectors> ReadItemVectors(const std::string& input_dir,
   std::sort(order.begin(), order.end());
   ItemVectors out;
   out.dim = vectors.dim;
-  out.data.resize(vectors.values.size());
+  out.data.resize(order.size() * vectors.dim);
   out.rows.resize(order.size());
   for (size_t j = 0; j < order.size(); ++j) {
     out.rows[j] = order[j].first;

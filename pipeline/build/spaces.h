@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/container/flat_hash_set.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "pipeline/build/builder.h"
@@ -38,10 +39,12 @@ struct ItemVectors {
   std::vector<float> data;
 };
 
-// Reads and normalises vectors/<space>.item.vec, mapping ids to item rows.
-absl::StatusOr<ItemVectors> ReadItemVectors(const std::string& input_dir,
-                                            const ItemTable& items,
-                                            const std::string& space);
+// Reads and normalises vectors/<space>.item.vec, mapping ids to item rows;
+// vectors of `taken_down` ids are left out, any other id must be an item.
+absl::StatusOr<ItemVectors> ReadItemVectors(
+    const std::string& input_dir, const ItemTable& items,
+    const std::string& space,
+    const absl::flat_hash_set<std::string>& taken_down);
 
 // Says how many items (and the first few) have no vector in `space`: no
 // channel over the space can recall them (trainers leave out items they

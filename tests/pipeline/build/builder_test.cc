@@ -142,6 +142,39 @@ TEST_F(BuilderTest, BuildsAVerifiableSnapshotAndPublishesIt) {
   EXPECT_TRUE(tag_was_clicked);
 }
 
+TEST_F(BuilderTest, TakenDownItemsAreLeftOutWithTheirVectorsAndClicks) {
+  auto all = BuildSnapshot(Options("all"));
+  ASSERT_TRUE(all.ok()) << all.status();
+  auto full = Snapshot::Load(root_, "all");
+  ASSERT_TRUE(full.ok());
+  const std::string a = (*full)->items().item(3).id;
+  const std::string b = (*full)->items().item(200).id;
+  std::ofstream(dir_ / "takedowns.txt") << "# taken down on 2026-12-06\n"
+                                        << a << "\n\n  " << b << "  \n";
+  BuildOptions options = Options("without");
+  options.takedowns_file = (dir_ / "takedowns.txt").string();
+  auto m = BuildSnapshot(options);
+  ASSERT_TRUE(m.ok()) << m.status();
+  EXPECT_EQ(m->items().count(), 398);
+  auto snapshot = Snapshot::Load(root_, "without");
+  ASSERT_TRUE(snapshot.ok()) << snapshot.status();
+  EXPECT_EQ((*snapshot)->items().Find(a), kNoItem);
+  EXPECT_EQ((*snapshot)->items().Find(b), kNoItem);
+  for (const Space& space : (*snapshot)->spaces()) {
+    const Space* before = (*full)->FindSpace(space.manifest.name());
+    EXPECT_EQ(space.manifest.count() + 2, before->manifest.count())
+        << space.manifest.name();
+  }
+  // A bad id names the file and line.
+  std::ofstream(dir_ / "bad.txt") << "ok\nbad\tid\n";
+  options.takedowns_file = (dir_ / "bad.txt").string();
+  options.version = "bad";
+  auto bad = BuildSnapshot(options);
+  ASSERT_FALSE(bad.ok());
+  EXPECT_THAT(bad.status().message(), HasSubstr("bad.txt:2"));
+  EXPECT_THAT(bad.status().message(), HasSubstr("tab or newline"));
+}
+
 TEST_F(BuilderTest, Tag2vecArticleIsTheNormalisedSumOfItsTopThreeTags) {
   ASSERT_TRUE(BuildSnapshot(Options("v1")).ok());
   auto snapshot = Snapshot::Load(root_, "v1");
