@@ -30,8 +30,6 @@ ABSL_FLAG(
     std::string, mode, "engine",
     "bench in process: engine (the server's whole Recall path) or search (user "
     "vector read + one Faiss search in --space)");
-ABSL_FLAG(std::string, space, "dssm",
-          "bench --mode search: the space to search");
 ABSL_FLAG(double, duration, 10, "bench: measured window, seconds");
 ABSL_FLAG(double, warmup, 1, "bench: unmeasured warm-up, seconds");
 ABSL_FLAG(std::string, server_metrics, "",

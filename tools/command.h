@@ -41,6 +41,7 @@ int RunBenchPeer();                        // cmd_peer.cc
 int RunReplay();                           // cmd_replay.cc
 int RunPublishItems();                     // cmd_items.cc
 int RunTakedown();                         // cmd_items.cc
+int RunBenchLive();                        // cmd_bench_live.cc
 
 // The build and train flags, which tune also reads (it builds and trains).
 BuildOptions BuildOptionsFromFlags();  // cmd_build.cc

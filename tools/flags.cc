@@ -47,3 +47,6 @@ ABSL_FLAG(std::string, stream, "",
 ABSL_FLAG(int64_t, maxlen, 0,
           "replay, publish-items, takedown: trim the stream to about this "
           "many entries (0: no trim)");
+ABSL_FLAG(std::string, space, "dssm",
+          "bench --mode search: the space to search; bench-live: the space of "
+          "the probes' vectors (and of the u2i_<space> channel)");

@@ -27,5 +27,6 @@ ABSL_DECLARE_FLAG(std::vector<std::string>, channels);
 ABSL_DECLARE_FLAG(std::string, items);
 ABSL_DECLARE_FLAG(std::string, stream);
 ABSL_DECLARE_FLAG(int64_t, maxlen);
+ABSL_DECLARE_FLAG(std::string, space);
 
 #endif  // RECALL_TOOLS_FLAGS_H_

@@ -47,6 +47,8 @@ constexpr char kUsage[] =
     "redis://HOST:PORT/STREAM   upsert live items\n"
     "  takedown --items ID[,ID...] --stream redis://HOST:PORT/STREAM   take "
     "items down\n"
+    "  bench-live --target HOST:PORT --input WORLD --stream ITEMS_URL "
+    "--click_stream CLICKS_URL [--items 1000]   live items' visibility\n"
     "Run `recallctl --helpfull` for every flag.";
 
 }  // namespace
@@ -108,6 +110,7 @@ int main(int argc, char** argv) {
   if (command == "replay") return recall::RunReplay();
   if (command == "publish-items") return recall::RunPublishItems();
   if (command == "takedown") return recall::RunTakedown();
+  if (command == "bench-live") return recall::RunBenchLive();
   fprintf(stderr, "recallctl: unknown command \"%s\"\n%s\n", command.c_str(),
           recall::kUsage);
   return 2;
