@@ -17,6 +17,10 @@ ABSL_FLAG(double, last_fraction, 0,
           "split: per user, the last fraction of clicks");
 ABSL_FLAG(int64_t, cutoff, 0,
           "split: clicks at or after this unix time are test clicks");
+ABSL_FLAG(std::string, new_items, "",
+          "split --cutoff: where the items published at or after the cut-off "
+          "go (items.tsv and <space>.item.vec, as publish-items reads them); "
+          "they leave the training world either way");
 
 namespace recall {
 
@@ -49,6 +53,7 @@ int RunSplit() {
   options.last_n = absl::GetFlag(FLAGS_last_n);
   options.last_fraction = absl::GetFlag(FLAGS_last_fraction);
   options.cutoff_unix = absl::GetFlag(FLAGS_cutoff);
+  options.new_items_dir = absl::GetFlag(FLAGS_new_items);
   absl::StatusOr<SplitReport> report =
       SplitWorld(absl::GetFlag(FLAGS_input), absl::GetFlag(FLAGS_out),
                  absl::GetFlag(FLAGS_test), options);

@@ -18,6 +18,8 @@
 #include "absl/strings/string_view.h"
 #include "pipeline/data/clicks_file.h"
 #include "pipeline/data/file_writer.h"
+#include "pipeline/data/word2vec_io.h"
+#include "store/item_table.h"
 #include "util/line_error.h"
 #include "util/status_macros.h"
 
@@ -148,15 +150,64 @@ absl::Status CopyFile(const fs::path& from, const fs::path& to) {
   return absl::OkStatus();
 }
 
+// Splits `items` at the cut-off: items.tsv of the earlier ones into
+// train_dir, of the later ones into new_dir (when set); the same for every
+// vectors/<space>.item.vec (other vector files are copied whole). Returns
+// how many items were published at or after the cut-off.
+absl::StatusOr<int64_t> SplitItemsAt(const fs::path& in_dir,
+                                     const fs::path& train_dir,
+                                     const std::string& new_dir,
+                                     int64_t cutoff) {
+  ASSIGN_OR_RETURN(ItemTable all,
+                   ItemTable::ReadTsv((in_dir / "items.tsv").string()));
+  ItemTable before, after;
+  for (const Item& item : all.items())
+    RETURN_IF_ERROR((item.publish_ts < cutoff ? before : after).Add(item));
+  RETURN_IF_ERROR(before.WriteTsv((train_dir / "items.tsv").string()));
+  if (!new_dir.empty()) {
+    std::error_code ec;
+    fs::create_directories(new_dir, ec);
+    if (after.size() > 0)
+      RETURN_IF_ERROR(
+          after.WriteTsv((fs::path(new_dir) / "items.tsv").string()));
+  }
+  std::error_code ec;
+  for (const auto& entry : fs::directory_iterator(in_dir / "vectors", ec)) {
+    const std::string name = entry.path().filename().string();
+    if (name.size() < 9 || name.compare(name.size() - 9, 9, ".item.vec") != 0)
+      continue;
+    ASSIGN_OR_RETURN(VectorSet vectors,
+                     ReadWord2VecText(entry.path().string()));
+    VectorSet kept, moved;
+    kept.dim = moved.dim = vectors.dim;
+    for (size_t i = 0; i < vectors.size(); ++i) {
+      VectorSet& to = after.Find(vectors.ids[i]) == kNoItem ? kept : moved;
+      to.ids.push_back(vectors.ids[i]);
+      to.values.insert(to.values.end(), vectors.row(i),
+                       vectors.row(i) + vectors.dim);
+    }
+    RETURN_IF_ERROR(
+        WriteWord2VecText((train_dir / "vectors" / name).string(), kept));
+    if (!new_dir.empty() && moved.size() > 0) {
+      RETURN_IF_ERROR(
+          WriteWord2VecText((fs::path(new_dir) / name).string(), moved));
+    }
+  }
+  return static_cast<int64_t>(after.size());
+}
+
 }  // namespace
 
 std::string SplitReport::ToText() const {
   const int64_t total = train_clicks + test_clicks;
   return absl::StrFormat(
-      "train clicks %d, test clicks %d (%.1f%%), test users %d\n", train_clicks,
-      test_clicks,
+      "train clicks %d, test clicks %d (%.1f%%), test users %d%s\n",
+      train_clicks, test_clicks,
       total > 0 ? 100.0 * static_cast<double>(test_clicks) / total : 0.0,
-      test_users);
+      test_users,
+      new_items > 0
+          ? absl::StrCat(", items published after the cut-off ", new_items)
+          : "");
 }
 
 absl::StatusOr<SplitReport> SplitWorld(const std::string& world,
@@ -243,6 +294,11 @@ absl::StatusOr<SplitReport> SplitWorld(const std::string& world,
       return absl::InternalError(
           absl::StrCat("copy ", vectors.string(), ": ", ec.message()));
     }
+  }
+  if (options.cutoff_unix != 0) {
+    ASSIGN_OR_RETURN(report.new_items,
+                     SplitItemsAt(in_dir, out_dir, options.new_items_dir,
+                                  options.cutoff_unix));
   }
   return report;
 }

@@ -15,6 +15,7 @@ namespace {
 namespace fs = std::filesystem;
 
 using ::testing::HasSubstr;
+using ::testing::Not;
 
 constexpr char kItems[] =
     "item_id\tcat1\tcat2\tmedia_id\ttags\tpublish_ts\thotness\tctr\n"
@@ -188,6 +189,33 @@ TEST_F(SplitTest, CopiesItemsAndVectors) {
   EXPECT_TRUE(
       SplitWorld(world, train_world, tmp_.Path("out/test.tsv"), {.last_n = 2})
           .ok());
+}
+
+TEST_F(SplitTest, ACutoffLeavesOutTheItemsPublishedAfterIt) {
+  const std::string world = tmp_.Path("later");
+  fs::create_directories(world + "/vectors");
+  WriteFile(world + "/items.tsv",
+            "item_id\tcat1\tcat2\tmedia_id\ttags\tpublish_ts\thotness\tctr\n"
+            "a\tc\tc/x\tm\tt:1\t1\t1\t0.5\n"
+            "late\tc\tc/x\tm\t\t8\t1\t0.5\n");
+  WriteFile(world + "/clicks.tsv",
+            "user_id\titem_id\tts\nu1\ta\t5\nu1\tlate\t9\n");
+  WriteFile(world + "/vectors/dssm.item.vec", "2 1\na 1\nlate 0.5\n");
+  WriteFile(world + "/vectors/tags.vec", "1 1\nt 1\n");
+  SplitOptions options{.cutoff_unix = 7};
+  options.new_items_dir = tmp_.Path("new");
+  absl::StatusOr<SplitReport> report =
+      SplitWorld(world, tmp_.Path("t"), tmp_.Path("test.tsv"), options);
+  ASSERT_TRUE(report.ok()) << report.status();
+  EXPECT_EQ(report->new_items, 1);
+  EXPECT_THAT(report->ToText(), HasSubstr("after the cut-off 1"));
+  EXPECT_THAT(ReadFile(tmp_.Path("t/items.tsv")), HasSubstr("\na\t"));
+  EXPECT_THAT(ReadFile(tmp_.Path("t/items.tsv")), Not(HasSubstr("late")));
+  EXPECT_THAT(ReadFile(tmp_.Path("t/vectors/dssm.item.vec")),
+              Not(HasSubstr("late")));
+  EXPECT_EQ(ReadFile(tmp_.Path("t/vectors/tags.vec")), "1 1\nt 1\n");
+  EXPECT_THAT(ReadFile(tmp_.Path("new/items.tsv")), HasSubstr("\nlate\t"));
+  EXPECT_THAT(ReadFile(tmp_.Path("new/dssm.item.vec")), HasSubstr("late 0.5"));
 }
 
 TEST_F(SplitTest, RejectsBadOptions) {
