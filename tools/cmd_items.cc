@@ -18,16 +18,13 @@
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
-#include "pipeline/data/word2vec_io.h"
+#include "pipeline/build/item_upserts.h"
 #include "recall/live_items.h"
 #include "store/item_table.h"
 #include "stream/entries.h"
 #include "tools/command.h"
 #include "tools/flags.h"
 #include "tools/stream_push.h"
-#include "util/line_error.h"
-#include "util/status_macros.h"
-#include "util/vector_math.h"
 
 ABSL_FLAG(std::vector<std::string>, vectors, {},
           "publish-items: SPACE=WORD2VEC_FILE, comma-separated or repeated: "
@@ -36,35 +33,19 @@ ABSL_FLAG(std::vector<std::string>, vectors, {},
 namespace recall {
 namespace {
 
-// Reads --vectors into the events' vectors: every id must be an item of the
-// items file and every vector non-zero (PATH:LINE otherwise).
-absl::Status AddVectors(const std::vector<std::string>& specs,
-                        const ItemTable& items,
-                        std::vector<ItemEvent>* events) {
+// --vectors as (space, file) pairs.
+absl::StatusOr<std::vector<std::pair<std::string, std::string>>> VectorFiles(
+    const std::vector<std::string>& specs) {
+  std::vector<std::pair<std::string, std::string>> files;
   for (const std::string& spec : specs) {
     const std::vector<std::string> parts = absl::StrSplit(spec, '=');
     if (parts.size() != 2 || parts[0].empty() || parts[1].empty()) {
       return absl::InvalidArgumentError(absl::StrCat(
           "publish-items: --vectors wants SPACE=FILE, got \"", spec, "\""));
     }
-    const std::string& path = parts[1];
-    ASSIGN_OR_RETURN(VectorSet vectors, ReadWord2VecText(path));
-    for (size_t i = 0; i < vectors.size(); ++i) {
-      const int64_t line = static_cast<int64_t>(i) + 2;  // after the header
-      const ItemRow row = items.Find(vectors.ids[i]);
-      if (row == kNoItem) {
-        return LineError(path, line,
-                         absl::StrCat("item \"", vectors.ids[i],
-                                      "\" is not in the items file"));
-      }
-      std::vector<float> v(vectors.row(i), vectors.row(i) + vectors.dim);
-      std::vector<float> unit = v;
-      if (!NormalizeL2(unit.data(), vectors.dim))
-        return LineError(path, line, "zero vector (cannot be normalised)");
-      (*events)[row].vectors.emplace_back(parts[0], std::move(v));
-    }
+    files.emplace_back(parts[0], parts[1]);
   }
-  return absl::OkStatus();
+  return files;
 }
 
 // Pushes the events; prints what was sent.
@@ -105,17 +86,12 @@ int RunPublishItems() {
   }
   if (absl::Status s = CheckStreamFlags("publish-items"); !s.ok())
     return Fail(s);
-  absl::StatusOr<ItemTable> items = ItemTable::ReadTsv(path);
-  if (!items.ok()) return Fail(items.status());
-  std::vector<ItemEvent> events(items->size());
-  for (ItemRow row = 0; row < items->size(); ++row)
-    events[row].item = items->item(row);
-  if (absl::Status s =
-          AddVectors(absl::GetFlag(FLAGS_vectors), *items, &events);
-      !s.ok()) {
-    return Fail(s);
-  }
-  return Push("publish-items", events);
+  absl::StatusOr<std::vector<std::pair<std::string, std::string>>> files =
+      VectorFiles(absl::GetFlag(FLAGS_vectors));
+  if (!files.ok()) return Fail(files.status());
+  absl::StatusOr<std::vector<ItemEvent>> events = ReadItemUpserts(path, *files);
+  if (!events.ok()) return Fail(events.status());
+  return Push("publish-items", *events);
 }
 
 int RunTakedown() {

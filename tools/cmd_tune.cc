@@ -14,6 +14,13 @@
 ABSL_FLAG(std::string, metric, "recall@100",
           "tune: the validation metric to maximise (recall@K, hr@K, ndcg@K)");
 ABSL_FLAG(double, max_seconds, 600, "tune: time budget of the search");
+ABSL_FLAG(std::string, split, "last",
+          "tune: the validation split: last (each user's newest --last_n "
+          "clicks) or time (every click after a cut-off: the newest "
+          "--time_fraction of them; items published after it served as live "
+          "items)");
+ABSL_FLAG(double, time_fraction, 0.1,
+          "tune --split time: the share of the clicks, newest first, held out");
 ABSL_FLAG(bool, progress, false,
           "tune: progress lines even when stderr is not a terminal");
 
@@ -27,6 +34,8 @@ int RunTune() {
   options.metric = absl::GetFlag(FLAGS_metric);
   options.last_n =
       absl::GetFlag(FLAGS_last_n) > 0 ? absl::GetFlag(FLAGS_last_n) : 5;
+  options.split = absl::GetFlag(FLAGS_split);
+  options.time_fraction = absl::GetFlag(FLAGS_time_fraction);
   options.build = BuildOptionsFromFlags();
   options.train = TrainOptionsFromFlags();
   options.search.max_seconds = absl::GetFlag(FLAGS_max_seconds);

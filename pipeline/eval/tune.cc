@@ -4,6 +4,7 @@
 #include <atomic>
 #include <cstdio>
 #include <filesystem>
+#include <fstream>
 #include <map>
 #include <memory>
 #include <thread>
@@ -16,9 +17,12 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "google/protobuf/text_format.h"
+#include "pipeline/build/item_upserts.h"
+#include "pipeline/data/clicks_file.h"
 #include "pipeline/data/split.h"
 #include "pipeline/eval/eval.h"
 #include "recall/engine.h"
+#include "recall/live_items.h"
 #include "recall/snapshot.h"
 #include "store/snapshot_files.h"
 #include "util/status_macros.h"
@@ -64,11 +68,13 @@ std::vector<std::string> TrainedSpacesIn(const std::string& world,
 // Scores policies on one snapshot over the validation users.
 class PolicyEvaluator {
  public:
+  // `live` (may be null) is the live segment the engines read.
   PolicyEvaluator(
-      std::shared_ptr<const Snapshot> snapshot,
+      std::shared_ptr<const Snapshot> snapshot, const LiveItems* live,
       std::vector<std::pair<std::string, std::vector<std::string>>> users,
       MetricSpec metric, int threads)
       : snapshot_(std::move(snapshot)),
+        live_(live),
         users_(std::move(users)),
         metric_(std::move(metric)),
         threads_(threads > 0 ? threads
@@ -79,6 +85,7 @@ class PolicyEvaluator {
   double Score(const v1::Policy& policy) const {
     EngineOptions options;
     options.policy = policy;
+    options.live = live_;
     absl::StatusOr<std::unique_ptr<RecallEngine>> engine =
         RecallEngine::Create(snapshot_, options);
     if (!engine.ok()) return -1;
@@ -110,10 +117,80 @@ class PolicyEvaluator {
 
  private:
   std::shared_ptr<const Snapshot> snapshot_;
+  const LiveItems* live_;
   std::vector<std::pair<std::string, std::vector<std::string>>> users_;
   MetricSpec metric_;
   int threads_;
 };
+
+// The split options for TuneOptions::split: "last", or "time" with the
+// cut-off at the (1 - time_fraction) quantile of the world's click times
+// and the later items written to `new_items_dir`.
+absl::StatusOr<SplitOptions> ValidationSplit(const TuneOptions& options,
+                                             const std::string& new_items_dir) {
+  SplitOptions split;
+  if (options.split == "last") {
+    split.last_n = options.last_n;
+    return split;
+  }
+  if (options.split != "time" ||
+      !(options.time_fraction > 0 && options.time_fraction < 1)) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "tune: --split wants last or time (time with 0 < --time_fraction < "
+        "1), got \"",
+        options.split, "\" and ", options.time_fraction));
+  }
+  const std::string path = (fs::path(options.input) / "clicks.tsv").string();
+  std::ifstream in(path);
+  if (!in)
+    return absl::InvalidArgumentError(absl::StrCat(path, ": cannot open"));
+  std::vector<int64_t> times;
+  RETURN_IF_ERROR(ReadClickRows(in, path,
+                                [&times](absl::string_view, absl::string_view,
+                                         int64_t ts) { times.push_back(ts); })
+                      .status());
+  if (times.empty())
+    return absl::InvalidArgumentError(absl::StrCat(path, ": no clicks"));
+  const size_t at = std::min(
+      times.size() - 1, static_cast<size_t>(static_cast<double>(times.size()) *
+                                            (1 - options.time_fraction)));
+  std::nth_element(times.begin(), times.begin() + at, times.end());
+  split.cutoff_unix = times[at];
+  split.new_items_dir = new_items_dir;
+  return split;
+}
+
+// Applies the items of `dir` (ValidationSplit's new items) to `live` as
+// upserts arriving after the snapshot was built, with the vectors of the
+// spaces not in `retrained` (a producer computes content vectors, not those
+// learnt from clicks). The number of items.
+absl::StatusOr<int64_t> ApplyNewItems(const std::string& dir,
+                                      const std::vector<std::string>& retrained,
+                                      const Snapshot& snapshot,
+                                      LiveItems* live) {
+  const fs::path items = fs::path(dir) / "items.tsv";
+  if (!fs::exists(items)) return 0;
+  std::vector<std::pair<std::string, std::string>> files;
+  std::error_code ec;
+  for (const auto& entry : fs::directory_iterator(dir, ec)) {
+    const std::string name = entry.path().filename().string();
+    const size_t suffix = name.rfind(".item.vec");
+    if (suffix == std::string::npos || suffix + 9 != name.size()) continue;
+    const std::string space = name.substr(0, suffix);
+    if (std::find(retrained.begin(), retrained.end(), space) != retrained.end())
+      continue;
+    files.emplace_back(space, entry.path().string());
+  }
+  ASSIGN_OR_RETURN(std::vector<ItemEvent> events,
+                   ReadItemUpserts(items.string(), files));
+  for (ItemEvent& event : events) {
+    event.stream_ms = (snapshot.manifest().created_at_unix() + 1) * 1000;
+    const ApplyResult result = live->Apply(event);
+    if (result.outcome == ApplyResult::Outcome::kRefused) return result.problem;
+  }
+  live->Publish();
+  return static_cast<int64_t>(events.size());
+}
 
 }  // namespace
 
@@ -263,8 +340,10 @@ absl::StatusOr<TuneReport> Tune(const TuneOptions& options) {
   // Validation split.
   const std::string val_world = (work / "val_train").string();
   const std::string val_test = (work / "val_test.tsv").string();
-  SplitOptions split;
-  split.last_n = options.last_n;
+  const std::string new_items = (work / "new_items").string();
+  ASSIGN_OR_RETURN(const SplitOptions split,
+                   ValidationSplit(options, new_items));
+  report.cutoff_unix = split.cutoff_unix;
   absl::StatusOr<SplitReport> split_report =
       SplitWorld(options.input, val_world, val_test, split);
   if (!split_report.ok()) {
@@ -311,6 +390,11 @@ absl::StatusOr<TuneReport> Tune(const TuneOptions& options) {
   }
   ASSIGN_OR_RETURN(std::shared_ptr<const Snapshot> snapshot,
                    Snapshot::Load(build.out_root, "validation"));
+  // Split "time": what was published after the cut-off is live.
+  LiveItems live(LiveItemsOptions{});
+  RETURN_IF_ERROR(live.SetSnapshot(snapshot));
+  ASSIGN_OR_RETURN(report.live_items,
+                   ApplyNewItems(new_items, train.spaces, *snapshot, &live));
 
   // Validation users: a deterministic sample.
   ASSIGN_OR_RETURN(auto test_clicks, ReadTestClicks(val_test));
@@ -330,7 +414,7 @@ absl::StatusOr<TuneReport> Tune(const TuneOptions& options) {
         absl::StrCat("tune: ", options.input,
                      ": no user has a click to hold out for validation"));
   }
-  PolicyEvaluator evaluator(snapshot, std::move(users), report.metric,
+  PolicyEvaluator evaluator(snapshot, &live, std::move(users), report.metric,
                             options.threads);
   const v1::Policy start = manifest->policy();
   report.search = SearchWeights(
@@ -342,16 +426,28 @@ absl::StatusOr<TuneReport> Tune(const TuneOptions& options) {
   const WeightSearchResult& r = report.search;
   const std::string metric_name =
       absl::StrCat(report.metric.name, "@", report.metric.k);
+  const std::string held_out =
+      options.split == "time"
+          ? absl::StrFormat(
+                "every click from %s on (the newest %.0f%%) held out, the %d "
+                "items published since served as live items",
+                absl::FormatTime("%Y-%m-%dT%H:%M:%SZ",
+                                 absl::FromUnixSeconds(report.cutoff_unix),
+                                 absl::UTCTimeZone()),
+                100 * options.time_fraction, report.live_items)
+          : absl::StrFormat("each training user's newest %d clicks held out",
+                            options.last_n);
   report.policy_text = absl::StrFormat(
-      "# Fitted by `recallctl tune --input %s --metric %s` on %s.\n"
-      "# Validation: each training user's newest %d clicks held out (%d "
-      "users scored), learned spaces retrained without them.\n"
+      "# Fitted by `recallctl tune --input %s --metric %s --split %s` on "
+      "%s.\n"
+      "# Validation: %s (%d users scored), learned spaces retrained without "
+      "them.\n"
       "# Validation %s: start policy %.4f, best channel alone (%s) %.4f, "
       "this policy %.4f (%d evaluations).\n",
-      options.input, metric_name,
-      absl::FormatTime("%Y-%m-%d", absl::Now(), absl::UTCTimeZone()),
-      options.last_n, report.validation_users, metric_name, r.start_score,
-      r.best_single, r.best_single_score, r.score, r.evaluations);
+      options.input, metric_name, options.split,
+      absl::FormatTime("%Y-%m-%d", absl::Now(), absl::UTCTimeZone()), held_out,
+      report.validation_users, metric_name, r.start_score, r.best_single,
+      r.best_single_score, r.score, r.evaluations);
   report.policy_text +=
       "# Validation " + metric_name + " of each channel alone:";
   for (const auto& [name, value] : r.singles)

@@ -2,8 +2,12 @@
 // looking at its test users.
 //
 // From TRAIN_WORLD (the training side of `recallctl split`) it carves a
-// validation split (each user's newest `last_n` clicks), retrains the
-// learned spaces on the rest (`recallctl train`), builds a snapshot of it
+// validation split (split "last": each user's newest `last_n` clicks; split
+// "time": every click after a cut-off in time, the newest `time_fraction` of
+// them, with the items published after it left out of the snapshot and
+// applied as live items, as a server following the item stream serves
+// them), retrains the learned spaces on the rest (`recallctl train`),
+// builds a snapshot of it
 // (`recallctl build`, item-CF and hot lists included), and then searches
 // the policy in process, scoring each candidate by the merged answer's
 // metric (e.g. Recall@100) over the validation users through the same
@@ -83,7 +87,12 @@ struct TuneOptions {
   // Scratch space (validation world and snapshot); empty: a folder under
   // the system's temp directory, removed afterwards.
   std::string work_dir;
+  // "last" (each user's newest last_n clicks) or "time" (the newest
+  // time_fraction of all clicks, by time; for click logs with real times:
+  // what a snapshot built at a cut-off serves).
+  std::string split = "last";
   int last_n = 5;
+  double time_fraction = 0.1;
   std::string metric = "recall@100";
   // Build options for the validation snapshot (input_dir and out_root are
   // set by Tune; policy_file is ignored).
@@ -104,6 +113,10 @@ struct TuneReport {
   WeightSearchResult search;
   MetricSpec metric;
   int64_t validation_users = 0;
+  // Split "time": the cut-off, and the items published after it applied
+  // as live items.
+  int64_t cutoff_unix = 0;
+  int64_t live_items = 0;
   // The policy file's text: comments with the figures, then the policy.
   std::string policy_text;
 };

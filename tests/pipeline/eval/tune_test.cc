@@ -149,5 +149,46 @@ TEST(TuneTest, FitsAPolicyOnASyntheticWorldAndWritesIt) {
   EXPECT_THAT(std::string(missing.status().message()), HasSubstr("split"));
 }
 
+// On a time split the items published after the cut-off are not in the
+// validation snapshot but served as live items: a policy is fitted on what
+// a server following the item stream would answer.
+TEST(TuneTest, ATimeSplitServesTheNewerItemsAsLiveItems) {
+  RegisterBuiltinChannels();
+  ScopedTempDir tmp("tune_time");
+  GenWorldOptions gen;
+  gen.items = 1500;
+  gen.users = 300;
+  gen.dim = 16;
+  gen.extra_spaces = false;
+  ASSERT_TRUE(GenerateWorld(gen, tmp.Path("world")).ok());
+  TuneOptions options;
+  options.input = tmp.Path("world");
+  options.out_policy = tmp.Path("policy.textproto");
+  options.work_dir = tmp.Path("work");
+  options.split = "time";
+  options.time_fraction = 0.2;
+  options.build.factory = "Flat";
+  options.train.spaces = {};
+  options.threads = 2;
+  options.search.rounds = 1;
+  options.search.grid = {0, 1};
+  options.search.hotness_grid = {0};
+  options.search.quota_grid = {};
+  options.search.ctr_grid = {};
+  options.search.freshness_grid = {};
+  auto report = Tune(options);
+  ASSERT_TRUE(report.ok()) << report.status();
+  EXPECT_GT(report->cutoff_unix, 0);
+  EXPECT_GT(report->live_items, 0);
+  EXPECT_GE(report->search.score, report->search.best_single_score);
+  EXPECT_GT(report->search.score, 0.0);
+  EXPECT_THAT(ReadFile(options.out_policy), HasSubstr("served as live items"));
+  // The validation snapshot lacks them.
+  EXPECT_THAT(ReadFile(tmp.Path("work/new_items/items.tsv")),
+              HasSubstr("item_id"));
+  options.time_fraction = 1.5;
+  EXPECT_FALSE(Tune(options).ok());
+}
+
 }  // namespace
 }  // namespace recall
