@@ -38,12 +38,7 @@ class ExactIndex final : public IndexHandle {
       out->push_back({rows_[i], static_cast<float>(dot)});
     }
     // Ties broken by row so that the oracle's answer is unique.
-    auto better = [](const Neighbor& a, const Neighbor& b) {
-      return a.score != b.score ? a.score > b.score : a.row < b.row;
-    };
-    const size_t keep = std::min<size_t>(k, out->size());
-    std::partial_sort(out->begin(), out->begin() + keep, out->end(), better);
-    out->resize(keep);
+    KeepBest(k, out);
     return absl::OkStatus();
   }
 
@@ -65,6 +60,15 @@ class ExactIndex final : public IndexHandle {
 };
 
 }  // namespace
+
+void KeepBest(int k, std::vector<Neighbor>* out) {
+  auto better = [](const Neighbor& a, const Neighbor& b) {
+    return a.score != b.score ? a.score > b.score : a.row < b.row;
+  };
+  const size_t keep = std::min<size_t>(std::max(k, 0), out->size());
+  std::partial_sort(out->begin(), out->begin() + keep, out->end(), better);
+  out->resize(keep);
+}
 
 std::unique_ptr<IndexHandle> NewExactIndex(int dim, std::vector<float> vectors,
                                            std::vector<int32_t> rows) {

@@ -18,6 +18,10 @@ struct Neighbor {
   float score;  // inner product; cosine similarity on normalised vectors
 };
 
+// Keeps the `k` best of `out` (highest score; ties: lower row first), best
+// first: what an exact scan returns.
+void KeepBest(int k, std::vector<Neighbor>* out);
+
 // Per-call search parameters. Zero means "the index's own default"; a
 // parameter that does not apply to the index type is ignored.
 struct SearchParams {

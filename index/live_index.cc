@@ -122,12 +122,7 @@ class LiveIndexImpl final : public LiveIndex {
       out->push_back(
           {labels_[i], InnerProduct(query, data_.data() + i * dim_, dim_)});
     }
-    auto better = [](const Neighbor& a, const Neighbor& b) {
-      return a.score != b.score ? a.score > b.score : a.row < b.row;
-    };
-    const size_t keep = std::min<size_t>(k, out->size());
-    std::partial_sort(out->begin(), out->begin() + keep, out->end(), better);
-    out->resize(keep);
+    KeepBest(k, out);
     return absl::OkStatus();
   }
 

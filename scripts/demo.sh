@@ -6,7 +6,9 @@
 # real answers and the commands to try, and serves until Ctrl-C. When
 # redis-server is installed (scripts/install-deps.sh installs it) it also
 # starts one on 127.0.0.1:$DEMO_REDIS_PORT as the click stream and shows an
-# answer change after a user reads three articles.
+# answer change after a user reads three articles, then an article published
+# live (the item stream) reach the user's answer within a second and leave it
+# when taken down.
 #
 # Environment: DEMO_DIR (default ./demo-data), DEMO_ITEMS, DEMO_USERS,
 # DEMO_REDIS_PORT (default 6390).
@@ -43,7 +45,8 @@ if command -v redis-server >/dev/null; then
   redis-server --port "${DEMO_REDIS_PORT:-6390}" --bind 127.0.0.1 --save '' --appendonly no \
     --logfile "$DEMO_DIR/redis.log" &
   redis=$!
-  stream_flags=(--click_stream "$stream")
+  items_stream="redis://127.0.0.1:${DEMO_REDIS_PORT:-6390}/items"
+  stream_flags=(--click_stream "$stream" --item_stream "$items_stream")
 fi
 
 echo "== starting recall-server"
@@ -85,6 +88,28 @@ if [[ -n $stream ]]; then
   sleep 0.5
   echo "== Real time, after: i2i alone for $user (k=5), seeded by the new reads (via)"
   "$BIN/recallctl" query --target 127.0.0.1:50051 --user "$user" --channels i2i_item2vec --k 5
+  # A breaking article, published after the build: a near copy of the
+  # user's best u2i_dssm article, with its dssm vector (tag2vec is derived).
+  top=$("$BIN/recallctl" query --target 127.0.0.1:50051 --user "$user" --channels u2i_dssm --k 1 \
+    --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["items"][0]["itemId"])')
+  live_id="LIVE$(date +%s)"
+  { head -1 "$DEMO_DIR/world/items.tsv"
+    awk -F'\t' -v OFS='\t' -v id="$top" -v new="$live_id" -v now="$(date +%s)" \
+      '$1 == id { $1 = new; $6 = now; print }' "$DEMO_DIR/world/items.tsv"; } > "$DEMO_DIR/live.tsv"
+  { echo "1 $(head -1 "$DEMO_DIR/world/vectors/dssm.item.vec" | cut -d' ' -f2)"
+    awk -v id="$top" -v new="$live_id" '$1 == id { $1 = new; print }' \
+      "$DEMO_DIR/world/vectors/dssm.item.vec"; } > "$DEMO_DIR/live.dssm.vec"
+  echo
+  echo "== Live articles: $live_id published now (recallctl publish-items into $items_stream)"
+  "$BIN/recallctl" publish-items --items "$DEMO_DIR/live.tsv" --vectors "dssm=$DEMO_DIR/live.dssm.vec" \
+    --stream "$items_stream"
+  sleep 0.3
+  echo "== u2i_dssm alone for $user (k=3): the live article beside its snapshot twin"
+  "$BIN/recallctl" query --target 127.0.0.1:50051 --user "$user" --channels u2i_dssm --k 3
+  echo "== taken down (recallctl takedown): gone from every answer"
+  "$BIN/recallctl" takedown --items "$live_id" --stream "$items_stream"
+  sleep 0.3
+  "$BIN/recallctl" query --target 127.0.0.1:50051 --user "$user" --channels u2i_dssm --k 3
 fi
 echo
 echo "Set-up took $(( $(date +%s) - start )) s after the build. Try:"
@@ -96,5 +121,6 @@ echo "  curl -s 127.0.0.1:9464/metrics | grep ^recall_"
 echo "  grpcurl -plaintext 127.0.0.1:50052 recall.v1.RecallAdmin/Reload   # after a new build; or kill -HUP"
 echo "  $BIN/recallctl bench --target 127.0.0.1:50051 --user_ids $DEMO_DIR/world/users.txt --concurrency 4 --duration 10"
 [[ -z $stream ]] || echo "  $BIN/recallctl replay --clicks $DEMO_DIR/world/clicks.tsv --stream $stream --rate 1000   # replay the log as a live stream"
+[[ -z $stream ]] || echo "  $BIN/recallctl publish-items --items NEW.tsv --vectors dssm=NEW.vec --stream $items_stream   # live articles"
 echo "Serving until Ctrl-C."
 wait $server

@@ -18,7 +18,7 @@ void FillClickStreamInfo(const ClickConsumer& consumer,
   info->set_caught_up(s.caught_up);
   info->set_lag_seconds(s.lag_seconds);
   info->set_events_total(s.events);
-  info->set_events_per_second(s.events_per_second);
+  info->set_events_per_second(s.entries_per_second);
   info->set_malformed_events_total(s.malformed);
   info->set_unknown_item_events_total(s.unknown_items);
   info->set_reconnects_total(s.reconnects);

@@ -71,14 +71,8 @@ void ClickConsumer::Start() { follower_.Start(); }
 void ClickConsumer::Stop() { follower_.Stop(); }
 
 ClickConsumer::Stats ClickConsumer::stats() const {
-  const StreamFollower::Stats f = follower_.stats();
   Stats s;
-  s.connected = f.connected;
-  s.caught_up = f.caught_up;
-  s.lag_seconds = f.lag_seconds;
-  s.reconnects = f.reconnects;
-  s.events_per_second = f.entries_per_second;
-  s.last_error = f.last_error;
+  static_cast<StreamFollower::Stats&>(s) = follower_.stats();
   s.events = sink_->events;
   s.malformed = sink_->malformed;
   s.unknown_items = sink_->unknown_items;

@@ -33,17 +33,12 @@ class ClickConsumer {
   // Stops the thread within about one `block`; idempotent.
   void Stop();
 
-  struct Stats {
-    bool connected = false;
-    bool caught_up = false;
-    // How far behind the stream the state is (StreamFollower::Stats).
-    double lag_seconds = 0;
-    int64_t events = 0;            // clicks folded in
-    int64_t malformed = 0;         // entries that are not clicks
-    int64_t unknown_items = 0;     // clicks of items the server lacks
-    int64_t reconnects = 0;        // connections lost
-    double events_per_second = 0;  // entries read, over the last few seconds
-    std::string last_error;        // empty when none
+  // The follower's (connected, caught_up, lag_seconds, entries,
+  // reconnects, entries_per_second, last_error) and the clicks'.
+  struct Stats : StreamFollower::Stats {
+    int64_t events = 0;         // clicks folded in
+    int64_t malformed = 0;      // entries that are not clicks
+    int64_t unknown_items = 0;  // clicks of items the server lacks
   };
   Stats stats() const;
 

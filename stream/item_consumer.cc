@@ -113,14 +113,8 @@ bool ItemConsumer::WaitCaughtUp(absl::Duration timeout) const {
 }
 
 ItemConsumer::Stats ItemConsumer::stats() const {
-  const StreamFollower::Stats f = follower_.stats();
   Stats s;
-  s.connected = f.connected;
-  s.caught_up = f.caught_up;
-  s.lag_seconds = f.lag_seconds;
-  s.reconnects = f.reconnects;
-  s.entries_per_second = f.entries_per_second;
-  s.last_error = f.last_error;
+  static_cast<StreamFollower::Stats&>(s) = follower_.stats();
   s.upserts = sink_->upserts;
   s.unchanged = sink_->unchanged;
   s.deletes = sink_->deletes;

@@ -55,10 +55,9 @@ class ItemConsumer {
   // true when it has.
   bool WaitCaughtUp(absl::Duration timeout) const;
 
-  struct Stats {
-    bool connected = false;
-    bool caught_up = false;
-    double lag_seconds = 0;       // StreamFollower::Stats
+  // The follower's (connected, caught_up, lag_seconds, entries,
+  // reconnects, entries_per_second, last_error) and the items'.
+  struct Stats : StreamFollower::Stats {
     int64_t upserts = 0;          // applied (new items and new versions)
     int64_t unchanged = 0;        // upserts the server already had
     int64_t deletes = 0;          // takedowns applied
@@ -66,9 +65,6 @@ class ItemConsumer {
     int64_t refused = 0;          // in all
     // Per kItemRefusalReasons entry.
     std::array<int64_t, kItemRefusalReasons.size()> refused_by_reason{};
-    int64_t reconnects = 0;
-    double entries_per_second = 0;
-    std::string last_error;  // empty when none
   };
   Stats stats() const;
 

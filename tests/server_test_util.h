@@ -8,6 +8,7 @@
 #include <string>
 
 #include "grpcpp/grpcpp.h"
+#include "gtest/gtest.h"
 #include "recall/v1/recall.grpc.pb.h"
 #include "server/server.h"
 
@@ -36,6 +37,19 @@ inline grpc::Status CallRecall(const std::shared_ptr<grpc::Channel>& channel,
   request.set_user_id(user_id);
   request.set_k(k);
   return stub->Recall(&context, request, response);
+}
+
+// GetSnapshotInfo over `channel` (a failure is a test failure).
+inline v1::GetSnapshotInfoResponse CallGetSnapshotInfo(
+    const std::shared_ptr<grpc::Channel>& channel) {
+  auto stub = v1::RecallService::NewStub(channel);
+  grpc::ClientContext context;
+  context.set_deadline(std::chrono::system_clock::now() +
+                       std::chrono::seconds(5));
+  v1::GetSnapshotInfoResponse info;
+  const grpc::Status s = stub->GetSnapshotInfo(&context, {}, &info);
+  EXPECT_TRUE(s.ok()) << s.error_message();
+  return info;
 }
 
 }  // namespace recall

@@ -191,15 +191,7 @@ class LiveItemsE2eTest : public ::testing::Test {
     return response;
   }
 
-  v1::GetSnapshotInfoResponse Info() {
-    auto stub = v1::RecallService::NewStub(channel_);
-    grpc::ClientContext context;
-    context.set_deadline(std::chrono::system_clock::now() +
-                         std::chrono::seconds(5));
-    v1::GetSnapshotInfoResponse info;
-    EXPECT_TRUE(stub->GetSnapshotInfo(&context, {}, &info).ok());
-    return info;
-  }
+  v1::GetSnapshotInfoResponse Info() { return CallGetSnapshotInfo(channel_); }
 
   // How often `id` is in the answer, and whether a source of `channel` has
   // it (empty channel: any).

@@ -139,15 +139,7 @@ class RealtimeE2eTest : public ::testing::Test {
     return out;
   }
 
-  v1::GetSnapshotInfoResponse Info() {
-    auto stub = v1::RecallService::NewStub(channel_);
-    grpc::ClientContext context;
-    context.set_deadline(std::chrono::system_clock::now() +
-                         std::chrono::seconds(5));
-    v1::GetSnapshotInfoResponse info;
-    EXPECT_TRUE(stub->GetSnapshotInfo(&context, {}, &info).ok());
-    return info;
-  }
+  v1::GetSnapshotInfoResponse Info() { return CallGetSnapshotInfo(channel_); }
 
   // Waits until the consumer is connected and caught up.
   bool WaitLive(absl::Duration timeout) {
