@@ -1,13 +1,20 @@
 #!/usr/bin/env bash
-# Measures what the click stream adds (docs/QUALITY.md, "Real-time signals"):
-# merged Recall@K on the users' next clicks with the stream's signals against
-# the same snapshot on snapshot signals alone, beside popularity and item-kNN
-# fitted on every click the stream-fed server has seen.
+# What the streams add (docs/QUALITY.md, "Streams on a time split"): merged
+# Recall@100 on the users' next clicks with a snapshot built at a cut-off in
+# time, alone, with the click stream, and with the click and item streams,
+# beside popularity and item-kNN fitted on every click before the judged
+# period; on all judged clicks and on the judged clicks of articles
+# published after the cut-off (which a snapshot alone cannot recall).
 #
-# The synthetic world's clicks are split in time:
-#   validation: snapshot < T60, stream [T60, T70), judge [T70, T80)
-#   test:       snapshot < T80, stream [T80, T90), judge >= T90
-# (Tp = the p-th percentile of click times). The weights of the two
+# The synthetic world's clicks are split in time (Tp = the p-th percentile
+# of click times):
+#   validation: snapshot < T60, click stream [T60, T70), judged [T70, T80)
+#   test:       snapshot < T80, click stream [T80, T90), judged >= T90
+# The snapshot holds the items published before its cut-off (`recallctl
+# split --cutoff` leaves the later ones out); the item stream carries the
+# ones published from the cut-off to the end of the judged period, with
+# their content vectors (dssm, title2vec; tag2vec is derived by the
+# server), not item2vec, which is learnt from clicks. The weights of the two
 # real-time channels are chosen on the validation split only; the test split
 # is measured once with them.
 #
@@ -17,6 +24,7 @@ cd "$(dirname "$0")/.."
 WORK="${1:-$(pwd)/quality-data/realtime}"
 BIN="$(pwd)/build/bin"
 PORT="${QUALITY_PORT:-50193}"
+METRICS_PORT="${QUALITY_METRICS_PORT:-50194}"
 REDIS_PORT="${QUALITY_REDIS_PORT:-16391}"
 ITEMS="${QUALITY_ITEMS:-20000}"
 USERS="${QUALITY_USERS:-5000}"
@@ -36,14 +44,23 @@ pct() { tail -n +2 "$WORK/world/clicks.tsv" | cut -f3 | sort -n | awk -v p="$1" 
   '{a[NR]=$1} END {print a[int(NR*p/100)]}'; }
 T60=$(pct 60); T70=$(pct 70); T80=$(pct 80); T90=$(pct 90)
 
-# split WORLD CUTOFF OUT_WORLD OUT_TSV
-split() { "$BIN/recallctl" split --input "$1" --out "$3" --test "$4" --cutoff "$2" >/dev/null; }
+# split WORLD CUTOFF OUT_WORLD OUT_TSV [NEW_ITEMS_DIR]
+split() {
+  "$BIN/recallctl" split --input "$1" --out "$3" --test "$4" --cutoff "$2" \
+    ${5:+--new_items "$5"} >/dev/null
+}
+# fresh JUDGE_TSV CUTOFF OUT: the judged clicks on items published >= CUTOFF.
+fresh() {
+  awk -F'\t' -v t="$2" 'NR == FNR { if (FNR > 1) pub[$1] = $6; next }
+    FNR == 1 || pub[$2] >= t' "$WORK/world/items.tsv" "$1" > "$3"
+}
 
-# The policy: the news policy with its real-time channels at weights $1, $2.
+# The policy: $3 (default the news policy) with its real-time channels at
+# weights $1, $2.
 policy() {
-  python3 - "$1" "$2" <<'PY'
+  python3 - "$1" "$2" "${3:-deploy/policy/news.textproto}" <<'PY'
 import re, sys
-text = open("deploy/policy/news.textproto").read()
+text = open(sys.argv[3]).read()
 for name, weight in (("cluster_cf_now", sys.argv[1]), ("hot_now", sys.argv[2])):
     text, n = re.subn(r'(name: "%s"\n(?:  .*\n)*?  weight: )[0-9.]+' % name,
                       lambda m: m.group(1) + weight, text)
@@ -52,47 +69,60 @@ print(text, end="")
 PY
 }
 
-# run NAME SNAP_WORLD STREAM_TSV JUDGE_TSV BASELINE_WORLD W_CF W_HOT STREAM(0|1)
+metric() {  # NAME: its value on the server's /metrics, 0 when absent
+  curl -s "127.0.0.1:$METRICS_PORT/metrics" | awk -v m="$1" '$1 == m {v = $2} END {print v + 0}'
+}
+
+# run NAME SNAP_WORLD STREAM_TSV JUDGE_TSV FRESH_TSV BASELINE_WORLD NEW_ITEMS W_CF W_HOT CLICKS ITEMS [POLICY]
 run() {
-  local name=$1 snap=$2 stream=$3 judge=$4 base=$5 wcf=$6 whot=$7 use_stream=$8
-  policy "$wcf" "$whot" > "$WORK/$name.policy"
+  local name=$1 snap=$2 stream=$3 judge=$4 judge_fresh=$5 base=$6 new=$7
+  local wcf=$8 whot=$9 use_clicks=${10} use_items=${11} base_policy=${12:-}
+  policy "$wcf" "$whot" $base_policy > "$WORK/$name.policy"
   rm -rf "$WORK/$name.root"
   OMP_NUM_THREADS=$(getconf _NPROCESSORS_ONLN) "$BIN/recallctl" build --input "$snap" \
     --out "$WORK/$name.root" --policy "$WORK/$name.policy" \
     --clusters deploy/clusters/news.textproto --version v >/dev/null 2>&1
   local flags=()
-  local url="redis://127.0.0.1:$REDIS_PORT/$name"
-  if [[ $use_stream == 1 ]]; then
-    "$BIN/recallctl" replay --clicks "$stream" --stream "$url" >/dev/null
-    flags=(--click_stream "$url" --realtime_click_ttl 720h --realtime_half_life 24h
-           --realtime_max_users 1000000)
+  if [[ $use_clicks == 1 ]]; then
+    "$BIN/recallctl" replay --clicks "$stream" --stream "redis://127.0.0.1:$REDIS_PORT/$name" >/dev/null
+    flags+=(--click_stream "redis://127.0.0.1:$REDIS_PORT/$name" --realtime_click_ttl 720h
+            --realtime_half_life 24h --realtime_max_users 1000000)
+  fi
+  if [[ $use_items == 1 ]]; then
+    "$BIN/recallctl" publish-items --items "$new/items.tsv" \
+      --vectors "dssm=$new/dssm.item.vec,title2vec=$new/title2vec.item.vec" \
+      --stream "redis://127.0.0.1:$REDIS_PORT/$name-items" >/dev/null
+    flags+=(--item_stream "redis://127.0.0.1:$REDIS_PORT/$name-items" --item_window 100000h)
   fi
   "$BIN/recall-server" --snapshot_root "$WORK/$name.root" --host 127.0.0.1 --port "$PORT" \
-    --metrics_port -1 --admin_port -1 "${flags[@]}" 2>/dev/null &
+    --metrics_host 127.0.0.1 --metrics_port "$METRICS_PORT" --admin_port -1 "${flags[@]}" \
+    2>/dev/null &
   server=$!
-  "$BIN/recallctl" health --target "127.0.0.1:$PORT" --wait 60 >/dev/null
-  if [[ $use_stream == 1 ]]; then  # wait until the replayed clicks are in
+  "$BIN/recallctl" health --target "127.0.0.1:$PORT" --wait 120 >/dev/null
+  if [[ $use_clicks == 1 ]]; then  # wait until the replayed clicks are in
     local want; want=$(( $(wc -l < "$stream") - 1 ))
     for _ in $(seq 600); do
-      got=$(/usr/bin/python3 ../shared/tools/grpcurl.py "127.0.0.1:$PORT" call \
-        recall.v1.RecallService/GetSnapshotInfo '{}' 2>/dev/null | python3 -c \
-        'import json,sys; s=json.load(sys.stdin).get("clickStream",{}); print(int(s.get("eventsTotal",0))+int(s.get("unknownItemEventsTotal",0)) if s.get("caughtUp") else -1)' \
-        || echo -1)
-      [[ $got -ge $want ]] && break
+      local got
+      got=$(python3 -c "print(int($(metric recall_click_stream_events_total) + $(metric recall_click_stream_unknown_item_events_total)))")
+      [[ $got -ge $want && $(metric recall_click_stream_caught_up) == 1 ]] && break
       sleep 0.1
     done
   fi
   "$BIN/recallctl" eval --target "127.0.0.1:$PORT" --test "$judge" --train "$base" \
     --k 10,50,100,500 --json 2>/dev/null > "$WORK/$name.json"
+  "$BIN/recallctl" eval --target "127.0.0.1:$PORT" --test "$judge_fresh" --train "$base" \
+    --k 100 --json 2>/dev/null > "$WORK/$name.fresh.json"
   kill -TERM $server; wait $server || true; server=""
-  python3 - "$WORK/$name.json" "$name" <<'PY'
+  python3 - "$WORK/$name.json" "$WORK/$name.fresh.json" "$name" <<'PY'
 import json, sys
-d = json.load(open(sys.argv[1]))
-row = lambda k: d[k]["recall@100"]
+d, f = json.load(open(sys.argv[1])), json.load(open(sys.argv[2]))
+row = lambda x, k: x[k]["recall@100"]
 ch = d.get("channels", {})
-extra = "  ".join(f"{c} {ch[c]['recall@100']:.4f}" for c in ("cluster_cf_now", "hot_now", "i2i_item2vec") if c in ch)
-print(f"{sys.argv[2]:<28} merged {row('merged'):.4f}  popularity {row('popularity'):.4f}  "
-      f"item-kNN {row('item_knn'):.4f}  users {d['merged']['users']}  {extra}")
+extra = "  ".join(f"{c} {ch[c]['recall@100']:.4f}" for c in ("cluster_cf_now", "hot_now", "i2i_item2vec", "u2i_dssm") if c in ch)
+print(f"{sys.argv[3]:<30} merged {row(d, 'merged'):.4f}  fresh {row(f, 'merged'):.4f}  "
+      f"popularity {row(d, 'popularity'):.4f} / {row(f, 'popularity'):.4f}  "
+      f"item-kNN {row(d, 'item_knn'):.4f} / {row(f, 'item_knn'):.4f}  "
+      f"users {d['merged']['users']} / {f['merged']['users']}  {extra}")
 PY
 }
 
@@ -101,14 +131,31 @@ split "$WORK/world" "$T90" "$WORK/pre90" "$WORK/judge_test.tsv"      # test judg
 split "$WORK/pre90" "$T80" "$WORK/pre80" "$WORK/stream_test.tsv"     # test stream: [T80, T90)
 split "$WORK/pre80" "$T70" "$WORK/pre70" "$WORK/judge_val.tsv"       # validation judge
 split "$WORK/pre70" "$T60" "$WORK/pre60" "$WORK/stream_val.tsv"      # validation stream
+# The item streams: items published from the cut-off to the judged period's end.
+split "$WORK/pre80" "$T60" "$WORK/unused60" "$WORK/unused60.tsv" "$WORK/new_val"
+split "$WORK/world" "$T80" "$WORK/unused80" "$WORK/unused80.tsv" "$WORK/new_test"
+fresh "$WORK/judge_val.tsv" "$T60" "$WORK/judge_val_fresh.tsv"
+fresh "$WORK/judge_test.tsv" "$T80" "$WORK/judge_test_fresh.tsv"
+echo "judged clicks on articles published after the cut-off: validation" \
+  "$(($(wc -l < "$WORK/judge_val_fresh.tsv") - 1)) of $(($(wc -l < "$WORK/judge_val.tsv") - 1)), test" \
+  "$(($(wc -l < "$WORK/judge_test_fresh.tsv") - 1)) of $(($(wc -l < "$WORK/judge_test.tsv") - 1));" \
+  "new items: validation $(($(wc -l < "$WORK/new_val/items.tsv") - 1)), test $(($(wc -l < "$WORK/new_test/items.tsv") - 1))"
 
-echo "== validation (snapshot < T60, stream [T60, T70), judged on [T70, T80))"
-run val_snapshot_only "$WORK/pre60" "$WORK/stream_val.tsv" "$WORK/judge_val.tsv" "$WORK/pre70" 0 0 0
+val() {  # NAME W_CF W_HOT CLICKS ITEMS
+  run "$1" "$WORK/pre60" "$WORK/stream_val.tsv" "$WORK/judge_val.tsv" "$WORK/judge_val_fresh.tsv" \
+    "$WORK/pre70" "$WORK/new_val" "$2" "$3" "$4" "$5"
+}
+test_split() {  # NAME W_CF W_HOT CLICKS ITEMS [POLICY]
+  run "$1" "$WORK/pre80" "$WORK/stream_test.tsv" "$WORK/judge_test.tsv" "$WORK/judge_test_fresh.tsv" \
+    "$WORK/pre90" "$WORK/new_test" "$2" "$3" "$4" "$5" "${6:-}"
+}
+
+echo "== validation (snapshot < T60, click stream [T60, T70), judged on [T70, T80))"
+val val_snapshot_only 0 0 0 0
 best=""; best_recall=-1
 for wcf in 0.75 1.5 3; do
   for whot in 0.3 1; do
-    line=$(run "val_stream_cf${wcf}_hot${whot}" "$WORK/pre60" "$WORK/stream_val.tsv" \
-      "$WORK/judge_val.tsv" "$WORK/pre70" "$wcf" "$whot" 1)
+    line=$(val "val_streams_cf${wcf}_hot${whot}" "$wcf" "$whot" 1 1)
     echo "$line"
     r=$(awk '{print $3}' <<<"$line")
     if python3 -c "import sys; sys.exit(0 if $r > $best_recall else 1)"; then
@@ -117,8 +164,21 @@ for wcf in 0.75 1.5 3; do
   done
 done
 read -r WCF WHOT <<<"$best"
-echo "chosen on validation: cluster_cf_now weight $WCF, hot_now weight $WHOT"
+echo "chosen on validation (both streams): cluster_cf_now weight $WCF, hot_now weight $WHOT"
+val val_click_stream "$WCF" "$WHOT" 1 0
 
-echo "== test (snapshot < T80, stream [T80, T90), judged on >= T90), measured once"
-run test_snapshot_only "$WORK/pre80" "$WORK/stream_test.tsv" "$WORK/judge_test.tsv" "$WORK/pre90" "$WCF" "$WHOT" 0
-run test_stream "$WORK/pre80" "$WORK/stream_test.tsv" "$WORK/judge_test.tsv" "$WORK/pre90" "$WCF" "$WHOT" 1
+# The news policy was fitted on each user's last clicks; a snapshot serves at
+# a cut-off in time, with new articles arriving live. Refit it the way it
+# serves: `tune --split time` on everything before the test's cut-off (its
+# own validation: the newest 10% of those clicks, the items published after
+# that served as live items); the real-time weights stay those chosen above.
+echo "== refit: recallctl tune --split time on the clicks before T80"
+"$BIN/recallctl" tune --input "$WORK/pre80" --out "$WORK/refit.policy" --split time \
+  --policy deploy/policy/news.textproto --clusters deploy/clusters/news.textproto \
+  --train_spaces= --max_seconds "${QUALITY_TUNE_SECONDS:-300}" 2>"$WORK/tune.log" | grep '^# Validation'
+
+echo "== test (snapshot < T80, click stream [T80, T90), judged on >= T90), measured once"
+test_split test_snapshot_only "$WCF" "$WHOT" 0 0
+test_split test_click_stream "$WCF" "$WHOT" 1 0
+test_split test_both_streams "$WCF" "$WHOT" 1 1
+test_split test_both_streams_refit "$WCF" "$WHOT" 1 1 "$WORK/refit.policy"

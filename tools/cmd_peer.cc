@@ -25,7 +25,6 @@
 ABSL_FLAG(std::string, peer_space, "dssm",
           "bench-peer: the space whose vectors/<space>.item.vec and "
           ".user.vec are indexed and queried");
-ABSL_FLAG(int, queries, 1000, "bench-peer: user vectors used as queries");
 ABSL_FLAG(std::vector<std::string>, recall_targets,
           std::vector<std::string>({"0.95", "0.99"}),
           "bench-peer: recall@100 levels compared");

@@ -42,6 +42,7 @@ int RunReplay();                           // cmd_replay.cc
 int RunPublishItems();                     // cmd_items.cc
 int RunTakedown();                         // cmd_items.cc
 int RunBenchLive();                        // cmd_bench_live.cc
+int RunBenchLiveIndex();                   // cmd_bench_live_index.cc
 
 // The build and train flags, which tune also reads (it builds and trains).
 BuildOptions BuildOptionsFromFlags();  // cmd_build.cc

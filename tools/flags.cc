@@ -50,3 +50,6 @@ ABSL_FLAG(int64_t, maxlen, 0,
 ABSL_FLAG(std::string, space, "dssm",
           "bench --mode search: the space to search; bench-live: the space of "
           "the probes' vectors (and of the u2i_<space> channel)");
+ABSL_FLAG(int, queries, 1000,
+          "bench-peer: user vectors used as queries; bench-live-index: "
+          "searches timed per size");

@@ -28,5 +28,6 @@ ABSL_DECLARE_FLAG(std::string, items);
 ABSL_DECLARE_FLAG(std::string, stream);
 ABSL_DECLARE_FLAG(int64_t, maxlen);
 ABSL_DECLARE_FLAG(std::string, space);
+ABSL_DECLARE_FLAG(int, queries);
 
 #endif  // RECALL_TOOLS_FLAGS_H_

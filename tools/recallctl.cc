@@ -49,6 +49,8 @@ constexpr char kUsage[] =
     "items down\n"
     "  bench-live --target HOST:PORT --input WORLD --stream ITEMS_URL "
     "--click_stream CLICKS_URL [--items 1000]   live items' visibility\n"
+    "  bench-live-index [--dim 64 --k 100]   the live segment's scan and "
+    "graph by size\n"
     "Run `recallctl --helpfull` for every flag.";
 
 }  // namespace
@@ -111,6 +113,7 @@ int main(int argc, char** argv) {
   if (command == "publish-items") return recall::RunPublishItems();
   if (command == "takedown") return recall::RunTakedown();
   if (command == "bench-live") return recall::RunBenchLive();
+  if (command == "bench-live-index") return recall::RunBenchLiveIndex();
   fprintf(stderr, "recallctl: unknown command \"%s\"\n%s\n", command.c_str(),
           recall::kUsage);
   return 2;
