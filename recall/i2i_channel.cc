@@ -55,32 +55,9 @@ class I2iChannel final : public RecallChannel {
 
   void Run(const RequestContext& ctx, const ChannelParams& params,
            ChannelOutput* out) const override {
-    struct Seed {
-      ItemRow row;
-      double weight;
-    };
-    std::vector<Seed> seeds;
-    for (ItemRow row : ctx.seeds) seeds.push_back({row, 1.0});
-    if (seeds.empty()) {
-      const auto& clicks = ctx.user->recent_clicks();  // newest first
-      const int n =
-          std::min(clicks.size(),
-                   PolicyOr(config().seeds_from_clicks(), kI2iSeedsFromClicks));
-      const double half_life_s =
-          3600.0 * PolicyOr(config().seed_half_life_hours(), 24.0f);
-      for (int i = 0; i < n; ++i) {
-        const double age_s =
-            static_cast<double>(clicks[0].ts() - clicks[i].ts());
-        seeds.push_back({static_cast<ItemRow>(clicks[i].item_row()),
-                         std::exp2(-age_s / half_life_s)});
-      }
-    }
+    const std::vector<Seed> seeds = SeedsOf(ctx);
     const bool weighted_sum =
         config().aggregation() == v1::SEED_AGGREGATION_RECENCY_WEIGHTED_SUM;
-    const IndexHandle& index = *space_->index;
-    const RankedLists* table = NeighbourTable(*space_, params);
-    const bool live = ctx.live != nullptr && !ctx.live->empty();
-    std::vector<float> query(index.dim());
     thread_local std::vector<Neighbor> neighbors;
     ChannelOutput per_seed;
     BestPerItem best;  // MAX: best similarity; SUM: best contribution's seed
@@ -89,46 +66,10 @@ class I2iChannel final : public RecallChannel {
     int seeds_in_space = 0;
     for (const Seed& seed : seeds) {
       if (OutOfTime(ctx, out)) break;
-      // A live version's vector replaces the snapshot's (and its table list).
-      const bool live_vector = live && ctx.live->Vector(space_->manifest.name(),
-                                                        seed.row, query.data());
-      const int64_t list =
-          table != nullptr && !live_vector && !IsLiveRow(seed.row)
-              ? table->FindRow(seed.row)
-              : -1;
-      if (list >= 0) {
-        // The seed's precomputed list (the table holds items of the space
-        // only), merged with the live segment's hits for the seed's vector.
-        ++out->cache_hits;
-        neighbors.clear();
-        for (const RankedEntry& e : table->List(list)) {
-          if (static_cast<int>(neighbors.size()) == params.fetch_k) break;
-          neighbors.push_back({static_cast<int32_t>(e.row), e.score});
-        }
-        if (live && index.Reconstruct(seed.row, query.data()).ok()) {
-          out->status = ctx.live->MergeSearch(space_->manifest.name(),
-                                              query.data(), params.fetch_k + 1,
-                                              params.search, &neighbors);
-        }
-      } else {
-        // No table, one that does not answer these parameters, a seed it
-        // does not cover, or a live seed: a search.
-        if (!live_vector && !ItemVector(ctx, *space_, seed.row, query.data()))
-          continue;
-        if (space_->neighbours != nullptr) ++out->cache_misses;
-        // One extra: the seed finds itself.
-        out->status =
-            SearchSpace(ctx, *space_, query.data(), params.fetch_k + 1,
-                        params.search, &neighbors);
+      if (!NeighborsOf(ctx, params, seed.row, &neighbors, out)) {
+        if (!out->status.ok()) return;
+        continue;
       }
-      if (!out->status.ok()) return;
-      neighbors.erase(std::remove_if(neighbors.begin(), neighbors.end(),
-                                     [&seed](const Neighbor& n) {
-                                       return n.row == seed.row;
-                                     }),
-                      neighbors.end());
-      if (static_cast<int>(neighbors.size()) > params.fetch_k)
-        neighbors.resize(params.fetch_k);
       std::shared_ptr<const LiveItem> pin;
       const Item* seed_item = ItemOf(ctx, seed.row, &pin);
       if (seed_item == nullptr) continue;
@@ -166,6 +107,77 @@ class I2iChannel final : public RecallChannel {
   }
 
  private:
+  struct Seed {
+    ItemRow row;
+    double weight;
+  };
+
+  // The request's seeds (weight 1), else the user's newest clicks weighted
+  // by recency relative to the newest.
+  std::vector<Seed> SeedsOf(const RequestContext& ctx) const {
+    std::vector<Seed> seeds;
+    for (ItemRow row : ctx.seeds) seeds.push_back({row, 1.0});
+    if (!seeds.empty()) return seeds;
+    const auto& clicks = ctx.user->recent_clicks();  // newest first
+    const int n = std::min(clicks.size(), PolicyOr(config().seeds_from_clicks(),
+                                                   kI2iSeedsFromClicks));
+    const double half_life_s =
+        3600.0 * PolicyOr(config().seed_half_life_hours(), 24.0f);
+    for (int i = 0; i < n; ++i) {
+      const double age_s = static_cast<double>(clicks[0].ts() - clicks[i].ts());
+      seeds.push_back({static_cast<ItemRow>(clicks[i].item_row()),
+                       std::exp2(-age_s / half_life_s)});
+    }
+    return seeds;
+  }
+
+  // The seed's neighbours in the space, best first, at most fetch_k, the
+  // seed itself removed: its list in the neighbour table merged with the
+  // live segment's hits, else a search (no table, one that does not answer
+  // these parameters or does not hold the seed, a seed whose live version
+  // has its own vector). False when the seed has no vector in the space, or
+  // a search failed (out->status).
+  bool NeighborsOf(const RequestContext& ctx, const ChannelParams& params,
+                   ItemRow seed, std::vector<Neighbor>* neighbors,
+                   ChannelOutput* out) const {
+    const bool live = ctx.live != nullptr && !ctx.live->empty();
+    std::vector<float> query(space_->index->dim());
+    const bool live_vector =
+        live && ctx.live->Vector(space_->manifest.name(), seed, query.data());
+    const RankedLists* table = NeighbourTable(*space_, params);
+    const int64_t list = table != nullptr && !live_vector && !IsLiveRow(seed)
+                             ? table->FindRow(seed)
+                             : -1;
+    if (list >= 0) {
+      ++out->cache_hits;
+      neighbors->clear();
+      for (const RankedEntry& e : table->List(list)) {
+        if (static_cast<int>(neighbors->size()) == params.fetch_k) break;
+        neighbors->push_back({static_cast<int32_t>(e.row), e.score});
+      }
+      if (live && space_->index->Reconstruct(seed, query.data()).ok()) {
+        out->status =
+            ctx.live->MergeSearch(space_->manifest.name(), query.data(),
+                                  params.fetch_k + 1, params.search, neighbors);
+      }
+    } else {
+      if (!live_vector && !ItemVector(ctx, *space_, seed, query.data()))
+        return false;
+      if (space_->neighbours != nullptr) ++out->cache_misses;
+      // One extra: the seed finds itself.
+      out->status = SearchSpace(ctx, *space_, query.data(), params.fetch_k + 1,
+                                params.search, neighbors);
+    }
+    if (!out->status.ok()) return false;
+    neighbors->erase(
+        std::remove_if(neighbors->begin(), neighbors->end(),
+                       [seed](const Neighbor& n) { return n.row == seed; }),
+        neighbors->end());
+    if (static_cast<int>(neighbors->size()) > params.fetch_k)
+      neighbors->resize(params.fetch_k);
+    return true;
+  }
+
   const Space* space_;
 };
 

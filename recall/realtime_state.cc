@@ -54,6 +54,47 @@ int64_t MapBytes(size_t capacity, size_t slot) {
   return static_cast<int64_t>(capacity * (slot + 1));
 }
 
+// A row of one snapshot -> the same item's row in the next (kNoItem: gone),
+// resolved on first use; live rows stay unless the next snapshot has the
+// item, and an item the next snapshot lacks may be live.
+class RowRemap {
+ public:
+  RowRemap(const Snapshot* old, const Snapshot& now, const LiveItems* live)
+      : old_(old),
+        now_(now),
+        live_(live),
+        rows_(old != nullptr ? old->items().size() : 0, kUnresolved) {}
+
+  ItemRow operator()(ItemRow row) {
+    if (IsLiveRow(row) && live_ != nullptr) {
+      auto [it, inserted] = live_rows_.try_emplace(row, kNoItem);
+      if (inserted) {
+        if (std::shared_ptr<const LiveItem> item = live_->Get(row)) {
+          const ItemRow in_now = now_.items().Find(item->item.id);
+          it->second = in_now != kNoItem ? in_now : row;
+        }
+      }
+      return it->second;
+    }
+    if (row < 0 || row >= static_cast<ItemRow>(rows_.size())) return kNoItem;
+    if (rows_[row] == kUnresolved) {
+      const std::string& id = old_->items().item(row).id;
+      rows_[row] = now_.items().Find(id);
+      if (rows_[row] == kNoItem && live_ != nullptr)
+        rows_[row] = live_->FindLive(id);
+    }
+    return rows_[row];
+  }
+
+ private:
+  static constexpr ItemRow kUnresolved = -2;
+  const Snapshot* old_;
+  const Snapshot& now_;
+  const LiveItems* live_;
+  std::vector<ItemRow> rows_;
+  absl::flat_hash_map<ItemRow, ItemRow> live_rows_;
+};
+
 }  // namespace
 
 absl::Span<const Neighbor> RealtimeLists::Hot(absl::string_view key) const {
@@ -92,31 +133,7 @@ void RealtimeState::SetSnapshot(std::shared_ptr<const Snapshot> snapshot) {
   memberships_.clear();  // cluster ids and store contents change
   membership_bytes_ = 0;
   const Snapshot* now = snapshot_.get();
-  // old row -> new row (kNoItem: gone), resolved on first use; live rows
-  // stay unless the new snapshot has the item.
-  constexpr ItemRow kUnresolved = -2;
-  std::vector<ItemRow> remap(old != nullptr ? old->items().size() : 0,
-                             kUnresolved);
-  absl::flat_hash_map<ItemRow, ItemRow> live_remap;
-  auto new_row = [&](ItemRow row) {
-    if (IsLiveRow(row) && live_items_ != nullptr) {
-      auto [it, inserted] = live_remap.try_emplace(row, kNoItem);
-      if (inserted) {
-        if (std::shared_ptr<const LiveItem> item = live_items_->Get(row)) {
-          const ItemRow in_new = now->items().Find(item->item.id);
-          it->second = in_new != kNoItem ? in_new : row;
-        }
-      }
-      return it->second;
-    }
-    if (row < 0 || row >= static_cast<ItemRow>(remap.size())) return kNoItem;
-    if (remap[row] == kUnresolved) {
-      remap[row] = now->items().Find(old->items().item(row).id);
-      if (remap[row] == kNoItem && live_items_ != nullptr)
-        remap[row] = live_items_->FindLive(old->items().item(row).id);
-    }
-    return remap[row];
-  };
+  RowRemap remap(old.get(), *now, live_items_);
   int64_t users = 0;
   int64_t clicks = 0;
   for (Shard& shard : shards_) {
@@ -127,7 +144,7 @@ void RealtimeState::SetSnapshot(std::shared_ptr<const Snapshot> snapshot) {
       std::vector<Click>& kept = it->second.clicks;
       kept.erase(std::remove_if(kept.begin(), kept.end(),
                                 [&](Click& c) {
-                                  const ItemRow row = new_row(c.row);
+                                  const ItemRow row = remap(c.row);
                                   c.row = static_cast<uint32_t>(row);
                                   return row == kNoItem;
                                 }),
@@ -149,7 +166,7 @@ void RealtimeState::SetSnapshot(std::shared_ptr<const Snapshot> snapshot) {
   auto remap_counts = [&](Counts& counts) {
     absl::flat_hash_map<ItemRow, double> score;
     for (const auto& [row, s] : counts.score) {
-      const ItemRow to = new_row(row);
+      const ItemRow to = remap(row);
       if (to != kNoItem) score[to] += s;
     }
     counts.score = std::move(score);

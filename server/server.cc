@@ -151,11 +151,17 @@ struct RecallServer::Impl {
     return absl::OkStatus();
   }
 
-  // Starts the stream consumers against the first snapshot; with an item
-  // stream, waits until it has replayed its window (a restarted server
-  // serves the live items its peers serve) or the timeout passes.
+  // Starts the stream consumers against the first snapshot. The item
+  // stream first: it is replayed (a restarted server serves the live items
+  // its peers serve) before the click stream's replay starts, whose clicks
+  // on live items would otherwise be dropped as unknown; at most
+  // item_catchup_timeout.
   void StartStreams() {
+    StartItemStream();
     if (click_consumer != nullptr) click_consumer->Start();
+  }
+
+  void StartItemStream() {
     if (item_consumer == nullptr) return;
     const absl::Time start = absl::Now();
     item_consumer->Start();

@@ -113,6 +113,36 @@ int64_t TestCount(const SplitOptions& options, int64_t n) {
   return std::clamp<int64_t>(k, 0, n - 1);
 }
 
+// Marks the test clicks of `clicks` (sorted by user, then time) and counts
+// them.
+SplitReport MarkTestClicks(const SplitOptions& options,
+                           const std::vector<Click>& clicks,
+                           std::vector<bool>* test) {
+  test->assign(clicks.size(), false);
+  SplitReport report;
+  for (size_t begin = 0; begin < clicks.size();) {
+    size_t end = begin;
+    while (end < clicks.size() && clicks[end].user == clicks[begin].user) {
+      ++end;
+    }
+    int64_t user_test = 0;
+    if (options.cutoff_unix != 0) {
+      for (size_t i = begin; i < end; ++i) {
+        (*test)[i] = clicks[i].ts >= options.cutoff_unix;
+        user_test += (*test)[i];
+      }
+    } else {
+      user_test = TestCount(options, static_cast<int64_t>(end - begin));
+      for (size_t i = end - user_test; i < end; ++i) (*test)[i] = true;
+    }
+    report.test_clicks += user_test;
+    report.train_clicks += static_cast<int64_t>(end - begin) - user_test;
+    report.test_users += user_test > 0;
+    begin = end;
+  }
+  return report;
+}
+
 absl::Status WriteClicks(const std::string& path, const Ids& users,
                          const Ids& items, const std::vector<Click>& clicks,
                          const std::vector<bool>& test, bool want_test,
@@ -240,28 +270,8 @@ absl::StatusOr<SplitReport> SplitWorld(const std::string& world,
            std::make_tuple(users.rank(b.user), b.ts, items.rank(b.item));
   });
 
-  std::vector<bool> test(clicks.size(), false);
-  SplitReport report;
-  for (size_t begin = 0; begin < clicks.size();) {
-    size_t end = begin;
-    while (end < clicks.size() && clicks[end].user == clicks[begin].user) {
-      ++end;
-    }
-    int64_t user_test = 0;
-    if (options.cutoff_unix != 0) {
-      for (size_t i = begin; i < end; ++i) {
-        test[i] = clicks[i].ts >= options.cutoff_unix;
-        user_test += test[i];
-      }
-    } else {
-      user_test = TestCount(options, static_cast<int64_t>(end - begin));
-      for (size_t i = end - user_test; i < end; ++i) test[i] = true;
-    }
-    report.test_clicks += user_test;
-    report.train_clicks += static_cast<int64_t>(end - begin) - user_test;
-    report.test_users += user_test > 0;
-    begin = end;
-  }
+  std::vector<bool> test;
+  SplitReport report = MarkTestClicks(options, clicks, &test);
 
   fs::create_directories(out_dir, ec);
   if (ec) {
