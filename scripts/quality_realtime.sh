@@ -168,17 +168,23 @@ echo "chosen on validation (both streams): cluster_cf_now weight $WCF, hot_now w
 val val_click_stream "$WCF" "$WHOT" 1 0
 
 # The news policy was fitted on each user's last clicks; a snapshot serves at
-# a cut-off in time, with new articles arriving live. Refit it the way it
-# serves: `tune --split time` on everything before the test's cut-off (its
-# own validation: the newest 10% of those clicks, the items published after
-# that served as live items); the real-time weights stay those chosen above.
+# a cut-off in time, with clicks and new articles arriving on the streams.
+# Refit it the way it serves: `tune --split time` on everything before the
+# test's cut-off (its own validation: a snapshot, the next 10% of the clicks
+# on the click stream, the newest 10% judged, the items published since the
+# snapshot live), with this script's real-time state settings.
 echo "== refit: recallctl tune --split time on the clicks before T80"
 "$BIN/recallctl" tune --input "$WORK/pre80" --out "$WORK/refit.policy" --split time \
   --policy deploy/policy/news.textproto --clusters deploy/clusters/news.textproto \
+  --realtime_click_ttl 720h --realtime_half_life 24h \
   --train_spaces= --max_seconds "${QUALITY_TUNE_SECONDS:-300}" 2>"$WORK/tune.log" | grep '^# Validation'
 
 echo "== test (snapshot < T80, click stream [T80, T90), judged on >= T90), measured once"
 test_split test_snapshot_only "$WCF" "$WHOT" 0 0
 test_split test_click_stream "$WCF" "$WHOT" 1 0
 test_split test_both_streams "$WCF" "$WHOT" 1 1
-test_split test_both_streams_refit "$WCF" "$WHOT" 1 1 "$WORK/refit.policy"
+# The refit's real-time weights are its own (fitted with the stream's state).
+test_split test_both_streams_refit \
+  "$(python3 -c "import re,sys; t=open(sys.argv[1]).read(); print(re.search(r'name: \"cluster_cf_now\"\n(?:  .*\n)*?  weight: ([0-9.]+)', t).group(1))" "$WORK/refit.policy" 2>/dev/null || echo "$WCF")" \
+  "$(python3 -c "import re,sys; t=open(sys.argv[1]).read(); print(re.search(r'name: \"hot_now\"\n(?:  .*\n)*?  weight: ([0-9.]+)', t).group(1))" "$WORK/refit.policy" 2>/dev/null || echo "$WHOT")" \
+  1 1 "$WORK/refit.policy"

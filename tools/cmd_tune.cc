@@ -20,7 +20,14 @@ ABSL_FLAG(std::string, split, "last",
           "--time_fraction of them; items published after it served as live "
           "items)");
 ABSL_FLAG(double, time_fraction, 0.1,
-          "tune --split time: the share of the clicks, newest first, held out");
+          "tune --split time: the share of the clicks, newest first, judged, "
+          "and the share before them replayed as the click stream");
+ABSL_FLAG(absl::Duration, realtime_click_ttl, absl::Hours(6),
+          "tune --split time: the click stream state's TTL, as the servers' "
+          "--realtime_click_ttl");
+ABSL_FLAG(absl::Duration, realtime_half_life, absl::Hours(2),
+          "tune --split time: the real-time counts' half-life, as the "
+          "servers' --realtime_half_life");
 ABSL_FLAG(bool, progress, false,
           "tune: progress lines even when stderr is not a terminal");
 
@@ -36,6 +43,8 @@ int RunTune() {
       absl::GetFlag(FLAGS_last_n) > 0 ? absl::GetFlag(FLAGS_last_n) : 5;
   options.split = absl::GetFlag(FLAGS_split);
   options.time_fraction = absl::GetFlag(FLAGS_time_fraction);
+  options.realtime.click_ttl = absl::GetFlag(FLAGS_realtime_click_ttl);
+  options.realtime.half_life = absl::GetFlag(FLAGS_realtime_half_life);
   options.build = BuildOptionsFromFlags();
   options.train = TrainOptionsFromFlags();
   options.search.max_seconds = absl::GetFlag(FLAGS_max_seconds);

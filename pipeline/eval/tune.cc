@@ -23,6 +23,7 @@
 #include "pipeline/eval/eval.h"
 #include "recall/engine.h"
 #include "recall/live_items.h"
+#include "recall/realtime_state.h"
 #include "recall/snapshot.h"
 #include "store/snapshot_files.h"
 #include "util/status_macros.h"
@@ -68,13 +69,16 @@ std::vector<std::string> TrainedSpacesIn(const std::string& world,
 // Scores policies on one snapshot over the validation users.
 class PolicyEvaluator {
  public:
-  // `live` (may be null) is the live segment the engines read.
+  // `live` and `realtime` (may be null) are what the engines read beside
+  // the snapshot.
   PolicyEvaluator(
       std::shared_ptr<const Snapshot> snapshot, const LiveItems* live,
+      const RealtimeState* realtime,
       std::vector<std::pair<std::string, std::vector<std::string>>> users,
       MetricSpec metric, int threads)
       : snapshot_(std::move(snapshot)),
         live_(live),
+        realtime_(realtime),
         users_(std::move(users)),
         metric_(std::move(metric)),
         threads_(threads > 0 ? threads
@@ -86,6 +90,7 @@ class PolicyEvaluator {
     EngineOptions options;
     options.policy = policy;
     options.live = live_;
+    options.realtime = realtime_;
     absl::StatusOr<std::unique_ptr<RecallEngine>> engine =
         RecallEngine::Create(snapshot_, options);
     if (!engine.ok()) return -1;
@@ -118,29 +123,40 @@ class PolicyEvaluator {
  private:
   std::shared_ptr<const Snapshot> snapshot_;
   const LiveItems* live_;
+  const RealtimeState* realtime_;
   std::vector<std::pair<std::string, std::vector<std::string>>> users_;
   MetricSpec metric_;
   int threads_;
 };
 
-// The split options for TuneOptions::split: "last", or "time" with the
-// cut-off at the (1 - time_fraction) quantile of the world's click times
-// and the later items written to `new_items_dir`.
-absl::StatusOr<SplitOptions> ValidationSplit(const TuneOptions& options,
-                                             const std::string& new_items_dir) {
-  SplitOptions split;
-  if (options.split == "last") {
-    split.last_n = options.last_n;
-    return split;
+// The validation split's world and what serves beside its snapshot.
+struct Validation {
+  std::string world;  // the validation snapshot's training world
+  std::string judge;  // the held-out clicks
+  // Split "time": the items published after the snapshot's cut-off, and
+  // the clicks between it and the judged period (the streams' share).
+  std::vector<std::string> new_item_dirs;
+  std::string stream_clicks;
+  int64_t cutoff_unix = 0;
+  int64_t judged_from_unix = 0;
+};
+
+// Runs one SplitWorld, the error naming the stage.
+absl::Status SplitStage(const std::string& world, const std::string& out,
+                        const std::string& test, const SplitOptions& options) {
+  absl::StatusOr<SplitReport> report = SplitWorld(world, out, test, options);
+  if (!report.ok()) {
+    return absl::Status(
+        report.status().code(),
+        absl::StrCat("tune: split: ", report.status().message()));
   }
-  if (options.split != "time" ||
-      !(options.time_fraction > 0 && options.time_fraction < 1)) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "tune: --split wants last or time (time with 0 < --time_fraction < "
-        "1), got \"",
-        options.split, "\" and ", options.time_fraction));
-  }
-  const std::string path = (fs::path(options.input) / "clicks.tsv").string();
+  fprintf(stderr, "tune: validation split: %s", report->ToText().c_str());
+  return absl::OkStatus();
+}
+
+// The click times of `world`, sorted.
+absl::StatusOr<std::vector<int64_t>> ClickTimes(const std::string& world) {
+  const std::string path = (fs::path(world) / "clicks.tsv").string();
   std::ifstream in(path);
   if (!in)
     return absl::InvalidArgumentError(absl::StrCat(path, ": cannot open"));
@@ -151,16 +167,73 @@ absl::StatusOr<SplitOptions> ValidationSplit(const TuneOptions& options,
                       .status());
   if (times.empty())
     return absl::InvalidArgumentError(absl::StrCat(path, ": no clicks"));
-  const size_t at = std::min(
-      times.size() - 1, static_cast<size_t>(static_cast<double>(times.size()) *
-                                            (1 - options.time_fraction)));
-  std::nth_element(times.begin(), times.begin() + at, times.end());
-  split.cutoff_unix = times[at];
-  split.new_items_dir = new_items_dir;
-  return split;
+  std::sort(times.begin(), times.end());
+  return times;
 }
 
-// Applies the items of `dir` (ValidationSplit's new items) to `live` as
+// TuneOptions::split "last": each user's newest last_n clicks held out.
+// "time": the clicks in time order, the newest time_fraction judged, the
+// time_fraction before them replayed as the click stream, the rest and the
+// items published before them the snapshot's, the items published since
+// live, as a server following both streams serves.
+absl::StatusOr<Validation> SplitForValidation(const TuneOptions& options,
+                                              const fs::path& work) {
+  Validation v;
+  v.world = (work / "val_train").string();
+  v.judge = (work / "val_test.tsv").string();
+  if (options.split == "last") {
+    SplitOptions split;
+    split.last_n = options.last_n;
+    RETURN_IF_ERROR(SplitStage(options.input, v.world, v.judge, split));
+    return v;
+  }
+  if (options.split != "time" ||
+      !(options.time_fraction > 0 && options.time_fraction < 0.5)) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "tune: --split wants last or time (time with 0 < --time_fraction < "
+        "0.5), got \"",
+        options.split, "\" and ", options.time_fraction));
+  }
+  ASSIGN_OR_RETURN(const std::vector<int64_t> times, ClickTimes(options.input));
+  auto quantile = [&times](double q) {
+    return times[std::min(times.size() - 1,
+                          static_cast<size_t>(times.size() * q))];
+  };
+  v.judged_from_unix = quantile(1 - options.time_fraction);
+  v.cutoff_unix = quantile(1 - 2 * options.time_fraction);
+  v.stream_clicks = (work / "val_stream.tsv").string();
+  v.new_item_dirs = {(work / "new_early").string(),
+                     (work / "new_late").string()};
+  SplitOptions judged;
+  judged.cutoff_unix = v.judged_from_unix;
+  judged.new_items_dir = v.new_item_dirs[1];
+  const std::string before = (work / "val_before_judged").string();
+  RETURN_IF_ERROR(SplitStage(options.input, before, v.judge, judged));
+  SplitOptions snapshot;
+  snapshot.cutoff_unix = v.cutoff_unix;
+  snapshot.new_items_dir = v.new_item_dirs[0];
+  RETURN_IF_ERROR(SplitStage(before, v.world, v.stream_clicks, snapshot));
+  return v;
+}
+
+// Folds `path`'s clicks into `realtime` as a caught-up click stream would.
+absl::Status ReplayClicks(const std::string& path, RealtimeState* realtime) {
+  std::ifstream in(path);
+  if (!in)
+    return absl::InvalidArgumentError(absl::StrCat(path, ": cannot open"));
+  RETURN_IF_ERROR(
+      ReadClickRows(in, path,
+                    [realtime](absl::string_view user, absl::string_view item,
+                               int64_t ts) {
+                      realtime->Add({std::string(user), std::string(item), ts});
+                    })
+          .status());
+  realtime->Publish();
+  realtime->SetLive(true, "");
+  return absl::OkStatus();
+}
+
+// Applies the items of `dir` (SplitForValidation's new items) to `live` as
 // upserts arriving after the snapshot was built, with the vectors of the
 // spaces not in `retrained` (a producer computes content vectors, not those
 // learnt from clicks). The number of items.
@@ -338,20 +411,12 @@ absl::StatusOr<TuneReport> Tune(const TuneOptions& options) {
   } cleanup{work, own_work_dir};
 
   // Validation split.
-  const std::string val_world = (work / "val_train").string();
-  const std::string val_test = (work / "val_test.tsv").string();
-  const std::string new_items = (work / "new_items").string();
-  ASSIGN_OR_RETURN(const SplitOptions split,
-                   ValidationSplit(options, new_items));
-  report.cutoff_unix = split.cutoff_unix;
-  absl::StatusOr<SplitReport> split_report =
-      SplitWorld(options.input, val_world, val_test, split);
-  if (!split_report.ok()) {
-    return absl::Status(
-        split_report.status().code(),
-        absl::StrCat("tune: split: ", split_report.status().message()));
-  }
-  fprintf(stderr, "tune: validation split: %s", split_report->ToText().c_str());
+  ASSIGN_OR_RETURN(const Validation validation,
+                   SplitForValidation(options, work));
+  const std::string& val_world = validation.world;
+  const std::string& val_test = validation.judge;
+  report.cutoff_unix = validation.cutoff_unix;
+  report.judged_from_unix = validation.judged_from_unix;
 
   // Retrain the learned spaces on the validation world's clicks.
   TrainOptions train = options.train;
@@ -390,11 +455,19 @@ absl::StatusOr<TuneReport> Tune(const TuneOptions& options) {
   }
   ASSIGN_OR_RETURN(std::shared_ptr<const Snapshot> snapshot,
                    Snapshot::Load(build.out_root, "validation"));
-  // Split "time": what was published after the cut-off is live.
+  // Split "time": what was published after the cut-off is live, and the
+  // clicks before the judged period came on the click stream.
   LiveItems live(LiveItemsOptions{});
   RETURN_IF_ERROR(live.SetSnapshot(snapshot));
-  ASSIGN_OR_RETURN(report.live_items,
-                   ApplyNewItems(new_items, train.spaces, *snapshot, &live));
+  RealtimeState realtime(options.realtime, &live);
+  realtime.SetSnapshot(snapshot);
+  for (const std::string& dir : validation.new_item_dirs) {
+    ASSIGN_OR_RETURN(const int64_t applied,
+                     ApplyNewItems(dir, train.spaces, *snapshot, &live));
+    report.live_items += applied;
+  }
+  if (!validation.stream_clicks.empty())
+    RETURN_IF_ERROR(ReplayClicks(validation.stream_clicks, &realtime));
 
   // Validation users: a deterministic sample.
   ASSIGN_OR_RETURN(auto test_clicks, ReadTestClicks(val_test));
@@ -414,8 +487,9 @@ absl::StatusOr<TuneReport> Tune(const TuneOptions& options) {
         absl::StrCat("tune: ", options.input,
                      ": no user has a click to hold out for validation"));
   }
-  PolicyEvaluator evaluator(snapshot, &live, std::move(users), report.metric,
-                            options.threads);
+  PolicyEvaluator evaluator(snapshot, &live,
+                            options.split == "time" ? &realtime : nullptr,
+                            std::move(users), report.metric, options.threads);
   const v1::Policy start = manifest->policy();
   report.search = SearchWeights(
       start, [&](const v1::Policy& p) { return evaluator.Score(p); },
@@ -429,10 +503,15 @@ absl::StatusOr<TuneReport> Tune(const TuneOptions& options) {
   const std::string held_out =
       options.split == "time"
           ? absl::StrFormat(
-                "every click from %s on (the newest %.0f%%) held out, the %d "
-                "items published since served as live items",
+                "a snapshot of the clicks before %s, the clicks from then "
+                "to %s on the click stream, every click after held out (the "
+                "newest %.0f%%), the %d items published since the snapshot "
+                "served as live items",
                 absl::FormatTime("%Y-%m-%dT%H:%M:%SZ",
                                  absl::FromUnixSeconds(report.cutoff_unix),
+                                 absl::UTCTimeZone()),
+                absl::FormatTime("%Y-%m-%dT%H:%M:%SZ",
+                                 absl::FromUnixSeconds(report.judged_from_unix),
                                  absl::UTCTimeZone()),
                 100 * options.time_fraction, report.live_items)
           : absl::StrFormat("each training user's newest %d clicks held out",

@@ -3,10 +3,12 @@
 //
 // From TRAIN_WORLD (the training side of `recallctl split`) it carves a
 // validation split (split "last": each user's newest `last_n` clicks; split
-// "time": every click after a cut-off in time, the newest `time_fraction` of
-// them, with the items published after it left out of the snapshot and
-// applied as live items, as a server following the item stream serves
-// them), retrains the learned spaces on the rest (`recallctl train`),
+// "time": in time order, the newest `time_fraction` of the clicks judged,
+// the `time_fraction` before them folded into a click stream's state, the
+// rest and the items published before them the snapshot's, and the items
+// published since applied as live items, as a server following both
+// streams serves), retrains the learned spaces on the rest (`recallctl
+// train`),
 // builds a snapshot of it
 // (`recallctl build`, item-CF and hot lists included), and then searches
 // the policy in process, scoring each candidate by the merged answer's
@@ -32,6 +34,7 @@
 #include "absl/status/statusor.h"
 #include "pipeline/build/builder.h"
 #include "pipeline/train/trainer.h"
+#include "recall/realtime_state.h"
 #include "recall/v1/snapshot.pb.h"
 
 namespace recall {
@@ -92,7 +95,12 @@ struct TuneOptions {
   // what a snapshot built at a cut-off serves).
   std::string split = "last";
   int last_n = 5;
+  // Split "time": the share of the clicks judged, and of those replayed on
+  // the click stream before them (less than 0.5).
   double time_fraction = 0.1;
+  // Split "time": the click stream's state, as the servers run it (their
+  // --realtime_* flags).
+  RealtimeOptions realtime;
   std::string metric = "recall@100";
   // Build options for the validation snapshot (input_dir and out_root are
   // set by Tune; policy_file is ignored).
@@ -113,9 +121,10 @@ struct TuneReport {
   WeightSearchResult search;
   MetricSpec metric;
   int64_t validation_users = 0;
-  // Split "time": the cut-off, and the items published after it applied
-  // as live items.
+  // Split "time": the snapshot's cut-off, where the judged clicks start,
+  // and the items published after the cut-off applied as live items.
   int64_t cutoff_unix = 0;
+  int64_t judged_from_unix = 0;
   int64_t live_items = 0;
   // The policy file's text: comments with the figures, then the policy.
   std::string policy_text;

@@ -167,6 +167,7 @@ TEST(TuneTest, ATimeSplitServesTheNewerItemsAsLiveItems) {
   options.work_dir = tmp.Path("work");
   options.split = "time";
   options.time_fraction = 0.2;
+  options.realtime.click_ttl = absl::Hours(24 * 365);
   options.build.factory = "Flat";
   options.train.spaces = {};
   options.threads = 2;
@@ -179,14 +180,17 @@ TEST(TuneTest, ATimeSplitServesTheNewerItemsAsLiveItems) {
   auto report = Tune(options);
   ASSERT_TRUE(report.ok()) << report.status();
   EXPECT_GT(report->cutoff_unix, 0);
+  EXPECT_GT(report->judged_from_unix, report->cutoff_unix);
   EXPECT_GT(report->live_items, 0);
   EXPECT_GE(report->search.score, report->search.best_single_score);
   EXPECT_GT(report->search.score, 0.0);
   EXPECT_THAT(ReadFile(options.out_policy), HasSubstr("served as live items"));
-  // The validation snapshot lacks them.
-  EXPECT_THAT(ReadFile(tmp.Path("work/new_items/items.tsv")),
+  // The validation snapshot lacks them; the clicks between the cut-off and
+  // the judged ones were the click stream's.
+  EXPECT_THAT(ReadFile(tmp.Path("work/new_early/items.tsv")),
               HasSubstr("item_id"));
-  options.time_fraction = 1.5;
+  EXPECT_THAT(ReadFile(tmp.Path("work/val_stream.tsv")), HasSubstr("\nu0"));
+  options.time_fraction = 0.5;
   EXPECT_FALSE(Tune(options).ok());
 }
 
