@@ -1,9 +1,10 @@
-// recallctl bench-live-index [--dim 64 --k 100 --queries 200]: what chose
-// the live segment's structure (index/live_index.h): per size, the time of
-// one search by a scan and through an hnswlib graph (the graph's recall@k
-// against the scan), and the time of one upsert into each, on one thread,
-// over random unit vectors (a floor for the graph's recall: embeddings
-// cluster).
+// recallctl bench-live-index [--input WORLD --space dssm] [--dim 64 --k 100
+// --queries 200 --ef_search 128]: what chose the live segment's structure
+// (index/live_index.h): per size, the time of one search by a scan and
+// through an hnswlib graph (the graph's recall@k against the scan, at the
+// given ef), and the time of one upsert into each, on one thread. Over the
+// world's <space> item vectors with its user vectors as queries, or without
+// --input over clustered unit vectors (200 topics plus noise).
 #include <cstdio>
 #include <memory>
 #include <random>
@@ -13,12 +14,14 @@
 
 #include "absl/flags/flag.h"
 #include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "index/live_index.h"
+#include "pipeline/data/word2vec_io.h"
 #include "tools/command.h"
 #include "tools/flags.h"
+#include "util/status_macros.h"
 #include "util/vector_math.h"
-
 
 namespace recall {
 namespace {
@@ -43,19 +46,56 @@ double MicrosPerCall(int n, Fn fn) {
 
 }  // namespace
 
+// The data and queries: the world's vectors, or clustered ones.
+absl::Status LoadVectors(int n, int queries, int* dim, std::vector<float>* data,
+                         std::vector<float>* query) {
+  const std::string world = absl::GetFlag(FLAGS_input);
+  if (world.empty()) {
+    *data = UnitVectors(n, *dim, 1);
+    *query = UnitVectors(queries, *dim, 2);
+    return absl::OkStatus();
+  }
+  const std::string space = absl::GetFlag(FLAGS_space);
+  ASSIGN_OR_RETURN(
+      VectorSet items,
+      ReadWord2VecText(absl::StrCat(world, "/vectors/", space, ".item.vec")));
+  ASSIGN_OR_RETURN(
+      VectorSet users,
+      ReadWord2VecText(absl::StrCat(world, "/vectors/", space, ".user.vec")));
+  if (static_cast<int>(items.size()) < n ||
+      static_cast<int>(users.size()) < queries) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "bench-live-index: ", world, " has ", items.size(), " items and ",
+        users.size(), " users; want ", n, " and ", queries));
+  }
+  *dim = items.dim;
+  data->assign(items.values.begin(),
+               items.values.begin() + static_cast<size_t>(n) * items.dim);
+  query->assign(
+      users.values.begin(),
+      users.values.begin() + static_cast<size_t>(queries) * items.dim);
+  for (size_t i = 0; i < data->size() / *dim; ++i)
+    NormalizeL2(data->data() + i * *dim, *dim);
+  for (int q = 0; q < queries; ++q) NormalizeL2(query->data() + q * *dim, *dim);
+  return absl::OkStatus();
+}
+
 int RunBenchLiveIndex() {
-  const int dim = absl::GetFlag(FLAGS_dim);
+  int dim = absl::GetFlag(FLAGS_dim);
   const int k = FirstK();
   const int queries = absl::GetFlag(FLAGS_queries);
+  SearchParams params;
+  params.ef_search = absl::GetFlag(FLAGS_ef_search);
   if (dim <= 0 || k <= 0 || queries <= 0) {
     return Fail(absl::InvalidArgumentError(
         "bench-live-index: --dim, --k and --queries must be positive"));
   }
-  const std::vector<float> query = UnitVectors(queries, dim, 2);
   printf("%8s %12s %12s %10s %14s %14s\n", "items", "scan_us", "graph_us",
          "recall", "scan_insert_us", "graph_insert_us");
   for (int n : {1000, 2000, 4000, 8000, 16000, 32000, 64000, 100000}) {
-    const std::vector<float> data = UnitVectors(n, dim, 1);
+    std::vector<float> data, query;
+    if (absl::Status s = LoadVectors(n, queries, &dim, &data, &query); !s.ok())
+      return Fail(s);
     LiveIndexOptions scan_options;
     scan_options.dim = dim;
     scan_options.graph_min = 0;
@@ -85,7 +125,7 @@ int RunBenchLiveIndex() {
     std::vector<std::vector<Neighbor>> found(queries);
     const double graph_us = MicrosPerCall(queries, [&](int q) {
       (*graph)
-          ->Search(query.data() + static_cast<size_t>(q) * dim, k, {},
+          ->Search(query.data() + static_cast<size_t>(q) * dim, k, params,
                    &found[q])
           .IgnoreError();
     });

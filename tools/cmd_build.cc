@@ -21,8 +21,6 @@ ABSL_FLAG(std::vector<std::string>, space_index, {},
           "build: per-space factories overriding --index, e.g. "
           "mf=Flat,item2vec=HNSW32,dssm=HNSWLIB32");
 ABSL_FLAG(int, ef_construction, 80, "build: HNSW construction depth");
-ABSL_FLAG(int, ef_search, 128,
-          "build: default HNSW efSearch recorded in the MANIFEST");
 ABSL_FLAG(int, nprobe, 32,
           "build: default IVF nprobe recorded in the MANIFEST");
 ABSL_FLAG(int, neighbours, 1000,

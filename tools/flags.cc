@@ -53,3 +53,6 @@ ABSL_FLAG(std::string, space, "dssm",
 ABSL_FLAG(int, queries, 1000,
           "bench-peer: user vectors used as queries; bench-live-index: "
           "searches timed per size");
+ABSL_FLAG(int, ef_search, 128,
+          "build: default HNSW efSearch recorded in the MANIFEST; "
+          "bench-live-index: the live graph's ef");

@@ -29,5 +29,6 @@ ABSL_DECLARE_FLAG(std::string, stream);
 ABSL_DECLARE_FLAG(int64_t, maxlen);
 ABSL_DECLARE_FLAG(std::string, space);
 ABSL_DECLARE_FLAG(int, queries);
+ABSL_DECLARE_FLAG(int, ef_search);
 
 #endif  // RECALL_TOOLS_FLAGS_H_
