@@ -48,7 +48,7 @@ absl::Status SearchSpace(const RequestContext& ctx, const Space& space,
   if (absl::Status s = space.index->Search(query, k, params, out); !s.ok())
     return s;
   if (ctx.live == nullptr) return absl::OkStatus();
-  return ctx.live->MergeSearch(space.manifest.name(), query, k, params, out);
+  return ctx.live->MergeSearch(space.manifest.name(), query, k, out);
 }
 
 bool ItemVector(const RequestContext& ctx, const Space& space, ItemRow row,

@@ -83,9 +83,9 @@ class ClusterCenterChannel final : public ClusterChannel {
     thread_local std::vector<Neighbor> merged;
     if (ctx.live != nullptr && !ctx.live->empty()) {
       merged.assign(neighbors.begin(), neighbors.end());
-      RETURN_IF_ERROR(
-          ctx.live->MergeSearch(space_->manifest.name(), result->centre.data(),
-                                params.fetch_k, params.search, &merged));
+      RETURN_IF_ERROR(ctx.live->MergeSearch(space_->manifest.name(),
+                                            result->centre.data(),
+                                            params.fetch_k, &merged));
       neighbors = merged;
     }
     AddNeighbors(neighbors, via, params, out);

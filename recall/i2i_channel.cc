@@ -158,7 +158,7 @@ class I2iChannel final : public RecallChannel {
       if (live && space_->index->Reconstruct(seed, query.data()).ok()) {
         out->status =
             ctx.live->MergeSearch(space_->manifest.name(), query.data(),
-                                  params.fetch_k + 1, params.search, neighbors);
+                                  params.fetch_k + 1, neighbors);
       }
     } else {
       if (!live_vector && !ItemVector(ctx, *space_, seed, query.data()))

@@ -392,6 +392,8 @@ ApplyResult LiveItems::Upsert(const ItemEvent& event) {
     return result;
   }
   live->live_row = before != nullptr ? existing : AllocateRow();
+  live->bound_to = snapshot_.get();
+  live->bound_row = in_snapshot;
   Store(std::move(live), before.get());
   result.outcome = ApplyResult::Outcome::kUpserted;
   while (items_ > options_.max_items && !by_age_.empty()) {
@@ -555,18 +557,23 @@ bool LiveView::Vector(absl::string_view space, ItemRow row, float* out) const {
 ItemRow LiveView::RowOfHit(ItemRow live_row) const {
   std::shared_ptr<const LiveItem> live = live_->Get(live_row);
   if (live == nullptr) return kNoItem;
-  const ItemRow row = binding_->snapshot->items().Find(live->item.id);
+  const ItemRow row = live->bound_to == binding_->snapshot
+                          ? live->bound_row
+                          : binding_->snapshot->items().Find(live->item.id);
   if (row == kNoItem) return live_row;
   return live->stream_ms <= binding_->created_ms ? kNoItem : row;
 }
 
 absl::Status LiveView::MergeSearch(absl::string_view space, const float* query,
-                                   int k, const SearchParams& params,
+                                   int k,
                                    std::vector<Neighbor>* neighbors) const {
   if (binding_ == nullptr) return absl::OkStatus();
   thread_local std::vector<Neighbor> hits;
-  if (absl::Status s = live_->Search(space, query, k, params, &hits); !s.ok())
+  const int live_k = std::min(k, live_->options().max_hits);
+  if (absl::Status s = live_->Search(space, query, live_k, {}, &hits);
+      !s.ok()) {
     return s;
+  }
   if (hits.empty() && binding_->overrides.empty()) return absl::OkStatus();
   absl::flat_hash_set<ItemRow> from_live;
   size_t kept = 0;

@@ -86,6 +86,10 @@ struct LiveItem {
   int64_t stream_ms = 0;
   // Normalised vectors by space, sent and derived, sorted by space name.
   std::vector<std::pair<std::string, std::vector<float>>> vectors;
+  // The snapshot bound when it was stored, and its row there (kNoItem: the
+  // snapshot lacks it): requests on that snapshot need no lookup by id.
+  const Snapshot* bound_to = nullptr;
+  ItemRow bound_row = kNoItem;
 
   // The vector in `space`, or nullptr.
   const std::vector<float>* Vector(absl::string_view space) const;
@@ -122,6 +126,10 @@ struct LiveItemsOptions {
   // Live items kept per binding by hotness and per media.
   int hottest = 1000;
   int per_media = 32;
+  // Live hits a search asks the live index for, at most (a request's fetch
+  // beyond it is the snapshot's): what a live search costs grows with it
+  // (docs/PERFORMANCE.md, "Live segment").
+  int max_hits = 100;
 };
 
 // What Apply did with one event.
@@ -319,13 +327,14 @@ class LiveView {
   // it has none (then the snapshot's index has the only one).
   bool Vector(absl::string_view space, ItemRow row, float* out) const;
 
-  // Merges the live segment's best k for `query` in `space` into
+  // Merges the live segment's best k (at most LiveItemsOptions::max_hits,
+  // searched with the live index's own ef: a request's ef_search is the
+  // snapshot index's) for `query` in `space` into
   // `neighbors` (the snapshot index's hits, best first), by score: live
   // hits come as this request's rows (absorbed ones dropped), snapshot hits
   // whose live version has a vector in the space are replaced by it, and
   // the best k remain, best first.
   absl::Status MergeSearch(absl::string_view space, const float* query, int k,
-                           const SearchParams& params,
                            std::vector<Neighbor>* neighbors) const;
 
  private:

@@ -176,7 +176,7 @@ val val_click_stream "$WCF" "$WHOT" 1 0
 echo "== refit: recallctl tune --split time on the clicks before T80"
 "$BIN/recallctl" tune --input "$WORK/pre80" --out "$WORK/refit.policy" --split time \
   --policy deploy/policy/news.textproto --clusters deploy/clusters/news.textproto \
-  --realtime_click_ttl 720h --realtime_half_life 24h \
+  --realtime_click_ttl 720h --realtime_half_life 24h --live_spaces dssm,title2vec \
   --train_spaces= --max_seconds "${QUALITY_TUNE_SECONDS:-300}" 2>"$WORK/tune.log" | grep '^# Validation'
 
 echo "== test (snapshot < T80, click stream [T80, T90), judged on >= T90), measured once"

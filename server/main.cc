@@ -106,6 +106,9 @@ ABSL_FLAG(absl::Duration, item_catchup_timeout, absl::Seconds(60),
           "before it reports SERVING anyway.");
 ABSL_FLAG(int64_t, live_items_max, 100000,
           "Live items kept (the oldest by publish time leave first).");
+ABSL_FLAG(int, live_hits_max, 100,
+          "Live items a search takes from the live segment at most (a fetch "
+          "beyond it comes from the snapshot): its cost grows with it.");
 ABSL_FLAG(int, live_index_graph_min, 4096,
           "Live items of a space from which it is searched through an "
           "hnswlib graph instead of a scan (0: always scan).");
@@ -129,6 +132,7 @@ bool StreamOptionsFromFlags(recall::ServerOptions* options) {
   options->item_catchup_timeout = absl::GetFlag(FLAGS_item_catchup_timeout);
   options->live.max_items = absl::GetFlag(FLAGS_live_items_max);
   options->live.index.graph_min = absl::GetFlag(FLAGS_live_index_graph_min);
+  options->live.max_hits = absl::GetFlag(FLAGS_live_hits_max);
   for (const auto& [name, ok] :
        std::initializer_list<std::pair<const char*, bool>>{
            {"realtime_max_users", realtime.max_users > 0},
@@ -143,7 +147,8 @@ bool StreamOptionsFromFlags(recall::ServerOptions* options) {
            {"item_catchup_timeout",
             options->item_catchup_timeout >= absl::ZeroDuration()},
            {"live_items_max", options->live.max_items > 0},
-           {"live_index_graph_min", options->live.index.graph_min >= 0}}) {
+           {"live_index_graph_min", options->live.index.graph_min >= 0},
+           {"live_hits_max", options->live.max_hits > 0}}) {
     if (!ok) {
       fprintf(stderr, "recall-server: --%s must be positive\n", name);
       return false;

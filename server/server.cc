@@ -380,6 +380,10 @@ absl::StatusOr<std::unique_ptr<RecallServer>> RecallServer::Start(
   if (!o.item_stream.empty()) {
     ASSIGN_OR_RETURN(items.address, ParseStreamUrl(o.item_stream));
     items.window = o.item_window;
+    // Not below the request threads: an upsert holds its space's index
+    // write-locked while hnswlib inserts, and searches wait for it; a
+    // descheduled low-priority writer would hold them all up.
+    items.nice = 0;
     impl->live = std::make_unique<LiveItems>(o.live);
   }
   if (!o.click_stream.empty()) {

@@ -28,6 +28,10 @@ ABSL_FLAG(absl::Duration, realtime_click_ttl, absl::Hours(6),
 ABSL_FLAG(absl::Duration, realtime_half_life, absl::Hours(2),
           "tune --split time: the real-time counts' half-life, as the "
           "servers' --realtime_half_life");
+ABSL_FLAG(std::vector<std::string>, live_spaces, {},
+          "tune --split time: the spaces whose vectors live items carry (what "
+          "the item stream's producers compute), comma-separated; empty: "
+          "every space not retrained");
 ABSL_FLAG(bool, progress, false,
           "tune: progress lines even when stderr is not a terminal");
 
@@ -45,6 +49,7 @@ int RunTune() {
   options.time_fraction = absl::GetFlag(FLAGS_time_fraction);
   options.realtime.click_ttl = absl::GetFlag(FLAGS_realtime_click_ttl);
   options.realtime.half_life = absl::GetFlag(FLAGS_realtime_half_life);
+  options.live_spaces = absl::GetFlag(FLAGS_live_spaces);
   options.build = BuildOptionsFromFlags();
   options.train = TrainOptionsFromFlags();
   options.search.max_seconds = absl::GetFlag(FLAGS_max_seconds);

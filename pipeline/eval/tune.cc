@@ -234,13 +234,13 @@ absl::Status ReplayClicks(const std::string& path, RealtimeState* realtime) {
 }
 
 // Applies the items of `dir` (SplitForValidation's new items) to `live` as
-// upserts arriving after the snapshot was built, with the vectors of the
-// spaces not in `retrained` (a producer computes content vectors, not those
-// learnt from clicks). The number of items.
-absl::StatusOr<int64_t> ApplyNewItems(const std::string& dir,
-                                      const std::vector<std::string>& retrained,
-                                      const Snapshot& snapshot,
-                                      LiveItems* live) {
+// upserts arriving after the snapshot was built, with the vectors of
+// `live_spaces`, else of the spaces not in `retrained` (a producer computes
+// content vectors, not those learnt from clicks). The number of items.
+absl::StatusOr<int64_t> ApplyNewItems(
+    const std::string& dir, const std::vector<std::string>& live_spaces,
+    const std::vector<std::string>& retrained, const Snapshot& snapshot,
+    LiveItems* live) {
   const fs::path items = fs::path(dir) / "items.tsv";
   if (!fs::exists(items)) return 0;
   std::vector<std::pair<std::string, std::string>> files;
@@ -250,7 +250,10 @@ absl::StatusOr<int64_t> ApplyNewItems(const std::string& dir,
     const size_t suffix = name.rfind(".item.vec");
     if (suffix == std::string::npos || suffix + 9 != name.size()) continue;
     const std::string space = name.substr(0, suffix);
-    if (std::find(retrained.begin(), retrained.end(), space) != retrained.end())
+    auto listed = [&space](const std::vector<std::string>& spaces) {
+      return std::find(spaces.begin(), spaces.end(), space) != spaces.end();
+    };
+    if (live_spaces.empty() ? listed(retrained) : !listed(live_spaces))
       continue;
     files.emplace_back(space, entry.path().string());
   }
@@ -463,7 +466,8 @@ absl::StatusOr<TuneReport> Tune(const TuneOptions& options) {
   realtime.SetSnapshot(snapshot);
   for (const std::string& dir : validation.new_item_dirs) {
     ASSIGN_OR_RETURN(const int64_t applied,
-                     ApplyNewItems(dir, train.spaces, *snapshot, &live));
+                     ApplyNewItems(dir, options.live_spaces, train.spaces,
+                                   *snapshot, &live));
     report.live_items += applied;
   }
   if (!validation.stream_clicks.empty())

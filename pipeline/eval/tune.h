@@ -101,6 +101,10 @@ struct TuneOptions {
   // Split "time": the click stream's state, as the servers run it (their
   // --realtime_* flags).
   RealtimeOptions realtime;
+  // Split "time": the spaces whose vectors live items carry (what the
+  // producers of the item stream compute: content vectors, not those learnt
+  // from clicks). Empty: every space not retrained.
+  std::vector<std::string> live_spaces;
   std::string metric = "recall@100";
   // Build options for the validation snapshot (input_dir and out_root are
   // set by Tune; policy_file is ignored).

@@ -104,7 +104,7 @@ class LiveItemsTest : public ::testing::Test {
     std::vector<Neighbor> out;
     EXPECT_TRUE(
         snapshot.spaces()[0].index->Search(query.data(), k, {}, &out).ok());
-    EXPECT_TRUE(view.MergeSearch("dssm", query.data(), k, {}, &out).ok());
+    EXPECT_TRUE(view.MergeSearch("dssm", query.data(), k, &out).ok());
     return out;
   }
 
