@@ -398,8 +398,8 @@ ApplyResult LiveItems::Upsert(const ItemEvent& event) {
   result.outcome = ApplyResult::Outcome::kUpserted;
   while (items_ > options_.max_items && !by_age_.empty()) {
     const ItemRow oldest = by_age_.begin()->second;
-    if (std::shared_ptr<const LiveItem> gone = Get(oldest))
-      result.removed.push_back(gone->item.id);
+    // Only its live row leaves the click stream's lists: a snapshot item of
+    // the same id (an evicted override) is still served.
     result.removed_live_rows.push_back(oldest);
     Drop(oldest);
     ++evicted_;

@@ -146,9 +146,9 @@ struct ApplyResult {
   // "zero_vector", "no_snapshot") and the message naming the item.
   absl::string_view reason;
   absl::Status problem;
-  // Items that left the live segment or the serving snapshot's answers
-  // (the deleted one, items evicted by the bound), by id, and the live rows
-  // they had: the click stream's state drops them (RealtimeState::Remove).
+  // What the click stream's state drops (RealtimeState::Remove): the ids
+  // taken down (from every answer), and the live rows that left the live
+  // segment (taken down, or evicted by the bound).
   std::vector<std::string> removed;
   std::vector<ItemRow> removed_live_rows;
 };
