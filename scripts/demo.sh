@@ -91,7 +91,7 @@ if [[ -n $stream ]]; then
   # A breaking article, published after the build: a near copy of the
   # user's best u2i_dssm article, with its dssm vector (tag2vec is derived).
   top=$("$BIN/recallctl" query --target 127.0.0.1:50051 --user "$user" --channels u2i_dssm --k 1 \
-    --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["items"][0]["itemId"])')
+    --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["items"][0]["item_id"])')
   live_id="LIVE$(date +%s)"
   { head -1 "$DEMO_DIR/world/items.tsv"
     awk -F'\t' -v OFS='\t' -v id="$top" -v new="$live_id" -v now="$(date +%s)" \
