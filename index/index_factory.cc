@@ -33,6 +33,10 @@ bool IsHnswlibFactory(absl::string_view factory) {
   return absl::StartsWith(factory, kHnswlibPrefix);
 }
 
+const char* IndexFileExtension(absl::string_view factory) {
+  return IsHnswlibFactory(factory) ? "hnswlib" : "faiss";
+}
+
 absl::StatusOr<std::unique_ptr<IndexHandle>> BuildIndex(
     const IndexBuildOptions& options, int dim, const float* vectors, int64_t n,
     const std::vector<int32_t>& rows) {

@@ -43,6 +43,10 @@ struct IndexBuildOptions {
 // True when `factory` names the hnswlib backend (starts with "HNSWLIB").
 bool IsHnswlibFactory(absl::string_view factory);
 
+// The file extension of an index of `factory`, one per backend: "hnswlib"
+// for hnswlib's graphs, "faiss" for Faiss's index files.
+const char* IndexFileExtension(absl::string_view factory);
+
 // Builds an index over `n` vectors of `dim` floats (row-major, already
 // L2-normalised); vector i gets item row rows[i], or i when `rows` is empty.
 // INVALID_ARGUMENT for a factory string neither backend accepts

@@ -16,7 +16,7 @@ void RecallChannel::AddNeighbors(absl::Span<const Neighbor> neighbors,
       ++out->dropped_by_threshold;
       continue;
     }
-    out->candidates.push_back({n.row, n.score, via});
+    out->candidates.push_back({n.row, n.score, via, n.score});
   }
 }
 

@@ -81,11 +81,19 @@ struct RequestContext {
 
 struct ChannelCandidate {
   ItemRow row;
+  // What the channel measured between the item and `via`: the cosine
+  // similarity for embedding channels, a value normalised to the channel's
+  // top item for list channels (v1::Source.similarity says which). The
+  // request's min_similarity applies to it.
   float similarity;
   // What triggered it (a seed item id, "user", a tag group, a media id...).
   // Points into data that outlives the request: the snapshot, the channel,
   // or a static string.
   absl::string_view via;
+  // The channel's own score: orders its list and is weighted in the merge.
+  // Equal to `similarity` except where a channel combines several (i2i's
+  // recency-weighted sum over seeds).
+  float score;
 };
 
 struct ChannelOutput {

@@ -57,14 +57,14 @@ class BestPerItem {
     auto [it, inserted] = position_.emplace(c.row, candidates_.size());
     if (inserted) {
       candidates_.push_back(c);
-    } else if (c.similarity > candidates_[it->second].similarity) {
+    } else if (c.score > candidates_[it->second].score) {
       candidates_[it->second] = c;
     }
   }
   void MoveSortedTo(ChannelOutput* out) {
     std::stable_sort(candidates_.begin(), candidates_.end(),
                      [](const ChannelCandidate& a, const ChannelCandidate& b) {
-                       return a.similarity > b.similarity;
+                       return a.score > b.score;
                      });
     out->candidates = std::move(candidates_);
   }

@@ -372,7 +372,7 @@ void RunChannel(const RequestContext& ctx, int default_fetch,
 }
 
 // Keeps the k best items (score descending, ties by row; the rest counted
-// as truncated), each item's sources by similarity descending.
+// as truncated), each item's sources by score descending.
 void RankAndTrim(int k, RecallAnswer* answer) {
   // Live items that left the live segment during the request.
   answer->items.erase(std::remove_if(answer->items.begin(), answer->items.end(),
@@ -391,7 +391,7 @@ void RankAndTrim(int k, RecallAnswer* answer) {
   for (RecalledCandidate& item : answer->items) {
     std::stable_sort(item.sources.begin(), item.sources.end(),
                      [](const ItemSource& a, const ItemSource& b) {
-                       return a.similarity > b.similarity;
+                       return a.score > b.score;
                      });
   }
 }

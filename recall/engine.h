@@ -106,15 +106,16 @@ struct SimilarItemsQuery {
 
 struct ItemSource {
   const std::string* channel;  // the channel's name; owned by the engine
-  float similarity;
-  int rank;  // 0-based rank within the channel's own output
+  float similarity;            // ChannelCandidate::similarity
+  float score;                 // ChannelCandidate::score
+  int rank;                    // 0-based rank within the channel's own output
   absl::string_view via;
 };
 
 struct RecalledCandidate {
   ItemRow row;
   float score;
-  std::vector<ItemSource> sources;  // highest similarity first
+  std::vector<ItemSource> sources;  // highest score first
   // The item as this request saw it (its live version when it has one);
   // valid as long as the answer (RecallAnswer::pins).
   const Item* item = nullptr;

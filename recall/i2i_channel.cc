@@ -81,9 +81,9 @@ class I2iChannel final : public RecallChannel {
       out->found += per_seed.found;
       out->dropped_by_threshold += per_seed.dropped_by_threshold;
       for (ChannelCandidate c : per_seed.candidates) {
-        if (weighted_sum) {
+        if (weighted_sum) {  // the best contribution's seed is `via`
           sum[c.row] += seed.weight * c.similarity;
-          c.similarity = static_cast<float>(seed.weight * c.similarity);
+          c.score = static_cast<float>(seed.weight * c.similarity);
         }
         best.Offer(c);
       }
@@ -96,12 +96,12 @@ class I2iChannel final : public RecallChannel {
     best.MoveSortedTo(out);
     if (weighted_sum) {
       for (ChannelCandidate& c : out->candidates) {
-        c.similarity = static_cast<float>(sum[c.row] / weight_total);
+        c.score = static_cast<float>(sum[c.row] / weight_total);
       }
       std::stable_sort(
           out->candidates.begin(), out->candidates.end(),
           [](const ChannelCandidate& a, const ChannelCandidate& b) {
-            return a.similarity > b.similarity;
+            return a.score > b.score;
           });
     }
   }

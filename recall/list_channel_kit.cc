@@ -88,7 +88,7 @@ void ScoreSum::Emit(const ChannelParams& params, ChannelOutput* out) {
       continue;
     }
     out->candidates.push_back(
-        {ranked[i].first, similarity, ranked[i].second->via});
+        {ranked[i].first, similarity, ranked[i].second->via, similarity});
   }
 }
 

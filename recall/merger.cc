@@ -23,8 +23,8 @@ void Merger::Add(const RecallChannel& channel, const ChannelParams& params,
     ++kept;
     if (inserted) answer_->items.push_back({c.row, 0.0f, {}});
     RecalledCandidate& item = answer_->items[it->second];
-    item.score += std::min(params.weight * c.similarity, score_cap);
-    item.sources.push_back({&channel.name(), c.similarity,
+    item.score += std::min(params.weight * c.score, score_cap);
+    item.sources.push_back({&channel.name(), c.similarity, c.score,
                             static_cast<int>(rank),
                             fill_only ? kViaBackfill : c.via});
   }

@@ -11,6 +11,7 @@ PACKAGES=(
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler grpc-proto
   libfaiss-dev libopenblas-dev libabsl-dev librocksdb-dev prometheus-cpp-dev
   libgtest-dev libgmock-dev libbenchmark-dev libfasttext-dev libeigen3-dev libhnswlib-dev
+  libmicrohttpd-dev libcpp-httplib-dev nlohmann-json3-dev  # HTTP server, client; JSON
   libhiredis-dev redis-server redis-tools  # the click stream (issue 13); tests start redis-server
   python3-grpcio python3-grpc-tools
   prometheus

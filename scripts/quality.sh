@@ -26,9 +26,9 @@ evaluate() {
   local server=$!
   "$BIN/recallctl" health --target "127.0.0.1:$PORT" --wait 60 >/dev/null
   "$BIN/recallctl" eval --target "127.0.0.1:$PORT" --test "$test" --train "$train" \
-    --k 10,50,100,500 --json 2>/dev/null > "$out.json"
+    --cutoffs 10,50,100,500 --json 2>/dev/null > "$out.json"
   "$BIN/recallctl" eval --target "127.0.0.1:$PORT" --test "$test" --train "$train" \
-    --k 10,50,100,500 2>/dev/null
+    --cutoffs 10,50,100,500 2>/dev/null
   kill -TERM $server
   wait $server || true
 }

@@ -109,9 +109,9 @@ run() {
     done
   fi
   "$BIN/recallctl" eval --target "127.0.0.1:$PORT" --test "$judge" --train "$base" \
-    --k 10,50,100,500 --json 2>/dev/null > "$WORK/$name.json"
+    --cutoffs 10,50,100,500 --json 2>/dev/null > "$WORK/$name.json"
   "$BIN/recallctl" eval --target "127.0.0.1:$PORT" --test "$judge_fresh" --train "$base" \
-    --k 100 --json 2>/dev/null > "$WORK/$name.fresh.json"
+    --cutoffs 100 --json 2>/dev/null > "$WORK/$name.fresh.json"
   kill -TERM $server; wait $server || true; server=""
   python3 - "$WORK/$name.json" "$WORK/$name.fresh.json" "$name" <<'PY'
 import json, sys

@@ -73,6 +73,7 @@ void ToProto(const Snapshot& snapshot, const RecallAnswer& answer,
       v1::Source* s = item->add_sources();
       s->set_channel(*source.channel);
       s->set_similarity(source.similarity);
+      s->set_score(source.score);
       s->set_rank(source.rank);
       s->set_via(source.via.data(), source.via.size());
     }

@@ -9,8 +9,8 @@
 namespace recall {
 namespace layout {
 
-std::string SpaceIndex(absl::string_view space) {
-  return absl::StrCat("spaces/", space, ".faiss");
+std::string SpaceIndex(absl::string_view space, absl::string_view extension) {
+  return absl::StrCat("spaces/", space, ".", extension);
 }
 std::string TableIds(absl::string_view table) {
   return absl::StrCat("tables/", table, ".ids");

@@ -8,7 +8,10 @@
 //   MANIFEST                text-format recall.v1.Manifest: what follows,
 //                           with sizes and CRC32Cs (store/snapshot_files.h)
 //   items.tsv               the item table (store/item_table.h)
-//   spaces/<space>.faiss    one vector index per space (index/faiss_index.h)
+//   spaces/<space>.<ext>    one vector index per space, ext by backend
+//                           (index/index_factory.h: .faiss, .hnswlib;
+//                           snapshots before 2026-12-07 wrote .faiss for
+//                           both: the MANIFEST's factory says which)
 //   tables/<name>.ids       a vector table's ids, one per line (here)
 //   tables/<name>.faiss     its vectors, Flat inner product (index/)
 //   clusters/<name>.pb      binary recall.v1.ClusterTable (here)
@@ -38,7 +41,8 @@ namespace layout {
 inline constexpr char kItems[] = "items.tsv";
 inline constexpr char kStoreDir[] = "store";
 
-std::string SpaceIndex(absl::string_view space);
+// `extension` from IndexFileExtension (index/index_factory.h).
+std::string SpaceIndex(absl::string_view space, absl::string_view extension);
 std::string TableIds(absl::string_view table);
 std::string TableIndex(absl::string_view table);
 std::string ClusterTable(absl::string_view clustering);

@@ -64,16 +64,23 @@ inline int FreePort() {
 // Plain HTTP/1.0 GET; returns the whole response (headers and body).
 // Sends `request` (raw bytes) to 127.0.0.1:port and returns everything the
 // server writes until it closes the connection ("" when it cannot connect).
-inline std::string HttpExchange(int port, const std::string& request) {
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
+// A TCP connection to 127.0.0.1:port, or -1.
+inline int ConnectLoopback(int port) {
+  const int fd = socket(AF_INET, SOCK_STREAM, 0);
   sockaddr_in addr{};
   addr.sin_family = AF_INET;
   addr.sin_port = htons(port);
   addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
   if (connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0) {
     close(fd);
-    return "";
+    return -1;
   }
+  return fd;
+}
+
+inline std::string HttpExchange(int port, const std::string& request) {
+  const int fd = ConnectLoopback(port);
+  if (fd < 0) return "";
   if (write(fd, request.data(), request.size()) < 0) {
     close(fd);
     return "";

@@ -87,7 +87,8 @@ bool ValidAnswer(const v1::RecallRequest& request,
     }
     for (const v1::Source& source : item.sources()) {
       if (!IsValidUtf8(source.channel()) || !IsValidUtf8(source.via()) ||
-          !std::isfinite(source.similarity())) {
+          !std::isfinite(source.similarity()) ||
+          !std::isfinite(source.score())) {
         return false;
       }
     }
@@ -407,38 +408,34 @@ class RpcBench {
 
 }  // namespace
 
-// "name":{"runs":N,"mean_us":..,"p50_us":..,"p99_us":..},...
-std::string ChannelsJson(
-    const std::map<std::string, ChannelLatency>& channels) {
-  std::vector<std::string> parts;
-  for (const auto& [name, c] : channels) {
-    parts.push_back(absl::StrCat(JsonString(name), ":{\"runs\":", c.runs,
-                                 ",\"mean_us\":", JsonNumber(c.mean_us, 1),
-                                 ",\"p50_us\":", JsonNumber(c.p50_us, 0),
-                                 ",\"p99_us\":", JsonNumber(c.p99_us, 0), "}"));
-  }
-  return absl::StrJoin(parts, ",");
-}
-
 std::string BenchReport::ToJson() const {
-  std::vector<std::string> codes;
-  for (const auto& [name, count] : errors_by_code) {
-    codes.push_back(absl::StrCat(JsonString(name), ":", count));
+  JsonObject codes = JsonObject::object();
+  for (const auto& [name, count] : errors_by_code) codes[name] = count;
+  JsonObject channel_latency = JsonObject::object();
+  for (const auto& [name, c] : channels) {
+    channel_latency[name] = {{"runs", c.runs},
+                             {"mean_us", JsonNumber(c.mean_us, 1)},
+                             {"p50_us", JsonNumber(c.p50_us, 0)},
+                             {"p99_us", JsonNumber(c.p99_us, 0)}};
   }
-  return absl::StrCat(
-      "{\"qps\":", JsonNumber(qps, 2), ",\"requests\":", requests,
-      ",\"errors\":", errors, ",\"errors_by_code\":{",
-      absl::StrJoin(codes, ","), "},\"p50_ms\":", JsonNumber(p50_ms, 3),
-      ",\"p90_ms\":", JsonNumber(p90_ms, 3),
-      ",\"p99_ms\":", JsonNumber(p99_ms, 3),
-      ",\"p999_ms\":", JsonNumber(p999_ms, 3),
-      ",\"mean_ms\":", JsonNumber(mean_ms, 3),
-      ",\"max_ms\":", JsonNumber(max_ms, 3),
-      ",\"seconds\":", JsonNumber(seconds, 3), ",\"concurrency\":", concurrency,
-      ",\"rate\":", JsonNumber(rate, 2), ",\"unsent\":", unsent,
-      ",\"client_cpu_us\":", JsonNumber(client_cpu_us, 1),
-      ",\"server_cpu_us\":", JsonNumber(server_cpu_us, 1), ",\"channels\":{",
-      ChannelsJson(channels), "}}");
+  const JsonObject report = {{"qps", JsonNumber(qps, 2)},
+                             {"requests", requests},
+                             {"errors", errors},
+                             {"errors_by_code", std::move(codes)},
+                             {"p50_ms", JsonNumber(p50_ms, 3)},
+                             {"p90_ms", JsonNumber(p90_ms, 3)},
+                             {"p99_ms", JsonNumber(p99_ms, 3)},
+                             {"p999_ms", JsonNumber(p999_ms, 3)},
+                             {"mean_ms", JsonNumber(mean_ms, 3)},
+                             {"max_ms", JsonNumber(max_ms, 3)},
+                             {"seconds", JsonNumber(seconds, 3)},
+                             {"concurrency", concurrency},
+                             {"rate", JsonNumber(rate, 2)},
+                             {"unsent", unsent},
+                             {"client_cpu_us", JsonNumber(client_cpu_us, 1)},
+                             {"server_cpu_us", JsonNumber(server_cpu_us, 1)},
+                             {"channels", std::move(channel_latency)}};
+  return report.dump();
 }
 
 std::string BenchReport::ToText() const {

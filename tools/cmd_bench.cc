@@ -152,7 +152,7 @@ int RunBench() {
     options.concurrency = absl::GetFlag(FLAGS_concurrency);
     options.duration = duration;
     options.warmup = warmup;
-    options.k = FirstK();
+    options.k = absl::GetFlag(FLAGS_k);
     options.rate = absl::GetFlag(FLAGS_rate);
     options.deadline = absl::Milliseconds(absl::GetFlag(FLAGS_deadline_ms));
     options.channels = absl::GetFlag(FLAGS_channels);
@@ -170,7 +170,7 @@ int RunBench() {
         RecallEngine::Create(*snapshot, {});
     if (!engine.ok()) return Fail(engine.status());
     auto work =
-        InProcessWork(std::move(*engine), *users, FirstK(),
+        InProcessWork(std::move(*engine), *users, absl::GetFlag(FLAGS_k),
                       absl::GetFlag(FLAGS_mode), absl::GetFlag(FLAGS_space),
                       absl::GetFlag(FLAGS_channels), &engine_times);
     if (!work.ok()) return Fail(work.status());

@@ -82,7 +82,7 @@ absl::Status LoadVectors(int n, int queries, int* dim, std::vector<float>* data,
 
 int RunBenchLiveIndex() {
   int dim = absl::GetFlag(FLAGS_dim);
-  const int k = FirstK();
+  const int k = absl::GetFlag(FLAGS_k);
   const int queries = absl::GetFlag(FLAGS_queries);
   SearchParams params;
   params.ef_search = absl::GetFlag(FLAGS_ef_search);

@@ -18,6 +18,9 @@
 ABSL_FLAG(std::string, train, "",
           "eval: TRAIN_WORLD for the popularity and item-kNN baselines");
 ABSL_FLAG(bool, per_channel, true, "eval: also evaluate each channel alone");
+ABSL_FLAG(std::vector<std::string>, cutoffs, {},
+          "eval: the cut-offs K of the metrics, comma-separated (default "
+          "10,50,100,500); each request asks for the largest");
 
 namespace recall {
 
@@ -29,14 +32,14 @@ int RunEval() {
     return Fail(
         absl::InvalidArgumentError("eval: --target and --test are required"));
   }
-  std::vector<std::string> ks = absl::GetFlag(FLAGS_k);
+  std::vector<std::string> ks = absl::GetFlag(FLAGS_cutoffs);
   if (ks.empty()) ks = {"10", "50", "100", "500"};
   options.ks.clear();
   for (const std::string& k : ks) {
     int value = 0;
     if (!absl::SimpleAtoi(k, &value) || value < 1) {
-      return Fail(
-          absl::InvalidArgumentError(absl::StrCat("eval: bad K \"", k, "\"")));
+      return Fail(absl::InvalidArgumentError(
+          absl::StrCat("eval: bad --cutoffs value \"", k, "\"")));
     }
     options.ks.push_back(value);
   }

@@ -1,5 +1,5 @@
 // recallctl health --target HOST:PORT [--service NAME --wait S]: exit 0 when
-// SERVING.
+// SERVING; recallctl info --target HOST:PORT [--json]: GetSnapshotInfo.
 #include <algorithm>
 #include <cstdio>
 #include <string>
@@ -7,8 +7,11 @@
 #include "absl/flags/flag.h"
 #include "absl/status/status.h"
 #include "absl/time/clock.h"
+#include "google/protobuf/text_format.h"
+#include "google/protobuf/util/json_util.h"
 #include "grpc/health/v1/health.grpc.pb.h"
 #include "grpcpp/grpcpp.h"
+#include "recall/v1/recall.grpc.pb.h"
 #include "tools/command.h"
 #include "tools/flags.h"
 
@@ -62,6 +65,39 @@ int RunHealth() {
     }
     absl::SleepFor(absl::Milliseconds(200));
   }
+}
+
+// Asks RecallService/GetSnapshotInfo (the snapshot, its spaces, the click
+// and item streams) and prints the answer as protobuf text, or as JSON with
+// --json (for scripts). Exit 1 when the call fails.
+int RunInfo() {
+  const std::string target = absl::GetFlag(FLAGS_target);
+  if (target.empty())
+    return Fail(absl::InvalidArgumentError("info: --target is required"));
+  auto stub = v1::RecallService::NewStub(
+      grpc::CreateChannel(target, grpc::InsecureChannelCredentials()));
+  grpc::ClientContext context;
+  context.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(5)));
+  v1::GetSnapshotInfoResponse response;
+  const grpc::Status status =
+      stub->GetSnapshotInfo(&context, v1::GetSnapshotInfoRequest(), &response);
+  if (!status.ok()) {
+    return Fail(absl::Status(
+        static_cast<absl::StatusCode>(status.error_code()),
+        "info: GetSnapshotInfo on " + target + ": " + status.error_message()));
+  }
+  std::string text;
+  if (absl::GetFlag(FLAGS_json)) {
+    google::protobuf::util::JsonPrintOptions options;
+    options.always_print_primitive_fields = true;
+    options.preserve_proto_field_names = true;
+    (void)google::protobuf::util::MessageToJsonString(response, &text, options);
+    text += "\n";
+  } else {
+    google::protobuf::TextFormat::PrintToString(response, &text);
+  }
+  fputs(text.c_str(), stdout);
+  return 0;
 }
 
 }  // namespace recall

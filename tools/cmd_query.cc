@@ -33,7 +33,7 @@ int RunQuery() {
     return Fail(absl::InvalidArgumentError("query: --target is required"));
   v1::RecallRequest request;
   request.set_user_id(absl::GetFlag(FLAGS_user));
-  request.set_k(FirstK());
+  request.set_k(absl::GetFlag(FLAGS_k));
   for (const std::string& id : absl::GetFlag(FLAGS_seeds))
     request.add_seed_item_ids(id);
   for (const std::string& id : absl::GetFlag(FLAGS_exclude))
@@ -88,14 +88,17 @@ int RunQuery() {
          response.user_found() ? "true" : "false",
          response.partial() ? "true" : "false", response.items_size());
   printf("  %-5s %-20s %8s  %s\n", "rank", "item_id", "score",
-         "sources (channel similarity #rank via)");
+         "sources (channel similarity [score when other] #rank via)");
   for (int i = 0; i < response.items_size(); ++i) {
     const v1::RecalledItem& item = response.items(i);
     std::string sources;
     for (const v1::Source& s : item.sources()) {
       absl::StrAppend(&sources, sources.empty() ? "" : "; ", s.channel(), " ",
-                      absl::StrFormat("%.3f", s.similarity()), " #", s.rank(),
-                      s.via().empty() ? "" : " via " + s.via());
+                      absl::StrFormat("%.3f", s.similarity()),
+                      s.score() == s.similarity()
+                          ? ""
+                          : absl::StrFormat(" [%.3f]", s.score()),
+                      " #", s.rank(), s.via().empty() ? "" : " via " + s.via());
     }
     printf("  %-5d %-20s %8.4f  %s\n", i, item.item_id().c_str(), item.score(),
            sources.c_str());

@@ -9,6 +9,7 @@
 #include "pipeline/train/trainer.h"
 #include "tools/command.h"
 #include "tools/flags.h"
+#include "util/parallel.h"
 
 ABSL_FLAG(std::vector<std::string>, train_spaces,
           std::vector<std::string>({"item2vec", "media2vec", "tag2vec",
@@ -24,14 +25,8 @@ ABSL_FLAG(int, window, 5, "train: context size");
 ABSL_FLAG(int, negatives, 5, "train: negative samples per positive");
 ABSL_FLAG(int, min_count, 2,
           "train: fewer occurrences get no vector (reported)");
-ABSL_FLAG(int, threads, 2, "train: fastText threads");
 ABSL_FLAG(double, session_gap_hours, 2,
           "train: a longer pause starts a new session");
-ABSL_FLAG(std::string, item2vec_trainer, "fasttext",
-          "train: fasttext (negatives ~ count^0.5) or sgns (negatives ~ "
-          "count^negative_power)");
-ABSL_FLAG(double, negative_power, 0.75,
-          "train --item2vec_trainer sgns: negatives ~ count^P");
 ABSL_FLAG(double, subsample, 1e-4,
           "train: subsampling threshold of frequent tokens");
 
@@ -45,11 +40,9 @@ TrainOptions TrainOptionsFromFlags() {
   options.window = absl::GetFlag(FLAGS_window);
   options.negatives = absl::GetFlag(FLAGS_negatives);
   options.min_count = absl::GetFlag(FLAGS_min_count);
-  options.threads = absl::GetFlag(FLAGS_threads);
+  options.threads = WorkerThreads();  // --threads (recallctl.cc)
   options.session_gap = absl::Hours(absl::GetFlag(FLAGS_session_gap_hours));
   options.subsample = absl::GetFlag(FLAGS_subsample);
-  options.item2vec_trainer = absl::GetFlag(FLAGS_item2vec_trainer);
-  options.negative_power = absl::GetFlag(FLAGS_negative_power);
   options.mf_alpha = absl::GetFlag(FLAGS_mf_alpha);
   options.mf_lambda = absl::GetFlag(FLAGS_mf_lambda);
   options.seed = static_cast<int>(absl::GetFlag(FLAGS_seed));
@@ -61,11 +54,6 @@ int RunTrain() {
   options.world = absl::GetFlag(FLAGS_input);
   if (options.world.empty())
     return Fail(absl::InvalidArgumentError("train: --input is required"));
-  if (options.item2vec_trainer != "fasttext" &&
-      options.item2vec_trainer != "sgns") {
-    return Fail(absl::InvalidArgumentError(
-        "train: --item2vec_trainer wants fasttext or sgns"));
-  }
   absl::StatusOr<TrainReport> report = TrainSpaces(options);
   if (!report.ok()) return Fail(report.status());
   printf("%s", report->ToText().c_str());

@@ -15,10 +15,14 @@ ABSL_FLAG(std::string, metric, "recall@100",
           "tune: the validation metric to maximise (recall@K, hr@K, ndcg@K)");
 ABSL_FLAG(double, max_seconds, 600, "tune: time budget of the search");
 ABSL_FLAG(std::string, split, "last",
-          "tune: the validation split: last (each user's newest --last_n "
-          "clicks) or time (every click after a cut-off: the newest "
+          "tune: the validation split: last (each user's newest "
+          "--validation_last_n clicks) or time (every click after a cut-off: "
+          "the newest "
           "--time_fraction of them; items published after it served as live "
           "items)");
+ABSL_FLAG(int, validation_last_n, 5,
+          "tune --split last: per user, the newest N training clicks are the "
+          "validation clicks");
 ABSL_FLAG(double, time_fraction, 0.1,
           "tune --split time: the share of the clicks, newest first, judged, "
           "and the share before them replayed as the click stream");
@@ -43,8 +47,7 @@ int RunTune() {
   options.out_policy = absl::GetFlag(FLAGS_out);
   options.start_policy = absl::GetFlag(FLAGS_policy);
   options.metric = absl::GetFlag(FLAGS_metric);
-  options.last_n =
-      absl::GetFlag(FLAGS_last_n) > 0 ? absl::GetFlag(FLAGS_last_n) : 5;
+  options.last_n = absl::GetFlag(FLAGS_validation_last_n);
   options.split = absl::GetFlag(FLAGS_split);
   options.time_fraction = absl::GetFlag(FLAGS_time_fraction);
   options.realtime.click_ttl = absl::GetFlag(FLAGS_realtime_click_ttl);

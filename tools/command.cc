@@ -19,13 +19,6 @@ std::shared_ptr<grpc::Channel> RetryingChannel(const std::string& target) {
                                    args);
 }
 
-int FirstK() {
-  const std::vector<std::string> k = absl::GetFlag(FLAGS_k);
-  int value = 100;
-  if (!k.empty() && !absl::SimpleAtoi(k[0], &value)) return 0;
-  return value;
-}
-
 int Fail(const absl::Status& status) {
   fprintf(stderr, "recallctl: %s\n", std::string(status.message()).c_str());
   return status.code() == absl::StatusCode::kInvalidArgument ? 2 : 1;

@@ -22,10 +22,6 @@ int Fail(const absl::Status& status);
 // back-off (1 s, growing to 120 s), so they see SERVING promptly.
 std::shared_ptr<grpc::Channel> RetryingChannel(const std::string& target);
 
-// The first value of --k (default 100); 0 when it does not parse, which the
-// server refuses with a clear INVALID_ARGUMENT.
-int FirstK();
-
 int RunGen();                              // cmd_gen.cc
 int RunImport(const std::string& format);  // cmd_data.cc
 int RunSplit();                            // cmd_data.cc
@@ -37,6 +33,7 @@ int RunEval();                             // cmd_eval.cc
 int RunBench();                            // cmd_bench.cc
 int RunQuery();                            // cmd_query.cc
 int RunHealth();                           // cmd_health.cc
+int RunInfo();                             // cmd_health.cc
 int RunBenchPeer();                        // cmd_peer.cc
 int RunReplay();                           // cmd_replay.cc
 int RunPublishItems();                     // cmd_items.cc

@@ -1,11 +1,10 @@
 #include "tools/cpu_meter.h"
 
-#include <netdb.h>
-#include <sys/socket.h>
-#include <unistd.h>
+#include <httplib.h>
 
 #include <utility>
 
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "util/process_stats.h"
@@ -15,49 +14,40 @@ namespace recall {
 absl::StatusOr<double> ScrapeValue(const std::string& address,
                                    absl::string_view name) {
   const size_t colon = address.rfind(':');
-  if (colon == std::string::npos) {
+  int port = 0;
+  if (colon == std::string::npos ||
+      !absl::SimpleAtoi(address.substr(colon + 1), &port) || port <= 0 ||
+      port > 65535) {
     return absl::InvalidArgumentError(
         absl::StrCat("server_metrics: want HOST:PORT, got ", address));
   }
-  addrinfo hints{};
-  hints.ai_family = AF_UNSPEC;
-  hints.ai_socktype = SOCK_STREAM;
-  addrinfo* found = nullptr;
-  const std::string host = address.substr(0, colon);
-  const std::string port = address.substr(colon + 1);
-  if (getaddrinfo(host.c_str(), port.c_str(), &hints, &found) != 0) {
-    return absl::UnavailableError(absl::StrCat("cannot resolve ", address));
+  std::string host = address.substr(0, colon);  // "[::1]" -> "::1"
+  if (absl::StartsWith(host, "[") && absl::EndsWith(host, "]"))
+    host = host.substr(1, host.size() - 2);
+  httplib::Client client(host, port);
+  client.set_connection_timeout(2);
+  client.set_read_timeout(2);
+  client.set_write_timeout(2);
+  const std::string url = absl::StrCat("http://", address, "/metrics");
+  const httplib::Result reply = client.Get("/metrics");
+  if (!reply) {
+    return absl::UnavailableError(absl::StrCat(
+        "cannot scrape ", url, ": ", httplib::to_string(reply.error())));
   }
-  const int fd = socket(found->ai_family, SOCK_STREAM, 0);
-  const timeval timeout{2, 0};
-  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof(timeout));
-  setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &timeout, sizeof(timeout));
-  const bool connected =
-      fd >= 0 && connect(fd, found->ai_addr, found->ai_addrlen) == 0;
-  freeaddrinfo(found);
-  std::string reply;
-  if (connected) {
-    const std::string request =
-        "GET /metrics HTTP/1.0\r\nHost: " + host + "\r\n\r\n";
-    if (send(fd, request.data(), request.size(), MSG_NOSIGNAL) ==
-        static_cast<ssize_t>(request.size())) {
-      char buffer[16384];
-      for (ssize_t n; (n = recv(fd, buffer, sizeof(buffer), 0)) > 0;)
-        reply.append(buffer, static_cast<size_t>(n));
-    }
+  if (reply->status != 200) {
+    return absl::UnavailableError(
+        absl::StrCat("cannot scrape ", url, ": HTTP ", reply->status));
   }
-  if (fd >= 0) close(fd);
   const std::string line_start = absl::StrCat("\n", name, " ");
-  const size_t at = reply.find(line_start);
+  const std::string& body = reply->body;
+  const size_t at = body.find(line_start);
   double value = 0;
   if (at == std::string::npos ||
-      !absl::SimpleAtod(absl::string_view(reply).substr(
+      !absl::SimpleAtod(absl::string_view(body).substr(
                             at + line_start.size(),
-                            reply.find('\n', at + 1) - at - line_start.size()),
+                            body.find('\n', at + 1) - at - line_start.size()),
                         &value)) {
-    return absl::UnavailableError(
-        absl::StrCat("no ", name, " in http://", address, "/metrics",
-                     connected ? "" : " (cannot connect)"));
+    return absl::UnavailableError(absl::StrCat("no ", name, " in ", url));
   }
   return value;
 }

@@ -14,8 +14,10 @@
 namespace recall {
 
 // The value of the unlabelled series `name` in the Prometheus text served at
-// http://address/metrics ("HOST:PORT"); 2 s timeout. UNAVAILABLE naming the
-// address when it cannot connect or the series is missing.
+// http://address/metrics ("HOST:PORT", HOST a name, an IPv4 address or an
+// [IPv6] literal), by cpp-httplib; 2 s timeouts. INVALID_ARGUMENT when the
+// address does not parse; UNAVAILABLE naming the URL when it cannot connect,
+// the status is not 200, or the series is missing.
 absl::StatusOr<double> ScrapeValue(const std::string& address,
                                    absl::string_view name);
 

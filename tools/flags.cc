@@ -14,21 +14,20 @@ ABSL_FLAG(uint64_t, seed, 42,
 ABSL_FLAG(std::string, policy, "",
           "build: text-format recall.v1.Policy file (default: derived from the "
           "spaces); tune: the policy to start from");
-ABSL_FLAG(int, last_n, 0,
-          "split: per user, the last N clicks are test clicks; tune: the same "
-          "for its validation split (default 5)");
+ABSL_FLAG(int, last_n, 0, "split: per user, the last N clicks are test clicks");
 ABSL_FLAG(std::string, test, "",
           "the held-out test clicks (TSV): split writes it, eval reads it");
 ABSL_FLAG(std::string, target, "",
           "HOST:PORT of a recall server (bench RPC mode, eval, query, health)");
 ABSL_FLAG(int, concurrency, 8,
           "bench, eval: requests in flight (RPC) or threads (in process)");
-ABSL_FLAG(std::vector<std::string>, k, {},
-          "bench, query: candidates per request (default 100); eval: the "
-          "cut-offs K of the metrics, comma-separated (default 10,50,100,500)");
+ABSL_FLAG(int, k, 100,
+          "bench, query, bench-live-index: candidates (neighbours) per "
+          "request");
 ABSL_FLAG(double, deadline_ms, 500,
           "bench: per-request deadline, milliseconds (eval: 10x this)");
-ABSL_FLAG(bool, json, false, "bench, eval, query: print JSON instead of text");
+ABSL_FLAG(bool, json, false,
+          "bench, eval, info, query: print JSON instead of text");
 ABSL_FLAG(double, wait, 0,
           "query, health: keep retrying this many seconds while the server is "
           "unavailable (health: until SERVING)");
@@ -53,6 +52,10 @@ ABSL_FLAG(std::string, space, "dssm",
 ABSL_FLAG(int, queries, 1000,
           "bench-peer: user vectors used as queries; bench-live-index: "
           "searches timed per size");
+ABSL_FLAG(int, threads, 0,
+          "gen, import, train, build, tune, eval, bench-peer: worker threads "
+          "of every offline stage (the builder's, Faiss's OpenMP ones, "
+          "fastText's); 0: OMP_NUM_THREADS when set, else every core");
 ABSL_FLAG(int, ef_search, 128,
           "build: default HNSW efSearch recorded in the MANIFEST; "
           "bench-live-index: the live graph's ef");

@@ -18,7 +18,7 @@ ABSL_DECLARE_FLAG(int, last_n);
 ABSL_DECLARE_FLAG(std::string, test);
 ABSL_DECLARE_FLAG(std::string, target);
 ABSL_DECLARE_FLAG(int, concurrency);
-ABSL_DECLARE_FLAG(std::vector<std::string>, k);
+ABSL_DECLARE_FLAG(int, k);
 ABSL_DECLARE_FLAG(double, deadline_ms);
 ABSL_DECLARE_FLAG(bool, json);
 ABSL_DECLARE_FLAG(double, wait);
@@ -30,5 +30,6 @@ ABSL_DECLARE_FLAG(int64_t, maxlen);
 ABSL_DECLARE_FLAG(std::string, space);
 ABSL_DECLARE_FLAG(int, queries);
 ABSL_DECLARE_FLAG(int, ef_search);
+ABSL_DECLARE_FLAG(int, threads);
 
 #endif  // RECALL_TOOLS_FLAGS_H_

@@ -1,14 +1,24 @@
 // recallctl: the offline and debugging commands of the recall service. This
 // file parses the command line and dispatches; each command lives in
 // tools/cmd_*.cc with the flags only it reads (shared ones: tools/flags.h).
+#include <omp.h>
+
 #include <algorithm>
 #include <cstdio>
+#include <cstdlib>
+#include <map>
 #include <string>
 #include <vector>
 
+#include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
+#include "absl/status/status.h"
+#include "absl/strings/numbers.h"
 #include "tools/command.h"
+#include "tools/command_flags.h"
+#include "tools/flags.h"
+#include "util/parallel.h"
 
 namespace recall {
 namespace {
@@ -39,6 +49,8 @@ constexpr char kUsage[] =
     "ID,ID --json]\n"
     "  health --target HOST:PORT [--service NAME --wait S]      exit 0 when "
     "SERVING\n"
+    "  info   --target HOST:PORT [--json]   the served snapshot, spaces and "
+    "streams\n"
     "  bench-peer --input WORLD [--peer_space dssm --queries N]  Faiss HNSW "
     "against hnswlib\n"
     "  replay --clicks CLICKS.tsv --stream redis://HOST:PORT/STREAM [--rate N]"
@@ -53,21 +65,17 @@ constexpr char kUsage[] =
     "graph by size\n"
     "Run `recallctl --helpfull` for every flag.";
 
-}  // namespace
-}  // namespace recall
-
-int main(int argc, char** argv) {
-  absl::SetProgramUsageMessage(recall::kUsage);
-  // Accept --min-rating as well as --min_rating: flag names with dashes are
-  // what most command lines use.
+// Flag names with '_' for '-' (--min-rating works as --min_rating: dashes
+// are what most command lines use), and a list flag given several times
+// (--vectors a=F --vectors b=G, which absl would reduce to the last) joined
+// into one comma-separated value.
+std::vector<std::string> NormalizeArgs(int argc, char** argv) {
   std::vector<std::string> normalized(argv, argv + argc);
   for (std::string& arg : normalized) {
     if (arg.size() < 3 || arg.compare(0, 2, "--") != 0) continue;
     const size_t end = std::min(arg.find('='), arg.size());
     std::replace(arg.begin() + 2, arg.begin() + end, '-', '_');
   }
-  // A list flag given several times (--vectors a=F --vectors b=G) would keep
-  // only the last: join the occurrences into one comma-separated value.
   for (const std::string list_flag : {"--vectors"}) {
     std::vector<std::string> joined;
     std::string values;
@@ -87,34 +95,68 @@ int main(int argc, char** argv) {
     if (!values.empty()) joined.push_back(list_flag + "=" + values);
     normalized = std::move(joined);
   }
+  return normalized;
+}
+
+// --threads, else OMP_NUM_THREADS, else every core: for this process's
+// worker threads (util/parallel.h) and OpenMP's (Faiss) alike.
+void ApplyThreadsFlag() {
+  int threads = absl::GetFlag(FLAGS_threads);
+  const char* omp = std::getenv("OMP_NUM_THREADS");
+  if (threads <= 0 && omp != nullptr && !absl::SimpleAtoi(omp, &threads))
+    threads = 0;
+  threads = WorkerThreads(threads);
+  SetWorkerThreads(threads);
+  omp_set_num_threads(threads);
+}
+
+int Dispatch(const std::string& command, const std::string& format) {
+  static const auto* commands = new std::map<std::string, int (*)()>{
+      {"gen", RunGen},
+      {"split", RunSplit},
+      {"train", RunTrain},
+      {"build", RunBuild},
+      {"publish", RunPublish},
+      {"tune", RunTune},
+      {"eval", RunEval},
+      {"bench", RunBench},
+      {"query", RunQuery},
+      {"health", RunHealth},
+      {"info", RunInfo},
+      {"bench-peer", RunBenchPeer},
+      {"replay", RunReplay},
+      {"publish-items", RunPublishItems},
+      {"takedown", RunTakedown},
+      {"bench-live", RunBenchLive},
+      {"bench-live-index", RunBenchLiveIndex}};
+  if (command == "import") return RunImport(format);
+  return commands->at(command)();
+}
+
+}  // namespace
+}  // namespace recall
+
+int main(int argc, char** argv) {
+  absl::SetProgramUsageMessage(recall::kUsage);
+  std::vector<std::string> normalized = recall::NormalizeArgs(argc, argv);
   std::vector<char*> pointers;
   for (std::string& arg : normalized) pointers.push_back(arg.data());
   std::vector<char*> args = absl::ParseCommandLine(
       static_cast<int>(pointers.size()), pointers.data());
-  if (args.size() == 3 && std::string(args[1]) == "import")
-    return recall::RunImport(args[2]);
-  if (args.size() != 2) {
+  const bool import = args.size() == 3 && std::string(args[1]) == "import";
+  if (args.size() != 2 && !import) {
     fprintf(stderr, "%s\n", recall::kUsage);
     return 2;
   }
   const std::string command = args[1];
-  if (command == "split") return recall::RunSplit();
-  if (command == "eval") return recall::RunEval();
-  if (command == "gen") return recall::RunGen();
-  if (command == "build") return recall::RunBuild();
-  if (command == "publish") return recall::RunPublish();
-  if (command == "train") return recall::RunTrain();
-  if (command == "tune") return recall::RunTune();
-  if (command == "bench") return recall::RunBench();
-  if (command == "query") return recall::RunQuery();
-  if (command == "health") return recall::RunHealth();
-  if (command == "bench-peer") return recall::RunBenchPeer();
-  if (command == "replay") return recall::RunReplay();
-  if (command == "publish-items") return recall::RunPublishItems();
-  if (command == "takedown") return recall::RunTakedown();
-  if (command == "bench-live") return recall::RunBenchLive();
-  if (command == "bench-live-index") return recall::RunBenchLiveIndex();
-  fprintf(stderr, "recallctl: unknown command \"%s\"\n%s\n", command.c_str(),
-          recall::kUsage);
-  return 2;
+  if (absl::Status ok = recall::CheckCommandFlags(command, normalized);
+      !ok.ok()) {
+    fprintf(stderr, "recallctl: %s\n%s\n", std::string(ok.message()).c_str(),
+            command == "import" || recall::CommandFlags().count(command)
+                ? ""
+                : recall::kUsage);
+    return 2;
+  }
+  recall::ApplyThreadsFlag();
+  return recall::Dispatch(command, import ? args[2] : "");
 }

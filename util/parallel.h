@@ -13,11 +13,24 @@
 
 namespace recall {
 
-// A worker count: `requested` when positive, else the machine's cores (not
-// OMP_NUM_THREADS: these threads, like Faiss's OpenMP ones in a build, are
-// meant to use the machine).
+// The process-wide worker count (0: not set). recallctl sets it once from
+// its --threads flag, and sets OpenMP's to the same number, so that every
+// stage of the offline pipeline (these threads, Faiss's and fastText's)
+// obeys one knob. Thread-safe.
+inline std::atomic<int>& WorkerThreadsSetting() {
+  static std::atomic<int> setting{0};
+  return setting;
+}
+
+inline void SetWorkerThreads(int threads) {
+  WorkerThreadsSetting().store(threads);
+}
+
+// A worker count: `requested` when positive, else the process-wide setting
+// when set, else the machine's cores.
 inline int WorkerThreads(int requested = 0) {
   if (requested > 0) return requested;
+  if (const int set = WorkerThreadsSetting().load(); set > 0) return set;
   return static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
 }
 

@@ -146,7 +146,8 @@ absl::StatusOr<v1::SpaceManifest> WriteSpace(const BuildOptions& options,
         index.status().code(),
         absl::StrCat("space \"", space, "\": ", index.status().message()));
   }
-  const std::string relative = layout::SpaceIndex(space);
+  const std::string relative =
+      layout::SpaceIndex(space, IndexFileExtension(index_options.factory));
   RETURN_IF_ERROR(WriteIndex(**index, (fs::path(dir) / relative).string()));
 
   v1::SpaceManifest manifest;

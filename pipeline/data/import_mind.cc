@@ -1,5 +1,7 @@
 // The MIND importer (Microsoft News Dataset): news.tsv and behaviors.tsv ->
 // a world; see importers.h.
+#include <nlohmann/json.hpp>
+
 #include "pipeline/data/import_kit.h"
 #include "pipeline/data/importers.h"
 
@@ -15,7 +17,6 @@ using import_kit::LineReader;
 using import_kit::OpenRequired;
 using import_kit::RowError;
 using import_kit::Skip;
-using import_kit::UnixSeconds;
 using import_kit::UserIds;
 using import_kit::WriteWorld;
 namespace fs = std::filesystem;
@@ -28,142 +29,89 @@ struct NewsStats {
   int64_t first_click_ts = std::numeric_limits<int64_t>::max();
 };
 
-// Appends the UTF-8 encoding of `code_point`.
-void AppendUtf8(uint32_t code_point, std::string* out) {
-  if (code_point < 0x80) {
-    out->push_back(static_cast<char>(code_point));
-  } else if (code_point < 0x800) {
-    out->push_back(static_cast<char>(0xC0 | (code_point >> 6)));
-    out->push_back(static_cast<char>(0x80 | (code_point & 0x3F)));
-  } else if (code_point < 0x10000) {
-    out->push_back(static_cast<char>(0xE0 | (code_point >> 12)));
-    out->push_back(static_cast<char>(0x80 | ((code_point >> 6) & 0x3F)));
-    out->push_back(static_cast<char>(0x80 | (code_point & 0x3F)));
-  } else {
-    out->push_back(static_cast<char>(0xF0 | (code_point >> 18)));
-    out->push_back(static_cast<char>(0x80 | ((code_point >> 12) & 0x3F)));
-    out->push_back(static_cast<char>(0x80 | ((code_point >> 6) & 0x3F)));
-    out->push_back(static_cast<char>(0x80 | (code_point & 0x3F)));
-  }
+constexpr char kLoneSurrogate[] =
+    "entity label with a lone surrogate (replaced)";
+constexpr char kBadEntities[] = "entity list not valid JSON (labels skipped)";
+
+bool IsHex4(absl::string_view text, size_t pos, uint32_t* value) {
+  return pos + 4 <= text.size() &&
+         absl::SimpleHexAtoi(text.substr(pos, 4), value) &&
+         std::all_of(text.begin() + pos, text.begin() + pos + 4,
+                     [](char c) { return absl::ascii_isxdigit(c); });
 }
 
-// Reads 4 hex digits at text[pos].
-bool Hex4(absl::string_view text, size_t pos, uint32_t* value) {
-  if (pos + 4 > text.size()) return false;
-  *value = 0;
-  for (size_t i = pos; i < pos + 4; ++i) {
-    const char c = text[i];
-    uint32_t digit = 0;
-    if (c >= '0' && c <= '9') {
-      digit = c - '0';
-    } else if (c >= 'a' && c <= 'f') {
-      digit = c - 'a' + 10;
-    } else if (c >= 'A' && c <= 'F') {
-      digit = c - 'A' + 10;
-    } else {
-      return false;
+// `json` with every \u escape of a lone UTF-16 surrogate (one that is not
+// half of a pair) replaced by \ufffd, which a JSON library then accepts;
+// counts the replacements in *replaced.
+std::string ReplaceLoneSurrogates(absl::string_view json, int64_t* replaced) {
+  std::string out;
+  out.reserve(json.size());
+  for (size_t i = 0; i < json.size(); ++i) {
+    uint32_t unit = 0, next = 0;
+    if (json[i] != '\\' || i + 1 >= json.size()) {
+      out.push_back(json[i]);
+      continue;
     }
-    *value = *value * 16 + digit;
-  }
-  return true;
-}
-
-// Decodes the JSON string whose opening quote is at text[pos]; on success
-// `*pos` is just past its closing quote.
-bool ReadJsonString(absl::string_view text, size_t* pos, std::string* out) {
-  out->clear();
-  size_t i = *pos + 1;
-  while (i < text.size()) {
-    const char c = text[i];
-    if (c == '"') {
-      *pos = i + 1;
-      return true;
-    }
-    if (c != '\\') {
-      out->push_back(c);
+    if (json[i + 1] != 'u' || !IsHex4(json, i + 2, &unit)) {
+      absl::StrAppend(&out,
+                      json.substr(i, 2));  // any other escape, \\ included
       ++i;
       continue;
     }
-    if (i + 1 >= text.size()) return false;
-    const char e = text[i + 1];
-    i += 2;
-    switch (e) {
-      case 'b':
-      case 'f':
-      case 'n':
-      case 'r':
-      case 't':
-        out->push_back(' ');
-        break;
-      case 'u': {
-        uint32_t cp = 0;
-        if (!Hex4(text, i, &cp)) return false;
-        i += 4;
-        uint32_t low = 0;
-        if (cp >= 0xD800 && cp < 0xDC00 && i + 6 <= text.size() &&
-            text[i] == '\\' && text[i + 1] == 'u' && Hex4(text, i + 2, &low) &&
-            low >= 0xDC00 && low < 0xE000) {
-          cp = 0x10000 + ((cp - 0xD800) << 10) + (low - 0xDC00);
-          i += 6;
-        }
-        AppendUtf8(cp, out);
-        break;
-      }
-      default:  // '"', '\\', '/'
-        out->push_back(e);
+    const bool high = unit >= 0xD800 && unit < 0xDC00;
+    const bool low = unit >= 0xDC00 && unit < 0xE000;
+    const bool paired = high && json.substr(i + 6, 2) == "\\u" &&
+                        IsHex4(json, i + 8, &next) && next >= 0xDC00 &&
+                        next < 0xE000;
+    if (paired) {
+      absl::StrAppend(&out, json.substr(i, 12));
+      i += 11;
+    } else if (high || low) {
+      out.append("\\ufffd");
+      ++*replaced;
+      i += 5;
+    } else {
+      absl::StrAppend(&out, json.substr(i, 6));
+      i += 5;
     }
   }
-  return false;
+  return out;
 }
 
-// The "Label" values of a MIND entity list, in order: a scan for
-// `"Label": "..."`, not a full JSON parse.
-std::vector<std::string> EntityLabels(absl::string_view json) {
+// The "Label" values of a MIND entity list (a JSON array of objects), in
+// order. Lone surrogates are replaced (and counted); a list that is not
+// valid JSON gives no labels (counted), never an error.
+std::vector<std::string> EntityLabels(absl::string_view json,
+                                      ImportReport* report) {
   std::vector<std::string> labels;
-  constexpr absl::string_view kKey = "\"Label\"";
-  size_t pos = 0;
-  std::string label;
-  while ((pos = json.find(kKey, pos)) != absl::string_view::npos) {
-    pos += kKey.size();
-    while (pos < json.size() && absl::ascii_isspace(json[pos])) ++pos;
-    if (pos >= json.size() || json[pos] != ':') continue;
-    ++pos;
-    while (pos < json.size() && absl::ascii_isspace(json[pos])) ++pos;
-    if (pos >= json.size() || json[pos] != '"') continue;
-    if (ReadJsonString(json, &pos, &label)) labels.push_back(label);
+  if (json.empty()) return labels;
+  int64_t replaced = 0;
+  const nlohmann::json list =
+      nlohmann::json::parse(ReplaceLoneSurrogates(json, &replaced), nullptr,
+                            /*allow_exceptions=*/false);
+  if (replaced > 0) report->skipped[kLoneSurrogate] += replaced;
+  if (list.is_discarded() || !list.is_array()) {
+    Skip(report, kBadEntities);
+    return labels;
+  }
+  for (const nlohmann::json& entity : list) {
+    if (!entity.is_object()) continue;
+    const auto label = entity.find("Label");
+    if (label != entity.end() && label->is_string())
+      labels.push_back(label->get<std::string>());
   }
   return labels;
 }
 
 // Parses "M/D/YYYY h:mm:ss AM|PM" as UTC.
 bool ParseMindTime(absl::string_view text, int64_t* ts) {
-  std::vector<absl::string_view> parts =
-      absl::StrSplit(text, ' ', absl::SkipEmpty());
-  if (parts.size() != 3) return false;
-  std::vector<absl::string_view> date = absl::StrSplit(parts[0], '/');
-  std::vector<absl::string_view> time = absl::StrSplit(parts[1], ':');
-  if (date.size() != 3 || time.size() != 3) return false;
-  int month = 0, day = 0, year = 0, hour = 0, minute = 0, second = 0;
-  if (!absl::SimpleAtoi(date[0], &month) || !absl::SimpleAtoi(date[1], &day) ||
-      !absl::SimpleAtoi(date[2], &year) || !absl::SimpleAtoi(time[0], &hour) ||
-      !absl::SimpleAtoi(time[1], &minute) ||
-      !absl::SimpleAtoi(time[2], &second)) {
+  absl::Time time;
+  std::string error;
+  if (!absl::ParseTime("%m/%d/%Y %I:%M:%S %p", text, absl::UTCTimeZone(), &time,
+                       &error)) {
     return false;
   }
-  if (hour < 1 || hour > 12 || minute < 0 || minute > 59 || second < 0 ||
-      second > 59 || year < 1 || year > 9999) {
-    return false;
-  }
-  if (parts[2] == "AM") {
-    hour %= 12;
-  } else if (parts[2] == "PM") {
-    hour = hour % 12 + 12;
-  } else {
-    return false;
-  }
-  const absl::CivilSecond civil(year, month, day, hour, minute, second);
-  if (civil.month() != month || civil.day() != day) return false;  // 2/30
-  *ts = UnixSeconds(civil);
+  *ts = absl::ToUnixSeconds(time);
   return true;
 }
 
@@ -209,7 +157,7 @@ absl::Status ReadNews(const std::string& path, std::vector<Item>* news,
     item.cat2 = absl::StrCat(item.cat1, "/", f[2].empty() ? "all" : f[2]);
     item.media_id = "mind";
     AddTag(CleanTag(f[2]), 1, &item.tags);
-    for (const std::string& label : EntityLabels(f[6])) {
+    for (const std::string& label : EntityLabels(f[6], report)) {
       AddTag(CleanTag(label), 0.5f, &item.tags);
     }
     news->push_back(std::move(item));

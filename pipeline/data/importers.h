@@ -45,8 +45,9 @@ struct ImportReport {
   int64_t rows_read = 0;
   int64_t rows_kept = 0;
   // Reason -> count, e.g. "rating below 4" or "malformed row". Reasons that
-  // name an "item" ("history item not in news.tsv") count entries within
-  // kept rows, not rows.
+  // name an "item" or an "entity" ("history item not in news.tsv", "entity
+  // list not valid JSON (labels skipped)") count entries within kept rows,
+  // not rows.
   std::map<std::string, int64_t> skipped;
   // "PATH:LINE: problem" for the first kMaxReportedErrors malformed rows;
   // error_count counts all of them.

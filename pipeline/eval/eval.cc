@@ -63,8 +63,8 @@ absl::Status ForEachClick(
       .status();
 }
 
-std::string MetricsJson(const RankingMetrics& m) {
-  std::string out = absl::StrCat("{\"users\":", m.users);
+JsonObject MetricsJson(const RankingMetrics& m) {
+  JsonObject out = {{"users", m.users}};
   const std::pair<const char*, const std::map<int, double>*> groups[] = {
       {"hr", &m.hr},
       {"recall", &m.recall},
@@ -72,10 +72,10 @@ std::string MetricsJson(const RankingMetrics& m) {
       {"coverage", &m.coverage}};
   for (const auto& [name, values] : groups) {
     for (const auto& [k, v] : *values) {
-      absl::StrAppend(&out, ",\"", name, "@", k, "\":", JsonNumber(v, 6));
+      out[absl::StrCat(name, "@", k)] = JsonNumber(v, 6);
     }
   }
-  return out + "}";
+  return out;
 }
 
 absl::Status ValidateOptions(const EvalOptions& o) {
@@ -311,18 +311,17 @@ RankingMetrics MetricsAccumulator::Finish() const {
 }
 
 std::string EvalReport::ToJson() const {
-  std::vector<std::string> channel_parts;
-  for (const auto& [name, m] : channels) {
-    channel_parts.push_back(
-        absl::StrCat(JsonString(name), ":", MetricsJson(m)));
-  }
-  return absl::StrCat("{\"merged\":", MetricsJson(merged),
-                      ",\"popularity\":", MetricsJson(popularity),
-                      ",\"item_knn\":", MetricsJson(item_knn),
-                      ",\"channels\":{", absl::StrJoin(channel_parts, ","),
-                      "},\"latency\":{\"p50_ms\":", JsonNumber(p50_ms, 3),
-                      ",\"p99_ms\":", JsonNumber(p99_ms, 3),
-                      "},\"errors\":", errors, "}");
+  JsonObject channel_metrics = JsonObject::object();
+  for (const auto& [name, m] : channels) channel_metrics[name] = MetricsJson(m);
+  const JsonObject report = {
+      {"merged", MetricsJson(merged)},
+      {"popularity", MetricsJson(popularity)},
+      {"item_knn", MetricsJson(item_knn)},
+      {"channels", std::move(channel_metrics)},
+      {"latency",
+       {{"p50_ms", JsonNumber(p50_ms, 3)}, {"p99_ms", JsonNumber(p99_ms, 3)}}},
+      {"errors", errors}};
+  return report.dump();
 }
 
 std::string EvalReport::ToText() const {

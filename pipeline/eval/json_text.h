@@ -1,20 +1,19 @@
-// The small JSON pieces the report printers (bench, eval) write by hand:
-// their output is flat and its key order is part of the format.
+// JSON for the report printers (eval, bench): nlohmann::ordered_json, whose
+// key order is the order fields are set (part of the reports' format), and
+// numbers rounded for reading.
 #ifndef RECALL_PIPELINE_EVAL_JSON_TEXT_H_
 #define RECALL_PIPELINE_EVAL_JSON_TEXT_H_
 
-#include <string>
-
-#include "absl/strings/string_view.h"
+#include <nlohmann/json.hpp>
 
 namespace recall {
 
-// A JSON number: fixed-point with `decimals` digits; non-finite values
-// (which JSON cannot represent) become 0.
-std::string JsonNumber(double v, int decimals);
+using JsonObject = nlohmann::ordered_json;
 
-// A quoted, escaped JSON string.
-std::string JsonString(absl::string_view s);
+// `v` rounded to `decimals` digits after the point; null when `v` is not
+// finite (JSON has no NaN or infinity, and a report must not show a NaN as a
+// number).
+JsonObject JsonNumber(double v, int decimals);
 
 }  // namespace recall
 

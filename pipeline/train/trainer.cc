@@ -21,7 +21,6 @@
 #include "pipeline/data/clicks_file.h"
 #include "pipeline/data/word2vec_io.h"
 #include "pipeline/train/als.h"
-#include "pipeline/train/sgns.h"
 #include "store/item_table.h"
 #include "util/status_macros.h"
 
@@ -102,7 +101,6 @@ class Corpus {
       absl::StrAppend(&line, i ? " " : "", tokens[i]);
     }
     out_ << line << '\n';
-    if (keep_lines_) lines_.push_back(std::move(line));
     ++sentences_;
     tokens_ += static_cast<int64_t>(tokens.size());
   }
@@ -141,13 +139,8 @@ class Corpus {
 
   int64_t sentences() const { return sentences_; }
   int64_t tokens() const { return tokens_; }
-  // The sentences, when keep_lines() was asked for before adding.
-  void keep_lines() { keep_lines_ = true; }
-  const std::vector<std::string>& lines() const { return lines_; }
 
  private:
-  bool keep_lines_ = false;
-  std::vector<std::string> lines_;
   std::string path_;
   std::ofstream out_;
   int64_t sentences_ = 0;
@@ -354,10 +347,9 @@ void BuildCorpus(const std::string& space, const TrainOptions& options,
   }
 }
 
-// Learns `space`'s vectors from `corpus` (SGNS for item2vec with
-// --item2vec_trainer sgns, else fastText; title2vec vectors are sentence
-// vectors of the titles) and keeps those of `wanted`, counting the missing.
-// Training consumes `corpus`.
+// Learns `space`'s vectors from `corpus` with fastText (title2vec vectors
+// are sentence vectors of the titles) and keeps those of `wanted`, counting the
+// missing. Training consumes `corpus`.
 absl::Status LearnVectors(const std::string& space, const TrainOptions& options,
                           const ItemTable& items,
                           const std::vector<std::string>& titles,
@@ -365,37 +357,10 @@ absl::Status LearnVectors(const std::string& space, const TrainOptions& options,
                           const std::vector<std::string>& wanted,
                           SpaceTrainReport* r, VectorSet* vectors,
                           std::string* file) {
-  const bool sgns = space == "item2vec" && options.item2vec_trainer == "sgns";
   fasttext::FastText model;
-  if (sgns) {
-    SgnsOptions sgns_options;
-    sgns_options.dim = options.dim;
-    sgns_options.epochs = options.epochs;
-    sgns_options.window = options.window;
-    sgns_options.negatives = options.negatives;
-    sgns_options.negative_power = options.negative_power;
-    sgns_options.subsample = options.subsample;
-    sgns_options.min_count = options.min_count;
-    sgns_options.seed = static_cast<uint64_t>(options.seed);
-    ASSIGN_OR_RETURN(VectorSet learned,
-                     TrainSgns(corpus->lines(), sgns_options));
-    absl::flat_hash_map<std::string, size_t> row;
-    for (size_t i = 0; i < learned.size(); ++i) row[learned.ids[i]] = i;
-    vectors->dim = learned.dim;
-    for (const std::string& id : wanted) {
-      auto it = row.find(id);
-      if (it == row.end()) {
-        ++r->missing;
-        continue;
-      }
-      vectors->ids.push_back(id);
-      vectors->values.insert(vectors->values.end(), learned.row(it->second),
-                             learned.row(it->second) + learned.dim);
-    }
-    r->vectors = static_cast<int64_t>(vectors->size());
-  } else if (absl::Status s = corpus->Train(
-                 options, /*subwords=*/space == "title2vec", &model);
-             !s.ok()) {
+  if (absl::Status s =
+          corpus->Train(options, /*subwords=*/space == "title2vec", &model);
+      !s.ok()) {
     return absl::Status(s.code(), absl::StrCat(space, ": ", s.message()));
   } else if (space == "title2vec") {
     vectors->dim = model.getDimension();
@@ -466,8 +431,6 @@ absl::StatusOr<TrainReport> TrainSpaces(const TrainOptions& options) {
     Corpus corpus;
     std::vector<std::string> wanted;
     std::string file;
-    if (space == "item2vec" && options.item2vec_trainer == "sgns")
-      corpus.keep_lines();
     BuildCorpus(space, options, items, clicks, titles, &corpus, &wanted, &file);
     r.sentences = corpus.sentences();
     r.tokens = corpus.tokens();

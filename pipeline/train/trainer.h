@@ -55,10 +55,6 @@ struct TrainOptions {
   // A pause longer than this between two clicks starts a new session.
   absl::Duration session_gap = absl::Hours(2);
   int seed = 42;
-  // item2vec's trainer: "fasttext" (negatives ~ count^0.5) or "sgns"
-  // (tools/sgns.h, single-threaded, negatives ~ count^negative_power).
-  std::string item2vec_trainer = "fasttext";
-  double negative_power = 0.75;
   // "mf" (implicit ALS, tools/als.h; user and item vectors, `dim` factors,
   // `epochs` iterations, `threads`): a click's confidence over a non-click,
   // and the L2 penalty.

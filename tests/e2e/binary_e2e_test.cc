@@ -33,6 +33,7 @@ namespace {
 
 namespace fs = std::filesystem;
 using ::testing::HasSubstr;
+using ::testing::Not;
 
 // Runs a shell command; returns its exit code and captures stdout+stderr.
 int RunCommand(const std::string& command, std::string* output) {
@@ -181,6 +182,21 @@ TEST_F(BinaryE2eTest, ServesReflectionHealthAndRecallThenDrainsOnSigterm) {
               0);
     EXPECT_THAT(out, HasSubstr("NOT_FOUND"));
   }
+  // recallctl info: GetSnapshotInfo for scripts and operators.
+  {
+    const std::string info = std::string(RECALLCTL_BIN) +
+                             " info --target 127.0.0.1:" + std::to_string(port);
+    std::string out;
+    ASSERT_EQ(RunCommand(info, &out), 0) << out;
+    EXPECT_THAT(out, HasSubstr("item_count: 2000"));
+    ASSERT_EQ(RunCommand(info + " --json", &out), 0) << out;
+    EXPECT_THAT(out, HasSubstr("\"item_count\":\"2000\""));
+    EXPECT_EQ(
+        RunCommand(std::string(RECALLCTL_BIN) + " info --target 127.0.0.1:1",
+                   &out),
+        1);
+    EXPECT_THAT(out, HasSubstr("GetSnapshotInfo on 127.0.0.1:1"));
+  }
 
   auto stub = v1::RecallService::NewStub(channel);
   {
@@ -295,13 +311,18 @@ TEST_F(BinaryE2eTest, MetricsPortSurvivesEveryMethodAndPath) {
       {"HEAD / HTTP/1.1\r\n\r\n", "404"},
       {"POST /metrics HTTP/1.1\r\nContent-Length: 3\r\n\r\nabc", "405"},
       {"DELETE / HTTP/1.1\r\n\r\n", "405"},
-      {"OPTIONS * HTTP/1.1\r\n\r\n", "400"},
-      {"GARBAGE\r\n\r\n", "400"},
+      {"OPTIONS * HTTP/1.1\r\n\r\n", "405"},
+      {"GARBAGE\r\n\r\n", ""},  // closed unanswered
   };
   for (const auto& [request, code] : probes) {
-    EXPECT_THAT(HttpExchange(metrics_port_, request),
-                ::testing::StartsWith(std::string("HTTP/1.1 ") + code))
-        << request;
+    const std::string response = HttpExchange(metrics_port_, request);
+    if (*code == '\0') {
+      EXPECT_EQ(response, "") << request;
+    } else {
+      EXPECT_THAT(response,
+                  ::testing::StartsWith(std::string("HTTP/1.1 ") + code))
+          << request;
+    }
     ASSERT_EQ(waitpid(pid_, nullptr, WNOHANG), 0)
         << "server died after " << request << ReadRestOfLog();
   }
@@ -402,6 +423,32 @@ TEST_F(BinaryE2eTest, ReplayPushesAClickFileIntoTheStreamOrNothing) {
   redis->Kill();
   EXPECT_EQ(RunCommand(replay + (dir_ / "good.tsv").string(), &out), 1);
   EXPECT_THAT(out, HasSubstr("127.0.0.1:" + std::to_string(redis->port())));
+}
+
+// Regression (issue 21): every command silently accepted every other
+// command's flags.
+TEST_F(BinaryE2eTest, RecallctlRefusesAnotherCommandsFlags) {
+  std::string out;
+  EXPECT_EQ(RunCommand(std::string(RECALLCTL_BIN) + " gen --out " +
+                           (dir_ / "w2").string() + " --target x:1",
+                       &out),
+            2);
+  EXPECT_THAT(out, HasSubstr("gen: --target is not a flag of this command"));
+  EXPECT_THAT(out, HasSubstr("--users"));
+  EXPECT_FALSE(fs::exists(dir_ / "w2"));
+  EXPECT_EQ(RunCommand(std::string(RECALLCTL_BIN) +
+                           " health --target 127.0.0.1:1 --cutoffs 10",
+                       &out),
+            2);
+  EXPECT_THAT(out, HasSubstr("health: --cutoffs is not a flag"));
+  // Dashes, --noFLAG and negative values are still understood.
+  EXPECT_NE(RunCommand(std::string(RECALLCTL_BIN) +
+                           " eval --target 127.0.0.1:1 --test /nonexistent "
+                           "--noper-channel --concurrency -1 --cutoffs 5",
+                       &out),
+            0)
+      << out;
+  EXPECT_THAT(out, Not(HasSubstr("not a flag")));
 }
 
 TEST_F(BinaryE2eTest, ServerRefusesToStartWithoutASnapshot) {

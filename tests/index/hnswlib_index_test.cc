@@ -167,7 +167,7 @@ TEST_F(HnswlibIndexTest, ReconstructCopiesTheStoredVector) {
 }
 
 TEST_F(HnswlibIndexTest, WriteThenLoadGivesIdenticalResults) {
-  const std::string path = dir_ / "dssm.faiss";
+  const std::string path = dir_ / "dssm.hnswlib";
   ASSERT_TRUE(WriteHnswlibIndex(*index_, path).ok());
   auto loaded = LoadHnswlibIndex(path, "HNSWLIB16", 64);
   ASSERT_TRUE(loaded.ok()) << loaded.status();
@@ -185,21 +185,21 @@ TEST_F(HnswlibIndexTest, WriteThenLoadGivesIdenticalResults) {
   ASSERT_TRUE(index_->Reconstruct(77, b.data()).ok());
   EXPECT_EQ(a, b);
   // Written again, the loaded graph is the same file.
-  const std::string again = dir_ / "again.faiss";
+  const std::string again = dir_ / "again.hnswlib";
   ASSERT_TRUE(WriteHnswlibIndex(**loaded, again).ok());
   EXPECT_EQ(ReadFile(again), ReadFile(path));
 }
 
 TEST_F(HnswlibIndexTest, MissingAndCorruptFilesAreStatuses) {
-  const std::string missing = dir_ / "missing.faiss";
+  const std::string missing = dir_ / "missing.hnswlib";
   auto status = LoadHnswlibIndex(missing, "HNSWLIB16", 0).status();
   EXPECT_EQ(status.code(), absl::StatusCode::kNotFound);
   EXPECT_THAT(status.message(), HasSubstr(missing));
 
-  const std::string path = dir_ / "good.faiss";
+  const std::string path = dir_ / "good.hnswlib";
   ASSERT_TRUE(WriteHnswlibIndex(*index_, path).ok());
   const std::string good = ReadFile(path);
-  const std::string bad = dir_ / "bad.faiss";
+  const std::string bad = dir_ / "bad.hnswlib";
   auto expect_data_loss = [&](const std::string& bytes,
                               const std::string& why) {
     SCOPED_TRACE(why);
@@ -300,7 +300,7 @@ TEST(IndexFactoryTest, HnswlibFactoryStringSelectsHnswlib) {
     auto built = BuildIndex(options, kDim, data.data(), n);
     ASSERT_TRUE(built.ok()) << built.status();
     EXPECT_EQ((*built)->description(), factory);
-    const std::string path = tmp.dir() + "/space.faiss";
+    const std::string path = tmp.dir() + "/space.hnswlib";
     ASSERT_TRUE(WriteIndex(**built, path).ok());
     auto loaded = LoadIndex(path, factory, 128);
     ASSERT_TRUE(loaded.ok()) << loaded.status();
@@ -324,7 +324,7 @@ TEST(IndexFactoryTest, HnswlibFactoryStringSelectsHnswlib) {
   }
   auto hnswlib = BuildIndex({.factory = "HNSWLIB8"}, kDim, data.data(), n);
   ASSERT_TRUE(hnswlib.ok());
-  const std::string unwritable = tmp.dir() + "/no/such/dir/space.faiss";
+  const std::string unwritable = tmp.dir() + "/no/such/dir/space.hnswlib";
   absl::Status s = WriteIndex(**hnswlib, unwritable);
   EXPECT_EQ(s.code(), absl::StatusCode::kInternal);
   EXPECT_THAT(s.message(), AllOf(HasSubstr(unwritable), HasSubstr("write")));

@@ -288,6 +288,15 @@ TEST_F(EngineTest, I2iRecencyWeightedSumFavoursItemsNearRecentSeeds) {
   EXPECT_NEAR(answer.items[0].score, (0.96 + 0.4) / 1.5, 1e-5);
   EXPECT_NEAR(answer.items[3].score, 0.3 / 1.5, 1e-5);
   EXPECT_EQ(answer.items[0].sources[0].via, "c");
+  // Regression (issue 21): `similarity` is the cosine to the via seed (c . b
+  // = .96, not the aggregate .91); `score` is the aggregate the merge used.
+  EXPECT_NEAR(answer.items[0].sources[0].similarity, 0.96f, 1e-6);
+  EXPECT_NEAR(answer.items[0].sources[0].score, (0.96 + 0.4) / 1.5, 1e-5);
+  // d: only c's neighbour (c . d = .8), aggregate .8 / 1.5 = .53, under a
+  // 0.6 threshold that the per-seed cosine passed.
+  EXPECT_EQ(answer.items[1].sources[0].via, "c");
+  EXPECT_NEAR(answer.items[1].sources[0].similarity, 0.8f, 1e-6);
+  EXPECT_NEAR(answer.items[1].sources[0].score, 0.8 / 1.5, 1e-5);
 }
 
 TEST_F(EngineTest, CrosstagSearchesEachCategoryGroupWithItsQuota) {

@@ -54,7 +54,7 @@ ChannelOutput Output(std::vector<std::pair<ItemRow, float>> scored) {
   }();
   ChannelOutput out;
   for (const auto& [row, similarity] : scored)
-    out.candidates.push_back({row, similarity, (*kVia)[row]});
+    out.candidates.push_back({row, similarity, (*kVia)[row], similarity});
   return out;
 }
 

@@ -16,7 +16,8 @@ using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 
 TEST(VersionLayoutTest, PathsAreTheOnesTheManifestRecords) {
-  EXPECT_EQ(layout::SpaceIndex("dssm"), "spaces/dssm.faiss");
+  EXPECT_EQ(layout::SpaceIndex("dssm", "faiss"), "spaces/dssm.faiss");
+  EXPECT_EQ(layout::SpaceIndex("dssm", "hnswlib"), "spaces/dssm.hnswlib");
   EXPECT_EQ(layout::TableIds("tags"), "tables/tags.ids");
   EXPECT_EQ(layout::TableIndex("tags"), "tables/tags.faiss");
   EXPECT_EQ(layout::ClusterTable("kmeans"), "clusters/kmeans.pb");

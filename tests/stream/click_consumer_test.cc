@@ -15,6 +15,7 @@
 #include "absl/time/clock.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "server/stream_info.h"
 #include "tests/redis_server.h"
 #include "tests/small_snapshot.h"
 #include "tests/test_util.h"
@@ -156,6 +157,16 @@ TEST_F(ClickConsumerTest, ReplaysTheWindowThenGoesLive) {
   std::shared_ptr<const RealtimeLists> lists = state_->Lists(*snapshot());
   ASSERT_NE(lists, nullptr);
   EXPECT_EQ(lists->Hot("*").size(), 3u);
+  // What GetSnapshotInfo says about it (server/stream_info.h).
+  v1::ClickStreamInfo info;
+  FillClickStreamInfo(*consumer_, &info);
+  EXPECT_TRUE(info.connected());
+  EXPECT_TRUE(info.caught_up());
+  EXPECT_EQ(info.events_total(), 3);
+  EXPECT_EQ(info.malformed_events_total(), 1);
+  EXPECT_EQ(info.unknown_item_events_total(), 1);
+  EXPECT_EQ(info.users(), 2);
+  EXPECT_THAT(info.last_error(), HasSubstr("\"ts\""));
 }
 
 TEST_F(ClickConsumerTest, ATsInMillisecondsIsMalformedNotTheStatesNewClock) {

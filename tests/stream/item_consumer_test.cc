@@ -6,6 +6,7 @@
 #include "stream/item_consumer.h"
 
 #include <cstdlib>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -13,6 +14,9 @@
 #include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "prometheus/client_metric.h"
+#include "prometheus/metric_family.h"
+#include "server/stream_info.h"
 #include "tests/redis_server.h"
 #include "tests/small_snapshot.h"
 #include "tests/test_util.h"
@@ -144,6 +148,32 @@ TEST_F(ItemConsumerTest, BadEntriesAreCountedByReasonAndChangeNothing) {
   EXPECT_EQ(stats.refused, 3);
   EXPECT_EQ(live_->stats().items, 1);
   EXPECT_THAT(stats.last_error, HasSubstr("no-space"));
+
+  // What GetSnapshotInfo and /metrics say about it (server/stream_info.h).
+  v1::ItemStreamInfo info;
+  FillItemStreamInfo(*consumer_, &info);
+  EXPECT_EQ(info.url(), server_->address("items").ToString());
+  EXPECT_TRUE(info.connected());
+  EXPECT_TRUE(info.caught_up());
+  EXPECT_EQ(info.upserts_total(), 1);
+  EXPECT_EQ(info.refused_total(), 3);
+  EXPECT_EQ(info.live_items(), 1);
+  EXPECT_THAT(info.last_error(), HasSubstr("no-space"));
+  std::map<std::string, double> series;
+  for (const prometheus::MetricFamily& family :
+       NewItemStreamCollector(consumer_.get())->Collect()) {
+    for (const prometheus::ClientMetric& metric : family.metric) {
+      std::string name = family.name;
+      for (const prometheus::ClientMetric::Label& label : metric.label)
+        absl::StrAppend(&name, "{", label.name, "=", label.value, "}");
+      series[name] = metric.counter.value + metric.gauge.value;
+    }
+  }
+  EXPECT_EQ(series["recall_item_stream_upserts_total"], 1);
+  EXPECT_EQ(series["recall_item_stream_refused_total{reason=dimension}"], 1);
+  EXPECT_EQ(series["recall_item_stream_refused_total{reason=zero_vector}"], 0);
+  EXPECT_EQ(series["recall_item_stream_caught_up"], 1);
+  EXPECT_EQ(series["recall_live_items{space=dssm}"], 1);
 }
 
 TEST_F(ItemConsumerTest, AConsumerStartedLateReplaysTheWindowBeforeCaughtUp) {

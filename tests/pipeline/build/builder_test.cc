@@ -593,6 +593,20 @@ TEST_F(BuilderTest, TooFewVectorsForTheIndexIsAClearError) {
               AllOf(HasSubstr("dssm"), HasSubstr("needs at least 1024")));
 }
 
+// Issue 21: an hnswlib graph was written as spaces/<space>.faiss.
+TEST_F(BuilderTest, EachBackendWritesItsOwnExtension) {
+  BuildOptions o = Options("v1");
+  o.space_factory["dssm"] = "HNSWLIB16";
+  auto manifest = BuildSnapshot(o);
+  ASSERT_TRUE(manifest.ok()) << manifest.status();
+  EXPECT_TRUE(fs::exists(root_ / "v1/spaces/dssm.hnswlib"));
+  EXPECT_FALSE(fs::exists(root_ / "v1/spaces/dssm.faiss"));
+  EXPECT_TRUE(fs::exists(root_ / "v1/spaces/item2vec.faiss"));
+  auto snapshot = Snapshot::Load(root_, "v1");
+  ASSERT_TRUE(snapshot.ok()) << snapshot.status();
+  EXPECT_EQ((*snapshot)->FindSpace("dssm")->index->description(), "HNSWLIB16");
+}
+
 TEST_F(BuilderTest, CorruptedSnapshotIsRefusedAtLoad) {
   ASSERT_TRUE(BuildSnapshot(Options("v1")).ok());
   const fs::path index = root_ / "v1/spaces/dssm.faiss";

@@ -307,6 +307,34 @@ TEST(ImportMindTest, WritesItemsClicksAndUsers) {
   EXPECT_EQ(report->clicks, 7);
 }
 
+// Regression (issue 21): a lone UTF-16 surrogate escape in a label was
+// decoded into invalid UTF-8 and stopped the whole import.
+TEST(ImportMindTest, LoneSurrogatesAndBadEntityListsAreCountedNotFatal) {
+  ScopedTempDir tmp("importers_test");
+  const std::string src = CopyFixture(tmp, "mind");
+  const std::string out = tmp.Path("world");
+  WriteFile(src + "/news.tsv",
+            "N1\tnews\tnewsus\tT1\tA\thttp://x\t"
+            "[{\"Label\": \"Caf\\ud83d\", \"Type\": \"O\"}, "
+            "{\"Label\": \"\\ud83d\\ude00 Smile \\\\ud83d\"}, "
+            "{\"Label\": \"x\\udc00\"}]\t[]\n"
+            "N2\tnews\tnewsus\tT2\tA\thttp://x\t[{\"Label\": \"Broken\"\t[]\n");
+  WriteFile(src + "/behaviors.tsv",
+            "1\tU1\t11/11/2019 9:05:58 AM\t\tN1-1 N2-1\n");
+  absl::StatusOr<ImportReport> report = ImportMind(src, out);
+  ASSERT_TRUE(report.ok()) << report.status();
+  const std::string items = ReadFile(out + "/items.tsv");
+  // U+FFFD for the lone halves; the pair decoded; "\\ud83d" is text.
+  EXPECT_THAT(items, HasSubstr("caf\xEF\xBF\xBD:0.5"));
+  EXPECT_THAT(items, HasSubstr("\xF0\x9F\x98\x80_smile_\\ud83d:0.5"));
+  EXPECT_THAT(items, HasSubstr("x\xEF\xBF\xBD:0.5"));
+  EXPECT_THAT(items, HasSubstr("N2\tnews\tnews/newsus\tmind\tnewsus:1\t"));
+  EXPECT_EQ(report->skipped["entity label with a lone surrogate (replaced)"],
+            2);
+  EXPECT_EQ(report->skipped["entity list not valid JSON (labels skipped)"], 1);
+  EXPECT_EQ(report->items, 2);
+}
+
 TEST(ImportMindTest, FailsOnMissingFilesOrNoClicks) {
   ScopedTempDir tmp("importers_test");
   const std::string src = CopyFixture(tmp, "mind");

@@ -104,34 +104,6 @@ TEST_F(TrainerTest, CoClickedItemsAreCloserThanRandomPairs) {
   EXPECT_EQ(tags->size(), 4u);
 }
 
-TEST_F(TrainerTest, TheSgnsTrainerLearnsCoClicksWithEitherNegativePower) {
-  for (double power : {0.5, 0.75}) {
-    TrainOptions options;
-    options.world = tmp_.dir();
-    options.spaces = {"item2vec"};
-    options.item2vec_trainer = "sgns";
-    options.negative_power = power;
-    options.dim = 16;
-    options.epochs = 20;
-    options.subsample = 1;
-    auto report = TrainSpaces(options);
-    ASSERT_TRUE(report.ok()) << report.status();
-    auto vectors = ReadWord2VecText(tmp_.Path("vectors/item2vec.item.vec"));
-    ASSERT_TRUE(vectors.ok());
-    ASSERT_EQ(vectors->size(), 40u);
-    std::map<std::string, size_t> at;
-    for (size_t i = 0; i < vectors->size(); ++i) at[vectors->ids[i]] = i;
-    double same = 0, other = 0;
-    for (int b = 1; b < 20; ++b) {
-      same += Cosine(*vectors, at["item0"], at[absl::StrCat("item", b)]) / 19;
-      other +=
-          Cosine(*vectors, at["item0"], at[absl::StrCat("item", 20 + b)]) / 19;
-    }
-    EXPECT_GT(same, other + 0.2)
-        << "power " << power << ": same " << same << ", other " << other;
-  }
-}
-
 TEST_F(TrainerTest, RareItemsAreReportedNotSilentlyDropped) {
   std::ofstream(tmp_.Path("clicks.tsv"), std::ios::app)
       << "lonely\titem0\t99999\n";
