@@ -70,8 +70,19 @@ void KeepBest(int k, std::vector<Neighbor>* out) {
   out->resize(keep);
 }
 
-std::unique_ptr<IndexHandle> NewExactIndex(int dim, std::vector<float> vectors,
-                                           std::vector<int32_t> rows) {
+absl::StatusOr<std::unique_ptr<IndexHandle>> NewExactIndex(
+    int dim, std::vector<float> vectors, std::vector<int32_t> rows) {
+  if (dim <= 0) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("exact index: dimension ", dim, ", want at least 1"));
+  }
+  if (vectors.size() % static_cast<size_t>(dim) != 0 ||
+      (!rows.empty() && rows.size() * dim != vectors.size())) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "exact index: ", vectors.size(), " floats are not ",
+        rows.empty() ? "whole vectors" : absl::StrCat(rows.size(), " vectors"),
+        " of dimension ", dim));
+  }
   return std::make_unique<ExactIndex>(dim, std::move(vectors), std::move(rows));
 }
 

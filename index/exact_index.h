@@ -7,14 +7,17 @@
 #include <memory>
 #include <vector>
 
+#include "absl/status/statusor.h"
 #include "index/index_handle.h"
 
 namespace recall {
 
 // `vectors` holds rows.size() * dim floats, row-major; vector i has item row
-// rows[i]. When `rows` is empty, vector i has row i.
-std::unique_ptr<IndexHandle> NewExactIndex(int dim, std::vector<float> vectors,
-                                           std::vector<int32_t> rows = {});
+// rows[i]. When `rows` is empty, vector i has row i. INVALID_ARGUMENT when
+// dim < 1 or the floats are not that many whole vectors. The index is
+// immutable: Search and Reconstruct are safe from any number of threads.
+absl::StatusOr<std::unique_ptr<IndexHandle>> NewExactIndex(
+    int dim, std::vector<float> vectors, std::vector<int32_t> rows = {});
 
 }  // namespace recall
 

@@ -189,122 +189,157 @@ bool ReadPod(std::istream& in, T* value) {
   return static_cast<bool>(in.read(reinterpret_cast<char*>(value), sizeof(T)));
 }
 
+// DATA_LOSS: `path`, ": " and `parts`.
+template <typename... Parts>
+absl::Status DataLoss(const std::string& path, const Parts&... parts) {
+  return absl::DataLossError(absl::StrCat(path, ": ", parts...));
+}
+
+// A saveIndex header (kHeaderBytes), fields in file order.
+struct FileHeader {
+  size_t offset_level0, max_elements, count, size_data_per_element,
+      label_offset, offset_data;
+  int max_level;
+  tableint entry_point;
+  size_t max_m, max_m0, m;
+  double mult;
+  size_t ef_construction;
+};
+
+absl::Status ReadHeader(const std::string& path, std::istream& in,
+                        FileHeader* h) {
+  const bool read =
+      ReadPod(in, &h->offset_level0) && ReadPod(in, &h->max_elements) &&
+      ReadPod(in, &h->count) && ReadPod(in, &h->size_data_per_element) &&
+      ReadPod(in, &h->label_offset) && ReadPod(in, &h->offset_data) &&
+      ReadPod(in, &h->max_level) && ReadPod(in, &h->entry_point) &&
+      ReadPod(in, &h->max_m) && ReadPod(in, &h->max_m0) && ReadPod(in, &h->m) &&
+      ReadPod(in, &h->mult) && ReadPod(in, &h->ef_construction);
+  if (!read) return DataLoss(path, "cannot read the hnswlib header");
+  return absl::OkStatus();
+}
+
+// Checks the header's layout (hnswlib's own for M and some dim), that its
+// elements fit in `file_bytes` and that its entry point is one of them.
+// Returns the dim.
+absl::StatusOr<int> CheckHeader(const std::string& path, const FileHeader& h,
+                                uintmax_t file_bytes) {
+  if (h.offset_level0 != 0 || h.m < 2 || h.m > kMaxM || h.max_m != h.m ||
+      h.max_m0 != 2 * h.m ||
+      h.offset_data != h.max_m0 * sizeof(tableint) + sizeof(linklistsizeint) ||
+      h.label_offset <= h.offset_data ||
+      (h.label_offset - h.offset_data) % sizeof(float) != 0 ||
+      h.size_data_per_element != h.label_offset + sizeof(labeltype)) {
+    return DataLoss(path, "not an hnswlib graph of this layout (M ", h.m,
+                    ", element ", h.size_data_per_element, " bytes)");
+  }
+  const size_t dim = (h.label_offset - h.offset_data) / sizeof(float);
+  if (dim > static_cast<size_t>(std::numeric_limits<int>::max())) {
+    return DataLoss(path, "dim ", dim, " out of range");
+  }
+  const uintmax_t body = file_bytes - kHeaderBytes;
+  if (h.count == 0 || h.count > static_cast<size_t>(INT32_MAX) ||
+      h.count > body / h.size_data_per_element) {
+    return DataLoss(path, h.count, " elements of ", h.size_data_per_element,
+                    " bytes do not fit in ", file_bytes, " bytes");
+  }
+  if (h.max_level < 0 || h.entry_point >= h.count) {
+    return DataLoss(path, "entry point ", h.entry_point, " at level ",
+                    h.max_level, " out of range");
+  }
+  return static_cast<int>(dim);
+}
+
+// Checks the upper-layer link lists after the elements (one length per
+// element, then the lists): each a whole number of levels up to the
+// graph's top, the entry point's reaching it, and together ending the file.
+absl::Status CheckLinkLists(const std::string& path, std::istream& in,
+                            const FileHeader& h, uintmax_t file_bytes) {
+  const size_t links_per_level =
+      h.max_m * sizeof(tableint) + sizeof(linklistsizeint);
+  uintmax_t position = kHeaderBytes + h.count * h.size_data_per_element;
+  in.seekg(static_cast<std::streamoff>(position));
+  int entry_level = -1;
+  for (size_t i = 0; i < h.count; ++i) {
+    uint32_t list_bytes = 0;
+    if (position + sizeof(list_bytes) > file_bytes ||
+        !ReadPod(in, &list_bytes)) {
+      return DataLoss(path, "truncated: ", h.count,
+                      " elements, link lists end at ", position);
+    }
+    position += sizeof(list_bytes);
+    const size_t level = list_bytes / links_per_level;
+    if (list_bytes % links_per_level != 0 ||
+        level > static_cast<size_t>(h.max_level) ||
+        position + list_bytes > file_bytes) {
+      return DataLoss(path, "element ", i, ": bad link lists (", list_bytes,
+                      " bytes)");
+    }
+    if (i == h.entry_point) entry_level = static_cast<int>(level);
+    position += list_bytes;
+    in.seekg(list_bytes, std::ios::cur);
+  }
+  if (position != file_bytes) {
+    return DataLoss(path, file_bytes, " bytes, ", h.count, " elements need ",
+                    position);
+  }
+  if (entry_level != h.max_level) {
+    return DataLoss(path, "entry point ", h.entry_point, " is at level ",
+                    entry_level, ", the graph's top is ", h.max_level);
+  }
+  return absl::OkStatus();
+}
+
 // Checks what loadIndex trusts: the header's layout (hnswlib's own for M and
 // some dim) and a file length that matches its element count and link-list
 // sizes. hnswlib only checks the length, and divides by maxM_ and allocates
 // what the header says first.
 absl::StatusOr<FileLayout> CheckFile(const std::string& path) {
-  auto bad = [&path](auto... parts) {
-    return absl::DataLossError(absl::StrCat(path, ": ", parts...));
-  };
   std::error_code ec;
   const uintmax_t file_bytes = fs::file_size(path, ec);
-  if (ec) return bad("cannot stat: ", ec.message());
+  if (ec) return DataLoss(path, "cannot stat: ", ec.message());
   std::ifstream in(path, std::ios::binary);
-  if (!in) return bad("cannot open");
+  if (!in) return DataLoss(path, "cannot open");
   if (file_bytes < static_cast<uintmax_t>(kHeaderBytes)) {
-    return bad(file_bytes, " bytes, shorter than an hnswlib header");
+    return DataLoss(path, file_bytes, " bytes, shorter than an hnswlib header");
   }
-  size_t offset_level0, max_elements, count, size_data_per_element,
-      label_offset, offset_data, max_m, max_m0, m, ef_construction;
-  int max_level;
-  tableint entry_point;
-  double mult;
-  const bool read =
-      ReadPod(in, &offset_level0) && ReadPod(in, &max_elements) &&
-      ReadPod(in, &count) && ReadPod(in, &size_data_per_element) &&
-      ReadPod(in, &label_offset) && ReadPod(in, &offset_data) &&
-      ReadPod(in, &max_level) && ReadPod(in, &entry_point) &&
-      ReadPod(in, &max_m) && ReadPod(in, &max_m0) && ReadPod(in, &m) &&
-      ReadPod(in, &mult) && ReadPod(in, &ef_construction);
-  if (!read) return bad("cannot read the hnswlib header");
-  if (offset_level0 != 0 || m < 2 || m > kMaxM || max_m != m ||
-      max_m0 != 2 * m ||
-      offset_data != max_m0 * sizeof(tableint) + sizeof(linklistsizeint) ||
-      label_offset <= offset_data ||
-      (label_offset - offset_data) % sizeof(float) != 0 ||
-      size_data_per_element != label_offset + sizeof(labeltype)) {
-    return bad("not an hnswlib graph of this layout (M ", m, ", element ",
-               size_data_per_element, " bytes)");
-  }
-  const size_t dim = (label_offset - offset_data) / sizeof(float);
-  if (dim > static_cast<size_t>(std::numeric_limits<int>::max())) {
-    return bad("dim ", dim, " out of range");
-  }
-  const uintmax_t body = file_bytes - kHeaderBytes;
-  if (count == 0 || count > static_cast<size_t>(INT32_MAX) ||
-      count > body / size_data_per_element) {
-    return bad(count, " elements of ", size_data_per_element,
-               " bytes do not fit in ", file_bytes, " bytes");
-  }
-  if (max_level < 0 || entry_point >= count) {
-    return bad("entry point ", entry_point, " at level ", max_level,
-               " out of range");
-  }
-  // The upper-layer link lists: one length per element, then the lists.
-  const size_t links_per_level =
-      max_m * sizeof(tableint) + sizeof(linklistsizeint);
-  uintmax_t position = kHeaderBytes + count * size_data_per_element;
-  in.seekg(static_cast<std::streamoff>(position));
-  int entry_level = -1;
-  for (size_t i = 0; i < count; ++i) {
-    uint32_t list_bytes = 0;
-    if (position + sizeof(list_bytes) > file_bytes ||
-        !ReadPod(in, &list_bytes)) {
-      return bad("truncated: ", count, " elements, link lists end at ",
-                 position);
-    }
-    position += sizeof(list_bytes);
-    const size_t level = list_bytes / links_per_level;
-    if (list_bytes % links_per_level != 0 ||
-        level > static_cast<size_t>(max_level) ||
-        position + list_bytes > file_bytes) {
-      return bad("element ", i, ": bad link lists (", list_bytes, " bytes)");
-    }
-    if (i == entry_point) entry_level = static_cast<int>(level);
-    position += list_bytes;
-    in.seekg(list_bytes, std::ios::cur);
-  }
-  if (position != file_bytes) {
-    return bad(file_bytes, " bytes, ", count, " elements need ", position);
-  }
-  if (entry_level != max_level) {
-    return bad("entry point ", entry_point, " is at level ", entry_level,
-               ", the graph's top is ", max_level);
-  }
-  return FileLayout{static_cast<int>(dim), count};
+  FileHeader header{};
+  RETURN_IF_ERROR(ReadHeader(path, in, &header));
+  ASSIGN_OR_RETURN(const int dim, CheckHeader(path, header, file_bytes));
+  RETURN_IF_ERROR(CheckLinkLists(path, in, header, file_bytes));
+  return FileLayout{dim, header.count};
 }
 
 // Checks the loaded graph: every link names an element that has the level,
 // no element is marked deleted, labels are distinct item rows.
 absl::Status CheckGraph(const std::string& path, Graph& g) {
-  auto bad = [&path](auto... parts) {
-    return absl::DataLossError(absl::StrCat(path, ": ", parts...));
-  };
   const size_t n = g.cur_element_count;
   for (tableint i = 0; i < n; ++i) {
-    if (g.isMarkedDeleted(i)) return bad("element ", i, " marked deleted");
+    if (g.isMarkedDeleted(i)) {
+      return DataLoss(path, "element ", i, " marked deleted");
+    }
     if (g.getExternalLabel(i) > static_cast<labeltype>(INT32_MAX)) {
-      return bad("element ", i, ": label ", g.getExternalLabel(i),
-                 " is not an item row");
+      return DataLoss(path, "element ", i, ": label ", g.getExternalLabel(i),
+                      " is not an item row");
     }
     for (int level = 0; level <= g.element_levels_[i]; ++level) {
       linklistsizeint* list = g.get_linklist_at_level(i, level);
       const size_t count = g.getListCount(list);
       if (count > (level == 0 ? g.maxM0_ : g.maxM_)) {
-        return bad("element ", i, " has ", count, " links at level ", level);
+        return DataLoss(path, "element ", i, " has ", count, " links at level ",
+                        level);
       }
       const tableint* links = list + 1;
       for (size_t j = 0; j < count; ++j) {
         if (links[j] >= n || g.element_levels_[links[j]] < level) {
-          return bad("element ", i, " links to ", links[j], " at level ",
-                     level);
+          return DataLoss(path, "element ", i, " links to ", links[j],
+                          " at level ", level);
         }
       }
     }
   }
   if (g.label_lookup_.size() != n) {
-    return bad(n - g.label_lookup_.size(), " repeated labels");
+    return DataLoss(path, n - g.label_lookup_.size(), " repeated labels");
   }
   return absl::OkStatus();
 }

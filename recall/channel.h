@@ -20,8 +20,8 @@
 #include "absl/time/time.h"
 #include "absl/types/span.h"
 #include "index/index_handle.h"
+#include "proto/recall/v1/snapshot.pb.h"
 #include "recall/snapshot.h"
-#include "recall/v1/snapshot.pb.h"
 #include "store/item_table.h"
 
 namespace recall {
@@ -148,6 +148,13 @@ class RecallChannel {
   const ChannelConfig config_;
 };
 
+// Makes a channel for `config` over `snapshot`. Ownership: the channel may
+// keep raw pointers and references into the Snapshot (its spaces, tables,
+// lists), so whoever owns the channel must keep the Snapshot alive at least
+// as long (RecallEngine holds both: its channels and the shared_ptr).
+// Errors: INVALID_ARGUMENT (or NOT_FOUND) naming what in the config the
+// snapshot cannot serve, e.g. a space it does not have. Factories must be
+// safe to call from any thread.
 using ChannelFactory =
     std::function<absl::StatusOr<std::unique_ptr<RecallChannel>>(
         const ChannelConfig&, const Snapshot&)>;

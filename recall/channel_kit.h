@@ -43,14 +43,15 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/types/span.h"
+#include "proto/recall/v1/snapshot.pb.h"
 #include "recall/channel.h"
 #include "recall/snapshot.h"
-#include "recall/v1/snapshot.pb.h"
 
 namespace recall {
 namespace channel_kit {
 
-// Keeps, per item, the best candidate seen so far; then sorts best first.
+// Keeps, per item, the best candidate (highest score) seen so far; then
+// sorts best first. One per channel run (not thread-safe).
 class BestPerItem {
  public:
   void Offer(const ChannelCandidate& c) {

@@ -56,6 +56,8 @@ absl::Status NeedClustering(const ChannelConfig& config,
 
 // Base of the cluster channels: resolves the user's clusters, runs
 // `PerCluster` for each (best similarity per item across clusters).
+// Thread safety and ownership as RecallChannel's: Run is const and runs
+// concurrently; the channel points into the Snapshot it was made for.
 class ClusterChannel : public RecallChannel {
  public:
   ClusterChannel(ChannelConfig config, const Snapshot& snapshot)

@@ -6,6 +6,41 @@
 
 namespace recall {
 
+namespace {
+
+// Per user clustering: cluster_center (k-means over one space), cluster_cf,
+// and cluster_profile over tag2vec for rule clusterings.
+void AddClusterChannels(const Snapshot& snapshot, v1::Policy* policy_out) {
+  v1::Policy& policy = *policy_out;
+  for (const v1::ClusteringManifest& cm : snapshot.manifest().clusterings()) {
+    const v1::ClusteringSpec& spec = cm.spec();
+    if (cm.has_centres() && spec.spaces_size() == 1) {
+      v1::ChannelPolicy* center = policy.add_channels();
+      center->set_name("cluster_center_" + spec.name());
+      center->set_kind("cluster_center");
+      center->set_clustering(spec.name());
+      center->set_space(spec.spaces(0));
+      center->set_weight(0.5f);
+    }
+    v1::ChannelPolicy* cf = policy.add_channels();
+    cf->set_name("cluster_cf_" + spec.name());
+    cf->set_kind("cluster_cf");
+    cf->set_clustering(spec.name());
+    cf->set_weight(0.5f);
+    if (spec.kind() == "rules" && snapshot.FindTable("tags") != nullptr &&
+        snapshot.FindSpace("tag2vec") != nullptr) {
+      v1::ChannelPolicy* profile = policy.add_channels();
+      profile->set_name("cluster_profile_" + spec.name());
+      profile->set_kind("cluster_profile");
+      profile->set_clustering(spec.name());
+      profile->set_space("tag2vec");
+      profile->set_weight(0.5f);
+    }
+  }
+}
+
+}  // namespace
+
 v1::Policy DefaultPolicy(const Snapshot& snapshot) {
   v1::Policy policy;
   const bool has_item2vec = snapshot.FindSpace("item2vec") != nullptr;
@@ -45,31 +80,7 @@ v1::Policy DefaultPolicy(const Snapshot& snapshot) {
     // (1 for the author itself): a weak, broad signal.
     media->set_weight(0.5f);
   }
-  for (const v1::ClusteringManifest& cm : snapshot.manifest().clusterings()) {
-    const v1::ClusteringSpec& spec = cm.spec();
-    if (cm.has_centres() && spec.spaces_size() == 1) {
-      v1::ChannelPolicy* center = policy.add_channels();
-      center->set_name("cluster_center_" + spec.name());
-      center->set_kind("cluster_center");
-      center->set_clustering(spec.name());
-      center->set_space(spec.spaces(0));
-      center->set_weight(0.5f);
-    }
-    v1::ChannelPolicy* cf = policy.add_channels();
-    cf->set_name("cluster_cf_" + spec.name());
-    cf->set_kind("cluster_cf");
-    cf->set_clustering(spec.name());
-    cf->set_weight(0.5f);
-    if (spec.kind() == "rules" && snapshot.FindTable("tags") != nullptr &&
-        snapshot.FindSpace("tag2vec") != nullptr) {
-      v1::ChannelPolicy* profile = policy.add_channels();
-      profile->set_name("cluster_profile_" + spec.name());
-      profile->set_kind("cluster_profile");
-      profile->set_clustering(spec.name());
-      profile->set_space("tag2vec");
-      profile->set_weight(0.5f);
-    }
-  }
+  AddClusterChannels(snapshot, &policy);
   if (const NamedLists* itemcf = snapshot.FindLists("itemcf");
       itemcf != nullptr && !itemcf->lists.named()) {
     v1::ChannelPolicy* cf = policy.add_channels();

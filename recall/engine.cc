@@ -9,65 +9,19 @@
 #include "absl/container/inlined_vector.h"
 #include "absl/strings/str_cat.h"
 #include "recall/merger.h"
+#include "recall/query_checks.h"
 #include "recall/realtime_state.h"
 #include "util/status_macros.h"
 
 namespace recall {
 namespace {
 
+using query_checks::CheckSizes;
+using query_checks::ClampInto;
+using query_checks::EnabledAfter;
+
 // The channel of Policy.backfill_from_hot_now.
 constexpr char kHotNowBackfill[] = "hot_now_backfill";
-
-// Sets *value to `requested` clamped to [low, high], noting a clamp.
-template <typename T>
-void ClampInto(absl::string_view field, T requested, T low, T high, T* value,
-               std::string* clamped) {
-  *value = std::min(std::max(requested, low), high);
-  if (*value != requested) {
-    absl::StrAppend(clamped, clamped->empty() ? "" : "; ", field, " ",
-                    requested, " -> ", *value);
-  }
-}
-
-// The request-size limits shared by Recall and SimilarItems. Messages quote
-// at most the first bytes of an oversized id.
-absl::Status CheckSizes(const EngineLimits& limits, absl::string_view user_id,
-                        absl::string_view seeds_field,
-                        const std::vector<std::string>& seeds,
-                        const std::vector<std::string>& excludes) {
-  if (static_cast<int>(seeds.size()) > limits.max_seeds) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(seeds_field, ": at most ", limits.max_seeds,
-                     " items (--max_seeds), got ", seeds.size()));
-  }
-  if (static_cast<int>(excludes.size()) > limits.max_excludes) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("exclude_item_ids: at most ", limits.max_excludes,
-                     " items (--max_excludes), got ", excludes.size()));
-  }
-  auto too_long = [&](absl::string_view field, absl::string_view id) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        field, ": ids are at most ", limits.max_id_bytes, " bytes, got ",
-        id.size(), " (starting \"", id.substr(0, 32), "\")"));
-  };
-  if (user_id.size() > limits.max_id_bytes) return too_long("user_id", user_id);
-  for (const auto* ids : {&seeds, &excludes}) {
-    for (const std::string& id : *ids) {
-      if (id.size() > limits.max_id_bytes)
-        return too_long(ids == &seeds ? seeds_field : "exclude_item_ids", id);
-    }
-  }
-  return absl::OkStatus();
-}
-
-// Whether a channel runs after `override` of it, given whether it ran
-// before: the override's `enabled` when set, else on when the query runs
-// only the overridden channels (naming a channel to run alone turns it on).
-bool EnabledAfter(const ChannelOverride& override, bool only_overridden,
-                  bool enabled) {
-  if (override.enabled) return *override.enabled;
-  return only_overridden || enabled;
-}
 
 }  // namespace
 
@@ -203,40 +157,9 @@ absl::Status RecallEngine::Recall(const RecallQuery& query,
     }
     const size_t i = it - channels_.begin();
     listed[i] = true;
-    ChannelParams& p = all[i].params;
-    std::string* note = &all[i].clamped;
-    p.enabled =
-        EnabledAfter(override, query.only_overridden_channels, p.enabled);
-    if (override.quota)
-      ClampInto("quota", *override.quota, 1, limits.max_k, &p.quota, note);
-    if (override.fetch_k) {
-      ClampInto("fetch_k", *override.fetch_k, 1, limits.max_fetch_k, &p.fetch_k,
-                note);
-    }
-    // NaN passes every comparison, so clamping cannot tame it: refuse it.
-    for (const auto& [field, value] :
-         {std::pair{"min_similarity", override.min_similarity},
-          std::pair{"weight", override.weight}}) {
-      if (value && !std::isfinite(*value)) {
-        return absl::InvalidArgumentError(
-            absl::StrCat("channel_overrides[", o, "].", field,
-                         ": must be a finite number, got ", *value));
-      }
-    }
-    if (override.min_similarity) {
-      ClampInto("min_similarity", *override.min_similarity, -1.0f, 1.0f,
-                &p.min_similarity, note);
-    }
-    if (override.weight)
-      ClampInto("weight", *override.weight, 0.0f, 100.0f, &p.weight, note);
-    if (override.ef_search) {
-      ClampInto("ef_search", *override.ef_search, 1, limits.max_ef_search,
-                &p.search.ef_search, note);
-    }
-    if (override.nprobe) {
-      ClampInto("nprobe", *override.nprobe, 1, limits.max_nprobe,
-                &p.search.nprobe, note);
-    }
+    RETURN_IF_ERROR(
+        query_checks::ApplyOverride(override, o, query.only_overridden_channels,
+                                    limits, &all[i].params, &all[i].clamped));
   }
   std::vector<PlannedChannel> plan;
   for (size_t i = 0; i < all.size(); ++i) {

@@ -247,19 +247,21 @@ class RecallEngine {
   absl::StatusOr<std::vector<const RecallChannel*>> SimilarChannels(
       const std::vector<std::string>& spaces) const;
 
-  // Runs `plan` for `query` (its user, seeds, exclusions, k and deadline;
-  // overrides already applied): merge, feature weighting, back-fill when
-  // `backfill`, top k.
-  // Reads the user (answer->user, ->user_found; INTERNAL when the store
-  // fails), puts the user's fresh clicks from the click stream ahead of the
-  // record's recent clicks and among its seen rows, and collects the request's
-  // known seeds (each once) and the items the merge drops: seeds, the request's
-  // exclusions, the user's seen items.
+  // Puts the user's fresh clicks from the click stream (options_.realtime,
+  // which must be set) ahead of answer->user's recent clicks and among its
+  // seen rows.
   void AddFreshClicks(const std::string& user_id, RecallAnswer* answer) const;
+  // Reads the user (answer->user, ->user_found; INTERNAL when the store
+  // fails) and adds their fresh clicks, and collects the request's known
+  // seeds (each once) and the items the merge drops: seeds, the request's
+  // exclusions, the user's seen items.
   absl::Status ReadUserAndExclusions(
       const RecallQuery& query, const LiveView& live, RecallAnswer* answer,
       std::vector<ItemRow>* seeds,
       absl::flat_hash_set<ItemRow>* excluded) const;
+  // Runs `plan` for `query` (its user, seeds, exclusions, k and deadline;
+  // overrides already applied): merge, feature weighting, back-fill when
+  // `backfill`, top k.
   absl::Status Execute(std::vector<PlannedChannel> plan,
                        const RecallQuery& query, bool backfill,
                        RecallAnswer* answer) const;

@@ -49,6 +49,7 @@ absl::StatusOr<const NamedLists*> NeedLists(const ChannelConfig& config,
 
 // Sum of weighted scores per item, with the item's strongest source; emits
 // the top `fetch_k` as candidates, similarities divided by the best.
+// One per request (not thread-safe); `via` strings must outlive it.
 class ScoreSum {
  public:
   void Add(uint32_t row, double score, absl::string_view via) {
@@ -71,7 +72,8 @@ class ScoreSum {
   absl::flat_hash_map<ItemRow, Entry> entries_;
 };
 
-// Weight per category, in the order categories were first added.
+// Weight per category, in the order categories were first added. One per
+// request (not thread-safe).
 class CategoryWeights {
  public:
   void Add(absl::string_view category, double weight);

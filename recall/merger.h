@@ -14,7 +14,7 @@
 #include "recall/channel.h"
 #include "recall/engine.h"
 #include "recall/snapshot.h"
-#include "recall/v1/snapshot.pb.h"
+#include "proto/recall/v1/snapshot.pb.h"
 #include "store/item_table.h"
 
 namespace recall {

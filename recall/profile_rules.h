@@ -1,4 +1,4 @@
-// Rules computed both when a snapshot is built (pipeline/build) and at
+// Rules computed both when a snapshot is built (pipeline/snapshot) and at
 // request time (the channels): written once here, so that a user's vector
 // or cluster weights never differ between the two. tests/recall/
 // profile_rules_test.cc pins that the builder and the channels agree.
@@ -13,7 +13,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/types/span.h"
-#include "recall/v1/snapshot.pb.h"
+#include "proto/recall/v1/snapshot.pb.h"
 
 namespace recall {
 

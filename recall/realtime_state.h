@@ -50,7 +50,7 @@
 #include "index/index_handle.h"
 #include "recall/live_items.h"
 #include "recall/snapshot.h"
-#include "recall/v1/snapshot.pb.h"
+#include "proto/recall/v1/snapshot.pb.h"
 
 namespace recall {
 

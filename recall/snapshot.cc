@@ -243,6 +243,33 @@ absl::StatusOr<std::shared_ptr<const Snapshot>> Snapshot::Load(
   return snapshot;
 }
 
+namespace {
+
+// A space's index, checked against its MANIFEST entry and by a smoke query,
+// with its neighbour table when it has one.
+absl::StatusOr<Space> LoadSpace(const std::string& dir,
+                                const v1::SpaceManifest& sm,
+                                int64_t item_count) {
+  RETURN_IF_ERROR(VerifyFileRef(dir, sm.index()));
+  const std::string path = (fs::path(dir) / sm.index().path()).string();
+  ASSIGN_OR_RETURN(std::unique_ptr<IndexHandle> index,
+                   LoadIndex(path, sm.factory(), sm.ef_search()));
+  if (index->dim() != sm.dim() || index->size() != sm.count()) {
+    return absl::DataLossError(absl::StrCat(
+        path, ": index has dim ", index->dim(), " and ", index->size(),
+        " vectors, MANIFEST says dim ", sm.dim(), " and ", sm.count()));
+  }
+  Space space{sm, std::move(index)};
+  RETURN_IF_ERROR(SmokeQuery(space, item_count));
+  if (sm.has_neighbours()) {
+    ASSIGN_OR_RETURN(space.neighbours,
+                     LoadNeighbours(dir, sm.neighbours(), item_count));
+  }
+  return space;
+}
+
+}  // namespace
+
 absl::StatusOr<std::shared_ptr<const Snapshot>> Snapshot::LoadFromDir(
     const std::string& dir) {
   ASSIGN_OR_RETURN(v1::Manifest manifest, ReadManifest(dir));
@@ -269,23 +296,7 @@ absl::StatusOr<std::shared_ptr<const Snapshot>> Snapshot::LoadFromDir(
   std::vector<Space> spaces(m.spaces_size());
   for (int i = 0; i < m.spaces_size(); ++i) {
     tasks.push_back([&, i]() -> absl::Status {
-      const v1::SpaceManifest& sm = m.spaces(i);
-      RETURN_IF_ERROR(VerifyFileRef(dir, sm.index()));
-      const std::string path = (fs::path(dir) / sm.index().path()).string();
-      ASSIGN_OR_RETURN(std::unique_ptr<IndexHandle> index,
-                       LoadIndex(path, sm.factory(), sm.ef_search()));
-      if (index->dim() != sm.dim() || index->size() != sm.count()) {
-        return absl::DataLossError(absl::StrCat(
-            path, ": index has dim ", index->dim(), " and ", index->size(),
-            " vectors, MANIFEST says dim ", sm.dim(), " and ", sm.count()));
-      }
-      Space space{sm, std::move(index)};
-      RETURN_IF_ERROR(SmokeQuery(space, item_count));
-      if (sm.has_neighbours()) {
-        ASSIGN_OR_RETURN(space.neighbours,
-                         LoadNeighbours(dir, sm.neighbours(), item_count));
-      }
-      spaces[i] = std::move(space);
+      ASSIGN_OR_RETURN(spaces[i], LoadSpace(dir, m.spaces(i), item_count));
       return absl::OkStatus();
     });
   }

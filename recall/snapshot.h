@@ -1,8 +1,15 @@
 // Snapshot: everything one version of the data needs to answer requests, in
-// memory and immutable: the MANIFEST, the item table, one index per space,
-// the tag and media vectors, and the user store. Shared as
-// std::shared_ptr<const Snapshot>; a request holds its reference for its whole
-// duration.
+// memory and immutable: the MANIFEST, the item table, one index per space
+// (with its i2i neighbour table when built), the vector tables ("tags",
+// "media"), the user clusterings (centres, cluster tables), the ranked lists
+// ("itemcf", "hot"), and the user store. Shared as
+// std::shared_ptr<const Snapshot>; a request holds its reference for its
+// whole duration.
+//
+// Thread safety: immutable after Load; every const method is safe from any
+// number of threads. Ownership: the Snapshot owns every part; pointers and
+// references it hands out (FindSpace, items(), ...) live as long as it.
+// Errors: see Load.
 #ifndef RECALL_RECALL_SNAPSHOT_H_
 #define RECALL_RECALL_SNAPSHOT_H_
 
@@ -14,7 +21,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "index/index_handle.h"
-#include "recall/v1/snapshot.pb.h"
+#include "proto/recall/v1/snapshot.pb.h"
 #include "store/item_table.h"
 #include "store/ranked_lists.h"
 #include "store/user_store.h"

@@ -30,17 +30,9 @@ SECS="${BENCH_SECONDS:-30}"
 PROBES="${BENCH_PROBES:-1000}"
 PARTS="${BENCH_PARTS:-visibility cost fold}"
 PORT=50171 METRICS=50172 REDIS_PORT=16393
-BIN="$(pwd)/build/bin"
-export OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1
-scripts/build.sh recall-server recallctl >/dev/null
-mkdir -p "$WORK"
-
-if [[ ! -d "$WORK/root" ]]; then
-  "$BIN/recallctl" gen --out "$WORK/world" --items "$ITEMS" --users "$USERS" --seed 5 >/dev/null
-  OMP_NUM_THREADS=$(getconf _NPROCESSORS_ONLN) "$BIN/recallctl" build --input "$WORK/world" \
-    --out "$WORK/root" --policy deploy/policy/news.textproto \
-    --clusters deploy/clusters/news.textproto >/dev/null 2>&1
-fi
+source scripts/lib/bench.sh
+bench_prepare "$WORK"
+news_snapshot "$WORK" "$ITEMS" "$USERS"
 # live_files N: N items of the world under new ids ("live-N-<id>"), published
 # now, with their vectors nudged: $WORK/live_N.tsv and $WORK/live_N.<space>.vec.
 live_files() {

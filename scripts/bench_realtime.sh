@@ -21,17 +21,9 @@ K="${BENCH_K:-100}"
 SECS="${BENCH_SECONDS:-20}"
 CLICKS="${BENCH_CLICKS:-5000000}"
 PORT=50161 METRICS=50162 REDIS_PORT=16392
-BIN="$(pwd)/build/bin"
-export OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1
-scripts/build.sh recall-server recallctl >/dev/null
-mkdir -p "$WORK"
-
-if [[ ! -d "$WORK/root" ]]; then
-  "$BIN/recallctl" gen --out "$WORK/world" --items "$ITEMS" --users "$USERS" --seed 5 >/dev/null
-  OMP_NUM_THREADS=$(getconf _NPROCESSORS_ONLN) "$BIN/recallctl" build --input "$WORK/world" \
-    --out "$WORK/root" --policy deploy/policy/news.textproto \
-    --clusters deploy/clusters/news.textproto >/dev/null 2>&1
-fi
+source scripts/lib/bench.sh
+bench_prepare "$WORK"
+news_snapshot "$WORK" "$ITEMS" "$USERS"
 users_file="$WORK/world/users.txt"
 # The ingest backlog: known users clicking random items over the last hours,
 # newest ts last (clicks over an hour ahead of the clock are refused).

@@ -4,12 +4,17 @@
 # through the real RPC, on MovieLens (ml-latest-small, temporal split: each
 # user's last 5 liked movies held out) and on the synthetic world.
 #
-# Usage: scripts/quality.sh [MOVIELENS_DIR] [WORK_DIR]
-#   MOVIELENS_DIR defaults to ../shared/data/ml-latest-small (never copied into
-#   the repository); WORK_DIR to ./quality-data.
+# Usage: scripts/quality.sh MOVIELENS_DIR [WORK_DIR]
+#   MOVIELENS_DIR: an unpacked ml-latest-small (ratings.csv, movies.csv,
+#   tags.csv; https://grouplens.org/datasets/movielens/, never copied into
+#   the repository); WORK_DIR defaults to ./quality-data.
 set -euo pipefail
+if [[ $# -lt 1 || ! -f "$1/ratings.csv" ]]; then
+  echo "usage: scripts/quality.sh MOVIELENS_DIR [WORK_DIR] (MOVIELENS_DIR holds ratings.csv)" >&2
+  exit 2
+fi
+ML="$(cd "$1" && pwd)"
 cd "$(dirname "$0")/.."
-ML="${1:-../shared/data/ml-latest-small}"
 WORK="${2:-$(pwd)/quality-data}"
 BIN="$(pwd)/build/bin"
 PORT="${QUALITY_PORT:-50191}"

@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <initializer_list>
 #include <string>
+#include <tuple>
 #include <utility>
 
 #include "absl/flags/flag.h"
@@ -133,54 +134,54 @@ bool StreamOptionsFromFlags(recall::ServerOptions* options) {
   options->live.max_items = absl::GetFlag(FLAGS_live_items_max);
   options->live.index.graph_min = absl::GetFlag(FLAGS_live_index_graph_min);
   options->live.max_hits = absl::GetFlag(FLAGS_live_hits_max);
-  for (const auto& [name, ok] :
-       std::initializer_list<std::pair<const char*, bool>>{
-           {"realtime_max_users", realtime.max_users > 0},
-           {"realtime_clicks_per_user", realtime.clicks_per_user > 0},
-           {"realtime_click_ttl", realtime.click_ttl > absl::ZeroDuration()},
-           {"realtime_items_per_list", realtime.items_per_list > 0},
-           {"realtime_half_life", realtime.half_life > absl::ZeroDuration()},
-           {"click_window", options->click_window >= absl::ZeroDuration()},
+  // (flag, whether its value is allowed, what it must be)
+  for (const auto& [name, ok, want] :
+       std::initializer_list<std::tuple<const char*, bool, const char*>>{
+           {"realtime_max_users", realtime.max_users > 0, "positive"},
+           {"realtime_clicks_per_user", realtime.clicks_per_user > 0,
+            "positive"},
+           {"realtime_click_ttl", realtime.click_ttl > absl::ZeroDuration(),
+            "positive"},
+           {"realtime_items_per_list", realtime.items_per_list > 0, "positive"},
+           {"realtime_half_life", realtime.half_life > absl::ZeroDuration(),
+            "positive"},
+           {"click_window", options->click_window >= absl::ZeroDuration(),
+            "0 or more"},
            {"click_publish_interval",
-            options->click_publish_interval > absl::ZeroDuration()},
-           {"item_window", options->item_window >= absl::ZeroDuration()},
+            options->click_publish_interval > absl::ZeroDuration(), "positive"},
+           {"item_window", options->item_window >= absl::ZeroDuration(),
+            "0 or more"},
            {"item_catchup_timeout",
-            options->item_catchup_timeout >= absl::ZeroDuration()},
-           {"live_items_max", options->live.max_items > 0},
-           {"live_index_graph_min", options->live.index.graph_min >= 0},
-           {"live_hits_max", options->live.max_hits > 0}}) {
+            options->item_catchup_timeout >= absl::ZeroDuration(), "0 or more"},
+           {"live_items_max", options->live.max_items > 0, "positive"},
+           {"live_index_graph_min", options->live.index.graph_min >= 0,
+            "0 or more"},
+           {"live_hits_max", options->live.max_hits > 0, "positive"}}) {
     if (!ok) {
-      fprintf(stderr, "recall-server: --%s must be positive\n", name);
+      fprintf(stderr, "recall-server: --%s must be %s\n", name, want);
       return false;
     }
   }
   return true;
 }
 
-}  // namespace
-
-int main(int argc, char** argv) {
-  absl::SetProgramUsageMessage(
-      "recall-server --snapshot_root ROOT [--port P --metrics_port M]");
-  absl::ParseCommandLine(argc, argv);
-  const std::string root = absl::GetFlag(FLAGS_snapshot_root);
-  if (root.empty()) {
-    fprintf(stderr, "recall-server: --snapshot_root is required\n");
-    return 2;
-  }
-
-  // Block the shutdown signals in every thread (threads inherit the mask);
-  // the main thread waits for them with sigwait.
+// Blocks the shutdown signals (SIGTERM, SIGINT, SIGHUP) in every thread
+// (threads inherit the mask) and returns them; the main thread waits for
+// them with sigwait.
+sigset_t BlockShutdownSignals() {
   sigset_t signals;
   sigemptyset(&signals);
   sigaddset(&signals, SIGTERM);
   sigaddset(&signals, SIGINT);
   sigaddset(&signals, SIGHUP);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  return signals;
+}
 
-  // libprotobuf logs one ERROR line per malformed message (e.g. a request
-  // with invalid UTF-8 in a string field, which gRPC then refuses): any
-  // client could flood the log. At most one line a minute, with a count.
+// libprotobuf logs one ERROR line per malformed message (e.g. a request
+// with invalid UTF-8 in a string field, which gRPC then refuses): any
+// client could flood the log. At most one line a minute, with a count.
+void RateLimitProtobufLog() {
   google::protobuf::SetLogHandler([](google::protobuf::LogLevel level,
                                      const char* file, int line,
                                      const std::string& message) {
@@ -199,47 +200,100 @@ int main(int argc, char** argv) {
             file, line, message.c_str(),
             static_cast<long long>(suppressed.exchange(0)));
   });
-  recall::RegisterBuiltinChannels();
-  recall::ServerOptions options;
-  options.snapshot_root = root;
-  options.listen_address =
+}
+
+// "HOST:PORT", or "" (disabled) when the port is negative.
+std::string AddressOrEmpty(const std::string& host, int port) {
+  return port < 0 ? "" : absl::StrCat(host, ":", port);
+}
+
+// The server's options for the snapshot root `root` from the flags; false
+// (after saying which flag) for one out of range.
+bool ServerOptionsFromFlags(const std::string& root,
+                            recall::ServerOptions* options) {
+  options->snapshot_root = root;
+  options->listen_address =
       absl::StrCat(absl::GetFlag(FLAGS_host), ":", absl::GetFlag(FLAGS_port));
-  options.metrics_address =
-      absl::GetFlag(FLAGS_metrics_port) < 0
-          ? ""
-          : absl::StrCat(absl::GetFlag(FLAGS_metrics_host), ":",
-                         absl::GetFlag(FLAGS_metrics_port));
-  options.workers = absl::GetFlag(FLAGS_workers);
-  options.channel_threads = absl::GetFlag(FLAGS_channel_threads);
-  options.reload_interval = absl::GetFlag(FLAGS_reload_interval);
-  options.max_in_flight = absl::GetFlag(FLAGS_max_in_flight);
-  options.inline_max_channels = absl::GetFlag(FLAGS_inline_max_channels);
-  options.max_inline = absl::GetFlag(FLAGS_max_inline);
+  options->metrics_address = AddressOrEmpty(absl::GetFlag(FLAGS_metrics_host),
+                                            absl::GetFlag(FLAGS_metrics_port));
+  options->workers = absl::GetFlag(FLAGS_workers);
+  options->channel_threads = absl::GetFlag(FLAGS_channel_threads);
+  options->reload_interval = absl::GetFlag(FLAGS_reload_interval);
+  options->max_in_flight = absl::GetFlag(FLAGS_max_in_flight);
+  options->inline_max_channels = absl::GetFlag(FLAGS_inline_max_channels);
+  options->max_inline = absl::GetFlag(FLAGS_max_inline);
   for (const auto& [name, value] :
        std::initializer_list<std::pair<const char*, int>>{
-           {"inline_max_channels", options.inline_max_channels},
-           {"max_inline", options.max_inline}}) {
+           {"inline_max_channels", options->inline_max_channels},
+           {"max_inline", options->max_inline}}) {
     if (value < 0) {
       fprintf(stderr, "recall-server: --%s must not be negative\n", name);
-      return 2;
+      return false;
     }
   }
-  options.max_connection_age = absl::GetFlag(FLAGS_max_connection_age);
-  options.tls_cert_file = absl::GetFlag(FLAGS_tls_cert);
-  options.tls_key_file = absl::GetFlag(FLAGS_tls_key);
-  options.tls_client_ca_file = absl::GetFlag(FLAGS_tls_client_ca);
-  options.admin_address =
-      absl::GetFlag(FLAGS_admin_port) < 0
-          ? ""
-          : absl::StrCat(absl::GetFlag(FLAGS_admin_host), ":",
-                         absl::GetFlag(FLAGS_admin_port));
-  if (!StreamOptionsFromFlags(&options)) return 2;
-  options.engine.limits.max_k = absl::GetFlag(FLAGS_max_k);
-  options.engine.limits.max_seeds = absl::GetFlag(FLAGS_max_seeds);
-  options.engine.limits.max_excludes = absl::GetFlag(FLAGS_max_excludes);
-  options.engine.limits.max_fetch_k = absl::GetFlag(FLAGS_max_fetch_k);
-  options.engine.limits.max_ef_search = absl::GetFlag(FLAGS_max_ef_search);
-  options.engine.limits.max_nprobe = absl::GetFlag(FLAGS_max_nprobe);
+  options->max_connection_age = absl::GetFlag(FLAGS_max_connection_age);
+  options->tls_cert_file = absl::GetFlag(FLAGS_tls_cert);
+  options->tls_key_file = absl::GetFlag(FLAGS_tls_key);
+  options->tls_client_ca_file = absl::GetFlag(FLAGS_tls_client_ca);
+  options->admin_address = AddressOrEmpty(absl::GetFlag(FLAGS_admin_host),
+                                          absl::GetFlag(FLAGS_admin_port));
+  if (!StreamOptionsFromFlags(options)) return false;
+  recall::EngineLimits& limits = options->engine.limits;
+  limits.max_k = absl::GetFlag(FLAGS_max_k);
+  limits.max_seeds = absl::GetFlag(FLAGS_max_seeds);
+  limits.max_excludes = absl::GetFlag(FLAGS_max_excludes);
+  limits.max_fetch_k = absl::GetFlag(FLAGS_max_fetch_k);
+  limits.max_ef_search = absl::GetFlag(FLAGS_max_ef_search);
+  limits.max_nprobe = absl::GetFlag(FLAGS_max_nprobe);
+  return true;
+}
+
+// Logs the Faiss kernel and the ports a started server listens on.
+void LogServing(const recall::RecallServer& server) {
+  fprintf(stderr, "recall-server: faiss inner product kernel: %s\n",
+          recall::InnerProductKernel());
+  const std::string metrics =
+      server.metrics_port() > 0
+          ? absl::StrCat("metrics on port ", server.metrics_port())
+          : "metrics off";
+  const std::string admin =
+      server.admin_port() > 0
+          ? absl::StrCat("admin on port ", server.admin_port())
+          : "admin off";
+  fprintf(stderr, "recall-server: serving on port %d, %s, %s\n", server.port(),
+          metrics.c_str(), admin.c_str());
+}
+
+// Waits for the blocked `signals`: SIGHUP asks `server` to check
+// ROOT/CURRENT; returns the first other one (SIGTERM, SIGINT).
+int ReloadOnSighupUntilShutdownSignal(const sigset_t& signals,
+                                      const std::string& root,
+                                      recall::RecallServer& server) {
+  int signal = 0;
+  while (sigwait(&signals, &signal) == 0 && signal == SIGHUP) {
+    fprintf(stderr, "recall-server: SIGHUP, checking %s/CURRENT\n",
+            root.c_str());
+    server.RequestReload();
+  }
+  return signal;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  absl::SetProgramUsageMessage(
+      "recall-server --snapshot_root ROOT [--port P --metrics_port M]");
+  absl::ParseCommandLine(argc, argv);
+  const std::string root = absl::GetFlag(FLAGS_snapshot_root);
+  if (root.empty()) {
+    fprintf(stderr, "recall-server: --snapshot_root is required\n");
+    return 2;
+  }
+  const sigset_t signals = BlockShutdownSignals();
+  RateLimitProtobufLog();
+  recall::RegisterBuiltinChannels();
+  recall::ServerOptions options;
+  if (!ServerOptionsFromFlags(root, &options)) return 2;
 
   auto server = recall::RecallServer::Start(options);
   if (!server.ok()) {
@@ -247,25 +301,8 @@ int main(int argc, char** argv) {
             std::string(server.status().message()).c_str());
     return 1;
   }
-  fprintf(stderr, "recall-server: faiss inner product kernel: %s\n",
-          recall::InnerProductKernel());
-  const std::string metrics =
-      (*server)->metrics_port() > 0
-          ? absl::StrCat("metrics on port ", (*server)->metrics_port())
-          : "metrics off";
-  const std::string admin =
-      (*server)->admin_port() > 0
-          ? absl::StrCat("admin on port ", (*server)->admin_port())
-          : "admin off";
-  fprintf(stderr, "recall-server: serving on port %d, %s, %s\n",
-          (*server)->port(), metrics.c_str(), admin.c_str());
-
-  int signal = 0;
-  while (sigwait(&signals, &signal) == 0 && signal == SIGHUP) {
-    fprintf(stderr, "recall-server: SIGHUP, checking %s/CURRENT\n",
-            root.c_str());
-    (*server)->RequestReload();
-  }
+  LogServing(**server);
+  const int signal = ReloadOnSighupUntilShutdownSignal(signals, root, **server);
   fprintf(stderr, "recall-server: %s, draining\n", strsignal(signal));
   (*server)->Shutdown(absl::GetFlag(FLAGS_shutdown_grace));
   fprintf(stderr, "recall-server: stopped\n");

@@ -9,6 +9,23 @@ namespace {
 constexpr const char* kMethodNames[kMethodCount] = {"Recall", "SimilarItems",
                                                     "GetSnapshotInfo"};
 
+using prometheus::BuildCounter;
+using prometheus::BuildGauge;
+using prometheus::BuildHistogram;
+
+// A family of the builder's metric type, registered in `registry`.
+template <typename Builder>
+auto& RegisterFamily(prometheus::Registry& registry, Builder builder,
+                     const char* name, const char* help) {
+  return builder.Name(name).Help(help).Register(registry);
+}
+
+// A family's single unlabelled series.
+template <typename T>
+T* One(prometheus::Family<T>& family) {
+  return &family.Add({});
+}
+
 }  // namespace
 
 std::string GrpcCodeName(grpc::StatusCode code) {
@@ -18,29 +35,28 @@ std::string GrpcCodeName(grpc::StatusCode code) {
 
 ServerMetrics::ServerMetrics()
     : registry_(std::make_shared<prometheus::Registry>()) {
-  // A family of the builder's metric type; one() is a family's single
-  // unlabelled series.
-  auto family = [this](auto builder, const char* name,
-                       const char* help) -> auto& {
-    return builder.Name(name).Help(help).Register(*registry_);
-  };
-  auto one = [](auto& family) { return &family.Add({}); };
-  using prometheus::BuildCounter;
-  using prometheus::BuildGauge;
-  using prometheus::BuildHistogram;
+  RegisterRequestSeries();
+  RegisterAnswerSeries();
+  RegisterChannelFamilies();
+  RegisterSnapshotSeries();
+}
 
-  auto& requests = family(BuildCounter(), "recall_requests_total",
-                          "RPCs handled, by method and gRPC status code.");
-  auto& latency =
-      family(BuildHistogram(), "recall_request_duration_seconds",
-             "Time from receiving an RPC to finishing it, in seconds.");
-  auto& rejected = family(BuildCounter(), "recall_rejected_requests_total",
-                          "Calls refused with RESOURCE_EXHAUSTED because "
-                          "--max_in_flight calls were running.");
-  auto& run_inline =
-      family(BuildCounter(), "recall_requests_inline_total",
-             "Calls run on the gRPC thread that received them instead of "
-             "the worker pool (plans of at most --inline_max_channels).");
+void ServerMetrics::RegisterRequestSeries() {
+  prometheus::Registry& registry = *registry_;
+  auto& requests =
+      RegisterFamily(registry, BuildCounter(), "recall_requests_total",
+                     "RPCs handled, by method and gRPC status code.");
+  auto& latency = RegisterFamily(
+      registry, BuildHistogram(), "recall_request_duration_seconds",
+      "Time from receiving an RPC to finishing it, in seconds.");
+  auto& rejected =
+      RegisterFamily(registry, BuildCounter(), "recall_rejected_requests_total",
+                     "Calls refused with RESOURCE_EXHAUSTED because "
+                     "--max_in_flight calls were running.");
+  auto& run_inline = RegisterFamily(
+      registry, BuildCounter(), "recall_requests_inline_total",
+      "Calls run on the gRPC thread that received them instead of "
+      "the worker pool (plans of at most --inline_max_channels).");
   const prometheus::Histogram::BucketBoundaries buckets = {
       0.0001, 0.00025, 0.0005, 0.001, 0.002, 0.005,
       0.01,   0.025,   0.05,   0.1,   0.25,  1};
@@ -54,65 +70,74 @@ ServerMetrics::ServerMetrics()
     rejected_[m] = &rejected.Add({{"method", kMethodNames[m]}});
     inline_[m] = &run_inline.Add({{"method", kMethodNames[m]}});
   }
-  in_flight_ = one(
-      family(BuildGauge(), "recall_requests_in_flight",
-             "Recall and SimilarItems calls admitted and not yet finished."));
+  in_flight_ = One(RegisterFamily(
+      registry, BuildGauge(), "recall_requests_in_flight",
+      "Recall and SimilarItems calls admitted and not yet finished."));
+}
 
-  // Per answer.
-  partial_ = one(family(BuildCounter(), "recall_partial_responses_total",
-                        "Answers where a channel failed or ran out of time."));
-  truncated_ = one(family(BuildCounter(), "recall_truncated_candidates_total",
-                          "Merged candidates beyond k, cut from answers."));
-  backfilled_ = one(family(BuildCounter(), "recall_backfilled_items_total",
-                           "Items the back-fill channel added to reach k."));
-  fallback_ = one(
-      family(BuildCounter(), "recall_fallback_responses_total",
-             "Answers made wholly by back-fill: the channels kept nothing."));
+void ServerMetrics::RegisterAnswerSeries() {
+  prometheus::Registry& registry = *registry_;
+  partial_ = One(
+      RegisterFamily(registry, BuildCounter(), "recall_partial_responses_total",
+                     "Answers where a channel failed or ran out of time."));
+  truncated_ = One(RegisterFamily(
+      registry, BuildCounter(), "recall_truncated_candidates_total",
+      "Merged candidates beyond k, cut from answers."));
+  backfilled_ = One(
+      RegisterFamily(registry, BuildCounter(), "recall_backfilled_items_total",
+                     "Items the back-fill channel added to reach k."));
+  fallback_ = One(RegisterFamily(
+      registry, BuildCounter(), "recall_fallback_responses_total",
+      "Answers made wholly by back-fill: the channels kept nothing."));
+}
 
-  // Per channel (series made on a channel's first use).
-  channel_duration_ =
-      &family(BuildHistogram(), "recall_channel_duration_seconds",
-              "Time one channel took in one request, in seconds.");
-  channel_found_ =
-      &family(BuildHistogram(), "recall_channel_candidates",
-              "Candidates one channel's searches found in one request.");
-  channel_kept_ =
-      &family(BuildHistogram(), "recall_channel_kept_candidates",
-              "Candidates one channel contributed to the merge in one "
-              "request.");
-  channel_dropped_ =
-      &family(BuildCounter(), "recall_channel_dropped_by_threshold_total",
-              "Candidates dropped under a channel's min_similarity.");
-  channel_excluded_ =
-      &family(BuildCounter(), "recall_channel_excluded_total",
-              "Candidates over the threshold skipped as excluded (request "
-              "exclusions, seeds, seen items).");
-  channel_truncated_ =
-      &family(BuildCounter(), "recall_channel_truncated_total",
-              "Candidates over the threshold left out by a channel's quota.");
-  channel_failures_ = &family(BuildCounter(), "recall_channel_failures_total",
-                              "Channels that failed or ran out of time, by "
-                              "channel and status code.");
-  cache_lookups_ =
-      &family(BuildCounter(), "recall_channel_cache_lookups_total",
-              "Cache lookups of channels with a cache (cluster_center's centre "
-              "searches, i2i's neighbour tables), by result (hit, miss).");
+void ServerMetrics::RegisterChannelFamilies() {
+  prometheus::Registry& registry = *registry_;
+  channel_duration_ = &RegisterFamily(
+      registry, BuildHistogram(), "recall_channel_duration_seconds",
+      "Time one channel took in one request, in seconds.");
+  channel_found_ = &RegisterFamily(
+      registry, BuildHistogram(), "recall_channel_candidates",
+      "Candidates one channel's searches found in one request.");
+  channel_kept_ = &RegisterFamily(
+      registry, BuildHistogram(), "recall_channel_kept_candidates",
+      "Candidates one channel contributed to the merge in one request.");
+  channel_dropped_ = &RegisterFamily(
+      registry, BuildCounter(), "recall_channel_dropped_by_threshold_total",
+      "Candidates dropped under a channel's min_similarity.");
+  channel_excluded_ = &RegisterFamily(
+      registry, BuildCounter(), "recall_channel_excluded_total",
+      "Candidates over the threshold skipped as excluded (request "
+      "exclusions, seeds, seen items).");
+  channel_truncated_ = &RegisterFamily(
+      registry, BuildCounter(), "recall_channel_truncated_total",
+      "Candidates over the threshold left out by a channel's quota.");
+  channel_failures_ = &RegisterFamily(
+      registry, BuildCounter(), "recall_channel_failures_total",
+      "Channels that failed or ran out of time, by channel and status code.");
+  cache_lookups_ = &RegisterFamily(
+      registry, BuildCounter(), "recall_channel_cache_lookups_total",
+      "Cache lookups of channels with a cache (cluster_center's centre "
+      "searches, i2i's neighbour tables), by result (hit, miss).");
+}
 
-  // Per snapshot.
-  snapshot_info_ = &family(BuildGauge(), "recall_snapshot_info",
-                           "1 for the snapshot version being served.");
-  snapshot_loaded_ =
-      one(family(BuildGauge(), "recall_snapshot_loaded_timestamp_seconds",
-                 "Unix time the served snapshot finished loading."));
-  snapshot_age_ = one(family(BuildGauge(), "recall_snapshot_age_seconds",
-                             "Seconds since the served snapshot was built."));
-  load_duration_ =
-      one(family(BuildGauge(), "recall_snapshot_load_duration_seconds",
-                 "How long the last successful snapshot load took."));
-  reload_failures_ =
-      one(family(BuildCounter(), "recall_snapshot_reload_failures_total",
-                 "Snapshot versions refused at reload (the old one kept "
-                 "serving)."));
+void ServerMetrics::RegisterSnapshotSeries() {
+  prometheus::Registry& registry = *registry_;
+  snapshot_info_ =
+      &RegisterFamily(registry, BuildGauge(), "recall_snapshot_info",
+                      "1 for the snapshot version being served.");
+  snapshot_loaded_ = One(RegisterFamily(
+      registry, BuildGauge(), "recall_snapshot_loaded_timestamp_seconds",
+      "Unix time the served snapshot finished loading."));
+  snapshot_age_ =
+      One(RegisterFamily(registry, BuildGauge(), "recall_snapshot_age_seconds",
+                         "Seconds since the served snapshot was built."));
+  load_duration_ = One(RegisterFamily(
+      registry, BuildGauge(), "recall_snapshot_load_duration_seconds",
+      "How long the last successful snapshot load took."));
+  reload_failures_ = One(RegisterFamily(
+      registry, BuildCounter(), "recall_snapshot_reload_failures_total",
+      "Snapshot versions refused at reload (the old one kept serving)."));
 }
 
 void ServerMetrics::ObserveRequest(Method method, grpc::StatusCode code,

@@ -111,6 +111,14 @@ class ServerMetrics {
   void SetLoadDuration(double seconds) { load_duration_->Set(seconds); }
 
  private:
+  // The constructor's stages, in the order the series are registered: the
+  // per-request series, the per-answer ones, the per-channel families
+  // (series made on a channel's first use) and the per-snapshot series.
+  void RegisterRequestSeries();
+  void RegisterAnswerSeries();
+  void RegisterChannelFamilies();
+  void RegisterSnapshotSeries();
+
   std::shared_ptr<prometheus::Registry> registry_;
   std::array<std::array<prometheus::Counter*, kGrpcCodeCount>, kMethodCount>
       requests_{};

@@ -96,6 +96,85 @@ struct RecallServer::Impl {
         absl::ToDoubleSeconds(absl::Now() - start));
   }
 
+  // The engine options with the channel executor the options ask for: one
+  // of channel_threads (0: `cores`) threads, none for -1 (a request's
+  // channels run one after another on its worker).
+  EngineOptions StartChannelExecutor(int cores) {
+    EngineOptions engine = options.engine;
+    if (options.channel_threads >= 0) {
+      channel_executor = std::make_unique<PoolExecutor>(
+          options.channel_threads > 0 ? options.channel_threads : cores);
+      engine.channel_executor = channel_executor.get();
+    }
+    return engine;
+  }
+
+  // The live segment, real-time state and stream consumers for the item and
+  // click streams the options name (not started yet); an error for a stream
+  // URL that does not parse.
+  absl::Status CreateStreamConsumers() {
+    ItemConsumerOptions items;
+    if (!options.item_stream.empty()) {
+      ASSIGN_OR_RETURN(items.address, ParseStreamUrl(options.item_stream));
+      items.window = options.item_window;
+      // Not below the request threads: an upsert holds its space's index
+      // write-locked while hnswlib inserts, and searches wait for it; a
+      // descheduled low-priority writer would hold them all up.
+      items.nice = 0;
+      live = std::make_unique<LiveItems>(options.live);
+    }
+    if (!options.click_stream.empty()) {
+      ClickConsumerOptions stream;
+      ASSIGN_OR_RETURN(stream.address, ParseStreamUrl(options.click_stream));
+      stream.window = options.click_window;
+      stream.publish_interval = options.click_publish_interval;
+      realtime = std::make_unique<RealtimeState>(options.realtime, live.get());
+      click_consumer =
+          std::make_unique<ClickConsumer>(std::move(stream), realtime.get());
+    }
+    if (live != nullptr) {
+      item_consumer = std::make_unique<ItemConsumer>(
+          std::move(items), live.get(), realtime.get());
+    }
+    return absl::OkStatus();
+  }
+
+  // The snapshot manager (nothing loaded yet), the worker pool and the
+  // recall service over them.
+  void CreateService(int cores, const EngineOptions& engine) {
+    snapshots = std::make_unique<SnapshotManager>(
+        options.snapshot_root, engine, &metrics, realtime.get(), live.get());
+    workers = std::make_unique<WorkerPool>(options.workers > 0 ? options.workers
+                                                               : cores);
+    InlineOptions inline_options;
+    inline_options.max_channels = options.inline_max_channels;
+    inline_options.max_running =
+        options.max_inline > 0
+            ? options.max_inline
+            : std::max(1, std::min(cores / 2, GrpcCallbackThreads(cores) - 1));
+    service = std::make_unique<RecallServiceImpl>(
+        snapshots.get(), workers.get(), &metrics, options.max_in_flight,
+        click_consumer.get(), inline_options);
+    service->set_item_stream(item_consumer.get());
+  }
+
+  // The Prometheus exposer on options.metrics_address when set: the
+  // server's registry plus the process's and the streams' collectors.
+  absl::Status StartMetricsHttp() {
+    if (options.metrics_address.empty()) return absl::OkStatus();
+    std::vector<std::shared_ptr<prometheus::Collectable>> collectors = {
+        NewProcessCollector()};
+    if (click_consumer != nullptr)
+      collectors.push_back(NewClickStreamCollector(click_consumer.get()));
+    if (item_consumer != nullptr)
+      collectors.push_back(NewItemStreamCollector(item_consumer.get()));
+    ASSIGN_OR_RETURN(
+        metrics_http,
+        MetricsHttpServer::Start(options.metrics_address, metrics.registry(),
+                                 std::move(collectors)));
+    return absl::OkStatus();
+  }
+
   // Builds and starts the gRPC server (service, health, reflection) on
   // options.listen_address without SO_REUSEPORT; UNAVAILABLE naming the
   // address when it cannot listen.
@@ -211,14 +290,25 @@ struct RecallServer::Impl {
     return absl::OkStatus();
   }
 
+  // How often CURRENT is polled: reload_interval, or never when it is zero
+  // (only on request).
+  absl::Duration PollInterval() const {
+    return options.reload_interval > absl::ZeroDuration()
+               ? options.reload_interval
+               : absl::InfiniteDuration();
+  }
+
+  // The first poll of CURRENT: one PollInterval from now.
+  void ScheduleFirstPoll() {
+    absl::MutexLock lock(&mu);
+    next_poll = absl::Now() + PollInterval();
+  }
+
   // The reload thread: every reload_interval (or at once when asked) loads
   // the version CURRENT names if it changed, then frees retired versions no
   // request holds any more.
   void ReloadLoop() {
-    const absl::Duration interval =
-        options.reload_interval > absl::ZeroDuration()
-            ? options.reload_interval
-            : absl::InfiniteDuration();
+    const absl::Duration interval = PollInterval();
     while (true) {
       bool requested = false;
       {
@@ -366,67 +456,12 @@ absl::StatusOr<std::unique_ptr<RecallServer>> RecallServer::Start(
     ServerOptions options) {
   auto impl = std::make_unique<Impl>();
   impl->options = std::move(options);
-  const ServerOptions& o = impl->options;
   const int cores =
       static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
-  const int workers = o.workers > 0 ? o.workers : cores;
-  EngineOptions engine = o.engine;
-  if (o.channel_threads >= 0) {
-    impl->channel_executor = std::make_unique<PoolExecutor>(
-        o.channel_threads > 0 ? o.channel_threads : cores);
-    engine.channel_executor = impl->channel_executor.get();
-  }
-  ItemConsumerOptions items;
-  if (!o.item_stream.empty()) {
-    ASSIGN_OR_RETURN(items.address, ParseStreamUrl(o.item_stream));
-    items.window = o.item_window;
-    // Not below the request threads: an upsert holds its space's index
-    // write-locked while hnswlib inserts, and searches wait for it; a
-    // descheduled low-priority writer would hold them all up.
-    items.nice = 0;
-    impl->live = std::make_unique<LiveItems>(o.live);
-  }
-  if (!o.click_stream.empty()) {
-    ClickConsumerOptions stream;
-    ASSIGN_OR_RETURN(stream.address, ParseStreamUrl(o.click_stream));
-    stream.window = o.click_window;
-    stream.publish_interval = o.click_publish_interval;
-    impl->realtime =
-        std::make_unique<RealtimeState>(o.realtime, impl->live.get());
-    impl->click_consumer = std::make_unique<ClickConsumer>(
-        std::move(stream), impl->realtime.get());
-  }
-  if (impl->live != nullptr) {
-    impl->item_consumer = std::make_unique<ItemConsumer>(
-        std::move(items), impl->live.get(), impl->realtime.get());
-  }
-  impl->snapshots =
-      std::make_unique<SnapshotManager>(o.snapshot_root, engine, &impl->metrics,
-                                        impl->realtime.get(), impl->live.get());
-  impl->workers = std::make_unique<WorkerPool>(workers);
-  InlineOptions inline_options;
-  inline_options.max_channels = o.inline_max_channels;
-  inline_options.max_running =
-      o.max_inline > 0
-          ? o.max_inline
-          : std::max(1, std::min(cores / 2, GrpcCallbackThreads(cores) - 1));
-  impl->service = std::make_unique<RecallServiceImpl>(
-      impl->snapshots.get(), impl->workers.get(), &impl->metrics,
-      o.max_in_flight, impl->click_consumer.get(), inline_options);
-  impl->service->set_item_stream(impl->item_consumer.get());
-
-  if (!o.metrics_address.empty()) {
-    std::vector<std::shared_ptr<prometheus::Collectable>> collectors = {
-        NewProcessCollector()};
-    if (impl->click_consumer != nullptr)
-      collectors.push_back(NewClickStreamCollector(impl->click_consumer.get()));
-    if (impl->item_consumer != nullptr)
-      collectors.push_back(NewItemStreamCollector(impl->item_consumer.get()));
-    ASSIGN_OR_RETURN(
-        impl->metrics_http,
-        MetricsHttpServer::Start(o.metrics_address, impl->metrics.registry(),
-                                 std::move(collectors)));
-  }
+  const EngineOptions engine = impl->StartChannelExecutor(cores);
+  RETURN_IF_ERROR(impl->CreateStreamConsumers());
+  impl->CreateService(cores, engine);
+  RETURN_IF_ERROR(impl->StartMetricsHttp());
 
   RETURN_IF_ERROR(impl->StartGrpc());
   // Health is NOT_SERVING (the service starts so) until the load succeeds.
@@ -435,12 +470,7 @@ absl::StatusOr<std::unique_ptr<RecallServer>> RecallServer::Start(
   // After the first snapshot: clicks and items are folded against it.
   impl->StartStreams();
   impl->health->SetServing(true);
-  {
-    absl::MutexLock lock(&impl->mu);
-    impl->next_poll = absl::Now() + (o.reload_interval > absl::ZeroDuration()
-                                         ? o.reload_interval
-                                         : absl::InfiniteDuration());
-  }
+  impl->ScheduleFirstPoll();
   RETURN_IF_ERROR(impl->StartAdmin());
   // Last: from here on nothing fails, so the thread is always joined by
   // Shutdown (a joinable std::thread destroyed on an error path aborts).

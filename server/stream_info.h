@@ -32,7 +32,7 @@
 #include <memory>
 
 #include "prometheus/collectable.h"
-#include "recall/v1/recall.pb.h"
+#include "proto/recall/v1/recall.pb.h"
 #include "stream/click_consumer.h"
 #include "stream/item_consumer.h"
 

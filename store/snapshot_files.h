@@ -15,7 +15,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "google/protobuf/message.h"
-#include "recall/v1/snapshot.pb.h"
+#include "proto/recall/v1/snapshot.pb.h"
 
 namespace recall {
 

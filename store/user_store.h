@@ -14,7 +14,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
-#include "recall/v1/snapshot.pb.h"
+#include "proto/recall/v1/snapshot.pb.h"
 
 namespace recall {
 

@@ -2,7 +2,7 @@
 // path each has (relative to the version directory, as the MANIFEST's
 // FileRefs record them), and which module encodes it. This header and the
 // codecs it names are the only code that knows the on-disk format; the
-// builder (pipeline/build) writes through them and the loader
+// builder (pipeline/snapshot) writes through them and the loader
 // (recall/snapshot.cc) reads through them.
 //
 //   MANIFEST                text-format recall.v1.Manifest: what follows,
@@ -33,7 +33,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
-#include "recall/v1/snapshot.pb.h"
+#include "proto/recall/v1/snapshot.pb.h"
 
 namespace recall {
 namespace layout {

@@ -19,9 +19,9 @@ declare -A allowed=(
   [server]="util index store recall stream server proto"
   [pipeline/data]="util store pipeline/data proto"
   [pipeline/train]="util store pipeline/data pipeline/train proto"
-  [pipeline/build]="util index store recall pipeline/data pipeline/train pipeline/build proto"
-  [pipeline/eval]="util index store recall pipeline/data pipeline/train pipeline/build pipeline/eval proto"
-  [tools]="util index store recall stream pipeline/data pipeline/train pipeline/build pipeline/eval tools proto"
+  [pipeline/snapshot]="util index store recall pipeline/data pipeline/train pipeline/snapshot proto"
+  [pipeline/eval]="util index store recall pipeline/data pipeline/train pipeline/snapshot pipeline/eval proto"
+  [tools]="util index store recall stream pipeline/data pipeline/train pipeline/snapshot pipeline/eval tools proto"
 )
 # folder: third-party headers it may include (extended regex on the path).
 declare -A third_party=(
@@ -42,19 +42,16 @@ for folder in "${!allowed[@]}"; do
   # nothing of ours.
   while IFS= read -r file; do
     while IFS= read -r header; do
-      # recall/v1/*.pb.h are the generated proto messages (proto/).
-      owner="$header"
-      [[ "$header" =~ ^recall/v1/ ]] && owner="proto/${header}"
-      if [[ "$owner" =~ $project ]]; then
+      if [[ "$header" =~ $project ]]; then
         ok=0
         for dep in ${allowed[$folder]}; do
-          if [[ "$owner" == "$dep/"* ]]; then
+          if [[ "$header" == "$dep/"* ]]; then
             # A folder's own files: not those of a sub-folder it does not own.
             ok=1
             break
           fi
         done
-        if [[ "$owner" =~ \.grpc\.pb\.h$ ]]; then
+        if [[ "$header" =~ \.grpc\.pb\.h$ ]]; then
           ok=0
           [[ -n "${third_party[$folder]:-}" && "$header" =~ ${third_party[$folder]} ]] && ok=1
         fi

@@ -1,5 +1,5 @@
 // A small generated world and a Flat snapshot of it, for tests that need a
-// real snapshot on disk (they link recall_build).
+// real snapshot on disk (they link recall_snapshot).
 #ifndef RECALL_TESTS_SMALL_SNAPSHOT_H_
 #define RECALL_TESTS_SMALL_SNAPSHOT_H_
 
@@ -7,7 +7,7 @@
 #include <string>
 
 #include "absl/status/status.h"
-#include "pipeline/build/builder.h"
+#include "pipeline/snapshot/builder.h"
 #include "pipeline/data/gen_world.h"
 #include "util/status_macros.h"
 

@@ -29,7 +29,7 @@
 #include "absl/time/clock.h"
 #include "grpcpp/grpcpp.h"
 #include "pipeline/data/word2vec_io.h"
-#include "recall/v1/recall.grpc.pb.h"
+#include "proto/recall/v1/recall.grpc.pb.h"
 #include "store/item_table.h"
 #include "stream/entries.h"
 #include "stream/redis_stream.h"

@@ -8,7 +8,7 @@
 #include "absl/flags/flag.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
-#include "pipeline/build/builder.h"
+#include "pipeline/snapshot/builder.h"
 #include "store/snapshot_files.h"
 #include "tools/command.h"
 #include "tools/flags.h"

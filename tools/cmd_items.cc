@@ -18,7 +18,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
-#include "pipeline/build/item_upserts.h"
+#include "pipeline/snapshot/item_upserts.h"
 #include "recall/live_items.h"
 #include "store/item_table.h"
 #include "stream/entries.h"

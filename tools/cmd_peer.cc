@@ -34,6 +34,7 @@ namespace recall {
 namespace {
 
 constexpr int kK = 100;
+constexpr int kEfConstruction = 80;
 constexpr int kEfs[] = {100, 128, 160, 200, 256, 320, 400, 512, 640, 800, 1024};
 
 struct Point {
@@ -86,6 +87,143 @@ absl::StatusOr<VectorSet> ReadNormalised(const std::string& path) {
   return set;
 }
 
+// The kK rows nearest each query by exact search: the truth the sweeps'
+// recall is measured against.
+absl::StatusOr<std::vector<std::vector<int32_t>>> ExactNeighbours(
+    const VectorSet& items, const VectorSet& queries) {
+  absl::StatusOr<std::unique_ptr<IndexHandle>> exact =
+      NewExactIndex(items.dim, items.values);
+  if (!exact.ok()) return exact.status();
+  std::vector<std::vector<int32_t>> truth(queries.size());
+  std::vector<Neighbor> found;
+  for (size_t q = 0; q < queries.size(); ++q) {
+    absl::Status s = (*exact)->Search(queries.row(q), kK, {}, &found);
+    if (!s.ok()) return s;
+    for (const Neighbor& nb : found) truth[q].push_back(nb.row);
+  }
+  return truth;
+}
+
+// The indexes compared, over the same items with M neighbours per node and
+// efConstruction 80 (kEfConstruction): Faiss as the service builds and searches
+// it (per-call efSearch; the index stores the MANIFEST default 128), Faiss
+// with efSearch set on the graph for each search, and hnswlib; with how
+// long the first and the last took to build.
+struct PeerIndexes {
+  std::unique_ptr<IndexHandle> faiss;
+  std::unique_ptr<PeerFaissHnsw> faiss_graph_ef;
+  std::unique_ptr<PeerHnsw> hnswlib;
+  double faiss_build_seconds = 0;
+  double hnswlib_build_seconds = 0;
+};
+
+absl::StatusOr<PeerIndexes> BuildIndexes(const VectorSet& items, int m) {
+  const int dim = items.dim;
+  const int64_t n = static_cast<int64_t>(items.size());
+  PeerIndexes indexes;
+  absl::Time start = absl::Now();
+  FaissBuildOptions faiss_options;
+  faiss_options.factory = absl::StrCat("HNSW", m);
+  faiss_options.hnsw_ef_construction = kEfConstruction;
+  faiss_options.hnsw_ef_search = 128;
+  absl::StatusOr<std::unique_ptr<IndexHandle>> faiss =
+      BuildFaissIndex(faiss_options, dim, items.values.data(), n);
+  if (!faiss.ok()) return faiss.status();
+  indexes.faiss = *std::move(faiss);
+  indexes.faiss_build_seconds = absl::ToDoubleSeconds(absl::Now() - start);
+  absl::StatusOr<std::unique_ptr<PeerFaissHnsw>> faiss_graph_ef =
+      PeerFaissHnsw::Build(items.values.data(), n, dim, m, kEfConstruction);
+  if (!faiss_graph_ef.ok()) return faiss_graph_ef.status();
+  indexes.faiss_graph_ef = *std::move(faiss_graph_ef);
+  start = absl::Now();
+  absl::StatusOr<std::unique_ptr<PeerHnsw>> hnswlib =
+      PeerHnsw::Build(items.values.data(), n, dim, m, kEfConstruction);
+  if (!hnswlib.ok()) return hnswlib.status();
+  indexes.hnswlib = *std::move(hnswlib);
+  indexes.hnswlib_build_seconds = absl::ToDoubleSeconds(absl::Now() - start);
+  return indexes;
+}
+
+// One index's points; hnswlib's series comes last, after the Faiss ones.
+struct Series {
+  const char* name;
+  std::vector<Point> points;
+};
+
+// Sweeps each of `indexes` over the queries.
+std::vector<Series> SweepIndexes(const std::vector<std::vector<int32_t>>& truth,
+                                 const VectorSet& queries,
+                                 const PeerIndexes& indexes) {
+  return {{"faiss per-call ef",
+           Sweep(truth, queries,
+                 [&](const float* q, int ef, std::vector<Neighbor>* out) {
+                   (void)indexes.faiss->Search(
+                       q, kK, SearchParams{.ef_search = ef}, out);
+                 })},
+          {"faiss ef on the graph",
+           Sweep(truth, queries,
+                 [&](const float* q, int ef, std::vector<Neighbor>* out) {
+                   indexes.faiss_graph_ef->Search(q, kK, ef, out);
+                 })},
+          {"hnswlib",
+           Sweep(truth, queries,
+                 [&](const float* q, int ef, std::vector<Neighbor>* out) {
+                   indexes.hnswlib->Search(q, kK, ef, out);
+                 })}};
+}
+
+// One row per ef: each series' recall and queries per second there.
+void PrintSweepTable(const std::vector<Series>& series) {
+  printf("%6s", "ef");
+  for (const Series& s : series) printf("  %-26s", s.name);
+  printf("\n");
+  for (size_t i = 0; i < std::size(kEfs); ++i) {
+    printf("%6d", kEfs[i]);
+    for (const Series& s : series) {
+      printf("  %8.4f %8.0f qps     ", s.points[i].recall, s.points[i].qps);
+    }
+    printf("\n");
+  }
+}
+
+// The ef and queries per second at which each series first reaches recall
+// `target`, and hnswlib's queries per second over the best Faiss series'.
+std::string TargetLine(const std::vector<Series>& series, double target) {
+  std::string line = absl::StrFormat("recall@100 >= %.2f:", target);
+  double best_faiss = 0;
+  for (const Series& s : series) {
+    const Point* p = FirstReaching(s.points, target);
+    if (p == nullptr) {
+      absl::StrAppend(&line, " ", s.name, " not reached by ef ",
+                      kEfs[std::size(kEfs) - 1], ";");
+      continue;
+    }
+    absl::StrAppendFormat(&line, " %s at ef %d: %.0f qps;", s.name, p->ef,
+                          p->qps);
+    if (&s != &series.back()) {
+      best_faiss = std::max(best_faiss, p->qps);
+    } else if (best_faiss > 0) {
+      absl::StrAppendFormat(&line, " hnswlib / best faiss %.2f",
+                            p->qps / best_faiss);
+    }
+  }
+  return line;
+}
+
+// Prints TargetLine for each --recall_targets level, in order;
+// INVALID_ARGUMENT at the first value that is not a number.
+absl::Status PrintTargetLines(const std::vector<Series>& series) {
+  for (const std::string& text : absl::GetFlag(FLAGS_recall_targets)) {
+    double target = 0;
+    if (!absl::SimpleAtod(text, &target)) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("bench-peer: bad --recall_targets value ", text));
+    }
+    printf("%s\n", TargetLine(series, target).c_str());
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 int RunBenchPeer() {
@@ -103,104 +241,24 @@ int RunBenchPeer() {
       users->size(), static_cast<size_t>(absl::GetFlag(FLAGS_queries)));
   users->ids.resize(n_queries);
   users->values.resize(n_queries * users->dim);
-  const int dim = items->dim;
-  const int64_t n = static_cast<int64_t>(items->size());
   const int m = absl::GetFlag(FLAGS_hnsw_m);
 
-  const auto exact = NewExactIndex(dim, items->values);
-  std::vector<std::vector<int32_t>> truth(n_queries);
-  std::vector<Neighbor> found;
-  for (size_t q = 0; q < n_queries; ++q) {
-    if (absl::Status s = exact->Search(users->row(q), kK, {}, &found); !s.ok())
-      return Fail(s);
-    for (const Neighbor& nb : found) truth[q].push_back(nb.row);
-  }
-
-  // Faiss as the service builds and searches it (per-call efSearch; the
-  // index stores the MANIFEST default 128), Faiss with efSearch set on the
-  // graph for each search, and hnswlib.
-  absl::Time start = absl::Now();
-  FaissBuildOptions faiss_options;
-  faiss_options.factory = absl::StrCat("HNSW", m);
-  faiss_options.hnsw_ef_construction = 80;
-  faiss_options.hnsw_ef_search = 128;
-  absl::StatusOr<std::unique_ptr<IndexHandle>> faiss =
-      BuildFaissIndex(faiss_options, dim, items->values.data(), n);
-  if (!faiss.ok()) return Fail(faiss.status());
-  const double faiss_build = absl::ToDoubleSeconds(absl::Now() - start);
-  absl::StatusOr<std::unique_ptr<PeerFaissHnsw>> faiss_graph_ef =
-      PeerFaissHnsw::Build(items->values.data(), n, dim, m, 80);
-  if (!faiss_graph_ef.ok()) return Fail(faiss_graph_ef.status());
-  start = absl::Now();
-  absl::StatusOr<std::unique_ptr<PeerHnsw>> peer =
-      PeerHnsw::Build(items->values.data(), n, dim, m, 80);
-  if (!peer.ok()) return Fail(peer.status());
-  const double peer_build = absl::ToDoubleSeconds(absl::Now() - start);
-
-  struct Series {
-    const char* name;
-    std::vector<Point> points;
-  };
-  const std::vector<Series> series = {
-      {"faiss per-call ef",
-       Sweep(truth, *users,
-             [&](const float* q, int ef, std::vector<Neighbor>* out) {
-               (void)(*faiss)->Search(q, kK, SearchParams{.ef_search = ef},
-                                      out);
-             })},
-      {"faiss ef on the graph",
-       Sweep(truth, *users,
-             [&](const float* q, int ef, std::vector<Neighbor>* out) {
-               (*faiss_graph_ef)->Search(q, kK, ef, out);
-             })},
-      {"hnswlib",
-       Sweep(truth, *users,
-             [&](const float* q, int ef, std::vector<Neighbor>* out) {
-               (*peer)->Search(q, kK, ef, out);
-             })}};
+  const absl::StatusOr<std::vector<std::vector<int32_t>>> truth =
+      ExactNeighbours(*items, *users);
+  if (!truth.ok()) return Fail(truth.status());
+  const absl::StatusOr<PeerIndexes> indexes = BuildIndexes(*items, m);
+  if (!indexes.ok()) return Fail(indexes.status());
+  const std::vector<Series> series = SweepIndexes(*truth, *users, *indexes);
 
   printf(
       "bench-peer: %lld vectors of dim %d (%s), %zu queries, k=%d, M=%d, "
-      "efConstruction 80, one search thread\n",
-      static_cast<long long>(n), dim, space.c_str(), n_queries, kK, m);
-  printf("build: faiss %.1f s, hnswlib %.1f s (all cores)\n", faiss_build,
-         peer_build);
-  printf("%6s", "ef");
-  for (const Series& s : series) printf("  %-26s", s.name);
-  printf("\n");
-  for (size_t i = 0; i < std::size(kEfs); ++i) {
-    printf("%6d", kEfs[i]);
-    for (const Series& s : series) {
-      printf("  %8.4f %8.0f qps     ", s.points[i].recall, s.points[i].qps);
-    }
-    printf("\n");
-  }
-  for (const std::string& text : absl::GetFlag(FLAGS_recall_targets)) {
-    double target = 0;
-    if (!absl::SimpleAtod(text, &target)) {
-      return Fail(absl::InvalidArgumentError(
-          absl::StrCat("bench-peer: bad --recall_targets value ", text)));
-    }
-    std::string line = absl::StrFormat("recall@100 >= %.2f:", target);
-    double best_faiss = 0;
-    for (const Series& s : series) {
-      const Point* p = FirstReaching(s.points, target);
-      if (p == nullptr) {
-        absl::StrAppend(&line, " ", s.name, " not reached by ef ",
-                        kEfs[std::size(kEfs) - 1], ";");
-        continue;
-      }
-      absl::StrAppendFormat(&line, " %s at ef %d: %.0f qps;", s.name, p->ef,
-                            p->qps);
-      if (&s != &series.back()) {
-        best_faiss = std::max(best_faiss, p->qps);
-      } else if (best_faiss > 0) {
-        absl::StrAppendFormat(&line, " hnswlib / best faiss %.2f",
-                              p->qps / best_faiss);
-      }
-    }
-    printf("%s\n", line.c_str());
-  }
+      "efConstruction %d, one search thread\n",
+      static_cast<long long>(items->size()), items->dim, space.c_str(),
+      n_queries, kK, m, kEfConstruction);
+  printf("build: faiss %.1f s, hnswlib %.1f s (all cores)\n",
+         indexes->faiss_build_seconds, indexes->hnswlib_build_seconds);
+  PrintSweepTable(series);
+  if (absl::Status s = PrintTargetLines(series); !s.ok()) return Fail(s);
   return 0;
 }
 

@@ -7,7 +7,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "grpcpp/grpcpp.h"
-#include "recall/v1/recall.grpc.pb.h"
+#include "proto/recall/v1/recall.grpc.pb.h"
 
 namespace recall {
 namespace {

@@ -19,7 +19,8 @@ namespace recall {
 // Appends entries in pipelined batches: of a tenth of a second's worth at
 // `rate` entries per second, else of 1000 at full speed. With maxlen > 0 the
 // stream is trimmed to about that many entries. After the first failure
-// nothing more is sent and Finish returns it.
+// nothing more is sent and Finish returns it. Not thread-safe: one thread
+// pushes; it owns its connection.
 class StreamPusher {
  public:
   // Connects to `url` (INVALID_ARGUMENT for a bad URL, UNAVAILABLE when the

@@ -19,9 +19,9 @@
 #include "absl/container/flat_hash_set.h"
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/string_view.h"
 #include "pipeline/data/clicks_file.h"
 #include "pipeline/data/file_writer.h"
+#include "pipeline/data/gen_world_categories.h"
 #include "pipeline/data/gen_world_random.h"
 #include "pipeline/data/word2vec_io.h"
 #include "store/item_table.h"
@@ -31,6 +31,10 @@
 namespace recall {
 namespace {
 
+using gen_world_categories::Cat1;
+using gen_world_categories::Cat2;
+using gen_world_categories::MakeCategories;
+using gen_world_categories::World;
 using gen_world_random::AppendFloats;
 using gen_world_random::DateYmd;
 using gen_world_random::DecimalDigits;
@@ -41,26 +45,22 @@ using gen_world_random::kItemStream;
 using gen_world_random::kMediaStream;
 using gen_world_random::kTagStream;
 using gen_world_random::kTitle2VecStream;
-using gen_world_random::kTopicStream;
 using gen_world_random::kUserStream;
 using gen_world_random::Normalize;
 using gen_world_random::PaddedId;
 using gen_world_random::Perturb;
-using gen_world_random::RandomUnit;
 using gen_world_random::Rng;
 using gen_world_random::RoundSignificant;
 using gen_world_random::SampleCdf;
 using gen_world_random::SplitMix64;
-using gen_world_random::ZipfCdf;
 
 // Files under vectors/ written only with GenWorldOptions::extra_spaces.
 constexpr const char* kExtraFiles[] = {
     "item2vec.item.vec", "title2vec.item.vec", "tags.vec", "media.vec"};
 
-// Tuning constants of the model. Changing any of them changes the output
-// for every seed.
-constexpr double kTagZipfExponent = 1.1;
-constexpr double kMediaZipfExponent = 0.8;
+// Tuning constants of the model (the category model's are in
+// gen_world_categories.cc). Changing any of them changes the output for
+// every seed.
 // Share of an item's media drawn from its cat1's media; the rest are any.
 constexpr double kMediaInCat1 = 0.9;
 constexpr double kQualitySigma = 1.2;  // lognormal spread of item quality
@@ -87,112 +87,6 @@ constexpr double kSiblingInterest = 0.5;
 // Interest weights are Exp(1)^k, normalised: k = 1 is Dirichlet(1); larger
 // k makes the main interest dominate more often.
 constexpr double kInterestSharpness = 2.0;
-
-struct CategorySpec {
-  absl::string_view cat1;
-  double weight;              // relative share of items and of user interests
-  absl::string_view cat2[6];  // leaf names; empty entries are unused
-};
-
-constexpr CategorySpec kCategories[] = {
-    {"sports", 0.14, {"football", "basketball", "tennis", "f1", "olympics"}},
-    {"finance",
-     0.10,
-     {"stocks", "banking", "crypto", "real_estate", "economy"}},
-    {"tech", 0.10, {"ai", "smartphones", "internet", "chips", "space"}},
-    {"entertainment", 0.13, {"movies", "music", "celebrity", "tv"}},
-    {"politics", 0.09, {"domestic", "international", "elections"}},
-    {"health", 0.08, {"fitness", "nutrition", "medicine", "mental_health"}},
-    {"travel", 0.06, {"destinations", "airlines", "hotels"}},
-    {"food", 0.06, {"recipes", "restaurants", "wine"}},
-    {"auto", 0.06, {"cars", "ev", "reviews", "industry"}},
-    {"military", 0.05, {"defense", "weapons", "conflicts"}},
-    {"education", 0.05, {"universities", "k12", "exams", "study_abroad"}},
-    {"games", 0.08, {"esports", "console", "mobile", "pc", "reviews"}},
-};
-
-struct Cat1 {
-  std::string name;
-  std::vector<int> cat2s;  // indexes into World::cat2s
-  std::vector<int> tags;   // indexes into World::tags, by popularity rank
-  std::vector<double> tag_cdf;
-  std::vector<int> media;  // indexes into World::media, by popularity rank
-  std::vector<double> media_cdf;
-};
-
-struct Cat2 {
-  int cat1 = 0;
-  std::string name;  // "sports/football"
-  std::vector<double> topic;
-  std::vector<int32_t> items;     // rows of the items in this cat2
-  std::vector<double> click_cdf;  // cumulative click weights of `items`
-};
-
-struct World {
-  std::vector<Cat1> cat1s;
-  std::vector<double> cat1_cdf;
-  std::vector<Cat2> cat2s;
-  std::vector<std::string> tags;
-  std::vector<int> tag_cat2;  // the cat2 each tag is named after
-  std::vector<std::string> media;
-  std::vector<int> media_cat1;  // the cat1 each media mostly publishes in
-};
-
-// Categories with topic directions; siblings share a cat1 direction, so
-// their topics have cosine about 0.5 and unrelated topics about 0.
-World MakeCategories(const GenWorldOptions& options) {
-  Rng rng(options.seed, kTopicStream);
-  World world;
-  double total = 0;
-  for (const CategorySpec& spec : kCategories) {
-    Cat1 cat1;
-    cat1.name = std::string(spec.cat1);
-    const std::vector<double> cat1_dir = RandomUnit(options.dim, rng);
-    for (absl::string_view leaf : spec.cat2) {
-      if (leaf.empty()) continue;
-      Cat2 cat2;
-      cat2.cat1 = static_cast<int>(world.cat1s.size());
-      cat2.name = absl::StrCat(spec.cat1, "/", leaf);
-      std::vector<double> own = RandomUnit(options.dim, rng);
-      for (int j = 0; j < options.dim; ++j) own[j] += cat1_dir[j];
-      Normalize(own);
-      cat2.topic = std::move(own);
-      cat1.cat2s.push_back(static_cast<int>(world.cat2s.size()));
-      world.cat2s.push_back(std::move(cat2));
-    }
-    world.cat1s.push_back(std::move(cat1));
-    total += spec.weight;
-    world.cat1_cdf.push_back(total);
-  }
-
-  // Tags, dealt round-robin to the cat1s, named after one of its cat2s.
-  const int64_t num_cat1 = static_cast<int64_t>(world.cat1s.size());
-  const int64_t num_tags = std::max<int64_t>(50, options.items / 50);
-  for (int64_t t = 0; t < num_tags; ++t) {
-    Cat1& cat1 = world.cat1s[t % num_cat1];
-    const int64_t rank = t / num_cat1;
-    const std::string& cat2 =
-        world.cat2s[cat1.cat2s[rank % cat1.cat2s.size()]].name;
-    const absl::string_view leaf =
-        absl::string_view(cat2).substr(cat2.find('/') + 1);
-    cat1.tags.push_back(static_cast<int>(world.tags.size()));
-    world.tags.push_back(absl::StrCat(leaf, "_t", t));
-    world.tag_cat2.push_back(cat1.cat2s[rank % cat1.cat2s.size()]);
-  }
-
-  const int64_t num_media = std::max<int64_t>(20, options.items / 100);
-  const int media_width = std::max(5, DecimalDigits(num_media));
-  for (int64_t m = 0; m < num_media; ++m) {
-    world.cat1s[m % num_cat1].media.push_back(static_cast<int>(m));
-    world.media.push_back(PaddedId("m", m + 1, media_width));
-    world.media_cat1.push_back(static_cast<int>(m % num_cat1));
-  }
-  for (Cat1& cat1 : world.cat1s) {
-    cat1.tag_cdf = ZipfCdf(cat1.tags.size(), kTagZipfExponent);
-    cat1.media_cdf = ZipfCdf(cat1.media.size(), kMediaZipfExponent);
-  }
-  return world;
-}
 
 // Vectors of the spaces beyond dssm, filled alongside the items.
 struct ExtraSpaces {
@@ -302,6 +196,70 @@ std::string ItemId(uint64_t seed, int64_t row, int64_t publish_ts) {
   return id;
 }
 
+// An item id unique among `ids`, which it is added to: ItemId, with a
+// counter appended while that is taken.
+std::string UniqueItemId(uint64_t seed, int64_t row, int64_t publish_ts,
+                         absl::flat_hash_set<std::string>* ids) {
+  std::string id = ItemId(seed, row, publish_ts);
+  for (int n = 1; ids->contains(id); ++n) {
+    id = absl::StrCat(ItemId(seed, row, publish_ts), n);
+  }
+  ids->insert(id);
+  return id;
+}
+
+// Gives `item` 2-6 distinct tags of `cat1`, popular ones more often, with
+// random weights in (0, 1], heaviest first. Returns their World::tags
+// indexes, in the item's order.
+std::vector<int> DrawTags(const World& world, const Cat1& cat1, Rng& rng,
+                          Item* item) {
+  const size_t want = std::min<size_t>(2 + rng.Below(5), cat1.tags.size());
+  std::vector<int> chosen;
+  for (int attempt = 0; chosen.size() < want && attempt < 64; ++attempt) {
+    const int tag = cat1.tags[SampleCdf(cat1.tag_cdf, rng)];
+    if (std::find(chosen.begin(), chosen.end(), tag) == chosen.end()) {
+      chosen.push_back(tag);
+    }
+  }
+  std::vector<float> tag_weights;
+  for (size_t k = 0; k < chosen.size(); ++k) {
+    tag_weights.push_back(static_cast<float>(1 + rng.Below(100)) / 100.0f);
+  }
+  std::sort(tag_weights.begin(), tag_weights.end(), std::greater<float>());
+  for (size_t k = 0; k < chosen.size(); ++k) {
+    item->tags.emplace_back(world.tags[chosen[k]], tag_weights[k]);
+  }
+  return chosen;
+}
+
+// Heavy-tailed quality; hotness is quality decayed with age. Sets the
+// hotness and CTR of `item` (publish_ts set) and returns its click weight:
+// quality decayed with age at the click half-life.
+double DrawPopularity(const GenWorldOptions& options, Rng& rng, Item* item) {
+  const double quality = std::exp(kQualitySigma * rng.Normal());
+  const double age_days =
+      static_cast<double>(options.now_unix - item->publish_ts) / kDaySeconds;
+  item->hotness = static_cast<float>(RoundSignificant(
+      100.0 * quality * std::exp2(-age_days / kHotnessHalfLifeDays), 3));
+  const double ctr =
+      std::clamp(0.035 * std::pow(quality, 0.3) * std::exp(0.4 * rng.Normal()),
+                 0.005, 0.3);
+  item->ctr = static_cast<float>(std::round(ctr * 1e4) / 1e4);
+  return quality * std::exp2(-age_days / kClickHalfLifeDays);
+}
+
+// Fills each cat2's click_cdf from the click weights of its items (by row).
+void FillClickCdfs(const std::vector<double>& weights, World& world) {
+  for (Cat2& cat2 : world.cat2s) {
+    double total = 0;
+    cat2.click_cdf.reserve(cat2.items.size());
+    for (int32_t row : cat2.items) {
+      total += weights[row];
+      cat2.click_cdf.push_back(total);
+    }
+  }
+}
+
 // Generates the items; fills `world`'s per-cat2 item lists and click
 // weights, the item table and the item tower vectors, and `extra` unless it
 // is null.
@@ -324,68 +282,29 @@ absl::Status MakeItems(const GenWorldOptions& options, World& world,
     Item item;
     item.publish_ts =
         options.now_unix - static_cast<int64_t>(rng.Below(span + 1));
-    item.id = ItemId(options.seed, row, item.publish_ts);
-    for (int n = 1; ids.contains(item.id); ++n) {
-      item.id = absl::StrCat(ItemId(options.seed, row, item.publish_ts), n);
-    }
-    ids.insert(item.id);
+    item.id = UniqueItemId(options.seed, row, item.publish_ts, &ids);
     item.cat1 = cat1.name;
     item.cat2 = cat2.name;
     const int media = rng.Bernoulli(kMediaInCat1)
                           ? cat1.media[SampleCdf(cat1.media_cdf, rng)]
                           : static_cast<int>(rng.Below(world.media.size()));
     item.media_id = world.media[media];
-
-    // 2-6 distinct tags of the cat1, popular ones more often.
-    const size_t want = std::min<size_t>(2 + rng.Below(5), cat1.tags.size());
-    std::vector<int> chosen;
-    for (int attempt = 0; chosen.size() < want && attempt < 64; ++attempt) {
-      const int tag = cat1.tags[SampleCdf(cat1.tag_cdf, rng)];
-      if (std::find(chosen.begin(), chosen.end(), tag) == chosen.end()) {
-        chosen.push_back(tag);
-      }
-    }
-    std::vector<float> tag_weights;
-    for (size_t k = 0; k < chosen.size(); ++k) {
-      tag_weights.push_back(static_cast<float>(1 + rng.Below(100)) / 100.0f);
-    }
-    std::sort(tag_weights.begin(), tag_weights.end(), std::greater<float>());
-    for (size_t k = 0; k < chosen.size(); ++k) {
-      item.tags.emplace_back(world.tags[chosen[k]], tag_weights[k]);
-      if (extra != nullptr) extra->tag_used[chosen[k]] = true;
-    }
-
-    // Heavy-tailed quality; hotness is quality decayed with age.
-    const double quality = std::exp(kQualitySigma * rng.Normal());
-    const double age_days =
-        static_cast<double>(options.now_unix - item.publish_ts) / kDaySeconds;
-    item.hotness = static_cast<float>(RoundSignificant(
-        100.0 * quality * std::exp2(-age_days / kHotnessHalfLifeDays), 3));
-    const double ctr = std::clamp(
-        0.035 * std::pow(quality, 0.3) * std::exp(0.4 * rng.Normal()), 0.005,
-        0.3);
-    item.ctr = static_cast<float>(std::round(ctr * 1e4) / 1e4);
-    weights[row] = quality * std::exp2(-age_days / kClickHalfLifeDays);
+    const std::vector<int> tags = DrawTags(world, cat1, rng, &item);
+    weights[row] = DrawPopularity(options, rng, &item);
 
     const std::vector<double> latent = Perturb(cat2.topic, options.noise, rng);
     AppendFloats(Perturb(latent, kTowerNoiseScale * options.noise, rng),
                  &vectors->values);
     vectors->ids.push_back(item.id);
     if (extra != nullptr) {
+      for (int tag : tags) extra->tag_used[tag] = true;
       extra->media_used[media] = true;
       extra->AddItem(item.id, latent, media, options.noise);
     }
     cat2.items.push_back(static_cast<int32_t>(row));
     RETURN_IF_ERROR(table->Add(std::move(item)));
   }
-  for (Cat2& cat2 : world.cat2s) {
-    double total = 0;
-    cat2.click_cdf.reserve(cat2.items.size());
-    for (int32_t row : cat2.items) {
-      total += weights[row];
-      cat2.click_cdf.push_back(total);
-    }
-  }
+  FillClickCdfs(weights, world);
   return absl::OkStatus();
 }
 
@@ -426,6 +345,76 @@ std::vector<Interest> MakeInterests(const World& world, Rng& rng) {
   return interests;
 }
 
+// A user's tower vector: the topics of `interests` mixed by weight, plus
+// noise. Sets `interest_cdf` to the interests' cumulative weights.
+std::vector<double> UserVector(const GenWorldOptions& options,
+                               const World& world,
+                               const std::vector<Interest>& interests, Rng& rng,
+                               std::vector<double>* interest_cdf) {
+  std::vector<double> mix(options.dim, 0.0);
+  interest_cdf->clear();
+  double total = 0;
+  for (const Interest& interest : interests) {
+    const std::vector<double>& topic = world.cat2s[interest.cat2].topic;
+    for (int j = 0; j < options.dim; ++j) {
+      mix[j] += interest.weight * topic[j];
+    }
+    total += interest.weight;
+    interest_cdf->push_back(total);
+  }
+  Normalize(mix);
+  return Perturb(mix, kTowerNoiseScale * options.noise, rng);
+}
+
+// The row of a user's next click: kExploreShare of the time any item, else
+// an item of an interest picked by weight, popular and recent items more
+// often. A few redraws keep repeated clicks on one item rare; `clicked`
+// holds the user's rows so far and gets the new one.
+int32_t DrawClickedRow(const World& world,
+                       const std::vector<Interest>& interests,
+                       const std::vector<double>& interest_cdf,
+                       uint64_t num_items, Rng& rng,
+                       absl::flat_hash_set<int32_t>* clicked) {
+  int32_t row = 0;
+  for (int attempt = 0; attempt < 4; ++attempt) {
+    if (rng.Bernoulli(kExploreShare)) {
+      row = static_cast<int32_t>(rng.Below(num_items));
+    } else {
+      const Cat2& cat2 =
+          world.cat2s[interests[SampleCdf(interest_cdf, rng)].cat2];
+      row = cat2.items.empty() ? static_cast<int32_t>(rng.Below(num_items))
+                               : cat2.items[SampleCdf(cat2.click_cdf, rng)];
+    }
+    if (clicked->insert(row).second) break;
+  }
+  return row;
+}
+
+// A click time within kClickWindowSeconds after `published`, not after
+// `now_unix`.
+int64_t DrawClickTime(int64_t now_unix, int64_t published, Rng& rng) {
+  const int64_t last = std::min(now_unix, published + kClickWindowSeconds);
+  return published + static_cast<int64_t>(rng.Below(last - published + 1));
+}
+
+// Appends a clicks.tsv line "user_id\titem_id\tts" per (ts, row) of
+// `history`.
+void AppendClickLines(const std::string& user_id,
+                      const std::vector<std::pair<int64_t, int32_t>>& history,
+                      const ItemTable& items, std::string* buf) {
+  char num[24];
+  for (const auto& [ts, row] : history) {
+    buf->append(user_id);
+    buf->push_back('\t');
+    buf->append(items.item(row).id);
+    buf->push_back('\t');
+    const auto [end, ec] = std::to_chars(num, num + sizeof(num), ts);
+    (void)ec;  // 24 bytes always hold an int64
+    buf->append(num, end);
+    buf->push_back('\n');
+  }
+}
+
 absl::Status WriteClicksAndUsers(const GenWorldOptions& options,
                                  const World& world, const ItemTable& items,
                                  const std::filesystem::path& dir,
@@ -450,24 +439,10 @@ absl::Status WriteClicksAndUsers(const GenWorldOptions& options,
   std::vector<double> interest_cdf;
   absl::flat_hash_set<int32_t> clicked;
   std::vector<std::pair<int64_t, int32_t>> history;  // (ts, row)
-  char num[24];
   for (int64_t u = 0; u < options.users; ++u) {
     const std::string user_id = PaddedId("u", u + 1, user_width);
     const std::vector<Interest> interests = MakeInterests(world, user_rng);
-
-    std::vector<double> mix(options.dim, 0.0);
-    interest_cdf.clear();
-    double total = 0;
-    for (const Interest& interest : interests) {
-      const std::vector<double>& topic = world.cat2s[interest.cat2].topic;
-      for (int j = 0; j < options.dim; ++j) {
-        mix[j] += interest.weight * topic[j];
-      }
-      total += interest.weight;
-      interest_cdf.push_back(total);
-    }
-    Normalize(mix);
-    AppendFloats(Perturb(mix, kTowerNoiseScale * options.noise, user_rng),
+    AppendFloats(UserVector(options, world, interests, user_rng, &interest_cdf),
                  &user_vectors->values);
     user_vectors->ids.push_back(user_id);
     users.buffer()->append(user_id);
@@ -480,39 +455,14 @@ absl::Status WriteClicksAndUsers(const GenWorldOptions& options,
     clicked.clear();
     history.clear();
     for (int64_t c = 0; c < count; ++c) {
-      int32_t row = 0;
-      // A few redraws keep repeated clicks on one item rare.
-      for (int attempt = 0; attempt < 4; ++attempt) {
-        if (click_rng.Bernoulli(kExploreShare)) {
-          row = static_cast<int32_t>(click_rng.Below(num_items));
-        } else {
-          const Cat2& cat2 =
-              world.cat2s[interests[SampleCdf(interest_cdf, click_rng)].cat2];
-          row = cat2.items.empty()
-                    ? static_cast<int32_t>(click_rng.Below(num_items))
-                    : cat2.items[SampleCdf(cat2.click_cdf, click_rng)];
-        }
-        if (clicked.insert(row).second) break;
-      }
-      const int64_t published = items.item(row).publish_ts;
-      const int64_t last =
-          std::min(options.now_unix, published + kClickWindowSeconds);
-      const int64_t ts = published + static_cast<int64_t>(
-                                         click_rng.Below(last - published + 1));
-      history.emplace_back(ts, row);
+      const int32_t row = DrawClickedRow(world, interests, interest_cdf,
+                                         num_items, click_rng, &clicked);
+      history.emplace_back(DrawClickTime(options.now_unix,
+                                         items.item(row).publish_ts, click_rng),
+                           row);
     }
     std::sort(history.begin(), history.end());
-    std::string* buf = clicks.buffer();
-    for (const auto& [ts, row] : history) {
-      buf->append(user_id);
-      buf->push_back('\t');
-      buf->append(items.item(row).id);
-      buf->push_back('\t');
-      const auto [end, ec] = std::to_chars(num, num + sizeof(num), ts);
-      (void)ec;  // 24 bytes always hold an int64
-      buf->append(num, end);
-      buf->push_back('\n');
-    }
+    AppendClickLines(user_id, history, items, clicks.buffer());
     RETURN_IF_ERROR(clicks.MaybeFlush());
     RETURN_IF_ERROR(users.MaybeFlush());
   }
@@ -520,10 +470,8 @@ absl::Status WriteClicksAndUsers(const GenWorldOptions& options,
   return clicks.Close();
 }
 
-}  // namespace
-
-absl::Status GenerateWorld(const GenWorldOptions& options,
-                           const std::string& out_dir) {
+// INVALID_ARGUMENT naming the first option out of range, else OK.
+absl::Status ValidateOptions(const GenWorldOptions& options) {
   if (options.items <= 0 ||
       options.items > std::numeric_limits<int32_t>::max()) {
     return absl::InvalidArgumentError(
@@ -550,7 +498,13 @@ absl::Status GenerateWorld(const GenWorldOptions& options,
     return absl::InvalidArgumentError(absl::StrCat(
         "noise must be a finite number >= 0, got ", options.noise));
   }
+  return absl::OkStatus();
+}
 
+// Creates `out_dir`/vectors and, without extra spaces, removes their files
+// left by an earlier run.
+absl::Status PrepareOutputDir(const GenWorldOptions& options,
+                              const std::string& out_dir) {
   const std::filesystem::path dir(out_dir);
   std::error_code ec;
   std::filesystem::create_directories(dir / "vectors", ec);
@@ -572,6 +526,38 @@ absl::Status GenerateWorld(const GenWorldOptions& options,
       }
     }
   }
+  return absl::OkStatus();
+}
+
+// Writes the extra spaces' files to `vectors_dir`, releasing each space's
+// item vectors once written.
+absl::Status WriteExtraSpaces(const GenWorldOptions& options,
+                              const World& world,
+                              const std::filesystem::path& vectors_dir,
+                              ExtraSpaces& extra) {
+  RETURN_IF_ERROR(WriteWord2VecText(
+      (vectors_dir / "item2vec.item.vec").string(), extra.item2vec));
+  extra.item2vec = VectorSet();
+  RETURN_IF_ERROR(WriteWord2VecText(
+      (vectors_dir / "title2vec.item.vec").string(), extra.title2vec));
+  extra.title2vec = VectorSet();
+  RETURN_IF_ERROR(
+      WriteWord2VecText((vectors_dir / "tags.vec").string(),
+                        ExtraSpaces::Used(world.tags, extra.tag_vectors,
+                                          extra.tag_used, options.dim)));
+  return WriteWord2VecText((vectors_dir / "media.vec").string(),
+                           ExtraSpaces::Used(world.media, extra.media_vectors,
+                                             extra.media_used, options.dim));
+}
+
+}  // namespace
+
+absl::Status GenerateWorld(const GenWorldOptions& options,
+                           const std::string& out_dir) {
+  RETURN_IF_ERROR(ValidateOptions(options));
+  RETURN_IF_ERROR(PrepareOutputDir(options, out_dir));
+  const std::filesystem::path dir(out_dir);
+  const std::filesystem::path vectors_dir = dir / "vectors";
 
   World world = MakeCategories(options);
   std::optional<ExtraSpaces> extra;
@@ -585,20 +571,7 @@ absl::Status GenerateWorld(const GenWorldOptions& options,
                                     item_vectors));
   item_vectors = VectorSet();
   if (extra.has_value()) {
-    RETURN_IF_ERROR(WriteWord2VecText(
-        (vectors_dir / "item2vec.item.vec").string(), extra->item2vec));
-    extra->item2vec = VectorSet();
-    RETURN_IF_ERROR(WriteWord2VecText(
-        (vectors_dir / "title2vec.item.vec").string(), extra->title2vec));
-    extra->title2vec = VectorSet();
-    RETURN_IF_ERROR(
-        WriteWord2VecText((vectors_dir / "tags.vec").string(),
-                          ExtraSpaces::Used(world.tags, extra->tag_vectors,
-                                            extra->tag_used, options.dim)));
-    RETURN_IF_ERROR(
-        WriteWord2VecText((vectors_dir / "media.vec").string(),
-                          ExtraSpaces::Used(world.media, extra->media_vectors,
-                                            extra->media_used, options.dim)));
+    RETURN_IF_ERROR(WriteExtraSpaces(options, world, vectors_dir, *extra));
     extra.reset();
   }
 

@@ -42,6 +42,8 @@ enum Stream : uint64_t {
   kTitle2VecStream = 8,
 };
 
+// Not thread-safe: one per stream of draws (each stream is seeded on its own,
+// so the world does not depend on the order streams are used in).
 class Rng {
  public:
   Rng(uint64_t seed, Stream stream)

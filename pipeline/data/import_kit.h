@@ -40,7 +40,8 @@ namespace import_kit {
 inline constexpr absl::string_view kMalformed = "malformed row";
 
 // Reads a text file line by line, counting lines from 1 and dropping a
-// trailing CR and a leading UTF-8 byte order mark.
+// trailing CR and a leading UTF-8 byte order mark. One reader per thread;
+// the line it hands out is valid until the next call.
 class LineReader {
  public:
   explicit LineReader(const std::string& path) : path_(path), in_(path) {}
@@ -96,7 +97,7 @@ void AddTag(std::string name, float weight,
 
 int64_t UnixSeconds(const absl::CivilSecond& civil);
 
-// Users interned in order of appearance.
+// Users interned in order of appearance. Not thread-safe.
 class UserIds {
  public:
   int32_t Intern(const std::string& id) {

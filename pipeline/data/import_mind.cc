@@ -167,6 +167,61 @@ absl::Status ReadNews(const std::string& path, std::vector<Item>* news,
   return EndOfRows(reader, data_rows);
 }
 
+// Parses a behaviors.tsv impression list ("newsid-1 newsid-0 ...") into
+// `*shown` as (news row or -1 where not in news.tsv, clicked). Returns the
+// first malformed entry, or "" when all are well formed.
+std::string ParseImpressions(
+    absl::string_view list,
+    const absl::flat_hash_map<std::string, int32_t>& news_index,
+    std::vector<std::pair<int32_t, bool>>* shown) {
+  shown->clear();
+  for (absl::string_view entry : absl::StrSplit(list, ' ', absl::SkipEmpty())) {
+    const size_t dash = entry.rfind('-');
+    if (dash == absl::string_view::npos || dash == 0 ||
+        (entry.substr(dash + 1) != "0" && entry.substr(dash + 1) != "1")) {
+      return std::string(entry);
+    }
+    auto it = news_index.find(entry.substr(0, dash));
+    shown->emplace_back(it == news_index.end() ? -1 : it->second,
+                        entry.substr(dash + 1) == "1");
+  }
+  return "";
+}
+
+// Keeps the click history (space-separated news ids) of the user's earliest
+// impression: replaces `*history` when `ts` is earlier than its first_ts.
+void KeepEarliestHistory(
+    absl::string_view ids, int64_t ts,
+    const absl::flat_hash_map<std::string, int32_t>& news_index,
+    UserHistory* history) {
+  if (ts >= history->first_ts) return;
+  history->first_ts = ts;
+  history->rows.clear();
+  for (absl::string_view id : absl::StrSplit(ids, ' ', absl::SkipEmpty())) {
+    auto it = news_index.find(id);
+    history->rows.push_back(it == news_index.end() ? -1 : it->second);
+  }
+}
+
+// Counts one row's impressions, shown at `ts` to `user`, in the news stats
+// and adds a click for each clicked one; skips news not in news.tsv.
+void CountImpressions(const std::vector<std::pair<int32_t, bool>>& shown,
+                      int32_t user, int64_t ts, std::vector<NewsStats>* stats,
+                      std::vector<Click>* clicks, ImportReport* report) {
+  for (const auto& [row, clicked] : shown) {
+    if (row < 0) {
+      Skip(report, "impression item not in news.tsv");
+      continue;
+    }
+    NewsStats& s = (*stats)[row];
+    ++s.shown;
+    s.first_shown_ts = std::min(s.first_shown_ts, ts);
+    if (!clicked) continue;
+    ++s.shown_clicked;
+    clicks->push_back({user, row, ts});
+  }
+}
+
 absl::Status ReadBehaviors(
     const std::string& path,
     const absl::flat_hash_map<std::string, int32_t>& news_index,
@@ -202,20 +257,7 @@ absl::Status ReadBehaviors(
                             "\" (want M/D/YYYY h:mm:ss AM|PM)"));
       continue;
     }
-    shown.clear();
-    std::string bad_entry;
-    for (absl::string_view entry :
-         absl::StrSplit(f[4], ' ', absl::SkipEmpty())) {
-      const size_t dash = entry.rfind('-');
-      if (dash == absl::string_view::npos || dash == 0 ||
-          (entry.substr(dash + 1) != "0" && entry.substr(dash + 1) != "1")) {
-        bad_entry = std::string(entry);
-        break;
-      }
-      auto it = news_index.find(entry.substr(0, dash));
-      shown.emplace_back(it == news_index.end() ? -1 : it->second,
-                         entry.substr(dash + 1) == "1");
-    }
+    const std::string bad_entry = ParseImpressions(f[4], news_index, &shown);
     if (!bad_entry.empty()) {
       RowError(report, kMalformed, path, line_no,
                absl::StrCat("bad impression \"", bad_entry,
@@ -226,28 +268,8 @@ absl::Status ReadBehaviors(
     if (static_cast<size_t>(user) >= histories->size()) {
       histories->resize(user + 1);
     }
-    UserHistory& history = (*histories)[user];
-    if (ts < history.first_ts) {
-      history.first_ts = ts;
-      history.rows.clear();
-      for (absl::string_view id :
-           absl::StrSplit(f[3], ' ', absl::SkipEmpty())) {
-        auto it = news_index.find(id);
-        history.rows.push_back(it == news_index.end() ? -1 : it->second);
-      }
-    }
-    for (const auto& [row, clicked] : shown) {
-      if (row < 0) {
-        Skip(report, "impression item not in news.tsv");
-        continue;
-      }
-      NewsStats& s = (*stats)[row];
-      ++s.shown;
-      s.first_shown_ts = std::min(s.first_shown_ts, ts);
-      if (!clicked) continue;
-      ++s.shown_clicked;
-      clicks->push_back({user, row, ts});
-    }
+    KeepEarliestHistory(f[3], ts, news_index, &(*histories)[user]);
+    CountImpressions(shown, user, ts, stats, clicks, report);
     ++report->rows_kept;
   }
   return EndOfRows(reader, data_rows);

@@ -19,12 +19,11 @@
 #include "absl/strings/string_view.h"
 #include "pipeline/data/file_writer.h"
 #include "util/line_error.h"
+#include "util/status_macros.h"
 #include "util/utf8.h"
 
 namespace recall {
 namespace {
-
-// Flush the write buffer once it holds this many bytes.
 
 bool IsBlank(char c) { return c == ' ' || c == '\t' || c == '\r'; }
 
@@ -127,6 +126,78 @@ FloatParse ParseFloat(absl::string_view s, float* out) {
   return FloatParse::kOk;
 }
 
+// Reads the "N D" header, the first line that is not blank (leading blank
+// lines are tolerated), into `*n` (N >= 1 vectors) and `*d` (D > 0
+// components, at most INT_MAX).
+absl::Status ReadHeader(const std::string& path, LineReader* lines, int64_t* n,
+                        int64_t* d) {
+  absl::string_view line;
+  bool have_header = false;
+  while (lines->Next(&line)) {
+    if (!line.empty()) {
+      have_header = true;
+      break;
+    }
+  }
+  if (!have_header) return LineError(path, 1, "empty input");
+  const int64_t header_line = lines->line_no();
+  absl::string_view rest = line;
+  const bool header_ok = ParseInt(NextToken(&rest), n) &&
+                         ParseInt(NextToken(&rest), d) &&
+                         NextToken(&rest).empty() && *n >= 0 && *d > 0 &&
+                         *d <= std::numeric_limits<int>::max();
+  if (!header_ok) {
+    return LineError(
+        path, header_line,
+        absl::StrCat("malformed header \"", line.substr(0, 80),
+                     "\" (want \"N D\" with N >= 0 vectors and D > 0)"));
+  }
+  if (*n == 0) {
+    return LineError(path, header_line, "empty input (header says N=0)");
+  }
+  return absl::OkStatus();
+}
+
+// Parses the components in `rest`, the part of line `line_no` after the
+// id, and appends them to `*values`; it is an error unless there are
+// exactly `d`, and then `*values` is left as it was.
+absl::Status ParseComponents(const std::string& path, int64_t line_no,
+                             absl::string_view rest, int64_t d,
+                             std::vector<float>* values) {
+  const size_t row_start = values->size();
+  int64_t components = 0;
+  for (absl::string_view token = NextToken(&rest); !token.empty();
+       token = NextToken(&rest)) {
+    ++components;
+    if (components > d) continue;  // only counted, for the message
+    float value = 0;
+    switch (ParseFloat(token, &value)) {
+      case FloatParse::kOk:
+        break;
+      case FloatParse::kBad:
+        return LineError(path, line_no,
+                         absl::StrCat("bad number \"", token.substr(0, 40),
+                                      "\" in component ", components));
+      case FloatParse::kNotFinite:
+        return LineError(path, line_no,
+                         absl::StrCat("NaN or Inf in component ", components));
+      case FloatParse::kOutOfRange:
+        return LineError(
+            path, line_no,
+            absl::StrCat("number \"", token.substr(0, 40),
+                         "\" out of float range in component ", components));
+    }
+    values->push_back(value);
+  }
+  if (components != d) {
+    values->resize(row_start);
+    return LineError(
+        path, line_no,
+        absl::StrCat("wrong dimension: ", components, " components, want ", d));
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 absl::StatusOr<VectorSet> ReadWord2VecText(const std::string& path) {
@@ -135,33 +206,9 @@ absl::StatusOr<VectorSet> ReadWord2VecText(const std::string& path) {
   const std::string& data = *data_or;
 
   LineReader lines(data);
-  absl::string_view line;
-  // Leading blank lines are tolerated; the header is the first other line.
-  bool have_header = false;
-  while (lines.Next(&line)) {
-    if (!line.empty()) {
-      have_header = true;
-      break;
-    }
-  }
-  if (!have_header) return LineError(path, 1, "empty input");
-  const int64_t header_line = lines.line_no();
-  absl::string_view rest = line;
   int64_t n = -1;
   int64_t d = -1;
-  const bool header_ok = ParseInt(NextToken(&rest), &n) &&
-                         ParseInt(NextToken(&rest), &d) &&
-                         NextToken(&rest).empty() && n >= 0 && d > 0 &&
-                         d <= std::numeric_limits<int>::max();
-  if (!header_ok) {
-    return LineError(
-        path, header_line,
-        absl::StrCat("malformed header \"", line.substr(0, 80),
-                     "\" (want \"N D\" with N >= 0 vectors and D > 0)"));
-  }
-  if (n == 0) {
-    return LineError(path, header_line, "empty input (header says N=0)");
-  }
+  RETURN_IF_ERROR(ReadHeader(path, &lines, &n, &d));
 
   VectorSet set;
   set.dim = static_cast<int>(d);
@@ -175,6 +222,7 @@ absl::StatusOr<VectorSet> ReadWord2VecText(const std::string& path) {
   absl::flat_hash_map<absl::string_view, int64_t> first_line;
   first_line.reserve(reserve_rows);
 
+  absl::string_view line;
   int64_t rows = 0;
   int64_t first_extra_line = 0;
   while (lines.Next(&line)) {
@@ -186,7 +234,7 @@ absl::StatusOr<VectorSet> ReadWord2VecText(const std::string& path) {
       continue;
     }
     const int64_t line_no = lines.line_no();
-    rest = line;
+    absl::string_view rest = line;
     const absl::string_view id = NextToken(&rest);
     if (!IsValidUtf8(id)) {
       return LineError(
@@ -199,38 +247,7 @@ absl::StatusOr<VectorSet> ReadWord2VecText(const std::string& path) {
                        absl::StrCat("duplicate id \"", id, "\" (first at line ",
                                     it->second, ")"));
     }
-    const size_t row_start = set.values.size();
-    int64_t components = 0;
-    for (absl::string_view token = NextToken(&rest); !token.empty();
-         token = NextToken(&rest)) {
-      ++components;
-      if (components > d) continue;  // only counted, for the message
-      float value = 0;
-      switch (ParseFloat(token, &value)) {
-        case FloatParse::kOk:
-          break;
-        case FloatParse::kBad:
-          return LineError(path, line_no,
-                           absl::StrCat("bad number \"", token.substr(0, 40),
-                                        "\" in component ", components));
-        case FloatParse::kNotFinite:
-          return LineError(
-              path, line_no,
-              absl::StrCat("NaN or Inf in component ", components));
-        case FloatParse::kOutOfRange:
-          return LineError(
-              path, line_no,
-              absl::StrCat("number \"", token.substr(0, 40),
-                           "\" out of float range in component ", components));
-      }
-      set.values.push_back(value);
-    }
-    if (components != d) {
-      set.values.resize(row_start);
-      return LineError(path, line_no,
-                       absl::StrCat("wrong dimension: ", components,
-                                    " components, want ", d));
-    }
+    RETURN_IF_ERROR(ParseComponents(path, line_no, rest, d, &set.values));
     set.ids.emplace_back(id);
   }
   if (rows != n) {

@@ -27,10 +27,10 @@
 #include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/synchronization/notification.h"
-#include "pipeline/build/item_cf.h"
 #include "pipeline/data/clicks_file.h"
 #include "pipeline/eval/json_text.h"
-#include "recall/v1/recall.pb.h"
+#include "pipeline/snapshot/item_cf.h"
+#include "proto/recall/v1/recall.pb.h"
 #include "util/percentile.h"
 #include "util/status_macros.h"
 
@@ -106,6 +106,54 @@ absl::Status ValidateOptions(const EvalOptions& o) {
   return absl::OkStatus();
 }
 
+// A clicks file with items and users as dense ids: the items in order of
+// first click, with their click counts, and each user's distinct items in
+// file order.
+struct DenseClicks {
+  std::unordered_map<std::string, int32_t> item_index;
+  std::vector<std::string> item_ids;
+  std::vector<int64_t> counts;
+  std::unordered_map<std::string, int32_t> user_index;
+  Histories histories;
+};
+
+// Reads the clicks file `path` (errors as ForEachClick's).
+absl::StatusOr<DenseClicks> ReadDenseClicks(const std::string& path) {
+  DenseClicks c;
+  RETURN_IF_ERROR(
+      ForEachClick(path, [&](absl::string_view user, absl::string_view item) {
+        auto [it, added] = c.item_index.emplace(
+            std::string(item), static_cast<int32_t>(c.item_ids.size()));
+        if (added) {
+          c.item_ids.emplace_back(item);
+          c.counts.push_back(0);
+        }
+        ++c.counts[it->second];
+        auto [u, new_user] = c.user_index.emplace(
+            std::string(user), static_cast<int32_t>(c.histories.size()));
+        if (new_user) c.histories.emplace_back();
+        std::vector<ItemRow>& h = c.histories[u->second];
+        if (std::find(h.begin(), h.end(), it->second) == h.end())
+          h.push_back(it->second);
+      }));
+  return c;
+}
+
+// The items of `clicks`, most clicked first, ties by id.
+std::vector<int32_t> ItemsByPopularity(const DenseClicks& clicks) {
+  const std::vector<int64_t>& counts = clicks.counts;
+  const std::vector<std::string>& item_ids = clicks.item_ids;
+  std::vector<int32_t> by_popularity(item_ids.size());
+  for (size_t i = 0; i < by_popularity.size(); ++i)
+    by_popularity[i] = static_cast<int32_t>(i);
+  std::sort(by_popularity.begin(), by_popularity.end(),
+            [&](int32_t a, int32_t b) {
+              return counts[a] != counts[b] ? counts[a] > counts[b]
+                                            : item_ids[a] < item_ids[b];
+            });
+  return by_popularity;
+}
+
 // The baselines over TRAIN_WORLD/clicks.tsv, scored against `test` (see
 // EvalOptions::train_world): most popular, and item-kNN.
 absl::Status Baselines(
@@ -113,40 +161,15 @@ absl::Status Baselines(
     const std::map<std::string, std::vector<std::string>>& test,
     const std::vector<int>& ks, int64_t catalogue_size,
     RankingMetrics* popularity, RankingMetrics* item_knn) {
-  const std::string path =
-      (std::filesystem::path(train_world) / "clicks.tsv").string();
-  // Items and users as dense ids; each user's distinct items in file order.
-  std::unordered_map<std::string, int32_t> item_index;
-  std::vector<std::string> item_ids;
-  std::vector<int64_t> counts;
-  std::unordered_map<std::string, int32_t> user_index;
-  Histories histories;
-  RETURN_IF_ERROR(
-      ForEachClick(path, [&](absl::string_view user, absl::string_view item) {
-        auto [it, added] = item_index.emplace(
-            std::string(item), static_cast<int32_t>(item_ids.size()));
-        if (added) {
-          item_ids.emplace_back(item);
-          counts.push_back(0);
-        }
-        ++counts[it->second];
-        auto [u, new_user] = user_index.emplace(
-            std::string(user), static_cast<int32_t>(histories.size()));
-        if (new_user) histories.emplace_back();
-        std::vector<ItemRow>& h = histories[u->second];
-        if (std::find(h.begin(), h.end(), it->second) == h.end())
-          h.push_back(it->second);
-      }));
+  ASSIGN_OR_RETURN(
+      const DenseClicks clicks,
+      ReadDenseClicks(
+          (std::filesystem::path(train_world) / "clicks.tsv").string()));
+  const std::vector<std::string>& item_ids = clicks.item_ids;
+  const std::vector<int32_t> by_popularity = ItemsByPopularity(clicks);
   const int32_t n_items = static_cast<int32_t>(item_ids.size());
-  std::vector<int32_t> by_popularity(n_items);
-  for (int32_t i = 0; i < n_items; ++i) by_popularity[i] = i;
-  std::sort(by_popularity.begin(), by_popularity.end(),
-            [&](int32_t a, int32_t b) {
-              return counts[a] != counts[b] ? counts[a] > counts[b]
-                                            : item_ids[a] < item_ids[b];
-            });
   const RankedLists neighbours =
-      CosineNeighbors(histories, n_items, kItemKnnNeighbours,
+      CosineNeighbors(clicks.histories, n_items, kItemKnnNeighbours,
                       std::numeric_limits<int>::max(), /*threads=*/0);
 
   const size_t max_k = static_cast<size_t>(ks.back());
@@ -157,10 +180,10 @@ absl::Status Baselines(
   std::vector<double> score(n_items, 0.0);
   std::vector<int32_t> touched;
   for (const auto& [user, relevant] : test) {
-    const auto u = user_index.find(user);
+    const auto u = clicks.user_index.find(user);
     const std::vector<ItemRow> empty;
     const std::vector<ItemRow>& history =
-        u != user_index.end() ? histories[u->second] : empty;
+        u != clicks.user_index.end() ? clicks.histories[u->second] : empty;
     for (ItemRow i : history) own[i] = true;
     ranked.clear();
     for (int32_t i : by_popularity) {

@@ -8,7 +8,7 @@
 
 #include "absl/status/status.h"
 #include "absl/time/time.h"
-#include "recall/v1/recall.pb.h"
+#include "proto/recall/v1/recall.pb.h"
 
 namespace recall {
 

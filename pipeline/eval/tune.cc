@@ -17,10 +17,10 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "google/protobuf/text_format.h"
-#include "pipeline/build/item_upserts.h"
 #include "pipeline/data/clicks_file.h"
 #include "pipeline/data/split.h"
 #include "pipeline/eval/eval.h"
+#include "pipeline/snapshot/item_upserts.h"
 #include "recall/engine.h"
 #include "recall/live_items.h"
 #include "recall/realtime_state.h"
@@ -40,11 +40,6 @@ double MetricValue(const RankingMetrics& m, const MetricSpec& spec) {
                                                               : m.recall;
   auto it = values.find(spec.k);
   return it == values.end() ? 0.0 : it->second;
-}
-
-void SetWeight(v1::ChannelPolicy* channel, float weight) {
-  channel->set_disabled(weight <= 0);
-  if (weight > 0) channel->set_weight(weight);
 }
 
 // The files `recallctl train` writes for `space`.
@@ -268,167 +263,30 @@ absl::StatusOr<int64_t> ApplyNewItems(
   return static_cast<int64_t>(events.size());
 }
 
-}  // namespace
-
-absl::StatusOr<MetricSpec> ParseMetric(const std::string& text) {
-  const std::string lower = absl::AsciiStrToLower(text);
-  const size_t at = lower.find('@');
-  MetricSpec spec;
-  if (at != std::string::npos) spec.name = lower.substr(0, at);
-  if (at == std::string::npos ||
-      (spec.name != "recall" && spec.name != "hr" && spec.name != "ndcg") ||
-      !absl::SimpleAtoi(lower.substr(at + 1), &spec.k) || spec.k < 1) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "metric: want recall@K, hr@K or ndcg@K (K >= 1), got \"", text, "\""));
+// Removes Tune's scratch folder `dir` on the way out when `active` (when
+// Tune made it).
+struct ScratchCleanup {
+  fs::path dir;
+  bool active;
+  ~ScratchCleanup() {
+    std::error_code ignored;
+    if (active) fs::remove_all(dir, ignored);
   }
-  return spec;
-}
+};
 
-WeightSearchResult SearchWeights(
-    const v1::Policy& start,
-    const std::function<double(const v1::Policy&)>& score,
-    const WeightSearchOptions& options) {
-  const absl::Time deadline = absl::Now() + absl::Seconds(options.max_seconds);
-  WeightSearchResult result;
-  auto evaluate = [&](const v1::Policy& policy, absl::string_view what) {
-    const double s = score(policy);
-    ++result.evaluations;
-    if (options.progress) {
-      fprintf(stderr, "tune: %4d  %.4f  %s\n", result.evaluations, s,
-              std::string(what).c_str());
-    }
-    return s;
-  };
-  result.policy = start;
-  result.score = result.start_score = evaluate(start, "start policy");
-  // 1. Each channel alone.
-  result.best_single_score = -1;
-  for (int i = 0; i < start.channels_size(); ++i) {
-    v1::Policy alone = start;
-    for (int j = 0; j < alone.channels_size(); ++j)
-      SetWeight(alone.mutable_channels(j), j == i ? 1.0f : 0.0f);
-    const std::string& name = start.channels(i).name();
-    const double s = evaluate(alone, absl::StrCat(name, " alone"));
-    result.singles.emplace_back(name, s);
-    if (s > result.best_single_score) {
-      result.best_single_score = s;
-      result.best_single = name;
-    }
-    if (s > result.score) {
-      result.score = s;
-      result.policy = std::move(alone);
-    }
-  }
-  // 2. Coordinate ascent over every coordinate in turn.
-  struct Coordinate {
-    std::string name;
-    const std::vector<float>* values;
-    std::function<float(const v1::Policy&)> get;
-    std::function<void(v1::Policy*, float)> set;
-  };
-  std::vector<Coordinate> coordinates;
-  for (int i = 0; i < start.channels_size(); ++i) {
-    const std::string& name = start.channels(i).name();
-    coordinates.push_back({name + " weight", &options.grid,
-                           [i](const v1::Policy& p) {
-                             const v1::ChannelPolicy& c = p.channels(i);
-                             return c.disabled()
-                                        ? 0.0f
-                                        : (c.weight() != 0 ? c.weight() : 1.0f);
-                           },
-                           [i](v1::Policy* p, float w) {
-                             SetWeight(p->mutable_channels(i), w);
-                           }});
-    coordinates.push_back({name + " quota", &options.quota_grid,
-                           [i](const v1::Policy& p) {
-                             return static_cast<float>(p.channels(i).quota());
-                           },
-                           [i](v1::Policy* p, float q) {
-                             p->mutable_channels(i)->set_quota(
-                                 static_cast<int>(q));
-                           }});
-  }
-  coordinates.push_back(
-      {"hotness_weight", &options.hotness_grid,
-       [](const v1::Policy& p) { return p.features().hotness_weight(); },
-       [](v1::Policy* p, float v) {
-         p->mutable_features()->set_hotness_weight(v);
-       }});
-  coordinates.push_back(
-      {"ctr_weight", &options.ctr_grid,
-       [](const v1::Policy& p) { return p.features().ctr_weight(); },
-       [](v1::Policy* p, float v) {
-         p->mutable_features()->set_ctr_weight(v);
-       }});
-  coordinates.push_back({"freshness_half_life_hours", &options.freshness_grid,
-                         [](const v1::Policy& p) {
-                           return p.features().freshness_half_life_hours();
-                         },
-                         [](v1::Policy* p, float v) {
-                           p->mutable_features()->set_freshness_half_life_hours(
-                               v);
-                         }});
-  for (int round = 0; round < options.rounds; ++round) {
-    bool improved = false;
-    for (const Coordinate& coordinate : coordinates) {
-      for (float value : *coordinate.values) {
-        if (absl::Now() > deadline) return result;
-        if (value == coordinate.get(result.policy)) continue;
-        v1::Policy candidate = result.policy;
-        coordinate.set(&candidate, value);
-        const double s =
-            evaluate(candidate, absl::StrCat(coordinate.name, " ", value));
-        if (s > result.score + 1e-9) {
-          result.score = s;
-          result.policy = std::move(candidate);
-          improved = true;
-        }
-      }
-    }
-    if (!improved) break;
-  }
-  return result;
-}
-
-absl::StatusOr<TuneReport> Tune(const TuneOptions& options) {
-  if (options.input.empty() || options.out_policy.empty()) {
-    return absl::InvalidArgumentError("tune: --input and --out are required");
-  }
-  TuneReport report;
-  ASSIGN_OR_RETURN(report.metric, ParseMetric(options.metric));
-  const bool own_work_dir = options.work_dir.empty();
-  const fs::path work = own_work_dir
-                            ? fs::temp_directory_path() /
-                                  absl::StrCat("recall-tune-", getpid(), "-",
-                                               absl::ToUnixMicros(absl::Now()))
-                            : fs::path(options.work_dir);
-  std::error_code ec;
-  fs::create_directories(work, ec);
-  struct Cleanup {
-    fs::path dir;
-    bool active;
-    ~Cleanup() {
-      std::error_code ignored;
-      if (active) fs::remove_all(dir, ignored);
-    }
-  } cleanup{work, own_work_dir};
-
-  // Validation split.
-  ASSIGN_OR_RETURN(const Validation validation,
-                   SplitForValidation(options, work));
-  const std::string& val_world = validation.world;
-  const std::string& val_test = validation.judge;
-  report.cutoff_unix = validation.cutoff_unix;
-  report.judged_from_unix = validation.judged_from_unix;
-
-  // Retrain the learned spaces on the validation world's clicks.
+// Retrains the spaces TRAIN_WORLD has vectors for (of options.train.spaces)
+// on the clicks of the validation world `world`, one space at a time. A
+// space that cannot be learnt from the smaller validation world is left out
+// (its vectors, learnt from every click, would flatter it). Returns every
+// space learnt from clicks, retrained or left out: the live items never take
+// their vectors from a producer.
+std::vector<std::string> RetrainSpaces(const TuneOptions& options,
+                                       const std::string& world) {
   TrainOptions train = options.train;
-  train.world = val_world;
-  train.spaces = TrainedSpacesIn(options.input, options.train.spaces);
-  // A space that cannot be learnt from the smaller validation world is left
-  // out (its vectors, learnt from every click, would flatter it).
-  for (const std::string& space :
-       TrainedSpacesIn(options.input, options.train.spaces)) {
+  train.world = world;
+  const std::vector<std::string> learnt =
+      TrainedSpacesIn(options.input, options.train.spaces);
+  for (const std::string& space : learnt) {
     train.spaces = {space};
     absl::StatusOr<TrainReport> trained = TrainSpaces(train);
     if (trained.ok()) {
@@ -438,15 +296,22 @@ absl::StatusOr<TuneReport> Tune(const TuneOptions& options) {
     }
     fprintf(stderr, "tune: %s left out of validation (%s)\n", space.c_str(),
             std::string(trained.status().message()).c_str());
+    std::error_code ec;
     for (const std::string& spaces_file : VectorFilesOf(space)) {
-      fs::remove(fs::path(val_world) / "vectors" / spaces_file, ec);
+      fs::remove(fs::path(world) / "vectors" / spaces_file, ec);
     }
   }
+  return learnt;
+}
 
-  // Build.
+// Builds the validation world `world` into version "validation" under
+// `root`, with the start policy and without pruning old versions.
+absl::StatusOr<v1::Manifest> BuildValidationSnapshot(const TuneOptions& options,
+                                                     const std::string& world,
+                                                     const std::string& root) {
   BuildOptions build = options.build;
-  build.input_dir = val_world;
-  build.out_root = (work / "root").string();
+  build.input_dir = world;
+  build.out_root = root;
   build.policy_file = options.start_policy;
   build.version = "validation";
   build.keep_versions = 0;
@@ -456,49 +321,54 @@ absl::StatusOr<TuneReport> Tune(const TuneOptions& options) {
         manifest.status().code(),
         absl::StrCat("tune: build: ", manifest.status().message()));
   }
-  ASSIGN_OR_RETURN(std::shared_ptr<const Snapshot> snapshot,
-                   Snapshot::Load(build.out_root, "validation"));
-  // Split "time": what was published after the cut-off is live, and the
-  // clicks before the judged period came on the click stream.
-  LiveItems live(LiveItemsOptions{});
-  RETURN_IF_ERROR(live.SetSnapshot(snapshot));
-  RealtimeState realtime(options.realtime, &live);
-  realtime.SetSnapshot(snapshot);
+  return manifest;
+}
+
+// Split "time": what was published after the cut-off is live, and the
+// clicks before the judged period came on the click stream. Binds
+// `realtime` to `snapshot` (`live` is already bound), applies `validation`'s
+// new items (see ApplyNewItems for `live_spaces` and `retrained`) and
+// replays its stream clicks. The number of live items applied.
+absl::StatusOr<int64_t> CatchUpStreams(
+    const Validation& validation, const std::vector<std::string>& live_spaces,
+    const std::vector<std::string>& retrained,
+    const std::shared_ptr<const Snapshot>& snapshot, LiveItems* live,
+    RealtimeState* realtime) {
+  realtime->SetSnapshot(snapshot);
+  int64_t live_items = 0;
   for (const std::string& dir : validation.new_item_dirs) {
-    ASSIGN_OR_RETURN(const int64_t applied,
-                     ApplyNewItems(dir, options.live_spaces, train.spaces,
-                                   *snapshot, &live));
-    report.live_items += applied;
+    ASSIGN_OR_RETURN(
+        const int64_t applied,
+        ApplyNewItems(dir, live_spaces, retrained, *snapshot, live));
+    live_items += applied;
   }
   if (!validation.stream_clicks.empty())
-    RETURN_IF_ERROR(ReplayClicks(validation.stream_clicks, &realtime));
+    RETURN_IF_ERROR(ReplayClicks(validation.stream_clicks, realtime));
+  return live_items;
+}
 
-  // Validation users: a deterministic sample.
-  ASSIGN_OR_RETURN(auto test_clicks, ReadTestClicks(val_test));
+// The validation users of the held-out clicks in `judge`, each with its
+// held-out items: a deterministic sample of `max_users` when there are more
+// (0: all).
+absl::StatusOr<std::vector<std::pair<std::string, std::vector<std::string>>>>
+ValidationUsers(const std::string& judge, int max_users) {
+  ASSIGN_OR_RETURN(auto test_clicks, ReadTestClicks(judge));
   std::vector<std::pair<std::string, std::vector<std::string>>> users(
       test_clicks.begin(), test_clicks.end());
-  if (options.max_users > 0 &&
-      users.size() > static_cast<size_t>(options.max_users)) {
+  if (max_users > 0 && users.size() > static_cast<size_t>(max_users)) {
     std::vector<std::pair<std::string, std::vector<std::string>>> sample;
-    const double step = static_cast<double>(users.size()) / options.max_users;
-    for (int i = 0; i < options.max_users; ++i)
+    const double step = static_cast<double>(users.size()) / max_users;
+    for (int i = 0; i < max_users; ++i)
       sample.push_back(std::move(users[static_cast<size_t>(i * step)]));
     users = std::move(sample);
   }
-  report.validation_users = static_cast<int64_t>(users.size());
-  if (users.empty()) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("tune: ", options.input,
-                     ": no user has a click to hold out for validation"));
-  }
-  PolicyEvaluator evaluator(snapshot, &live,
-                            options.split == "time" ? &realtime : nullptr,
-                            std::move(users), report.metric, options.threads);
-  const v1::Policy start = manifest->policy();
-  report.search = SearchWeights(
-      start, [&](const v1::Policy& p) { return evaluator.Score(p); },
-      options.search);
+  return users;
+}
 
+// The policy file: comments with the search's figures, then the fitted
+// policy in text format.
+std::string PolicyFileText(const TuneOptions& options,
+                           const TuneReport& report) {
   std::string text;
   google::protobuf::TextFormat::PrintToString(report.search.policy, &text);
   const WeightSearchResult& r = report.search;
@@ -520,7 +390,7 @@ absl::StatusOr<TuneReport> Tune(const TuneOptions& options) {
                 100 * options.time_fraction, report.live_items)
           : absl::StrFormat("each training user's newest %d clicks held out",
                             options.last_n);
-  report.policy_text = absl::StrFormat(
+  std::string out = absl::StrFormat(
       "# Fitted by `recallctl tune --input %s --metric %s --split %s` on "
       "%s.\n"
       "# Validation: %s (%d users scored), learned spaces retrained without "
@@ -531,22 +401,99 @@ absl::StatusOr<TuneReport> Tune(const TuneOptions& options) {
       absl::FormatTime("%Y-%m-%d", absl::Now(), absl::UTCTimeZone()), held_out,
       report.validation_users, metric_name, r.start_score, r.best_single,
       r.best_single_score, r.score, r.evaluations);
-  report.policy_text +=
-      "# Validation " + metric_name + " of each channel alone:";
+  out += "# Validation " + metric_name + " of each channel alone:";
   for (const auto& [name, value] : r.singles)
-    absl::StrAppendFormat(&report.policy_text, " %s %.4f,", name, value);
-  report.policy_text.back() = '\n';
-  report.policy_text += text;
-  {
-    FILE* f = fopen(options.out_policy.c_str(), "w");
-    if (f == nullptr ||
-        fwrite(report.policy_text.data(), 1, report.policy_text.size(), f) !=
-            report.policy_text.size() ||
-        fclose(f) != 0) {
-      return absl::InternalError(
-          absl::StrCat("tune: cannot write ", options.out_policy));
-    }
+    absl::StrAppendFormat(&out, " %s %.4f,", name, value);
+  out.back() = '\n';
+  out += text;
+  return out;
+}
+
+// Writes `text` to `path`.
+absl::Status WritePolicyFile(const std::string& path, const std::string& text) {
+  FILE* f = fopen(path.c_str(), "w");
+  if (f == nullptr || fwrite(text.data(), 1, text.size(), f) != text.size() ||
+      fclose(f) != 0) {
+    return absl::InternalError(absl::StrCat("tune: cannot write ", path));
   }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::StatusOr<MetricSpec> ParseMetric(const std::string& text) {
+  const std::string lower = absl::AsciiStrToLower(text);
+  const size_t at = lower.find('@');
+  MetricSpec spec;
+  if (at != std::string::npos) spec.name = lower.substr(0, at);
+  if (at == std::string::npos ||
+      (spec.name != "recall" && spec.name != "hr" && spec.name != "ndcg") ||
+      !absl::SimpleAtoi(lower.substr(at + 1), &spec.k) || spec.k < 1) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "metric: want recall@K, hr@K or ndcg@K (K >= 1), got \"", text, "\""));
+  }
+  return spec;
+}
+
+absl::StatusOr<TuneReport> Tune(const TuneOptions& options) {
+  if (options.input.empty() || options.out_policy.empty()) {
+    return absl::InvalidArgumentError("tune: --input and --out are required");
+  }
+  TuneReport report;
+  ASSIGN_OR_RETURN(report.metric, ParseMetric(options.metric));
+  const bool own_work_dir = options.work_dir.empty();
+  const fs::path work = own_work_dir
+                            ? fs::temp_directory_path() /
+                                  absl::StrCat("recall-tune-", getpid(), "-",
+                                               absl::ToUnixMicros(absl::Now()))
+                            : fs::path(options.work_dir);
+  std::error_code ec;
+  fs::create_directories(work, ec);
+  const ScratchCleanup cleanup{work, own_work_dir};
+
+  // Validation split.
+  ASSIGN_OR_RETURN(const Validation validation,
+                   SplitForValidation(options, work));
+  report.cutoff_unix = validation.cutoff_unix;
+  report.judged_from_unix = validation.judged_from_unix;
+
+  // Retrain the learned spaces on the validation world's clicks.
+  const std::vector<std::string> learnt_from_clicks =
+      RetrainSpaces(options, validation.world);
+
+  // Build, and serve the snapshot as the servers would.
+  const std::string root = (work / "root").string();
+  ASSIGN_OR_RETURN(const v1::Manifest manifest,
+                   BuildValidationSnapshot(options, validation.world, root));
+  ASSIGN_OR_RETURN(std::shared_ptr<const Snapshot> snapshot,
+                   Snapshot::Load(root, "validation"));
+  LiveItems live(LiveItemsOptions{});
+  RETURN_IF_ERROR(live.SetSnapshot(snapshot));
+  RealtimeState realtime(options.realtime, &live);
+  ASSIGN_OR_RETURN(
+      report.live_items,
+      CatchUpStreams(validation, options.live_spaces, learnt_from_clicks,
+                     snapshot, &live, &realtime));
+
+  // Validation users: a deterministic sample.
+  ASSIGN_OR_RETURN(auto users,
+                   ValidationUsers(validation.judge, options.max_users));
+  report.validation_users = static_cast<int64_t>(users.size());
+  if (users.empty()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("tune: ", options.input,
+                     ": no user has a click to hold out for validation"));
+  }
+  PolicyEvaluator evaluator(snapshot, &live,
+                            options.split == "time" ? &realtime : nullptr,
+                            std::move(users), report.metric, options.threads);
+  const v1::Policy start = manifest.policy();
+  report.search = SearchWeights(
+      start, [&](const v1::Policy& p) { return evaluator.Score(p); },
+      options.search);
+
+  report.policy_text = PolicyFileText(options, report);
+  RETURN_IF_ERROR(WritePolicyFile(options.out_policy, report.policy_text));
   return report;
 }
 

@@ -32,10 +32,10 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
-#include "pipeline/build/builder.h"
+#include "pipeline/snapshot/builder.h"
 #include "pipeline/train/trainer.h"
 #include "recall/realtime_state.h"
-#include "recall/v1/snapshot.pb.h"
+#include "proto/recall/v1/snapshot.pb.h"
 
 namespace recall {
 

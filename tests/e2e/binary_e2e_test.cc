@@ -23,7 +23,7 @@
 #include "grpc/reflection/v1alpha/reflection.grpc.pb.h"
 #include "grpcpp/grpcpp.h"
 #include "gtest/gtest.h"
-#include "recall/v1/recall.grpc.pb.h"
+#include "proto/recall/v1/recall.grpc.pb.h"
 #include "stream/redis_stream.h"
 #include "tests/redis_server.h"
 #include "tests/test_util.h"

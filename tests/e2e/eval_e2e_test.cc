@@ -3,7 +3,7 @@
 #include <filesystem>
 
 #include "gtest/gtest.h"
-#include "pipeline/build/builder.h"
+#include "pipeline/snapshot/builder.h"
 #include "pipeline/data/gen_world.h"
 #include "pipeline/data/split.h"
 #include "pipeline/eval/eval.h"

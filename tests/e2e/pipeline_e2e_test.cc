@@ -6,7 +6,7 @@
 #include <filesystem>
 
 #include "gtest/gtest.h"
-#include "pipeline/build/builder.h"
+#include "pipeline/snapshot/builder.h"
 #include "pipeline/data/importers.h"
 #include "pipeline/data/split.h"
 #include "pipeline/eval/eval.h"

@@ -15,11 +15,11 @@
 #include "gtest/gtest.h"
 #include "index/exact_index.h"
 #include "index/faiss_index.h"
-#include "pipeline/build/builder.h"
+#include "pipeline/snapshot/builder.h"
 #include "pipeline/data/gen_world.h"
 #include "pipeline/data/word2vec_io.h"
 #include "recall/channel.h"
-#include "recall/v1/recall.grpc.pb.h"
+#include "proto/recall/v1/recall.grpc.pb.h"
 #include "server/server.h"
 #include "tests/server_test_util.h"
 #include "tests/test_util.h"
@@ -110,7 +110,7 @@ class ServerE2eTest : public ::testing::Test {
     EXPECT_TRUE(
         NormalizeRows(oracle.users.values.data(), oracle.users.size(), 16)
             .ok());
-    oracle.index = NewExactIndex(16, oracle.items.values);
+    oracle.index = *NewExactIndex(16, oracle.items.values);
     return oracle;
   }
 

@@ -30,7 +30,7 @@
 #include "recall/engine.h"
 #include "recall/live_items.h"
 #include "recall/snapshot.h"
-#include "recall/v1/recall.pb.h"
+#include "proto/recall/v1/recall.pb.h"
 #include "server/recall_service.h"
 #include "store/item_table.h"
 #include "store/ranked_lists.h"

@@ -7,6 +7,7 @@
 #include <random>
 #include <string>
 #include <thread>
+#include <tuple>
 #include <utility>
 #include <vector>
 
@@ -52,7 +53,7 @@ std::vector<int32_t> Rows(const std::vector<Neighbor>& neighbors) {
 }
 
 TEST(ExactIndexTest, DescribesItself) {
-  auto index = NewExactIndex(3, RandomVectors(7, 3, 1));
+  auto index = *NewExactIndex(3, RandomVectors(7, 3, 1));
   EXPECT_EQ(index->dim(), 3);
   EXPECT_EQ(index->size(), 7);
   EXPECT_EQ(index->description(), "exact");
@@ -63,7 +64,7 @@ TEST(ExactIndexTest, MatchesBruteForceInnerProductsOnRandomData) {
   constexpr int kCount = 300;
   constexpr int kK = 25;
   const std::vector<float> vectors = RandomVectors(kCount, kDim, 42);
-  auto index = NewExactIndex(kDim, vectors);
+  auto index = *NewExactIndex(kDim, vectors);
   const std::vector<float> queries = RandomVectors(20, kDim, 7);
   std::vector<Neighbor> got;
   for (int q = 0; q < 20; ++q) {
@@ -81,7 +82,7 @@ TEST(ExactIndexTest, MatchesBruteForceInnerProductsOnRandomData) {
 
 TEST(ExactIndexTest, ResultsAreBestFirst) {
   constexpr int kDim = 8;
-  auto index = NewExactIndex(kDim, RandomVectors(100, kDim, 3));
+  auto index = *NewExactIndex(kDim, RandomVectors(100, kDim, 3));
   const std::vector<float> query = RandomVectors(1, kDim, 4);
   std::vector<Neighbor> got;
   ASSERT_TRUE(index->Search(query.data(), 100, {}, &got).ok());
@@ -93,7 +94,7 @@ TEST(ExactIndexTest, ResultsAreBestFirst) {
 
 TEST(ExactIndexTest, KnownScoresByHand) {
   // Unit vectors a (1,0), b (.8,.6), c (0,1), d (-1,0).
-  auto index = NewExactIndex(2, {1, 0, .8f, .6f, 0, 1, -1, 0});
+  auto index = *NewExactIndex(2, {1, 0, .8f, .6f, 0, 1, -1, 0});
   const float query[] = {.6f, .8f};
   std::vector<Neighbor> got;
   ASSERT_TRUE(index->Search(query, 4, {}, &got).ok());
@@ -107,7 +108,7 @@ TEST(ExactIndexTest, KnownScoresByHand) {
 
 TEST(ExactIndexTest, TiesAreBrokenByRow) {
   // Rows 0, 2 and 3 score 1; row 1 scores 0.
-  auto index = NewExactIndex(2, {1, 0, 0, 1, 1, 0, 1, 0});
+  auto index = *NewExactIndex(2, {1, 0, 0, 1, 1, 0, 1, 0});
   const float query[] = {1, 0};
   std::vector<Neighbor> got;
   ASSERT_TRUE(index->Search(query, 2, {}, &got).ok());
@@ -117,7 +118,7 @@ TEST(ExactIndexTest, TiesAreBrokenByRow) {
 }
 
 TEST(ExactIndexTest, KBeyondTheCountReturnsEveryVector) {
-  auto index = NewExactIndex(2, {1, 0, 0, 1, -1, 0});
+  auto index = *NewExactIndex(2, {1, 0, 0, 1, -1, 0});
   const float query[] = {0, 1};
   std::vector<Neighbor> got;
   ASSERT_TRUE(index->Search(query, 1000, {}, &got).ok());
@@ -125,7 +126,7 @@ TEST(ExactIndexTest, KBeyondTheCountReturnsEveryVector) {
 }
 
 TEST(ExactIndexTest, KOfOneIsTheBest) {
-  auto index = NewExactIndex(2, {1, 0, 0, 1, -1, 0});
+  auto index = *NewExactIndex(2, {1, 0, 0, 1, -1, 0});
   const float query[] = {-1, .1f};
   std::vector<Neighbor> got;
   ASSERT_TRUE(index->Search(query, 1, {}, &got).ok());
@@ -135,7 +136,7 @@ TEST(ExactIndexTest, KOfOneIsTheBest) {
 }
 
 TEST(ExactIndexTest, NonPositiveKIsInvalidAndClearsTheOutput) {
-  auto index = NewExactIndex(2, {1, 0, 0, 1});
+  auto index = *NewExactIndex(2, {1, 0, 0, 1});
   const float query[] = {1, 0};
   for (int k : {0, -1, -100}) {
     std::vector<Neighbor> got = {{9, 9.0f}};
@@ -147,7 +148,7 @@ TEST(ExactIndexTest, NonPositiveKIsInvalidAndClearsTheOutput) {
 }
 
 TEST(ExactIndexTest, SearchClearsTheOutputFirst) {
-  auto index = NewExactIndex(2, {1, 0, 0, 1});
+  auto index = *NewExactIndex(2, {1, 0, 0, 1});
   const float query[] = {1, 0};
   std::vector<Neighbor> got = {{7, 5.0f}, {8, 4.0f}, {9, 3.0f}};
   ASSERT_TRUE(index->Search(query, 1, {}, &got).ok());
@@ -157,7 +158,7 @@ TEST(ExactIndexTest, SearchClearsTheOutputFirst) {
 
 TEST(ExactIndexTest, SearchParamsAreIgnored) {
   constexpr int kDim = 4;
-  auto index = NewExactIndex(kDim, RandomVectors(50, kDim, 11));
+  auto index = *NewExactIndex(kDim, RandomVectors(50, kDim, 11));
   const std::vector<float> query = RandomVectors(1, kDim, 12);
   std::vector<Neighbor> plain;
   std::vector<Neighbor> tuned;
@@ -171,7 +172,7 @@ TEST(ExactIndexTest, SearchParamsAreIgnored) {
 
 TEST(ExactIndexTest, ExplicitRowsAreWhatSearchReturns) {
   // Vector i has item row rows[i].
-  auto index = NewExactIndex(2, {1, 0, 0, 1, -1, 0}, {40, 7, 13});
+  auto index = *NewExactIndex(2, {1, 0, 0, 1, -1, 0}, {40, 7, 13});
   EXPECT_EQ(index->size(), 3);
   const float query[] = {1, .5f};
   std::vector<Neighbor> got;
@@ -184,7 +185,7 @@ TEST(ExactIndexTest, ExplicitRowsAreWhatSearchReturns) {
 
 TEST(ExactIndexTest, TiesAmongExplicitRowsAreBrokenByItemRow) {
   // Equal vectors stored in descending row order come back ascending.
-  auto index = NewExactIndex(1, {1, 1, 1}, {30, 20, 10});
+  auto index = *NewExactIndex(1, {1, 1, 1}, {30, 20, 10});
   const float query[] = {1};
   std::vector<Neighbor> got;
   ASSERT_TRUE(index->Search(query, 3, {}, &got).ok());
@@ -193,7 +194,7 @@ TEST(ExactIndexTest, TiesAmongExplicitRowsAreBrokenByItemRow) {
 
 TEST(ExactIndexTest, ReconstructCopiesTheStoredVector) {
   const std::vector<float> vectors = RandomVectors(5, 3, 21);
-  auto index = NewExactIndex(3, vectors);
+  auto index = *NewExactIndex(3, vectors);
   for (int32_t row = 0; row < 5; ++row) {
     float out[3] = {0, 0, 0};
     ASSERT_TRUE(index->Reconstruct(row, out).ok()) << row;
@@ -204,7 +205,7 @@ TEST(ExactIndexTest, ReconstructCopiesTheStoredVector) {
 }
 
 TEST(ExactIndexTest, ReconstructFindsExplicitRows) {
-  auto index = NewExactIndex(2, {1, 2, 3, 4}, {100, 5});
+  auto index = *NewExactIndex(2, {1, 2, 3, 4}, {100, 5});
   float out[2] = {0, 0};
   ASSERT_TRUE(index->Reconstruct(5, out).ok());
   EXPECT_THAT(out, ElementsAre(3, 4));
@@ -216,7 +217,7 @@ TEST(ExactIndexTest, ReconstructFindsExplicitRows) {
 }
 
 TEST(ExactIndexTest, ReconstructOfAnUnknownRowIsNotFoundNamingIt) {
-  auto index = NewExactIndex(2, {1, 2, 3, 4});
+  auto index = *NewExactIndex(2, {1, 2, 3, 4});
   float out[2] = {-7, -7};
   for (int32_t row : {2, -1, 1000}) {
     const absl::Status status = index->Reconstruct(row, out);
@@ -227,8 +228,25 @@ TEST(ExactIndexTest, ReconstructOfAnUnknownRowIsNotFoundNamingIt) {
   EXPECT_THAT(out, ElementsAre(-7, -7));  // untouched
 }
 
+// Issue 21: a dimension of 0 divided by zero; vectors and rows that do not
+// match were read out of bounds.
+TEST(ExactIndexTest, RefusesWhatIsNotWholeVectors) {
+  for (const auto& [dim, floats, rows] :
+       std::vector<std::tuple<int, std::vector<float>, std::vector<int32_t>>>{
+           {0, {}, {}},
+           {-1, {1}, {}},
+           {2, {1, 2, 3}, {}},
+           {2, {1, 2, 3, 4}, {7}}}) {
+    auto index = NewExactIndex(dim, floats, rows);
+    EXPECT_EQ(index.status().code(), absl::StatusCode::kInvalidArgument)
+        << dim << " " << floats.size() << " " << rows.size();
+    EXPECT_THAT(std::string(index.status().message()),
+                HasSubstr("exact index"));
+  }
+}
+
 TEST(ExactIndexTest, EmptyIndexFindsNothing) {
-  auto index = NewExactIndex(4, {});
+  auto index = *NewExactIndex(4, {});
   EXPECT_EQ(index->dim(), 4);
   EXPECT_EQ(index->size(), 0);
   const float query[] = {1, 2, 3, 4};
@@ -240,7 +258,7 @@ TEST(ExactIndexTest, EmptyIndexFindsNothing) {
 }
 
 TEST(ExactIndexTest, ZeroQueryScoresEveryVectorZero) {
-  auto index = NewExactIndex(2, {1, 0, 0, 1, -1, 0});
+  auto index = *NewExactIndex(2, {1, 0, 0, 1, -1, 0});
   const float query[] = {0, 0};
   std::vector<Neighbor> got;
   ASSERT_TRUE(index->Search(query, 3, {}, &got).ok());
@@ -251,7 +269,7 @@ TEST(ExactIndexTest, ZeroQueryScoresEveryVectorZero) {
 TEST(ExactIndexTest, ConcurrentSearchesAgree) {
   constexpr int kDim = 8;
   const std::vector<float> vectors = RandomVectors(200, kDim, 5);
-  auto index = NewExactIndex(kDim, vectors);
+  auto index = *NewExactIndex(kDim, vectors);
   const std::vector<float> query = RandomVectors(1, kDim, 6);
   std::vector<Neighbor> want;
   ASSERT_TRUE(index->Search(query.data(), 10, {}, &want).ok());

@@ -49,7 +49,7 @@ TEST_F(FaissIndexTest, HnswRecallAgainstExactOracle) {
   std::vector<float> queries = ClusteredVectors(100, kDim, 50, 2);
   auto hnsw = BuildFaissIndex({.factory = "HNSW32"}, kDim, data.data(), n);
   ASSERT_TRUE(hnsw.ok()) << hnsw.status();
-  auto exact = NewExactIndex(kDim, data);
+  auto exact = *NewExactIndex(kDim, data);
   EXPECT_EQ((*hnsw)->size(), n);
   EXPECT_EQ((*hnsw)->dim(), kDim);
   const double recall =
@@ -68,7 +68,7 @@ TEST_F(FaissIndexTest, FlatMatchesOracleExactly) {
   std::vector<float> data = ClusteredVectors(n, kDim, 20, 3);
   auto flat = BuildFaissIndex({.factory = "Flat"}, kDim, data.data(), n);
   ASSERT_TRUE(flat.ok()) << flat.status();
-  auto exact = NewExactIndex(kDim, data);
+  auto exact = *NewExactIndex(kDim, data);
   std::vector<Neighbor> got, want;
   ASSERT_TRUE((*flat)->Search(data.data(), 50, {}, &got).ok());
   ASSERT_TRUE(exact->Search(data.data(), 50, {}, &want).ok());
@@ -83,7 +83,7 @@ TEST_F(FaissIndexTest, EveryFactoryBuildsWritesLoadsAndSearches) {
   const int n = 5000;
   std::vector<float> data = ClusteredVectors(n, kDim, 40, 4);
   std::vector<float> queries = ClusteredVectors(30, kDim, 40, 5);
-  auto exact = NewExactIndex(kDim, data);
+  auto exact = *NewExactIndex(kDim, data);
   struct Case {
     std::string factory;
     SearchParams params;

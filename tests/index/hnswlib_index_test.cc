@@ -74,7 +74,7 @@ class HnswlibIndexTest : public ::testing::Test {
     auto built = BuildHnswlibIndex(options, kDim, data_->data(), kN);
     ASSERT_TRUE(built.ok()) << built.status();
     index_ = built->release();
-    exact_ = NewExactIndex(kDim, *data_).release();
+    exact_ = (*NewExactIndex(kDim, *data_)).release();
   }
   static void TearDownTestSuite() {
     delete index_;
@@ -249,7 +249,7 @@ TEST(HnswlibBuildTest, SubsetOfRowsKeepsItemRowsAsLabels) {
   auto index = BuildHnswlibIndex(options, kDim, data.data(), n, rows);
   ASSERT_TRUE(index.ok()) << index.status();
   EXPECT_EQ((*index)->size(), n);
-  auto exact = NewExactIndex(kDim, data, rows);
+  auto exact = *NewExactIndex(kDim, data, rows);
   std::vector<Neighbor> got, want;
   ASSERT_TRUE((*index)->Search(data.data() + 5 * kDim, 10, {}, &got).ok());
   ASSERT_FALSE(got.empty());
@@ -291,7 +291,7 @@ TEST(IndexFactoryTest, HnswlibFactoryStringSelectsHnswlib) {
   ScopedTempDir tmp("index_factory_test");
   const int n = 1000;
   std::vector<float> data = RandomUnitVectors(n, kDim, 5);
-  auto exact = NewExactIndex(kDim, data);
+  auto exact = *NewExactIndex(kDim, data);
   for (const std::string factory : {"HNSWLIB8", "HNSW16"}) {
     SCOPED_TRACE(factory);
     IndexBuildOptions options;

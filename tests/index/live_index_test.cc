@@ -63,7 +63,7 @@ std::unique_ptr<IndexHandle> Oracle(const std::vector<float>& data) {
   std::vector<int32_t> rows;
   for (size_t i = 0; i < data.size() / kDim; ++i)
     rows.push_back(1000 + static_cast<int32_t>(i));
-  return NewExactIndex(kDim, data, rows);
+  return *NewExactIndex(kDim, data, rows);
 }
 
 TEST(LiveIndexTest, BelowGraphMinItScansExactly) {

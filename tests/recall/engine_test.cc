@@ -426,7 +426,7 @@ TEST_F(EngineTest, AChannelCutShortByTheDeadlineKeepsWhatItFound) {
   v1::SpaceManifest slow_space = tiny->spaces()[0].manifest;
   slow_space.set_name("slow");
   spaces.push_back(
-      {slow_space, std::make_unique<SlowIndex>(NewExactIndex(
+      {slow_space, std::make_unique<SlowIndex>(*NewExactIndex(
                        2, {1, 0, .8f, .6f, .6f, .8f, 0, 1, -1, 0}))});
   ItemTable items;
   for (const Item& item : tiny->items().items())

@@ -70,7 +70,7 @@ std::shared_ptr<const Snapshot> SmallSnapshot(
   space.set_dim(2);
   space.set_count(static_cast<int64_t>(rows.size()));
   std::vector<Space> spaces;
-  spaces.push_back({space, NewExactIndex(2, vectors)});
+  spaces.push_back({space, *NewExactIndex(2, vectors)});
   return Snapshot::FromParts(manifest, std::move(items), std::move(spaces),
                              NewInMemoryUserStore({}));
 }

@@ -10,9 +10,9 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "index/exact_index.h"
-#include "pipeline/build/builder.h"
-#include "pipeline/build/clustering.h"
-#include "pipeline/build/profiles.h"
+#include "pipeline/snapshot/builder.h"
+#include "pipeline/snapshot/clustering.h"
+#include "pipeline/snapshot/profiles.h"
 #include "pipeline/data/gen_world.h"
 #include "recall/channel_kit.h"
 #include "recall/cluster_channel.h"
@@ -79,7 +79,7 @@ TEST(ProfileRulesTest, ConcatenationWeighsEachSpaceTheSame) {
   EXPECT_THAT(out, ElementsAre(FloatEq(h), 0, 0, 0, FloatEq(h)));
 }
 
-// The builder's tag2vec user vector (pipeline/build/profiles.h) and the
+// The builder's tag2vec user vector (pipeline/snapshot/profiles.h) and the
 // channels' request-time profile vector (recall/channel_kit.h) agree.
 TEST(ProfileRulesTest, BuildAndRequestTimeTagProfilesAreIdentical) {
   constexpr int kDim = 16, kTags = 40;
@@ -88,7 +88,7 @@ TEST(ProfileRulesTest, BuildAndRequestTimeTagProfilesAreIdentical) {
   set.values = RandomUnitRows(kTags, kDim, 7);
   for (int i = 0; i < kTags; ++i) set.ids.push_back("t" + std::to_string(i));
   const VectorTable table =
-      MakeVectorTable("tags", set.ids, NewExactIndex(kDim, set.values));
+      MakeVectorTable("tags", set.ids, *NewExactIndex(kDim, set.values));
   const VectorLookup lookup(set);
 
   std::mt19937 rng(3);
@@ -137,7 +137,7 @@ TEST(ProfileRulesTest, BuildAndRequestTimeMembershipsAreIdentical) {
   clustering.manifest.mutable_spec()->add_spaces("a");
   clustering.manifest.mutable_spec()->add_spaces("b");
   clustering.manifest.mutable_spec()->set_top_n(kTopN);
-  clustering.centres = NewExactIndex(centres.dim, centres.values);
+  clustering.centres = *NewExactIndex(centres.dim, centres.values);
   for (int u = 0; u < kUsers; ++u) {
     v1::UserRecord user;
     v1::UserVector* a = user.add_vectors();

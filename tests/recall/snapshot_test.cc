@@ -132,7 +132,7 @@ TEST(SnapshotPartsTest, IndexClusteringNamesEveryClusterForProvenance) {
 
 TEST(SnapshotPartsTest, MakeVectorTableIndexesRowsById) {
   const VectorTable table = MakeVectorTable(
-      "media", {"m0", "m1", "m2"}, NewExactIndex(2, {1, 0, 0, 1, 1, 1}));
+      "media", {"m0", "m1", "m2"}, *NewExactIndex(2, {1, 0, 0, 1, 1, 1}));
   EXPECT_EQ(table.manifest.name(), "media");
   EXPECT_EQ(table.manifest.count(), 3);
   EXPECT_EQ(table.manifest.dim(), 2);

@@ -70,7 +70,7 @@ inline std::shared_ptr<const Snapshot> TinySnapshot(
   space_manifest.set_user_count(2);
   std::vector<Space> spaces;
   spaces.push_back({space_manifest,
-                    NewExactIndex(2, {1, 0, .8f, .6f, .6f, .8f, 0, 1, -1, 0})});
+                    *NewExactIndex(2, {1, 0, .8f, .6f, .6f, .8f, 0, 1, -1, 0})});
   if (neighbour_table) {
     v1::NeighbourTableManifest* tm = spaces[0].manifest.mutable_neighbours();
     tm->set_k(2);
@@ -84,9 +84,9 @@ inline std::shared_ptr<const Snapshot> TinySnapshot(
   }
   std::vector<VectorTable> tables;
   tables.push_back(MakeVectorTable("media", {"m1", "m2", "m3"},
-                                   NewExactIndex(2, {1, 0, 0, 1, .8f, .6f})));
+                                   *NewExactIndex(2, {1, 0, 0, 1, .8f, .6f})));
   tables.push_back(
-      MakeVectorTable("tags", {"t_x", "t_y"}, NewExactIndex(2, {1, 0, 0, 1})));
+      MakeVectorTable("tags", {"t_x", "t_y"}, *NewExactIndex(2, {1, 0, 0, 1})));
   // A k-means clustering "km" over dssm with centres c0 (1,0) and c1 (0,1).
   std::vector<Clustering> clusterings(1);
   Clustering& km = clusterings[0];
@@ -95,7 +95,7 @@ inline std::shared_ptr<const Snapshot> TinySnapshot(
   km.manifest.mutable_spec()->add_spaces("dssm");
   km.manifest.set_k(2);
   km.manifest.set_dim(2);
-  km.centres = NewExactIndex(2, {1, 0, 0, 1});
+  km.centres = *NewExactIndex(2, {1, 0, 0, 1});
   for (int id : {0, 1}) {
     v1::Cluster* cluster = km.table.add_clusters();
     cluster->set_id(id);

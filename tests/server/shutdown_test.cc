@@ -10,7 +10,7 @@
 #include "grpcpp/grpcpp.h"
 #include "gtest/gtest.h"
 #include "recall/channel.h"
-#include "recall/v1/recall.grpc.pb.h"
+#include "proto/recall/v1/recall.grpc.pb.h"
 #include "server/server.h"
 #include "tests/server_test_util.h"
 #include "tests/slow_channel.h"

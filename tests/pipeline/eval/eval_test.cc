@@ -20,7 +20,7 @@
 #include "absl/time/time.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "recall/v1/recall.grpc.pb.h"
+#include "proto/recall/v1/recall.grpc.pb.h"
 #include "tests/test_util.h"
 #include "tools/grpc_target.h"
 
