@@ -12,9 +12,9 @@
 // the item's publication.
 //
 // Output directory layout (the builder's input format). All vectors are unit
-// length, in word2vec text format (pipeline/data/word2vec_io.h), in the one latent
-// model: an item's vectors in every space derive from the same latent point
-// near its cat2 topic, so the spaces agree on which items are related.
+// length, in word2vec text format (pipeline/data/word2vec_io.h), in the one
+// latent model: an item's vectors in every space derive from the same latent
+// point near its cat2 topic, so the spaces agree on which items are related.
 //   items.tsv                  item table (store/item_table.h format)
 //   clicks.tsv                 "user_id\titem_id\tts" with that header line,
 //                              sorted by user then time
