@@ -6,7 +6,7 @@
 #
 # Usage: scripts/bench.sh [DIR]   (default ./bench-data; reuses DIR/world)
 # Environment: BENCH_ITEMS, BENCH_USERS (default 100000), BENCH_SECONDS (10),
-#              BENCH_K (100), BENCH_INDEX (HNSW32).
+#              BENCH_K (100), BENCH_INDEX (HNSWLIB32, the build default).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT_DIR=$(pwd)
@@ -15,7 +15,7 @@ ITEMS="${BENCH_ITEMS:-100000}"
 USERS="${BENCH_USERS:-100000}"
 SECONDS_PER_RUN="${BENCH_SECONDS:-10}"
 K="${BENCH_K:-100}"
-INDEX="${BENCH_INDEX:-HNSW32}"
+INDEX="${BENCH_INDEX:-HNSWLIB32}"
 PORT="${BENCH_PORT:-50151}"
 BIN="$ROOT_DIR/build/bin"
 

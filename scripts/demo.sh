@@ -31,7 +31,7 @@ start=$(date +%s)
 echo "== generating the demo world in $DEMO_DIR/world ($ITEMS items, $USERS users)"
 "$BIN/recallctl" gen --out "$DEMO_DIR/world" --items "$ITEMS" --users "$USERS" --seed 42
 rm -rf "$DEMO_DIR/snapshots"  # the demo keeps one version
-echo "== building a snapshot (HNSW32) into $DEMO_DIR/snapshots"
+echo "== building a snapshot (HNSWLIB32) into $DEMO_DIR/snapshots"
 OMP_NUM_THREADS=$(getconf _NPROCESSORS_ONLN) "$BIN/recallctl" build --input "$DEMO_DIR/world" \
   --out "$DEMO_DIR/snapshots" --policy deploy/policy/news.textproto \
   --clusters deploy/clusters/news.textproto
