@@ -15,6 +15,7 @@
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "google/protobuf/stubs/logging.h"
@@ -291,6 +292,11 @@ int main(int argc, char** argv) {
   }
   const sigset_t signals = BlockShutdownSignals();
   RateLimitProtobufLog();
+  // Debian's Abseil is built with absl::Mutex's deadlock detection on: every
+  // lock and unlock updates a global lock graph (GraphCycles, about 1% of the
+  // server's CPU in a u2i profile, docs/PERFORMANCE.md). The TSan and
+  // sanitizer suites are where lock-order problems are looked for.
+  absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
   recall::RegisterBuiltinChannels();
   recall::ServerOptions options;
   if (!ServerOptionsFromFlags(root, &options)) return 2;
