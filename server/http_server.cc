@@ -9,9 +9,8 @@
 #include <cstring>
 #include <utility>
 
-#include "absl/strings/match.h"
-#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "util/host_port.h"
 
 namespace recall {
 namespace {
@@ -66,17 +65,12 @@ MHD_Result Answer(void* cls, MHD_Connection* connection, const char* url,
 // A listening socket on `address`, or the status Start documents.
 absl::StatusOr<int> Listen(const std::string& what,
                            const std::string& address) {
-  const size_t colon = address.rfind(':');
+  std::string host;
   int port = -1;
-  if (colon == std::string::npos ||
-      !absl::SimpleAtoi(address.substr(colon + 1), &port) || port < 0 ||
-      port > 65535) {
+  if (!SplitHostPort(address, &host, &port)) {
     return absl::InvalidArgumentError(
         absl::StrCat(what, ": address \"", address, "\" is not HOST:PORT"));
   }
-  std::string host = address.substr(0, colon);
-  if (absl::StartsWith(host, "[") && absl::EndsWith(host, "]"))
-    host = host.substr(1, host.size() - 2);
   auto unavailable = [&](absl::string_view why) {
     return absl::UnavailableError(
         absl::StrCat(what, ": cannot listen on ", address, ": ", why));

@@ -4,26 +4,21 @@
 
 #include <utility>
 
-#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "util/host_port.h"
 #include "util/process_stats.h"
 
 namespace recall {
 
 absl::StatusOr<double> ScrapeValue(const std::string& address,
                                    absl::string_view name) {
-  const size_t colon = address.rfind(':');
+  std::string host;  // "[::1]" -> "::1"
   int port = 0;
-  if (colon == std::string::npos ||
-      !absl::SimpleAtoi(address.substr(colon + 1), &port) || port <= 0 ||
-      port > 65535) {
+  if (!SplitHostPort(address, &host, &port) || port == 0) {
     return absl::InvalidArgumentError(
         absl::StrCat("server_metrics: want HOST:PORT, got ", address));
   }
-  std::string host = address.substr(0, colon);  // "[::1]" -> "::1"
-  if (absl::StartsWith(host, "[") && absl::EndsWith(host, "]"))
-    host = host.substr(1, host.size() - 2);
   httplib::Client client(host, port);
   client.set_connection_timeout(2);
   client.set_read_timeout(2);
