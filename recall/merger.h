@@ -11,10 +11,10 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/string_view.h"
+#include "proto/recall/v1/snapshot.pb.h"
 #include "recall/channel.h"
 #include "recall/engine.h"
 #include "recall/snapshot.h"
-#include "proto/recall/v1/snapshot.pb.h"
 #include "store/item_table.h"
 
 namespace recall {

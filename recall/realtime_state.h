@@ -48,9 +48,9 @@
 #include "absl/time/time.h"
 #include "absl/types/span.h"
 #include "index/index_handle.h"
+#include "proto/recall/v1/snapshot.pb.h"
 #include "recall/live_items.h"
 #include "recall/snapshot.h"
-#include "proto/recall/v1/snapshot.pb.h"
 
 namespace recall {
 

@@ -7,8 +7,8 @@
 #include <string>
 
 #include "absl/status/status.h"
-#include "pipeline/snapshot/builder.h"
 #include "pipeline/data/gen_world.h"
+#include "pipeline/snapshot/builder.h"
 #include "util/status_macros.h"
 
 namespace recall {

@@ -34,8 +34,8 @@
 #include "absl/status/statusor.h"
 #include "pipeline/snapshot/builder.h"
 #include "pipeline/train/trainer.h"
-#include "recall/realtime_state.h"
 #include "proto/recall/v1/snapshot.pb.h"
+#include "recall/realtime_state.h"
 
 namespace recall {
 

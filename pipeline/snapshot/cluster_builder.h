@@ -10,8 +10,8 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
-#include "pipeline/snapshot/profiles.h"
 #include "pipeline/data/word2vec_io.h"
+#include "pipeline/snapshot/profiles.h"
 #include "proto/recall/v1/snapshot.pb.h"
 #include "store/item_table.h"
 

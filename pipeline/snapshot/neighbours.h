@@ -17,8 +17,8 @@
 #include "absl/strings/string_view.h"
 #include "index/index_handle.h"
 #include "pipeline/snapshot/profiles.h"
-#include "recall/snapshot.h"
 #include "proto/recall/v1/snapshot.pb.h"
+#include "recall/snapshot.h"
 #include "store/ranked_lists.h"
 
 namespace recall {

@@ -13,8 +13,8 @@
 #include "absl/container/flat_hash_set.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
-#include "pipeline/snapshot/builder.h"
 #include "pipeline/data/word2vec_io.h"
+#include "pipeline/snapshot/builder.h"
 #include "proto/recall/v1/snapshot.pb.h"
 #include "store/item_table.h"
 

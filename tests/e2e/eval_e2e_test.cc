@@ -3,10 +3,10 @@
 #include <filesystem>
 
 #include "gtest/gtest.h"
-#include "pipeline/snapshot/builder.h"
 #include "pipeline/data/gen_world.h"
 #include "pipeline/data/split.h"
 #include "pipeline/eval/eval.h"
+#include "pipeline/snapshot/builder.h"
 #include "recall/channel.h"
 #include "server/server.h"
 #include "tests/server_test_util.h"

@@ -6,11 +6,11 @@
 #include <filesystem>
 
 #include "gtest/gtest.h"
-#include "pipeline/snapshot/builder.h"
 #include "pipeline/data/importers.h"
 #include "pipeline/data/split.h"
 #include "pipeline/eval/eval.h"
 #include "pipeline/eval/tune.h"
+#include "pipeline/snapshot/builder.h"
 #include "pipeline/train/trainer.h"
 #include "recall/channel.h"
 #include "server/server.h"

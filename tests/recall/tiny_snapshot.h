@@ -69,8 +69,8 @@ inline std::shared_ptr<const Snapshot> TinySnapshot(
   space_manifest.set_count(5);
   space_manifest.set_user_count(2);
   std::vector<Space> spaces;
-  spaces.push_back({space_manifest,
-                    *NewExactIndex(2, {1, 0, .8f, .6f, .6f, .8f, 0, 1, -1, 0})});
+  spaces.push_back({space_manifest, *NewExactIndex(2, {1, 0, .8f, .6f, .6f, .8f,
+                                                       0, 1, -1, 0})});
   if (neighbour_table) {
     v1::NeighbourTableManifest* tm = spaces[0].manifest.mutable_neighbours();
     tm->set_k(2);

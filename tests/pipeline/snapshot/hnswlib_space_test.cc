@@ -5,8 +5,8 @@
 
 #include "gtest/gtest.h"
 #include "index/index_handle.h"
-#include "pipeline/snapshot/builder.h"
 #include "pipeline/data/gen_world.h"
+#include "pipeline/snapshot/builder.h"
 #include "recall/snapshot.h"
 #include "store/snapshot_files.h"
 #include "tests/test_util.h"
