@@ -15,6 +15,8 @@ PACKAGES=(
   libhiredis-dev redis-server redis-tools  # the click stream (issue 13); tests start redis-server
   python3-grpcio python3-grpc-tools
   prometheus
+  # what people look at (issue 23): the eval report's charts, the browser tests
+  gnuplot-nox chromium chromium-driver fonts-dejavu-core
   # deploy checks: manifests, Dockerfile, the image (scripts/check-image.sh)
   yamllint buildah debootstrap uidmap fuse-overlayfs
 )
