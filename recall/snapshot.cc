@@ -159,23 +159,31 @@ Snapshot::Snapshot(v1::Manifest manifest, ItemTable items,
                    std::vector<Space> spaces, std::unique_ptr<UserStore> users,
                    std::vector<VectorTable> tables,
                    std::vector<Clustering> clusterings,
-                   std::vector<NamedLists> lists)
+                   std::vector<NamedLists> lists,
+                   std::vector<std::string> titles)
     : manifest_(std::move(manifest)),
       items_(std::move(items)),
       spaces_(std::move(spaces)),
       users_(std::move(users)),
       tables_(std::move(tables)),
       clusterings_(std::move(clusterings)),
-      lists_(std::move(lists)) {}
+      lists_(std::move(lists)),
+      titles_(std::move(titles)) {}
 
 std::shared_ptr<const Snapshot> Snapshot::FromParts(
     v1::Manifest manifest, ItemTable items, std::vector<Space> spaces,
     std::unique_ptr<UserStore> users, std::vector<VectorTable> tables,
-    std::vector<Clustering> clusterings, std::vector<NamedLists> lists) {
+    std::vector<Clustering> clusterings, std::vector<NamedLists> lists,
+    std::vector<std::string> titles) {
   return std::shared_ptr<const Snapshot>(
       new Snapshot(std::move(manifest), std::move(items), std::move(spaces),
                    std::move(users), std::move(tables), std::move(clusterings),
-                   std::move(lists)));
+                   std::move(lists), std::move(titles)));
+}
+
+absl::string_view Snapshot::Title(ItemRow row) const {
+  if (row < 0 || static_cast<size_t>(row) >= titles_.size()) return {};
+  return titles_[static_cast<size_t>(row)];
 }
 
 const NamedLists* Snapshot::FindLists(absl::string_view name) const {
@@ -281,6 +289,7 @@ absl::StatusOr<std::shared_ptr<const Snapshot>> Snapshot::LoadFromDir(
   const int64_t item_count = m.items().count();
   std::vector<std::function<absl::Status()>> tasks;
   ItemTable items;
+  std::vector<std::string> titles;
   tasks.push_back([&]() -> absl::Status {
     RETURN_IF_ERROR(VerifyFileRef(dir, m.items().file()));
     ASSIGN_OR_RETURN(
@@ -291,6 +300,11 @@ absl::StatusOr<std::shared_ptr<const Snapshot>> Snapshot::LoadFromDir(
           absl::StrCat(dir, ": item table has ", items.size(),
                        " rows, MANIFEST says ", item_count));
     }
+    if (!m.has_titles()) return absl::OkStatus();
+    RETURN_IF_ERROR(VerifyFileRef(dir, m.titles()));
+    ASSIGN_OR_RETURN(
+        titles,
+        ReadTitlesTsv((fs::path(dir) / m.titles().path()).string(), items));
     return absl::OkStatus();
   });
   std::vector<Space> spaces(m.spaces_size());
@@ -333,7 +347,7 @@ absl::StatusOr<std::shared_ptr<const Snapshot>> Snapshot::LoadFromDir(
   RETURN_IF_ERROR(RunAll(tasks));
   return FromParts(std::move(manifest), std::move(items), std::move(spaces),
                    std::move(users), std::move(tables), std::move(clusterings),
-                   std::move(lists));
+                   std::move(lists), std::move(titles));
 }
 
 }  // namespace recall

@@ -2,7 +2,8 @@
 // memory and immutable: the MANIFEST, the item table, one index per space
 // (with its i2i neighbour table when built), the vector tables ("tags",
 // "media"), the user clusterings (centres, cluster tables), the ranked lists
-// ("itemcf", "hot"), and the user store. Shared as
+// ("itemcf", "hot"), the user store, and the items' titles when built with
+// them. Shared as
 // std::shared_ptr<const Snapshot>; a request holds its reference for its
 // whole duration.
 //
@@ -107,7 +108,7 @@ class Snapshot {
       v1::Manifest manifest, ItemTable items, std::vector<Space> spaces,
       std::unique_ptr<UserStore> users, std::vector<VectorTable> tables = {},
       std::vector<Clustering> clusterings = {},
-      std::vector<NamedLists> lists = {});
+      std::vector<NamedLists> lists = {}, std::vector<std::string> titles = {});
 
   const std::string& version() const { return manifest_.version(); }
   const v1::Manifest& manifest() const { return manifest_; }
@@ -124,11 +125,15 @@ class Snapshot {
   const Clustering* FindClustering(absl::string_view name) const;
   // The ranked lists called `name` ("itemcf", "hot"), or nullptr.
   const NamedLists* FindLists(absl::string_view name) const;
+  // The title of snapshot item `row` (MANIFEST titles: what people read on
+  // the debug page; recall never uses it); empty when it has none.
+  absl::string_view Title(ItemRow row) const;
 
  private:
   Snapshot(v1::Manifest manifest, ItemTable items, std::vector<Space> spaces,
            std::unique_ptr<UserStore> users, std::vector<VectorTable> tables,
-           std::vector<Clustering> clusterings, std::vector<NamedLists> lists);
+           std::vector<Clustering> clusterings, std::vector<NamedLists> lists,
+           std::vector<std::string> titles);
 
   v1::Manifest manifest_;
   ItemTable items_;
@@ -137,6 +142,7 @@ class Snapshot {
   std::vector<VectorTable> tables_;
   std::vector<Clustering> clusterings_;
   std::vector<NamedLists> lists_;
+  std::vector<std::string> titles_;  // by row; empty: no titles
 };
 
 }  // namespace recall

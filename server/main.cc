@@ -30,6 +30,9 @@ ABSL_FLAG(int, port, 50051, "gRPC port; 0 picks a free one.");
 ABSL_FLAG(std::string, metrics_host, "0.0.0.0",
           "Address for Prometheus /metrics.");
 ABSL_FLAG(int, metrics_port, 9464, "Prometheus /metrics port; -1 disables it.");
+ABSL_FLAG(int, debug_port, -1,
+          "Debug page port (http://127.0.0.1:PORT/?user=ID), on loopback "
+          "only; -1 (the default) disables it, 0 picks a free one.");
 ABSL_FLAG(int, workers, 0, "Request worker threads; 0 means one per core.");
 ABSL_FLAG(int, channel_threads, 0,
           "Threads running a request's channels in parallel; 0: one per core; "
@@ -217,6 +220,8 @@ bool ServerOptionsFromFlags(const std::string& root,
       absl::StrCat(absl::GetFlag(FLAGS_host), ":", absl::GetFlag(FLAGS_port));
   options->metrics_address = AddressOrEmpty(absl::GetFlag(FLAGS_metrics_host),
                                             absl::GetFlag(FLAGS_metrics_port));
+  options->debug_address =
+      AddressOrEmpty("127.0.0.1", absl::GetFlag(FLAGS_debug_port));
   options->workers = absl::GetFlag(FLAGS_workers);
   options->channel_threads = absl::GetFlag(FLAGS_channel_threads);
   options->reload_interval = absl::GetFlag(FLAGS_reload_interval);
@@ -261,8 +266,12 @@ void LogServing(const recall::RecallServer& server) {
       server.admin_port() > 0
           ? absl::StrCat("admin on port ", server.admin_port())
           : "admin off";
-  fprintf(stderr, "recall-server: serving on port %d, %s, %s\n", server.port(),
-          metrics.c_str(), admin.c_str());
+  const std::string debug =
+      server.debug_port() > 0
+          ? absl::StrCat("debug page on 127.0.0.1:", server.debug_port())
+          : "debug page off";
+  fprintf(stderr, "recall-server: serving on port %d, %s, %s, %s\n",
+          server.port(), metrics.c_str(), admin.c_str(), debug.c_str());
 }
 
 // Waits for the blocked `signals`: SIGHUP asks `server` to check

@@ -15,8 +15,6 @@
 namespace recall {
 namespace {
 
-constexpr char kNoSnapshot[] = "no snapshot loaded yet";
-
 // The client's deadline; "none" (gRPC reports a far-future time) is infinite.
 absl::Time RequestDeadline(const grpc::CallbackServerContext& context) {
   const auto deadline = context.deadline();
@@ -60,10 +58,20 @@ RecallQuery RecallQueryFromProto(const v1::RecallRequest& request) {
   return query;
 }
 
-namespace {
+SimilarItemsQuery SimilarItemsQueryFromProto(
+    const v1::SimilarItemsRequest& request) {
+  SimilarItemsQuery query;
+  query.item_ids = ToVector(request.item_ids());
+  query.spaces = ToVector(request.spaces());
+  query.k = request.k();
+  query.exclude_item_ids = ToVector(request.exclude_item_ids());
+  if (request.has_min_similarity())
+    query.min_similarity = request.min_similarity();
+  return query;
+}
 
-void ToProto(const Snapshot& snapshot, const RecallAnswer& answer,
-             v1::RecallResponse* response) {
+void AnswerToProto(const Snapshot& snapshot, const RecallAnswer& answer,
+                   v1::RecallResponse* response) {
   response->mutable_items()->Reserve(static_cast<int>(answer.items.size()));
   for (const RecalledCandidate& candidate : answer.items) {
     v1::RecalledItem* item = response->add_items();
@@ -100,10 +108,8 @@ void ToProto(const Snapshot& snapshot, const RecallAnswer& answer,
   response->set_snapshot_version(snapshot.version());
 }
 
-}  // namespace
-
 int64_t LoadedBytes(const v1::Manifest& m) {
-  int64_t bytes = m.items().file().size_bytes();
+  int64_t bytes = m.items().file().size_bytes() + m.titles().size_bytes();
   for (const auto& space : m.spaces()) {
     bytes +=
         space.index().size_bytes() + space.neighbours().file().size_bytes();
@@ -189,7 +195,7 @@ void RecallServiceImpl::Serve(grpc::CallbackServerContext* context,
     if (status.ok()) {
       message.Clear();
       message.set_request_id(request_id.data(), request_id.size());
-      ToProto(engine.snapshot(), answer, &message);
+      AnswerToProto(engine.snapshot(), answer, &message);
       metrics_->ObserveAnswer(answer, &serving->channel_series);
       bool own_buffer = false;
       status = grpc::SerializationTraits<v1::RecallResponse>::Serialize(
@@ -291,16 +297,54 @@ grpc::ServerUnaryReactor* RecallServiceImpl::SimilarItems(
   if (!parsed.ok()) {
     return FinishEarly(context, Method::kSimilarItems, absl::Now(), parsed);
   }
-  SimilarItemsQuery query;
-  query.item_ids = ToVector(request.item_ids());
-  query.spaces = ToVector(request.spaces());
-  query.k = request.k();
-  query.exclude_item_ids = ToVector(request.exclude_item_ids());
-  if (request.has_min_similarity())
-    query.min_similarity = request.min_similarity();
+  SimilarItemsQuery query = SimilarItemsQueryFromProto(request);
   query.deadline = RequestDeadline(*context);
   return Run(context, Method::kSimilarItems, request.request_id(),
              std::move(query), response);
+}
+
+void FillSnapshotInfo(const Serving& serving, const ClickConsumer* click_stream,
+                      const ItemConsumer* item_stream,
+                      v1::GetSnapshotInfoResponse* response) {
+  const Snapshot& snapshot = serving.engine->snapshot();
+  const v1::Manifest& manifest = snapshot.manifest();
+  response->set_version(manifest.version());
+  response->set_created_at_unix(manifest.created_at_unix());
+  response->set_loaded_at_unix(absl::ToUnixSeconds(serving.loaded_at));
+  response->set_item_count(snapshot.items().size());
+  response->set_user_count(manifest.store().user_count());
+  for (const Space& space : snapshot.spaces()) {
+    v1::SpaceInfo* info = response->add_spaces();
+    info->set_name(space.manifest.name());
+    info->set_dim(space.manifest.dim());
+    info->set_count(space.manifest.count());
+    info->set_index_factory(space.manifest.factory());
+    info->set_has_user_vectors(space.manifest.user_count() > 0);
+    if (space.neighbours != nullptr) {
+      const v1::NeighbourTableManifest& table = space.manifest.neighbours();
+      info->set_neighbour_table_items(table.items());
+      info->set_neighbour_table_k(table.k());
+      info->set_neighbour_table_min_similarity(table.min_similarity());
+    }
+  }
+  for (const ChannelConfig& channel : serving.engine->policy().channels()) {
+    response->add_channels(channel.name());
+  }
+  const int64_t now = absl::ToUnixSeconds(absl::Now());
+  response->set_age_seconds(now - manifest.created_at_unix());
+  response->set_served_seconds(now - absl::ToUnixSeconds(serving.loaded_at));
+  response->set_loaded_bytes(LoadedBytes(manifest));
+  if (click_stream != nullptr)
+    FillClickStreamInfo(*click_stream, response->mutable_click_stream());
+  if (item_stream != nullptr) {
+    FillItemStreamInfo(*item_stream, response->mutable_item_stream());
+    const LiveItems::Stats live = item_stream->live().stats();
+    for (v1::SpaceInfo& info : *response->mutable_spaces()) {
+      for (const LiveItems::SpaceStats& space : live.spaces) {
+        if (space.space == info.name()) info.set_live_items(space.items);
+      }
+    }
+  }
 }
 
 grpc::ServerUnaryReactor* RecallServiceImpl::GetSnapshotInfo(
@@ -314,45 +358,7 @@ grpc::ServerUnaryReactor* RecallServiceImpl::GetSnapshotInfo(
   if (serving == nullptr) {
     status = grpc::Status(grpc::StatusCode::UNAVAILABLE, kNoSnapshot);
   } else {
-    const Snapshot& snapshot = serving->engine->snapshot();
-    const v1::Manifest& manifest = snapshot.manifest();
-    response->set_version(manifest.version());
-    response->set_created_at_unix(manifest.created_at_unix());
-    response->set_loaded_at_unix(absl::ToUnixSeconds(serving->loaded_at));
-    response->set_item_count(snapshot.items().size());
-    response->set_user_count(manifest.store().user_count());
-    for (const Space& space : snapshot.spaces()) {
-      v1::SpaceInfo* info = response->add_spaces();
-      info->set_name(space.manifest.name());
-      info->set_dim(space.manifest.dim());
-      info->set_count(space.manifest.count());
-      info->set_index_factory(space.manifest.factory());
-      info->set_has_user_vectors(space.manifest.user_count() > 0);
-      if (space.neighbours != nullptr) {
-        const v1::NeighbourTableManifest& table = space.manifest.neighbours();
-        info->set_neighbour_table_items(table.items());
-        info->set_neighbour_table_k(table.k());
-        info->set_neighbour_table_min_similarity(table.min_similarity());
-      }
-    }
-    for (const ChannelConfig& channel : serving->engine->policy().channels()) {
-      response->add_channels(channel.name());
-    }
-    const int64_t now = absl::ToUnixSeconds(absl::Now());
-    response->set_age_seconds(now - manifest.created_at_unix());
-    response->set_served_seconds(now - absl::ToUnixSeconds(serving->loaded_at));
-    response->set_loaded_bytes(LoadedBytes(manifest));
-  }
-  if (click_stream_ != nullptr)
-    FillClickStreamInfo(*click_stream_, response->mutable_click_stream());
-  if (item_stream_ != nullptr) {
-    FillItemStreamInfo(*item_stream_, response->mutable_item_stream());
-    const LiveItems::Stats live = item_stream_->live().stats();
-    for (v1::SpaceInfo& info : *response->mutable_spaces()) {
-      for (const LiveItems::SpaceStats& space : live.spaces) {
-        if (space.space == info.name()) info.set_live_items(space.items);
-      }
-    }
+    FillSnapshotInfo(*serving, click_stream_, item_stream_, response);
   }
   metrics_->ObserveRequest(Method::kGetSnapshotInfo, status.error_code(),
                            absl::ToDoubleSeconds(absl::Now() - start));

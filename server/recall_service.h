@@ -32,8 +32,27 @@ grpc::Status ToGrpcStatus(const absl::Status& status);
 // demand).
 int64_t LoadedBytes(const v1::Manifest& manifest);
 
+// What Recall and SimilarItems answer while no snapshot is loaded
+// (UNAVAILABLE).
+inline constexpr char kNoSnapshot[] = "no snapshot loaded yet";
+
 // The engine's query for a Recall request (no deadline: the caller sets it).
 RecallQuery RecallQueryFromProto(const v1::RecallRequest& request);
+// The same for a SimilarItems request.
+SimilarItemsQuery SimilarItemsQueryFromProto(
+    const v1::SimilarItemsRequest& request);
+
+// Writes `answer`, computed on `snapshot`, into `response` as Recall and
+// SimilarItems answer it (every field but request_id). The one conversion
+// of answers: the RPC and the debug page (server/debug_page.h) both use it.
+void AnswerToProto(const Snapshot& snapshot, const RecallAnswer& answer,
+                   v1::RecallResponse* response);
+
+// GetSnapshotInfo's answer for the version `serving` and the streams (each
+// may be null: not configured).
+void FillSnapshotInfo(const Serving& serving, const ClickConsumer* click_stream,
+                      const ItemConsumer* item_stream,
+                      v1::GetSnapshotInfoResponse* response);
 
 // Recall and SimilarItems take their messages as raw bytes and parse them
 // here, so that a request that is not a valid message (bad wire format,

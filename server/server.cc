@@ -17,7 +17,9 @@
 #include "absl/time/clock.h"
 #include "grpcpp/ext/proto_server_reflection_plugin.h"
 #include "grpcpp/grpcpp.h"
+#include "server/debug_page.h"
 #include "server/health_service.h"
+#include "server/http_server.h"
 #include "server/metrics.h"
 #include "server/metrics_http.h"
 #include "server/pool_executor.h"
@@ -61,6 +63,7 @@ struct RecallServer::Impl {
   std::unique_ptr<HealthService> health;
   std::unique_ptr<grpc::Server> server;
   std::unique_ptr<MetricsHttpServer> metrics_http;
+  std::unique_ptr<HttpServer> debug_http;
   int port = 0;
   absl::Mutex mu;
   bool shut_down ABSL_GUARDED_BY(mu) = false;
@@ -172,6 +175,18 @@ struct RecallServer::Impl {
         metrics_http,
         MetricsHttpServer::Start(options.metrics_address, metrics.registry(),
                                  std::move(collectors)));
+    return absl::OkStatus();
+  }
+
+  // The debug page on options.debug_address when set.
+  absl::Status StartDebugHttp() {
+    if (options.debug_address.empty()) return absl::OkStatus();
+    HttpServerOptions http;
+    http.routes = DebugRoutes(
+        {snapshots.get(), click_consumer.get(), item_consumer.get()});
+    ASSIGN_OR_RETURN(
+        debug_http,
+        HttpServer::Start("debug", options.debug_address, std::move(http)));
     return absl::OkStatus();
   }
 
@@ -462,6 +477,7 @@ absl::StatusOr<std::unique_ptr<RecallServer>> RecallServer::Start(
   RETURN_IF_ERROR(impl->CreateStreamConsumers());
   impl->CreateService(cores, engine);
   RETURN_IF_ERROR(impl->StartMetricsHttp());
+  RETURN_IF_ERROR(impl->StartDebugHttp());
 
   RETURN_IF_ERROR(impl->StartGrpc());
   // Health is NOT_SERVING (the service starts so) until the load succeeds.
@@ -491,6 +507,10 @@ int RecallServer::metrics_port() const {
   return impl_->metrics_http == nullptr ? 0 : impl_->metrics_http->port();
 }
 
+int RecallServer::debug_port() const {
+  return impl_->debug_http == nullptr ? 0 : impl_->debug_http->port();
+}
+
 void RecallServer::Shutdown(absl::Duration grace) {
   {
     absl::MutexLock lock(&impl_->mu);
@@ -511,6 +531,7 @@ void RecallServer::Shutdown(absl::Duration grace) {
   impl_->server->Wait();
   impl_->workers.reset();  // runs anything still queued, joins
   impl_->metrics_http.reset();
+  impl_->debug_http.reset();
   if (impl_->click_consumer != nullptr) impl_->click_consumer->Stop();
   if (impl_->item_consumer != nullptr) impl_->item_consumer->Stop();
 }

@@ -25,6 +25,10 @@ struct ServerOptions {
   std::string admin_address;
   // Prometheus /metrics address; empty disables the exposer.
   std::string metrics_address = "0.0.0.0:9464";
+  // The debug page (server/debug_page.h), e.g. "127.0.0.1:8080"; empty (the
+  // default) disables it. recall-server's --debug_port binds it to loopback
+  // only: it shows what readers clicked.
+  std::string debug_address;
   // Worker threads running recall requests; 0 means one per core.
   int workers = 0;
   // Threads running a request's channels in parallel; 0 means one per core,
@@ -97,6 +101,7 @@ class RecallServer {
 
   int port() const;
   int metrics_port() const;  // 0 when metrics are disabled
+  int debug_port() const;    // 0 when the debug page is disabled
   int admin_port() const;    // 0 when the admin service is disabled
 
   // Health NOT_SERVING, stop accepting new calls, let in-flight calls finish

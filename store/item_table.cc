@@ -1,5 +1,6 @@
 #include "store/item_table.h"
 
+#include <algorithm>
 #include <cmath>
 #include <fstream>
 #include <utility>
@@ -172,6 +173,62 @@ absl::Status ItemTable::WriteTsv(const std::string& path) const {
   out.flush();
   if (!out) return absl::InternalError(absl::StrCat(path, ": write failed"));
   return absl::OkStatus();
+}
+
+namespace {
+constexpr absl::string_view kTitlesHeader = "item_id\ttitle";
+}  // namespace
+
+absl::Status WriteTitlesTsv(const std::string& path, const ItemTable& items,
+                            const std::vector<std::string>& titles) {
+  std::ofstream out(path, std::ios::trunc);
+  if (!out) return absl::InternalError(absl::StrCat(path, ": cannot create"));
+  out << kTitlesHeader << '\n';
+  std::string title;
+  const size_t rows =
+      std::min(titles.size(), static_cast<size_t>(items.size()));
+  for (size_t row = 0; row < rows; ++row) {
+    if (titles[row].empty()) continue;
+    title = titles[row];
+    std::replace_if(
+        title.begin(), title.end(),
+        [](char c) { return c == '\t' || c == '\n' || c == '\r'; }, ' ');
+    out << items.item(static_cast<ItemRow>(row)).id << '\t' << title << '\n';
+  }
+  out.flush();
+  if (!out) return absl::InternalError(absl::StrCat(path, ": write failed"));
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::vector<std::string>> ReadTitlesTsv(const std::string& path,
+                                                       const ItemTable& items) {
+  std::ifstream in(path);
+  if (!in) return absl::NotFoundError(absl::StrCat(path, ": cannot open"));
+  std::vector<std::string> titles(static_cast<size_t>(items.size()));
+  std::string line;
+  int64_t line_no = 0;
+  while (std::getline(in, line)) {
+    ++line_no;
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    if (line_no == 1) {
+      if (line != kTitlesHeader) {
+        return LineError(path, 1, "bad header; want \"item_id\\ttitle\"");
+      }
+      continue;
+    }
+    if (line.empty()) continue;
+    const size_t tab = line.find('\t');
+    if (tab == std::string::npos) return LineError(path, line_no, "no tab");
+    const absl::string_view title = absl::string_view(line).substr(tab + 1);
+    if (!IsValidUtf8(title)) {
+      return LineError(path, line_no, "the title is not UTF-8");
+    }
+    const ItemRow row = items.Find(absl::string_view(line).substr(0, tab));
+    if (row != kNoItem) titles[static_cast<size_t>(row)] = std::string(title);
+  }
+  if (in.bad()) return absl::DataLossError(absl::StrCat(path, ": read error"));
+  if (line_no == 0) return LineError(path, 1, "empty input (no header)");
+  return titles;
 }
 
 }  // namespace recall

@@ -93,6 +93,24 @@ class ItemTable {
   absl::flat_hash_map<std::string, ItemRow> row_of_;
 };
 
+// titles.tsv, beside items.tsv in a world and in a snapshot version: an
+// "item_id\ttitle" header, then one "ID\tTITLE" row per titled item (titles
+// are free text: any UTF-8 but tab and newline).
+
+// Writes `titles` (by row of `items`; empty ones are left out; tabs and line
+// breaks in a title become spaces). INTERNAL naming the path when the file
+// cannot be written.
+absl::Status WriteTitlesTsv(const std::string& path, const ItemTable& items,
+                            const std::vector<std::string>& titles);
+
+// Reads titles.tsv into one title per row of `items` ("" for untitled
+// items); rows naming items the table lacks are skipped, a repeated id keeps
+// its last title. NOT_FOUND naming the path when it cannot be opened;
+// INVALID_ARGUMENT "PATH:LINE: problem" for a bad header, a row without a
+// tab, or a title that is not UTF-8.
+absl::StatusOr<std::vector<std::string>> ReadTitlesTsv(const std::string& path,
+                                                       const ItemTable& items);
+
 }  // namespace recall
 
 #endif  // RECALL_STORE_ITEM_TABLE_H_

@@ -8,6 +8,8 @@
 //   MANIFEST                text-format recall.v1.Manifest: what follows,
 //                           with sizes and CRC32Cs (store/snapshot_files.h)
 //   items.tsv               the item table (store/item_table.h)
+//   titles.tsv              the items' titles, when the world had them
+//                           (store/item_table.h)
 //   spaces/<space>.<ext>    one vector index per space, ext by backend
 //                           (index/index_factory.h: .faiss, .hnswlib;
 //                           snapshots before 2026-12-07 wrote .faiss for
@@ -39,6 +41,7 @@ namespace recall {
 namespace layout {
 
 inline constexpr char kItems[] = "items.tsv";
+inline constexpr char kTitles[] = "titles.tsv";
 inline constexpr char kStoreDir[] = "store";
 
 // `extension` from IndexFileExtension (index/index_factory.h).

@@ -122,22 +122,7 @@ absl::Status WriteWorld(const ItemTable& items,
   }
   const fs::path dir(out_world);
   RETURN_IF_ERROR(items.WriteTsv((dir / "items.tsv").string()));
-  FileWriter titles_out;
-  RETURN_IF_ERROR(titles_out.Open((dir / "titles.tsv").string()));
-  titles_out.buffer()->append("item_id\ttitle\n");
-  for (size_t row = 0;
-       row < titles.size() && row < static_cast<size_t>(items.size()); ++row) {
-    if (titles[row].empty()) continue;
-    std::string title = titles[row];
-    std::replace_if(
-        title.begin(), title.end(),
-        [](char c) { return c == '\t' || c == '\n' || c == '\r'; }, ' ');
-    absl::StrAppend(titles_out.buffer(),
-                    items.item(static_cast<ItemRow>(row)).id, "\t", title,
-                    "\n");
-    RETURN_IF_ERROR(titles_out.MaybeFlush());
-  }
-  RETURN_IF_ERROR(titles_out.Close());
+  RETURN_IF_ERROR(WriteTitlesTsv((dir / "titles.tsv").string(), items, titles));
 
   const std::vector<int32_t> user_rank = SortedRanks(users.ids());
   std::vector<std::string> item_ids;

@@ -30,6 +30,7 @@
 #include "pipeline/snapshot/neighbours.h"
 #include "pipeline/snapshot/profiles.h"
 #include "pipeline/snapshot/spaces.h"
+#include "pipeline/snapshot/takedowns.h"
 #include "pipeline/snapshot/user_records.h"
 #include "recall/engine.h"
 #include "recall/snapshot.h"
@@ -257,47 +258,6 @@ absl::Status WriteClusterings(
   return absl::OkStatus();
 }
 
-// The ids of --takedowns (one per line, '#' comments); none without it.
-absl::StatusOr<absl::flat_hash_set<std::string>> ReadTakedowns(
-    const std::string& path) {
-  absl::flat_hash_set<std::string> ids;
-  if (path.empty()) return ids;
-  std::ifstream in(path);
-  if (!in) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("--takedowns ", path, ": cannot open"));
-  }
-  std::string line;
-  for (int64_t line_no = 1; std::getline(in, line); ++line_no) {
-    absl::string_view id = absl::StripAsciiWhitespace(line);
-    if (id.empty() || id[0] == '#') continue;
-    Item item;
-    item.id = std::string(id);
-    if (absl::Status s = CheckItem(item); !s.ok())
-      return LineError(path, line_no, s.message());
-    ids.insert(item.id);
-  }
-  return ids;
-}
-
-// The items of `items` but those in `taken_down`, in order.
-ItemTable WithoutItems(ItemTable items,
-                       const absl::flat_hash_set<std::string>& taken_down) {
-  if (taken_down.empty()) return items;
-  ItemTable kept;
-  int64_t left_out = 0;
-  for (const Item& item : items.items()) {
-    if (taken_down.contains(item.id)) {
-      ++left_out;
-    } else {
-      kept.Add(item).IgnoreError();  // came from a valid table
-    }
-  }
-  fprintf(stderr, "build: left out %lld taken-down items (--takedowns)\n",
-          static_cast<long long>(left_out));
-  return kept;
-}
-
 // What a build reads from the world before it writes anything.
 struct BuildInputs {
   absl::flat_hash_set<std::string> taken_down;  // --takedowns
@@ -306,6 +266,8 @@ struct BuildInputs {
   v1::Policy policy;
   std::optional<VectorSet> tag_set;
   std::optional<VectorSet> media_set;
+  // By row of `items`; empty when the world has no titles.tsv.
+  std::vector<std::string> titles;
 };
 
 // Reads the takedowns, the items (at least one must be left), the spaces,
@@ -328,14 +290,19 @@ absl::StatusOr<BuildInputs> ReadBuildInputs(const BuildOptions& options) {
   ASSIGN_OR_RETURN(in.tag_set, ReadOptionalVectors(options.input_dir, "tags"));
   ASSIGN_OR_RETURN(in.media_set,
                    ReadOptionalVectors(options.input_dir, "media"));
+  const fs::path titles = fs::path(options.input_dir) / layout::kTitles;
+  if (fs::exists(titles)) {
+    ASSIGN_OR_RETURN(in.titles, ReadTitlesTsv(titles.string(), in.items));
+  }
   return in;
 }
 
 // Starts `version`'s manifest, its reference time the newest publish time
-// of `items`, creates its folders in `dir` and writes its items.tsv.
-absl::StatusOr<v1::Manifest> StartVersion(const std::string& dir,
-                                          const std::string& version,
-                                          const ItemTable& items) {
+// of `items`, creates its folders in `dir` and writes its items.tsv and,
+// when there are `titles` (by row of `items`), its titles.tsv.
+absl::StatusOr<v1::Manifest> StartVersion(
+    const std::string& dir, const std::string& version, const ItemTable& items,
+    const std::vector<std::string>& titles) {
   v1::Manifest manifest;
   manifest.set_format_version(kManifestFormatVersion);
   manifest.set_version(version);
@@ -351,6 +318,12 @@ absl::StatusOr<v1::Manifest> StartVersion(const std::string& dir,
   ASSIGN_OR_RETURN(*manifest.mutable_items()->mutable_file(),
                    MakeFileRef(dir, layout::kItems));
   manifest.mutable_items()->set_count(items.size());
+  if (!titles.empty()) {
+    RETURN_IF_ERROR(WriteTitlesTsv((fs::path(dir) / layout::kTitles).string(),
+                                   items, titles));
+    ASSIGN_OR_RETURN(*manifest.mutable_titles(),
+                     MakeFileRef(dir, layout::kTitles));
+  }
   return manifest;
 }
 
@@ -422,7 +395,8 @@ absl::StatusOr<v1::Manifest> BuildInto(const BuildOptions& options,
   StageClock clock;
   ASSIGN_OR_RETURN(BuildInputs in, ReadBuildInputs(options));
   const ItemTable& items = in.items;
-  ASSIGN_OR_RETURN(v1::Manifest manifest, StartVersion(dir, version, items));
+  ASSIGN_OR_RETURN(v1::Manifest manifest,
+                   StartVersion(dir, version, items, in.titles));
   const int64_t newest = manifest.reference_time_unix();
   clock.End("read");
 

@@ -57,24 +57,15 @@ absl::StatusOr<std::vector<Click>> ReadClicks(const std::string& world,
   return clicks;
 }
 
-// Titles from titles.tsv, by item row ("" when absent).
-std::vector<std::string> ReadTitles(const std::string& world,
-                                    const ItemTable& items) {
-  std::vector<std::string> titles(items.size());
-  std::ifstream in(fs::path(world) / "titles.tsv");
-  std::string line;
-  bool header = true;
-  while (std::getline(in, line)) {
-    if (header) {
-      header = false;
-      continue;
-    }
-    const size_t tab = line.find('\t');
-    if (tab == std::string::npos) continue;
-    const ItemRow row = items.Find(absl::string_view(line).substr(0, tab));
-    if (row != kNoItem)
-      titles[row] = absl::AsciiStrToLower(line.substr(tab + 1));
-  }
+// Titles from titles.tsv, lower-cased, by item row (all "" when the world
+// has none).
+absl::StatusOr<std::vector<std::string>> ReadTitles(const std::string& world,
+                                                    const ItemTable& items) {
+  const fs::path path = fs::path(world) / "titles.tsv";
+  if (!fs::exists(path)) return std::vector<std::string>(items.size());
+  ASSIGN_OR_RETURN(std::vector<std::string> titles,
+                   ReadTitlesTsv(path.string(), items));
+  for (std::string& title : titles) title = absl::AsciiStrToLower(title);
   return titles;
 }
 
@@ -403,7 +394,8 @@ absl::StatusOr<TrainReport> TrainSpaces(const TrainOptions& options) {
       ItemTable items,
       ItemTable::ReadTsv((fs::path(options.world) / "items.tsv").string()));
   ASSIGN_OR_RETURN(std::vector<Click> clicks, ReadClicks(options.world, items));
-  const std::vector<std::string> titles = ReadTitles(options.world, items);
+  ASSIGN_OR_RETURN(const std::vector<std::string> titles,
+                   ReadTitles(options.world, items));
   const bool has_titles =
       std::any_of(titles.begin(), titles.end(),
                   [](const std::string& t) { return !t.empty(); });

@@ -279,5 +279,40 @@ TEST_F(ItemTableTest, RejectsMalformedTags) {
   }
 }
 
+TEST_F(ItemTableTest, TitlesRoundTripByRow) {
+  ItemTable items;
+  ASSERT_TRUE(items.Add(MakeItem("a")).ok());
+  ASSERT_TRUE(items.Add(MakeItem("b")).ok());
+  ASSERT_TRUE(items.Add(MakeItem("c")).ok());
+  const std::string path = Path("titles.tsv");
+  ASSERT_TRUE(
+      WriteTitlesTsv(path, items, {"Tab\there <b>bold</b>", "", "Ünïcode"})
+          .ok());
+  absl::StatusOr<std::vector<std::string>> titles = ReadTitlesTsv(path, items);
+  ASSERT_TRUE(titles.ok()) << titles.status();
+  EXPECT_THAT(*titles, ElementsAre("Tab here <b>bold</b>", "", "Ünïcode"));
+}
+
+TEST_F(ItemTableTest, TitlesOfUnknownItemsAreSkippedAndBadRowsNamed) {
+  ItemTable items;
+  ASSERT_TRUE(items.Add(MakeItem("a")).ok());
+  absl::StatusOr<std::vector<std::string>> titles = ReadTitlesTsv(
+      WriteFile("t1.tsv", "item_id\ttitle\nzz\tgone\r\na\tkept\n\n"), items);
+  ASSERT_TRUE(titles.ok()) << titles.status();
+  EXPECT_THAT(*titles, ElementsAre("kept"));
+
+  const std::string no_tab = WriteFile("t2.tsv", "item_id\ttitle\na kept\n");
+  EXPECT_THAT(ReadTitlesTsv(no_tab, items).status().message(),
+              HasSubstr(absl::StrCat(no_tab, ":2: no tab")));
+  const std::string header = WriteFile("t3.tsv", "id\ttitle\n");
+  EXPECT_THAT(ReadTitlesTsv(header, items).status().message(),
+              HasSubstr(absl::StrCat(header, ":1: bad header")));
+  const std::string utf8 = WriteFile("t4.tsv", "item_id\ttitle\na\t\xff\n");
+  EXPECT_THAT(ReadTitlesTsv(utf8, items).status().message(),
+              HasSubstr(absl::StrCat(utf8, ":2: the title is not UTF-8")));
+  EXPECT_EQ(ReadTitlesTsv(Path("missing.tsv"), items).status().code(),
+            absl::StatusCode::kNotFound);
+}
+
 }  // namespace
 }  // namespace recall

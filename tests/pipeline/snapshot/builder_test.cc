@@ -20,6 +20,7 @@
 #include "index/index_handle.h"
 #include "pipeline/data/gen_world.h"
 #include "recall/snapshot.h"
+#include "store/item_table.h"
 #include "store/snapshot_files.h"
 #include "tests/test_util.h"
 
@@ -140,6 +141,25 @@ TEST_F(BuilderTest, BuildsAVerifiableSnapshotAndPublishesIt) {
       tag_was_clicked |= tag == user.tags(0).tag();
   }
   EXPECT_TRUE(tag_was_clicked);
+}
+
+TEST_F(BuilderTest, TitlesAreKeptInTheSnapshotForPeopleToRead) {
+  auto items = ItemTable::ReadTsv((input_ / "items.tsv").string());
+  ASSERT_TRUE(items.ok());
+  std::vector<std::string> titles(static_cast<size_t>(items->size()));
+  titles[0] = "<script>first</script>";
+  titles[2] = "third";
+  ASSERT_TRUE(
+      WriteTitlesTsv((input_ / "titles.tsv").string(), *items, titles).ok());
+  auto m = BuildSnapshot(Options("v1"));
+  ASSERT_TRUE(m.ok()) << m.status();
+  EXPECT_EQ(m->titles().path(), "titles.tsv");
+  auto snapshot = Snapshot::Load(root_, "v1");
+  ASSERT_TRUE(snapshot.ok()) << snapshot.status();
+  EXPECT_EQ((*snapshot)->Title(0), "<script>first</script>");
+  EXPECT_EQ((*snapshot)->Title(1), "");
+  EXPECT_EQ((*snapshot)->Title(2), "third");
+  EXPECT_EQ((*snapshot)->Title(kNoItem), "");
 }
 
 TEST_F(BuilderTest, TakenDownItemsAreLeftOutWithTheirVectorsAndClicks) {
