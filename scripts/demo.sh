@@ -2,7 +2,8 @@
 # The demo, end to end: installs dependencies, builds, generates the synthetic
 # news world (100k items, 100k users, 64 dims; dssm, item2vec, title2vec, tag
 # and media vectors), builds a snapshot with the news policy, starts
-# recall-server on 127.0.0.1:50051 (metrics on 127.0.0.1:9464), prints a few
+# recall-server on 127.0.0.1:50051 (metrics on 127.0.0.1:9464, the debug page on
+# http://127.0.0.1:8080/?user=ID), prints a few
 # real answers and the commands to try, and serves until Ctrl-C. When
 # redis-server is installed (scripts/install-deps.sh installs it) it also
 # starts one on 127.0.0.1:$DEMO_REDIS_PORT as the click stream and shows an
@@ -52,7 +53,7 @@ fi
 echo "== starting recall-server"
 "$BIN/recall-server" --snapshot_root "$DEMO_DIR/snapshots" \
   --host 127.0.0.1 --port 50051 --metrics_host 127.0.0.1 --metrics_port 9464 \
-  "${stream_flags[@]}" &
+  --debug_port 8080 "${stream_flags[@]}" &
 server=$!
 trap 'kill -TERM $server 2>/dev/null; wait $server 2>/dev/null; [[ -z $redis ]] || kill $redis' EXIT
 trap 'exit 0' INT TERM
@@ -113,6 +114,7 @@ if [[ -n $stream ]]; then
 fi
 echo
 echo "Set-up took $(( $(date +%s) - start )) s after the build. Try:"
+echo "  open http://127.0.0.1:8080/?user=$user   # the debug page: why this reader got these articles"
 echo "  grpcurl -plaintext 127.0.0.1:50051 list"
 echo "  grpcurl -plaintext 127.0.0.1:50051 describe recall.v1.RecallService"
 echo "  grpcurl -plaintext -d '{\"user_id\":\"$user\",\"k\":20}' 127.0.0.1:50051 recall.v1.RecallService/Recall"

@@ -23,9 +23,11 @@ button.item { font: inherit; color: #0645ad; background: none; border: none;
   padding: 0; cursor: pointer; text-decoration: underline; }
 .muted { color: #777; }
 .error { color: #b00; font-weight: bold; }
-.src { white-space: nowrap; }
+.src { overflow-wrap: anywhere; }
+td.title { min-width: 14em; }
 #layout { display: flex; gap: 24px; align-items: flex-start; }
-#main { flex: 3; min-width: 0; } #side { flex: 2; min-width: 0; }
+#main { flex: 3; min-width: 0; overflow-x: auto; }
+#side { flex: 2; min-width: 0; overflow-x: auto; }
 form label { margin-right: 10px; }
 input[type=number] { width: 70px; }
 </style>
@@ -57,16 +59,16 @@ input[type=number] { width: 70px; }
   <table id="channels"><thead><tr><th>channel</th><th>status</th><th>found</th><th>kept</th>
     <th>dropped (threshold)</th><th>excluded</th><th>truncated</th><th>latency us</th>
     <th>note</th></tr></thead><tbody></tbody></table>
+  <h2>User record</h2>
+  <div id="user-record"></div>
+  <h2>Real time</h2>
+  <div id="realtime"></div>
 </div>
 <div id="side">
   <h2 id="similar-title">Similar items</h2>
   <div class="muted" id="similar-hint">Click an item to see the items similar to it.</div>
   <table id="similar"><thead><tr><th>#</th><th>item</th><th>title</th><th>score</th>
     <th>sources</th></tr></thead><tbody></tbody></table>
-  <h2>User record</h2>
-  <div id="user-record"></div>
-  <h2>Real time</h2>
-  <div id="realtime"></div>
 </div>
 </div>
 <script>
@@ -219,7 +221,7 @@ async function showSimilar(id) {
   document.getElementById("similar-title").textContent = "Similar to " + id;
   document.getElementById("similar-hint").textContent = "";
   try {
-    const body = await getJson("api/similar", {request: JSON.stringify({item_ids: [id], k: 50})});
+    const body = await getJson("api/similar", {request: JSON.stringify({item_ids: [id], k: 20})});
     fill(document.querySelector("#similar tbody"), answerRows(body, false));
     document.body.dataset.similar = "ready";
   } catch (e) {
