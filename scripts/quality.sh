@@ -4,6 +4,10 @@
 # through the real RPC, on MovieLens (ml-latest-small, temporal split: each
 # user's last 5 liked movies held out) and on the synthetic world.
 #
+# Each dataset also gets an evaluation report, a static page with charts
+# (recallctl eval --report; the charts need gnuplot): WORK_DIR/ml_eval-report/
+# and WORK_DIR/syn_eval-report/, each opened at index.html.
+#
 # Usage: scripts/quality.sh MOVIELENS_DIR [WORK_DIR]
 #   MOVIELENS_DIR: an unpacked ml-latest-small (ratings.csv, movies.csv,
 #   tags.csv; https://grouplens.org/datasets/movielens/, never copied into
@@ -23,7 +27,8 @@ export OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1
 rm -rf "$WORK"
 mkdir -p "$WORK"
 
-# serve ROOT, evaluate TEST against TRAIN_WORLD, write OUT.json and print the table
+# serve ROOT, evaluate TEST against TRAIN_WORLD, write OUT.json and the
+# report OUT-report/, and print the table
 evaluate() {
   local root=$1 test=$2 train=$3 out=$4
   "$BIN/recall-server" --snapshot_root "$root" --host 127.0.0.1 --port "$PORT" \
@@ -33,7 +38,8 @@ evaluate() {
   "$BIN/recallctl" eval --target "127.0.0.1:$PORT" --test "$test" --train "$train" \
     --cutoffs 10,50,100,500 --json 2>/dev/null > "$out.json"
   "$BIN/recallctl" eval --target "127.0.0.1:$PORT" --test "$test" --train "$train" \
-    --cutoffs 10,50,100,500 2>/dev/null
+    --cutoffs 10,50,100,500 --report "$out-report" 2>"$out.log" || {
+    cat "$out.log" >&2; kill -TERM $server; exit 1; }
   kill -TERM $server
   wait $server || true
 }

@@ -19,6 +19,21 @@ std::shared_ptr<grpc::Channel> RetryingChannel(const std::string& target) {
                                    args);
 }
 
+namespace {
+
+std::vector<std::string>& MutableCommandLine() {
+  static auto* argv = new std::vector<std::string>;
+  return *argv;
+}
+
+}  // namespace
+
+void SetCommandLine(int argc, char** argv) {
+  MutableCommandLine().assign(argv, argv + argc);
+}
+
+const std::vector<std::string>& CommandLine() { return MutableCommandLine(); }
+
 int Fail(const absl::Status& status) {
   fprintf(stderr, "recallctl: %s\n", std::string(status.message()).c_str());
   return status.code() == absl::StatusCode::kInvalidArgument ? 2 : 1;

@@ -6,6 +6,7 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "grpcpp/grpcpp.h"
@@ -16,6 +17,12 @@ namespace recall {
 
 // Prints "recallctl: MESSAGE" and returns 2 for INVALID_ARGUMENT, else 1.
 int Fail(const absl::Status& status);
+
+// The process's command line as main received it (argv[0] first), for
+// reports that record how they were made. main sets it once, before any
+// command runs; empty until then.
+void SetCommandLine(int argc, char** argv);
+const std::vector<std::string>& CommandLine();
 
 // A plaintext channel to `target` for commands that retry while a server
 // starts (--wait): reconnects within 100-250 ms instead of gRPC's default

@@ -89,7 +89,7 @@ const std::map<std::string, std::vector<std::string>>& CommandFlags() {
                       "time_fraction", "realtime_click_ttl",
                       "realtime_half_life", "live_spaces", "progress"}})},
       {"eval", Join({{"target", "test", "train", "cutoffs", "concurrency",
-                      "deadline_ms", "json", "per_channel"}})},
+                      "deadline_ms", "json", "per_channel", "report"}})},
       {"bench", Join({{"target", "snapshot", "user_ids", "mode", "concurrency",
                        "duration", "warmup", "deadline_ms", "rate", "channels",
                        "k", "json", "space", "server_metrics"}})},

@@ -31,8 +31,9 @@ constexpr char kUsage[] =
     "  split  --input WORLD --out TRAIN_WORLD --test TEST.tsv (--last-n N | "
     "--last-fraction F |"
     " --cutoff UNIX_TS)\n"
-    "  eval   --target HOST:PORT --test TEST.tsv [--k 10,50,100,500 --train "
-    "TRAIN_WORLD --json]\n"
+    "  eval   --target HOST:PORT --test TEST.tsv [--cutoffs 10,50,100,500 "
+    "--train "
+    "TRAIN_WORLD --json --report DIR]\n"
     "  train  --input WORLD [--train_spaces "
     "item2vec,media2vec,tag2vec,title2vec,mf --dim D]\n"
     "  tune   --input TRAIN_WORLD --out POLICY.textproto [--metric recall@100 "
@@ -138,6 +139,7 @@ int Dispatch(const std::string& command, const std::string& format) {
 
 int main(int argc, char** argv) {
   absl::SetProgramUsageMessage(recall::kUsage);
+  recall::SetCommandLine(argc, argv);
   std::vector<std::string> normalized = recall::NormalizeArgs(argc, argv);
   std::vector<char*> pointers;
   for (std::string& arg : normalized) pointers.push_back(arg.data());

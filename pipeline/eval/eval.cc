@@ -28,7 +28,6 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/synchronization/notification.h"
 #include "pipeline/data/clicks_file.h"
-#include "pipeline/eval/json_text.h"
 #include "pipeline/snapshot/item_cf.h"
 #include "proto/recall/v1/recall.pb.h"
 #include "util/percentile.h"
@@ -61,21 +60,6 @@ absl::Status ForEachClick(
                        [&](absl::string_view user, absl::string_view item,
                            int64_t) { fn(user, item); })
       .status();
-}
-
-JsonObject MetricsJson(const RankingMetrics& m) {
-  JsonObject out = {{"users", m.users}};
-  const std::pair<const char*, const std::map<int, double>*> groups[] = {
-      {"hr", &m.hr},
-      {"recall", &m.recall},
-      {"ndcg", &m.ndcg},
-      {"coverage", &m.coverage}};
-  for (const auto& [name, values] : groups) {
-    for (const auto& [k, v] : *values) {
-      out[absl::StrCat(name, "@", k)] = JsonNumber(v, 6);
-    }
-  }
-  return out;
 }
 
 absl::Status ValidateOptions(const EvalOptions& o) {
@@ -221,10 +205,14 @@ absl::Status Baselines(
 // one channel alone. Workers Add to it concurrently.
 struct Pass {
   Pass(std::string name, const std::vector<int>& ks, int64_t catalogue_size)
-      : channel(std::move(name)), acc(ks, catalogue_size) {}
+      : channel(std::move(name)),
+        acc(ks, catalogue_size),
+        hit_share(*std::max_element(ks.begin(), ks.end())) {}
   const std::string channel;
   absl::Mutex mu;
   MetricsAccumulator acc ABSL_GUARDED_BY(mu);
+  // The merged pass only.
+  HitShareAccumulator hit_share ABSL_GUARDED_BY(mu);
 };
 
 // What one worker thread saw; only that thread touches it until joined.
@@ -246,6 +234,21 @@ void DrawProgress(int64_t done, int64_t total, const std::string& what) {
   absl::FPrintF(stderr, "\reval [%s] %3d%% %d/%d calls  %-24.24s", bar,
                 static_cast<int>(fraction * 100), done, total, what);
   std::fflush(stderr);
+}
+
+// EvalReport::hit_share and merged_hits from the merged pass's counts: every
+// channel `info` names, and any other that a hit's sources named.
+void FillHitShare(const HitShareAccumulator& acc,
+                  const v1::GetSnapshotInfoResponse& info, EvalReport* report) {
+  report->merged_hits = acc.hits();
+  for (const std::string& channel : info.channels()) {
+    report->hit_share[channel] = HitShare();
+  }
+  for (const auto& [channel, hits] : acc.channel_hits()) {
+    HitShare& share = report->hit_share[channel];
+    share.hits = hits;
+    share.share = static_cast<double>(hits) / static_cast<double>(acc.hits());
+  }
 }
 
 }  // namespace
@@ -312,6 +315,28 @@ void MetricsAccumulator::Add(const std::vector<std::string>& ranked,
   }
 }
 
+void HitShareAccumulator::Add(const v1::RecallResponse& response,
+                              const std::vector<std::string>& relevant) {
+  const std::unordered_set<std::string_view> rel(relevant.begin(),
+                                                 relevant.end());
+  std::unordered_set<std::string_view> listed;
+  std::set<std::string_view> sources;
+  const int n = std::min(response.items_size(), std::max(max_k_, 0));
+  for (int i = 0; i < n; ++i) {
+    const v1::RecalledItem& item = response.items(i);
+    if (!listed.insert(item.item_id()).second) continue;  // a repeat
+    if (rel.count(item.item_id()) == 0) continue;
+    ++hits_;
+    sources.clear();
+    for (const v1::Source& source : item.sources()) {
+      sources.insert(source.channel());
+    }
+    for (std::string_view channel : sources) {
+      ++channel_hits_[std::string(channel)];
+    }
+  }
+}
+
 RankingMetrics MetricsAccumulator::Finish() const {
   RankingMetrics m;
   m.users = users_;
@@ -331,68 +356,6 @@ RankingMetrics MetricsAccumulator::Finish() const {
                         : 0;
   }
   return m;
-}
-
-std::string EvalReport::ToJson() const {
-  JsonObject channel_metrics = JsonObject::object();
-  for (const auto& [name, m] : channels) channel_metrics[name] = MetricsJson(m);
-  const JsonObject report = {
-      {"merged", MetricsJson(merged)},
-      {"popularity", MetricsJson(popularity)},
-      {"item_knn", MetricsJson(item_knn)},
-      {"channels", std::move(channel_metrics)},
-      {"latency",
-       {{"p50_ms", JsonNumber(p50_ms, 3)}, {"p99_ms", JsonNumber(p99_ms, 3)}}},
-      {"errors", errors}};
-  return report.dump();
-}
-
-std::string EvalReport::ToText() const {
-  std::vector<std::pair<std::string, const RankingMetrics*>> rows;
-  rows.emplace_back("merged", &merged);
-  if (popularity.users > 0) rows.emplace_back("popularity", &popularity);
-  if (item_knn.users > 0) rows.emplace_back("item-kNN", &item_knn);
-  for (const auto& [name, m] : channels) {
-    rows.emplace_back(absl::StrCat("channel ", name), &m);
-  }
-  size_t name_width = 10;
-  for (const auto& row : rows)
-    name_width = std::max(name_width, row.first.size());
-  const int w = static_cast<int>(name_width);
-
-  std::string out = absl::StrFormat("%-*s %8s", w, "", "users");
-  for (const char* metric : {"HR", "Recall", "NDCG"}) {
-    for (const auto& [k, v] : merged.hr) {
-      absl::StrAppendFormat(&out, " %9s", absl::StrCat(metric, "@", k));
-    }
-  }
-  out += "\n";
-  for (const auto& [name, m] : rows) {
-    absl::StrAppendFormat(&out, "%-*s %8d", w, name, m->users);
-    for (const std::map<int, double>* values : {&m->hr, &m->recall, &m->ndcg}) {
-      for (const auto& [k, v] : *values) {
-        absl::StrAppendFormat(&out, " %9.4f", v);
-      }
-    }
-    out += "\n";
-  }
-  absl::StrAppendFormat(&out, "\n%-*s", w, "coverage");
-  for (const auto& [k, v] : merged.coverage) {
-    absl::StrAppendFormat(&out, " %9s", absl::StrCat("@", k));
-  }
-  out += "\n";
-  for (const auto& [name, m] : rows) {
-    absl::StrAppendFormat(&out, "%-*s", w, name);
-    for (const auto& [k, v] : m->coverage) {
-      absl::StrAppendFormat(&out, " %9.4f", v);
-    }
-    out += "\n";
-  }
-  absl::StrAppendFormat(&out,
-                        "\nmerged Recall latency ms: p50 %.3f  p99 %.3f\n"
-                        "failed RPCs: %d\n",
-                        p50_ms, p99_ms, errors);
-  return out;
 }
 
 // Asks options.target for every (pass, user): job j is user j % |users| in
@@ -445,6 +408,7 @@ std::vector<WorkerResult> RunPasses(
         }
         absl::MutexLock lock(&pass.mu);
         pass.acc.Add(ranked, *relevant[u]);
+        if (pass.channel.empty()) pass.hit_share.Add(response, *relevant[u]);
       } else {
         ++result.errors;
         if (pass.channel.empty() && result.merged_errors++ == 0) {
@@ -534,6 +498,7 @@ absl::StatusOr<EvalReport> RunEval(const EvalOptions& options) {
   const int64_t catalogue_size = info.item_count();
 
   EvalReport report;
+  report.test_users = static_cast<int64_t>(test.size());
   if (!options.train_world.empty()) {
     RETURN_IF_ERROR(Baselines(options.train_world, test, ks, catalogue_size,
                               &report.popularity, &report.item_knn));
@@ -558,6 +523,7 @@ absl::StatusOr<EvalReport> RunEval(const EvalOptions& options) {
     absl::MutexLock lock(&pass->mu);
     if (pass->channel.empty()) {
       report.merged = pass->acc.Finish();
+      FillHitShare(pass->hit_share, info, &report);
     } else {
       report.channels[pass->channel] = pass->acc.Finish();
     }

@@ -27,6 +27,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "pipeline/eval/recall_target.h"
+#include "proto/recall/v1/recall.pb.h"
 
 namespace recall {
 
@@ -79,6 +80,32 @@ class MetricsAccumulator {
   std::unordered_map<std::string, int> best_position_;
 };
 
+// Counts which channels produced the hits of the merged answer: a hit is an
+// item within the first max_k of an answer (an id repeated in it counts once,
+// at its first position) that is among the user's relevant items; each
+// distinct RecalledItem.sources[].channel of a hit counts one hit for that
+// channel (an item with several sources counts for each). Not thread-safe.
+class HitShareAccumulator {
+ public:
+  explicit HitShareAccumulator(int max_k) : max_k_(max_k) {}
+
+  // One user's answer and relevant items (repeats ignored).
+  void Add(const v1::RecallResponse& response,
+           const std::vector<std::string>& relevant);
+
+  // Hits over every answer added.
+  int64_t hits() const { return hits_; }
+  // Hits by channel; a channel with no hit is absent.
+  const std::map<std::string, int64_t>& channel_hits() const {
+    return channel_hits_;
+  }
+
+ private:
+  int max_k_;
+  int64_t hits_ = 0;
+  std::map<std::string, int64_t> channel_hits_;
+};
+
 struct EvalOptions {
   // The system evaluated (not owned; must outlive the call), e.g. a server
   // over gRPC (tools/grpc_target.h).
@@ -111,6 +138,15 @@ struct EvalOptions {
 
 inline constexpr int kItemKnnNeighbours = 1000;
 
+// One channel's part in the merged answer's hits (HitShareAccumulator).
+struct HitShare {
+  // Hits of the merged answer with the channel among the item's sources.
+  int64_t hits = 0;
+  // hits / EvalReport::merged_hits, 0 when that is 0. The shares of all
+  // channels add up to 1 or more (an item may have several sources).
+  double share = 0;
+};
+
 struct EvalReport {
   // The server's answer as a ranking service sees it, over the users whose
   // merged Recall succeeded.
@@ -129,17 +165,28 @@ struct EvalReport {
   // Failed Recall RPCs, merged and per-channel together; each skips one user
   // in one system.
   int64_t errors = 0;
+  // Users in TEST.tsv.
+  int64_t test_users = 0;
+  // Hits of the merged answer within the top max(K), over its scored users.
+  int64_t merged_hits = 0;
+  // By channel: every channel of GetSnapshotInfo (0 hits included), and any
+  // other channel named in a hit's sources.
+  std::map<std::string, HitShare> hit_share;
 
   // One JSON object, no trailing newline:
   //   {"merged": M, "popularity": M, "item_knn": M,
   //    "channels": {"NAME": M, ...},
-  //    "latency": {"p50_ms": X, "p99_ms": X}, "errors": N}
+  //    "latency": {"p50_ms": X, "p99_ms": X}, "errors": N,
+  //    "test_users": N, "merged_hits": N,
+  //    "hit_share": {"NAME": {"hits": N, "share": X}, ...}}
   // where each M is {"users": N, "hr@K": X, ..., "recall@K": X, ...,
   // "ndcg@K": X, ..., "coverage@K": X, ...} with every K of the run.
+  // (eval_text.cc, like ToText.)
   std::string ToJson() const;
   // A readable table, ending in a newline: one row per system (merged,
   // popularity and item-kNN when computed, each channel), with users and
-  // HR/Recall/NDCG at each K; then coverage per system, latency and errors.
+  // HR/Recall/NDCG at each K; then coverage per system, latency, errors, and
+  // each channel's share of the merged answer's hits.
   std::string ToText() const;
 };
 

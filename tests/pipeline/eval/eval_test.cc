@@ -9,6 +9,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
@@ -153,6 +154,42 @@ TEST(MetricsAccumulatorTest, EmptyHasEveryKey) {
 }
 
 // ---------------------------------------------------------------------------
+// HitShareAccumulator
+
+// An answer of (item, its sources' channels).
+v1::RecallResponse Answer(
+    const std::vector<std::pair<std::string, std::vector<std::string>>>&
+        items) {
+  v1::RecallResponse response;
+  for (const auto& [id, channels] : items) {
+    v1::RecalledItem* item = response.add_items();
+    item->set_item_id(id);
+    for (const std::string& c : channels) item->add_sources()->set_channel(c);
+  }
+  return response;
+}
+
+TEST(HitShareAccumulatorTest, CountsEachChannelOfEachHitOnce) {
+  HitShareAccumulator acc(3);
+  // Within max_k = 3: a, a hit from x (once) and y; b, no hit; a again, a
+  // repeat that counts for nothing. d and c are past max_k.
+  acc.Add(Answer({{"a", {"x", "y", "x"}},
+                  {"b", {"x"}},
+                  {"a", {"z"}},
+                  {"d", {"x"}},
+                  {"c", {"y"}}}),
+          {"a", "c", "d", "a"});
+  EXPECT_EQ(acc.hits(), 1);
+  // A hit with no source counts in the total only.
+  acc.Add(Answer({{"c", {"y"}}, {"e", {}}}), {"c", "e"});
+  EXPECT_EQ(acc.hits(), 3);
+  EXPECT_THAT(acc.channel_hits(), ElementsAre(Pair("x", 1), Pair("y", 2)));
+  // No relevant item: nothing.
+  acc.Add(Answer({{"c", {"y"}}}), {});
+  EXPECT_EQ(acc.hits(), 3);
+}
+
+// ---------------------------------------------------------------------------
 // ReadTestClicks
 
 TEST(ReadTestClicksTest, GroupsByUserInFileOrderWithoutRepeats) {
@@ -217,9 +254,11 @@ TEST(ReadTestClicksTest, Errors) {
 // RunEval against a fake server
 
 // A stand-in RecallService with 20 items and the channels "chan_a" and
-// "chan_b". The merged answer is i1..ik for every user; "chan_a" alone
-// answers i4, i9, x1; "chan_b" alone answers nothing. User ids starting with
-// "bad" get INVALID_ARGUMENT. Records every Recall request.
+// "chan_b". The merged answer is i1..ik for every user, item i<n> with the
+// sources chan_a when n is even (twice for i4, once more as "popular"), and
+// chan_b when n <= 2; "chan_a" alone answers i4, i9, x1; "chan_b" alone
+// answers nothing. User ids starting with "bad" get INVALID_ARGUMENT.
+// Records every Recall request.
 class FakeRecallService final : public v1::RecallService::Service {
  public:
   grpc::Status Recall(grpc::ServerContext* context,
@@ -238,7 +277,14 @@ class FakeRecallService final : public v1::RecallService::Service {
     std::vector<std::string> items;
     if (request->channel_overrides_size() == 0) {
       for (int i = 1; i <= request->k(); ++i) {
-        items.push_back(absl::StrCat("i", i));
+        v1::RecalledItem* item = response->add_items();
+        item->set_item_id(absl::StrCat("i", i));
+        if (i % 2 == 0) item->add_sources()->set_channel("chan_a");
+        if (i <= 2) item->add_sources()->set_channel("chan_b");
+        if (i == 4) {
+          item->add_sources()->set_channel("chan_a");
+          item->add_sources()->set_channel("popular");
+        }
       }
     } else if (request->channel_overrides(0).channel() == "chan_a") {
       items = {"i4", "i9", "x1"};
@@ -460,6 +506,53 @@ TEST_F(RunEvalTest, MergedChannelsAndPopularity) {
   EXPECT_THAT(text, HasSubstr("popularity"));
   EXPECT_THAT(text, HasSubstr("channel chan_a"));
   EXPECT_THAT(text, HasSubstr("NDCG@5"));
+}
+
+// Merged hits within the top 5: u1 i1 {chan_b} and i4 {chan_a, popular}, u2
+// i2 {chan_a, chan_b}; u3 none, bad1 failed.
+TEST_F(RunEvalTest, HitShareOfTheMergedAnswer) {
+  absl::StatusOr<EvalReport> report = RunEval(options_);
+  ASSERT_TRUE(report.ok()) << report.status();
+  const EvalReport& r = *report;
+  EXPECT_EQ(r.test_users, 4);
+  EXPECT_EQ(r.merged_hits, 3);
+  ASSERT_THAT(r.hit_share, ElementsAre(Pair("chan_a", testing::_),
+                                       Pair("chan_b", testing::_),
+                                       Pair("popular", testing::_)));
+  EXPECT_EQ(r.hit_share.at("chan_a").hits, 2);
+  EXPECT_NEAR(r.hit_share.at("chan_a").share, 2.0 / 3, kEps);
+  EXPECT_EQ(r.hit_share.at("chan_b").hits, 2);
+  EXPECT_NEAR(r.hit_share.at("chan_b").share, 2.0 / 3, kEps);
+  EXPECT_EQ(r.hit_share.at("popular").hits, 1);
+  EXPECT_NEAR(r.hit_share.at("popular").share, 1.0 / 3, kEps);
+
+  google::protobuf::Struct parsed;
+  ASSERT_TRUE(
+      google::protobuf::util::JsonStringToMessage(r.ToJson(), &parsed).ok());
+  const auto& root = parsed.fields();
+  EXPECT_EQ(root.at("merged_hits").number_value(), 3);
+  EXPECT_EQ(root.at("test_users").number_value(), 4);
+  const auto& shares = root.at("hit_share").struct_value().fields();
+  ASSERT_EQ(shares.size(), 3u);
+  const auto& a = shares.at("chan_a").struct_value().fields();
+  EXPECT_EQ(a.at("hits").number_value(), 2);
+  EXPECT_NEAR(a.at("share").number_value(), 2.0 / 3, 1e-6);
+  EXPECT_THAT(r.ToText(), HasSubstr("by source channel: 3 hits"));
+}
+
+TEST_F(RunEvalTest, HitShareOnlyWithinTheLargestK) {
+  // k = 1: only u1's i1 {chan_b} is a hit; chan_a is listed with none.
+  options_.ks = {1};
+  options_.per_channel = false;
+  absl::StatusOr<EvalReport> report = RunEval(options_);
+  ASSERT_TRUE(report.ok()) << report.status();
+  EXPECT_EQ(report->merged_hits, 1);
+  ASSERT_THAT(report->hit_share, ElementsAre(Pair("chan_a", testing::_),
+                                             Pair("chan_b", testing::_)));
+  EXPECT_EQ(report->hit_share.at("chan_a").hits, 0);
+  EXPECT_EQ(report->hit_share.at("chan_a").share, 0);
+  EXPECT_EQ(report->hit_share.at("chan_b").hits, 1);
+  EXPECT_EQ(report->hit_share.at("chan_b").share, 1);
 }
 
 TEST_F(RunEvalTest, JsonParsesAndHasEveryKey) {
