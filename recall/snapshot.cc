@@ -115,9 +115,19 @@ absl::StatusOr<NamedLists> LoadLists(const std::string& dir,
   return NamedLists{lm, std::move(lists)};
 }
 
-// Loads and verifies a space's neighbour table: lists keyed by item row,
-// none longer than the MANIFEST's k or under its cut.
-absl::StatusOr<std::unique_ptr<const RankedLists>> LoadNeighbours(
+// Runs every task, on up to one thread per core; returns the first failure
+// in `tasks` order (all run to the end either way).
+absl::Status RunAll(const std::vector<std::function<absl::Status()>>& tasks) {
+  std::vector<absl::Status> results(tasks.size());
+  ParallelFor(static_cast<int64_t>(tasks.size()), /*threads=*/0, /*block=*/1,
+              [&](int64_t i) { results[i] = tasks[i](); });
+  for (absl::Status& status : results) RETURN_IF_ERROR(status);
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<const RankedLists>> LoadNeighbourTable(
     const std::string& dir, const v1::NeighbourTableManifest& tm,
     int64_t item_count) {
   RETURN_IF_ERROR(VerifyFileRef(dir, tm.file()));
@@ -142,18 +152,6 @@ absl::StatusOr<std::unique_ptr<const RankedLists>> LoadNeighbours(
   }
   return std::make_unique<const RankedLists>(std::move(lists));
 }
-
-// Runs every task, on up to one thread per core; returns the first failure
-// in `tasks` order (all run to the end either way).
-absl::Status RunAll(const std::vector<std::function<absl::Status()>>& tasks) {
-  std::vector<absl::Status> results(tasks.size());
-  ParallelFor(static_cast<int64_t>(tasks.size()), /*threads=*/0, /*block=*/1,
-              [&](int64_t i) { results[i] = tasks[i](); });
-  for (absl::Status& status : results) RETURN_IF_ERROR(status);
-  return absl::OkStatus();
-}
-
-}  // namespace
 
 Snapshot::Snapshot(v1::Manifest manifest, ItemTable items,
                    std::vector<Space> spaces, std::unique_ptr<UserStore> users,
@@ -271,7 +269,7 @@ absl::StatusOr<Space> LoadSpace(const std::string& dir,
   RETURN_IF_ERROR(SmokeQuery(space, item_count));
   if (sm.has_neighbours()) {
     ASSIGN_OR_RETURN(space.neighbours,
-                     LoadNeighbours(dir, sm.neighbours(), item_count));
+                     LoadNeighbourTable(dir, sm.neighbours(), item_count));
   }
   return space;
 }

@@ -75,6 +75,15 @@ struct NamedLists {
   const std::string& name() const { return manifest.name(); }
 };
 
+// Loads and verifies a space's neighbour table as Snapshot::Load does: the
+// file's size and CRC32C, lists keyed by item row, the MANIFEST's counts,
+// no list longer than its k or reaching under its cut; DATA_LOSS naming the
+// file otherwise. Builders check the tables they add to an already verified
+// version with it.
+absl::StatusOr<std::unique_ptr<const RankedLists>> LoadNeighbourTable(
+    const std::string& dir, const v1::NeighbourTableManifest& table,
+    int64_t item_count);
+
 // Fills the via strings of `clustering` from its table (tests, loader).
 void IndexClustering(Clustering* clustering);
 

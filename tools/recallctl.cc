@@ -15,6 +15,7 @@
 #include "absl/flags/usage.h"
 #include "absl/status/status.h"
 #include "absl/strings/numbers.h"
+#include "absl/synchronization/mutex.h"
 #include "tools/command.h"
 #include "tools/command_flags.h"
 #include "tools/flags.h"
@@ -138,6 +139,9 @@ int Dispatch(const std::string& command, const std::string& format) {
 }  // namespace recall
 
 int main(int argc, char** argv) {
+  // As in recall-server: Debian's Abseil checks every absl::Mutex lock order
+  // (GraphCycles), 1.5% of the load generator's CPU (docs/PERFORMANCE.md).
+  absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
   absl::SetProgramUsageMessage(recall::kUsage);
   recall::SetCommandLine(argc, argv);
   std::vector<std::string> normalized = recall::NormalizeArgs(argc, argv);

@@ -363,9 +363,10 @@ absl::StatusOr<std::shared_ptr<const Snapshot>> LoadAndCheckPolicy(
 
 // The neighbour tables follow the policy as the engine completed it (the
 // default policy's i2i channels when there was no --policy), so they come
-// after the first load, `snapshot`; a second load (which replaces it)
-// verifies them as a server would. Writes the manifest, with the tables
-// when there are any.
+// after the first load, `snapshot`, which verified everything else; the
+// tables are then verified as a server's load would (LoadNeighbourTable),
+// the rest is not read again. Writes the manifest, with the tables when
+// there are any.
 absl::Status WriteNeighboursAndReverify(
     const BuildOptions& options, const ItemTable& items, const ClickLog& log,
     const std::string& dir, std::shared_ptr<const Snapshot>* snapshot,
@@ -378,13 +379,21 @@ absl::Status WriteNeighboursAndReverify(
                    build_neighbours::WriteNeighbourTables(
                        **snapshot, manifest->policy(), options.neighbours,
                        seed_rows, dir, manifest));
-  if (tables == 0) return WriteManifest(dir, *manifest);
   snapshot->reset();
+  if (tables == 0) return WriteManifest(dir, *manifest);
   clock->End("neighbours");
   RETURN_IF_ERROR(WriteManifest(dir, *manifest));
-  ASSIGN_OR_RETURN(*snapshot, Snapshot::LoadFromDir(dir));
-  RETURN_IF_ERROR(
-      CheckPolicy(std::move(*snapshot), manifest->policy()).status());
+  std::vector<const v1::NeighbourTableManifest*> written;
+  for (const v1::SpaceManifest& space : manifest->spaces()) {
+    if (space.has_neighbours()) written.push_back(&space.neighbours());
+  }
+  std::vector<absl::Status> checked(written.size());
+  ParallelFor(static_cast<int64_t>(written.size()), /*threads=*/0,
+              /*block=*/1, [&](int64_t i) {
+                checked[i] =
+                    LoadNeighbourTable(dir, *written[i], items.size()).status();
+              });
+  for (const absl::Status& status : checked) RETURN_IF_ERROR(status);
   clock->End("reverify");
   return absl::OkStatus();
 }

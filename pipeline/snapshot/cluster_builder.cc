@@ -252,7 +252,7 @@ absl::Status KMeansClustering(const v1::ClusteringSpec& spec,
       ks.erase(std::unique(ks.begin(), ks.end()), ks.end());
       std::vector<double> inertias;
       ASSIGN_OR_RETURN(options.k, ChooseKByElbow(matrix.data(), n, dim, ks,
-                                                 options, &inertias));
+                                                 options, &inertias, &centres));
       std::vector<std::string> report;
       for (size_t j = 0; j < ks.size(); ++j) {
         report.push_back(absl::StrCat("k=", ks[j], ": ", inertias[j]));
@@ -265,10 +265,12 @@ absl::Status KMeansClustering(const v1::ClusteringSpec& spec,
       return SpecError(spec, absl::StrCat("k=", options.k, " is not in [1, ", n,
                                           " users with vectors]"));
     }
-    absl::StatusOr<Centres> trained =
-        TrainKMeans(matrix.data(), n, dim, options);
-    if (!trained.ok()) return SpecError(spec, trained.status().message());
-    centres = std::move(*trained);
+    if (centres.k == 0) {  // not trained by the elbow's sweep
+      absl::StatusOr<Centres> trained =
+          TrainKMeans(matrix.data(), n, dim, options);
+      if (!trained.ok()) return SpecError(spec, trained.status().message());
+      centres = std::move(*trained);
+    }
   }
   double inertia = 0;
   *assigned = AssignToCentres(matrix.data(), n, centres,

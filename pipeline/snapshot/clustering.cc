@@ -328,7 +328,8 @@ std::vector<std::vector<Membership>> AssignToCentres(const float* vectors,
 absl::StatusOr<int> ChooseKByElbow(const float* vectors, int64_t n, int dim,
                                    const std::vector<int>& ks,
                                    const KMeansOptions& options,
-                                   std::vector<double>* inertias) {
+                                   std::vector<double>* inertias,
+                                   Centres* chosen) {
   if (inertias != nullptr) inertias->clear();
   if (ks.empty()) {
     return absl::InvalidArgumentError("elbow: no candidate k");
@@ -351,6 +352,8 @@ absl::StatusOr<int> ChooseKByElbow(const float* vectors, int64_t n, int dim,
 
   std::vector<double> curve;
   curve.reserve(ks.size());
+  std::vector<Centres> trained;
+  trained.reserve(ks.size());
   for (int k : ks) {
     KMeansOptions k_options = options;
     k_options.k = k;
@@ -358,10 +361,12 @@ absl::StatusOr<int> ChooseKByElbow(const float* vectors, int64_t n, int dim,
     double inertia = 0.0;
     Assign(vectors, n, centres, /*top_n=*/1, /*out=*/nullptr, &inertia);
     curve.push_back(inertia);
+    trained.push_back(std::move(centres));
   }
-  const int chosen = ks[Knee(ks, curve)];
+  const size_t knee = Knee(ks, curve);
   if (inertias != nullptr) *inertias = std::move(curve);
-  return chosen;
+  if (chosen != nullptr) *chosen = std::move(trained[knee]);
+  return ks[knee];
 }
 
 absl::StatusOr<std::vector<float>> ConcatenateSpaces(

@@ -61,11 +61,14 @@ std::vector<std::vector<Membership>> AssignToCentres(const float* vectors,
 // the inertia of each, and picks the k after which adding clusters stops
 // paying: the point of the inertia curve farthest from the straight line
 // between its first and last points (the "knee"). `inertias` gets one value
-// per k.
+// per k; `chosen` (when not null) the centres trained for the k picked,
+// which are TrainKMeans(vectors, n, dim, options with that k)'s: callers
+// need not train them again.
 absl::StatusOr<int> ChooseKByElbow(const float* vectors, int64_t n, int dim,
                                    const std::vector<int>& ks,
                                    const KMeansOptions& options,
-                                   std::vector<double>* inertias);
+                                   std::vector<double>* inertias,
+                                   Centres* chosen = nullptr);
 
 // Concatenates several spaces' vectors of the same users into one clusterable
 // space: for user i, the L2-normalised concatenation of each part's

@@ -320,13 +320,22 @@ TEST(ChooseKByElbowTest, FindsThePlantedK) {
   const std::vector<int> ks = {2, 4, 6, 8, 10, 12, 16};
   KMeansOptions options;
   std::vector<double> inertias;
+  Centres chosen;
   absl::StatusOr<int> k = ChooseKByElbow(planted.vectors.data(), Rows(planted),
-                                         16, ks, options, &inertias);
+                                         16, ks, options, &inertias, &chosen);
   ASSERT_TRUE(k.ok()) << k.status();
   EXPECT_EQ(*k, 8);
   ASSERT_EQ(inertias.size(), ks.size());
   for (size_t i = 1; i < inertias.size(); ++i)
     EXPECT_LE(inertias[i], inertias[i - 1] * 1.02 + 1e-6) << ks[i];
+  // The centres it hands back are the ones training that k gives: builds
+  // use them instead of training again.
+  options.k = *k;
+  absl::StatusOr<Centres> again =
+      TrainKMeans(planted.vectors.data(), Rows(planted), 16, options);
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(chosen.k, 8);
+  EXPECT_EQ(chosen.values, again->values);
 }
 
 TEST(ChooseKByElbowTest, FewerThanThreeKsPicksTheLast) {
