@@ -21,6 +21,9 @@
 #include "tools/flags.h"
 #include "util/parallel.h"
 
+// OpenBLAS's (Faiss links it on Debian); weak: absent with another BLAS.
+extern "C" void openblas_set_num_threads(int threads) __attribute__((weak));
+
 namespace recall {
 namespace {
 
@@ -101,7 +104,11 @@ std::vector<std::string> NormalizeArgs(int argc, char** argv) {
 }
 
 // --threads, else OMP_NUM_THREADS, else every core: for this process's
-// worker threads (util/parallel.h) and OpenMP's (Faiss) alike.
+// worker threads (util/parallel.h) and OpenMP's (Faiss) alike. OpenBLAS runs
+// on the calling thread unless OPENBLAS_NUM_THREADS says otherwise: its own
+// pool beside OpenMP's oversubscribes the cores (Faiss's k-means calls sgemm
+// between OpenMP loops, and both pools spin while they wait), which doubled
+// the clusterings' time (docs/PERFORMANCE.md "Build time").
 void ApplyThreadsFlag() {
   int threads = absl::GetFlag(FLAGS_threads);
   const char* omp = std::getenv("OMP_NUM_THREADS");
@@ -110,6 +117,10 @@ void ApplyThreadsFlag() {
   threads = WorkerThreads(threads);
   SetWorkerThreads(threads);
   omp_set_num_threads(threads);
+  if (openblas_set_num_threads != nullptr &&
+      std::getenv("OPENBLAS_NUM_THREADS") == nullptr) {
+    openblas_set_num_threads(1);
+  }
 }
 
 int Dispatch(const std::string& command, const std::string& format) {
