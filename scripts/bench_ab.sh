@@ -1,0 +1,101 @@
+#!/usr/bin/env bash
+# Before/after comparisons of two builds of the binaries, alternated in one
+# run on one machine (docs/PERFORMANCE.md, issue 22): keep a copy of the
+# binaries from before a change (e.g. `cp -r build/bin /tmp/before`), make
+# the change, build, then:
+#
+#   scripts/bench_ab.sh build  BEFORE_BIN AFTER_BIN WORLD [ROUNDS]
+#       `recallctl build` of WORLD (news policy and clusters, every core):
+#       wall time, CPU and each stage, per round and side
+#   scripts/bench_ab.sh client BEFORE_BIN AFTER_BIN ROOT USERS [ROUNDS]
+#       one AFTER_BIN server on ROOT; each side's `recallctl bench` at c=8,
+#       u2i_dssm alone and the full policy: qps, p50, the load generator's
+#       and the server's CPU per request
+#   scripts/bench_ab.sh peer   BEFORE_BIN AFTER_BIN ROOT USERS [ROUNDS]
+#       each side's in-process search of dssm (one thread per core) and its
+#       server's u2i_dssm over gRPC at c=8: the RPC layer's share
+#
+# BEFORE_BIN and AFTER_BIN are folders holding recallctl and recall-server.
+# ROUNDS defaults to 2 (3 for client). Environment: SECS (8).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+mode=$1; before=$2; after=$3; shift 3
+SECS="${SECS:-8}"
+PORT=50981
+json_field() { python3 -c "import json,sys; d=json.load(sys.stdin); print(' '.join(str(d[k]) for k in sys.argv[1:]))" "$@"; }
+
+build_ab() {
+  local world=$1 rounds=${2:-2} out
+  unset OMP_NUM_THREADS OPENBLAS_NUM_THREADS
+  out=$(mktemp -d)
+  trap 'rm -rf "$out"' RETURN
+  for round in $(seq 1 "$rounds"); do
+    for side in before after; do
+      local bin=$before; [[ $side == after ]] && bin=$after
+      rm -rf "$out/root"
+      if ! /usr/bin/time -v "$bin/recallctl" build --input "$world" --out "$out/root" \
+        --policy deploy/policy/news.textproto --clusters deploy/clusters/news.textproto \
+        --keep_versions 0 >"$out/log" 2>&1; then
+        echo "$side: the build failed:" >&2; grep -v '^\s' "$out/log" | tail -3 >&2; return 1
+      fi
+      echo "$round $side wall $(awk -F': ' '/Elapsed \(wall clock\)/ {print $2}' "$out/log")" \
+        "cpu $(awk -F': ' '/Percent of CPU/ {print $2}' "$out/log")" \
+        "$(grep -E '^build: stage' "$out/log" | awk '{printf "%s=%s ", $3, $4}')"
+    done
+  done
+}
+
+serve() {  # BIN ROOT: starts a server on PORT (metrics on PORT+1); sets $server
+  OMP_NUM_THREADS=1 "$1/recall-server" --snapshot_root "$2" --host 127.0.0.1 --port $PORT \
+    --metrics_host 127.0.0.1 --metrics_port $((PORT + 1)) --admin_port -1 2>/dev/null &
+  server=$!
+  "$1/recallctl" health --target 127.0.0.1:$PORT --wait 120 >/dev/null
+}
+
+client_ab() {
+  local root=$1 users=$2 rounds=${3:-3}
+  serve "$after" "$root"
+  trap 'kill $server 2>/dev/null; wait $server 2>/dev/null || true' RETURN
+  echo "round work side qps p50_ms client_cpu_us server_cpu_us errors"
+  for round in $(seq 1 "$rounds"); do
+    for work in u2i full; do
+      for side in before after; do
+        local bin=$before extra=(); [[ $side == after ]] && bin=$after
+        [[ $work == u2i ]] && extra=(--channels u2i_dssm)
+        echo "$round $work $side $("$bin/recallctl" bench --target 127.0.0.1:$PORT \
+          --user_ids "$users" --k 100 --concurrency 8 --duration "$SECS" --warmup 1 \
+          --server_metrics 127.0.0.1:$((PORT + 1)) --json "${extra[@]}" 2>/dev/null |
+          json_field qps p50_ms client_cpu_us server_cpu_us errors)"
+      done
+    done
+  done
+}
+
+peer_ab() {
+  local root=$1 users=$2 rounds=${3:-2} cores
+  cores=$(getconf _NPROCESSORS_ONLN)
+  export OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1
+  for round in $(seq 1 "$rounds"); do
+    for side in before after; do
+      local bin=$before; [[ $side == after ]] && bin=$after
+      local in_process rpc
+      in_process=$("$bin/recallctl" bench --snapshot "$root" --user_ids "$users" --k 100 \
+        --mode search --space dssm --concurrency "$cores" --duration "$SECS" --warmup 2 \
+        --json 2>/dev/null | json_field qps)
+      serve "$bin" "$root"
+      rpc=$("$bin/recallctl" bench --target 127.0.0.1:$PORT --user_ids "$users" --k 100 \
+        --channels u2i_dssm --concurrency 8 --duration "$SECS" --warmup 2 --json 2>/dev/null |
+        json_field qps)
+      kill $server; wait $server 2>/dev/null || true
+      python3 -c "import sys; i, r = map(float, sys.argv[1:]); print('$round $side in process %.0f, RPC %.0f, share %.2f' % (i, r, r / i))" \
+        "$in_process" "$rpc"
+    done
+  done
+}
+
+case $mode in
+  build) build_ab "$@" ;;
+  client) client_ab "$@" ;;
+  peer) peer_ab "$@" ;;
+  *) echo "usage: scripts/bench_ab.sh build|client|peer BEFORE_BIN AFTER_BIN ..." >&2; exit 2 ;;
+esac
