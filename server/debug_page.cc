@@ -1,6 +1,8 @@
 #include "server/debug_page.h"
 
 #include <algorithm>
+#include <functional>
+#include <map>
 #include <memory>
 #include <string>
 #include <utility>
