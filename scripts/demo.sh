@@ -55,7 +55,7 @@ echo "== starting recall-server"
   --host 127.0.0.1 --port 50051 --metrics_host 127.0.0.1 --metrics_port 9464 \
   --debug_port 8080 "${stream_flags[@]}" &
 server=$!
-trap 'kill -TERM $server 2>/dev/null; wait $server 2>/dev/null; [[ -z $redis ]] || kill $redis' EXIT
+trap 'kill -TERM $server 2>/dev/null; wait $server 2>/dev/null; [[ -z $redis ]] || kill $redis 2>/dev/null || true' EXIT
 trap 'exit 0' INT TERM
 
 user=$(sed -n 1p "$DEMO_DIR/world/users.txt")

@@ -52,7 +52,7 @@ input[type=number] { width: 70px; }
 <div id="main">
   <h2 id="answer-title">Merged answer</h2>
   <div id="answer-flags" class="muted"></div>
-  <table id="merged"><thead><tr><th>#</th><th>item</th><th>title</th><th>category</th>
+  <table id="merged"><thead><tr><th>#</th><th>item</th><th>title (or tags)</th><th>category</th>
     <th>score</th><th>sources: channel (via) similarity / score, rank</th></tr></thead>
     <tbody></tbody></table>
   <h2>Channels</h2>
@@ -105,8 +105,10 @@ function itemButton(id) {
 }
 function itemCells(id, meta) {
   const m = meta || {};
-  return [el("td", {}, itemButton(id)), el("td", {class: "title"}, m.title || ""),
-          el("td", {}, m.cat2 || m.cat1 || "")];
+  // No title (the synthetic world has none): the item's tags, greyed.
+  const title = m.title ? el("td", {class: "title"}, m.title)
+      : el("td", {class: "muted"}, (m.tags || []).map(t => t.tag).join(", "));
+  return [el("td", {}, itemButton(id)), title, el("td", {}, m.cat2 || m.cat1 || "")];
 }
 function sourcesText(sources) {
   return sources.map(s => el("div", {class: "src"},
