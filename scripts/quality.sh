@@ -30,7 +30,7 @@ mkdir -p "$WORK"
 # serve ROOT, evaluate TEST against TRAIN_WORLD, write OUT.json and the
 # report OUT-report/, and print the table
 evaluate() {
-  local root=$1 test=$2 train=$3 out=$4
+  local root=$1 test=$2 train=$3 out=$4 note=$5
   "$BIN/recall-server" --snapshot_root "$root" --host 127.0.0.1 --port "$PORT" \
     --metrics_port -1 2>/dev/null &
   local server=$!
@@ -38,7 +38,7 @@ evaluate() {
   "$BIN/recallctl" eval --target "127.0.0.1:$PORT" --test "$test" --train "$train" \
     --cutoffs 10,50,100,500 --json 2>/dev/null > "$out.json"
   "$BIN/recallctl" eval --target "127.0.0.1:$PORT" --test "$test" --train "$train" \
-    --cutoffs 10,50,100,500 --report "$out-report" 2>"$out.log" || {
+    --cutoffs 10,50,100,500 --report "$out-report" --report_note "$note" 2>"$out.log" || {
     cat "$out.log" >&2; kill -TERM $server; exit 1; }
   kill -TERM $server
   wait $server || true
@@ -55,7 +55,8 @@ OPENBLAS_NUM_THREADS=$(getconf _NPROCESSORS_ONLN) "$BIN/recallctl" tune --input 
   --out "$WORK/ml_policy.textproto" --metric recall@100 "${ML_BUILD[@]}" --threads 2
 OMP_NUM_THREADS=$(getconf _NPROCESSORS_ONLN) "$BIN/recallctl" build --input "$WORK/ml_train" \
   --out "$WORK/ml_root" --policy "$WORK/ml_policy.textproto" --version ml "${ML_BUILD[@]}"
-evaluate "$WORK/ml_root" "$WORK/ml_test.tsv" "$WORK/ml_train" "$WORK/ml_eval"
+evaluate "$WORK/ml_root" "$WORK/ml_test.tsv" "$WORK/ml_train" "$WORK/ml_eval" \
+  "MovieLens ml-latest-small, ratings >= 4 as clicks (import movielens --min-rating 4); test: each user's last 5 (split --last-n 5); the policy fitted on a validation split of the train world (tune)"
 
 echo "== synthetic world (20k items, 5k users)"
 "$BIN/recallctl" gen --out "$WORK/syn" --items 20000 --users 5000 --seed 7
@@ -63,4 +64,5 @@ echo "== synthetic world (20k items, 5k users)"
 OMP_NUM_THREADS=$(getconf _NPROCESSORS_ONLN) "$BIN/recallctl" build --input "$WORK/syn_train" \
   --out "$WORK/syn_root" --policy deploy/policy/news.textproto \
   --clusters deploy/clusters/news.textproto --version syn
-evaluate "$WORK/syn_root" "$WORK/syn_test.tsv" "$WORK/syn_train" "$WORK/syn_eval"
+evaluate "$WORK/syn_root" "$WORK/syn_test.tsv" "$WORK/syn_train" "$WORK/syn_eval" \
+  "synthetic world, 20k items, 5k users (gen --seed 7); test: each user's last 5 clicks (split --last-n 5); the shipped news policy and clusters"

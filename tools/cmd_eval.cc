@@ -28,6 +28,9 @@ ABSL_FLAG(std::vector<std::string>, cutoffs, {},
 ABSL_FLAG(std::string, report, "",
           "eval: also write an HTML report with charts into this directory "
           "(created if missing; the charts need gnuplot)");
+ABSL_FLAG(std::string, report_note, "",
+          "eval --report: a line on the data and how the test split was made, "
+          "shown on the page");
 
 namespace recall {
 namespace {
@@ -81,6 +84,7 @@ int RunEval() {
   context.test_tsv = AbsolutePath(options.test_tsv);
   context.train_world = AbsolutePath(options.train_world);
   context.argv = CommandLine();
+  context.note = absl::GetFlag(FLAGS_report_note);
   if (absl::Status written = WriteEvalReport(*report, context, report_dir);
       !written.ok()) {
     return Fail(written);

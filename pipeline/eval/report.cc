@@ -270,6 +270,10 @@ std::string MetaTable(const EvalReport& report, const ReportContext& context) {
     absl::StrAppend(&out, "<tr><th>", name, "</th><td>", HtmlEscape(value),
                     "</td></tr>\n");
   }
+  if (!context.note.empty()) {
+    absl::StrAppend(&out, "<tr><th>Data and split</th><td>",
+                    HtmlEscape(context.note), "</td></tr>\n");
+  }
   absl::StrAppend(&out, "<tr><th>Command</th><td><code>",
                   HtmlEscape(CommandLineText(context.argv)),
                   "</code></td></tr>\n</table>\n");

@@ -4,7 +4,8 @@
 // WriteEvalReport(report, context, dir) creates DIR (and its parents) when
 // missing and writes into it, replacing files of the same names:
 //   index.html       the page: title, date, target, test file, train world,
-//                    the command line, users; the four charts as <img>; a
+//                    the note on the data and split, the command line,
+//                    users; the four charts as <img>; a
 //                    table of Recall/HR/NDCG/coverage@K per system and one of
 //                    each channel's share of the merged answer's hits.
 //                    Self-contained: no script, nothing from the network;
@@ -53,6 +54,9 @@ struct ReportContext {
   // EvalOptions::test_tsv and train_world (empty: no baselines).
   std::string test_tsv;
   std::string train_world;
+  // Free text on the data and how the test split was made (eval's
+  // --report_note; eval itself only sees the test file); empty: no row.
+  std::string note;
   // The command line, argv[0] first; shown shell-quoted (CommandLineText).
   std::vector<std::string> argv;
   // When the run happened; shown in UTC.

@@ -79,6 +79,7 @@ ReportContext Context() {
             "127.0.0.1:50051", "--test",        "/data/<test>.tsv",
             "--report",        "/tmp/it's here"};
   c.time = absl::FromUnixSeconds(1767225600);  // 2026-01-01 00:00:00 UTC
+  c.note = "last 5 <clicks> held out";
   return c;
 }
 
@@ -159,6 +160,8 @@ TEST(WriteEvalReportTest, WritesPageChartsAndJson) {
   EXPECT_THAT(html, HasSubstr("/data/train &amp; more"));
   EXPECT_THAT(html, HasSubstr("2026-01-01 00:00:00 UTC"));
   EXPECT_THAT(html, HasSubstr("127.0.0.1:50051"));
+  EXPECT_THAT(
+      html, HasSubstr("Data and split</th><td>last 5 &lt;clicks&gt; held out"));
   EXPECT_THAT(html, HasSubstr("--report &#39;/tmp/it&#39;\\&#39;&#39;s "
                               "here&#39;"));
   EXPECT_THAT(html, HasSubstr("52 in the test file, 50 scored"));
