@@ -63,6 +63,8 @@ input[type=number] { width: 70px; }
   <div id="user-record"></div>
   <h2>Real time</h2>
   <div id="realtime"></div>
+  <h2>Snapshot</h2>
+  <div id="snapshot"></div>
 </div>
 <div id="side">
   <h2 id="similar-title">Similar items</h2>
@@ -196,6 +198,28 @@ function renderUser(u) {
   }
   rt.replaceChildren(...parts);
 }
+function streamText(st) {
+  if (!st || !st.url) return "not configured";
+  return st.url + (st.connected ? ", connected" : ", NOT connected") +
+    (st.caught_up ? ", caught up" : ", catching up") + ", lag " + num(st.lag_seconds, 1) + " s";
+}
+function renderSnapshot(info) {
+  const age = s => num(Number(s) / 3600, 1) + " h";
+  document.getElementById("snapshot").replaceChildren(
+    kv([["version", info.version], ["built", age(info.age_seconds) + " ago"],
+        ["items / users", info.item_count + " / " + info.user_count],
+        ["policy channels", info.channels.join(", ")],
+        ["click stream", streamText(info.click_stream)],
+        ["item stream", streamText(info.item_stream)]]),
+    el("table", {id: "spaces"}, el("tr", {}, ["space", "dim", "items", "index", "user vectors",
+        "i2i table", "live items"].map(h => el("th", {}, h))),
+      info.spaces.map(sp => el("tr", {}, el("td", {}, sp.name), el("td", {class: "num"}, sp.dim),
+        el("td", {class: "num"}, sp.count), el("td", {}, sp.index_factory),
+        el("td", {}, sp.has_user_vectors ? "yes" : "no"),
+        el("td", {}, sp.neighbour_table_items > 0 ? sp.neighbour_table_items + " items, k=" +
+           sp.neighbour_table_k : "none"),
+        el("td", {class: "num"}, sp.live_items)))));
+}
 async function runRecall(push) {
   document.body.dataset.state = "loading";
   document.getElementById("error").replaceChildren();
@@ -237,6 +261,7 @@ async function init() {
     document.getElementById("info").textContent = "snapshot " + info.version + ", " +
       info.item_count + " items, " + info.user_count + " users, serving for " +
       info.served_seconds + " s";
+    renderSnapshot(info);
     fill(document.querySelector("#overrides tbody"), info.channels.map(c =>
       el("tr", {"data-channel": c}, el("td", {}, c),
          el("td", {}, el("input", {type: "checkbox", name: "enabled", checked: ""})),
