@@ -1,13 +1,13 @@
 #include "server/debug_page.h"
 
 #include <algorithm>
-#include <functional>
 #include <map>
 #include <memory>
 #include <string>
 #include <utility>
 #include <vector>
 
+#include "absl/functional/function_ref.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/numbers.h"
@@ -206,12 +206,10 @@ class DebugHandlers {
   }
 
   HttpReply Info(const Query& /*query*/) const {
-    std::shared_ptr<const Serving> serving = sources_.snapshots->Current();
-    if (serving == nullptr) {
-      return ErrorReply(absl::UnavailableError(kNoSnapshot));
-    }
+    absl::StatusOr<std::shared_ptr<const Serving>> serving = Current();
+    if (!serving.ok()) return ErrorReply(serving.status());
     v1::GetSnapshotInfoResponse info;
-    FillSnapshotInfo(*serving, sources_.click_stream, sources_.item_stream,
+    FillSnapshotInfo(**serving, sources_.click_stream, sources_.item_stream,
                      &info);
     return JsonReply(ProtoJson(info));
   }
@@ -221,11 +219,9 @@ class DebugHandlers {
     if (user_id.empty()) {
       return ErrorReply(absl::InvalidArgumentError("user: required"));
     }
-    std::shared_ptr<const Serving> serving = sources_.snapshots->Current();
-    if (serving == nullptr) {
-      return ErrorReply(absl::UnavailableError(kNoSnapshot));
-    }
-    const Snapshot& snapshot = serving->engine->snapshot();
+    absl::StatusOr<std::shared_ptr<const Serving>> serving = Current();
+    if (!serving.ok()) return ErrorReply(serving.status());
+    const Snapshot& snapshot = (*serving)->engine->snapshot();
     v1::UserRecord record;
     absl::StatusOr<bool> found = snapshot.users().Get(user_id, &record);
     if (!found.ok()) {
@@ -244,17 +240,23 @@ class DebugHandlers {
   }
 
  private:
-  using Work = std::function<absl::Status(const RecallEngine&, RecallAnswer*)>;
+  using Work =
+      absl::FunctionRef<absl::Status(const RecallEngine&, RecallAnswer*)>;
 
-  HttpReply Answer(const Work& work) const {
+  // The version being served; UNAVAILABLE, as the RPC answers, before one is.
+  absl::StatusOr<std::shared_ptr<const Serving>> Current() const {
     std::shared_ptr<const Serving> serving = sources_.snapshots->Current();
-    if (serving == nullptr) {
-      return ErrorReply(absl::UnavailableError(kNoSnapshot));
-    }
+    if (serving == nullptr) return absl::UnavailableError(kNoSnapshot);
+    return serving;
+  }
+
+  HttpReply Answer(Work work) const {
+    absl::StatusOr<std::shared_ptr<const Serving>> serving = Current();
+    if (!serving.ok()) return ErrorReply(serving.status());
     RecallAnswer answer;
-    const absl::Status status = work(*serving->engine, &answer);
+    const absl::Status status = work(*(*serving)->engine, &answer);
     if (!status.ok()) return ErrorReply(status);
-    return JsonReply(AnswerJson(*serving, sources_.item_stream, answer));
+    return JsonReply(AnswerJson(**serving, sources_.item_stream, answer));
   }
 
   static Json RecordJson(const Snapshot& snapshot, const ItemLookup& lookup,

@@ -25,17 +25,22 @@ inline absl::Status BuildFlatSnapshot(const std::string& dir,
   return BuildSnapshot(build).status();
 }
 
-// Generates dir/world (dssm vectors only) and builds it as BuildFlatSnapshot
-// does.
-inline absl::Status MakeSmallSnapshot(const std::string& dir, int64_t items,
-                                      int64_t users, int dim,
-                                      const std::string& version = "") {
+// Generates dir/world with dssm vectors only.
+inline absl::Status GenerateSmallWorld(const std::string& dir, int64_t items,
+                                       int64_t users, int dim) {
   GenWorldOptions gen;
   gen.items = items;
   gen.users = users;
   gen.dim = dim;
   gen.extra_spaces = false;
-  RETURN_IF_ERROR(GenerateWorld(gen, dir + "/world"));
+  return GenerateWorld(gen, dir + "/world");
+}
+
+// GenerateSmallWorld, then BuildFlatSnapshot.
+inline absl::Status MakeSmallSnapshot(const std::string& dir, int64_t items,
+                                      int64_t users, int dim,
+                                      const std::string& version = "") {
+  RETURN_IF_ERROR(GenerateSmallWorld(dir, items, users, dim));
   return BuildFlatSnapshot(dir, version);
 }
 

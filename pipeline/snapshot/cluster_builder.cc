@@ -244,33 +244,31 @@ absl::Status KMeansClustering(const v1::ClusteringSpec& spec,
   if (spec.stable_centres()) {
     ASSIGN_OR_RETURN(centres,
                      PreviousCentres(spec, in.previous_version_dir, dim));
+  } else if (spec.k_range_size() > 0) {
+    std::vector<int> ks(spec.k_range().begin(), spec.k_range().end());
+    std::sort(ks.begin(), ks.end());
+    ks.erase(std::unique(ks.begin(), ks.end()), ks.end());
+    std::vector<double> inertias;
+    // The sweep trains every candidate k: the chosen one's centres are kept.
+    ASSIGN_OR_RETURN(options.k, ChooseKByElbow(matrix.data(), n, dim, ks,
+                                               options, &inertias, &centres));
+    std::vector<std::string> report;
+    for (size_t j = 0; j < ks.size(); ++j) {
+      report.push_back(absl::StrCat("k=", ks[j], ": ", inertias[j]));
+    }
+    fprintf(stderr, "build: clustering %s: inertia %s; elbow chose k=%d\n",
+            spec.name().c_str(), absl::StrJoin(report, ", ").c_str(),
+            options.k);
   } else {
     options.k = spec.k();
-    if (spec.k_range_size() > 0) {
-      std::vector<int> ks(spec.k_range().begin(), spec.k_range().end());
-      std::sort(ks.begin(), ks.end());
-      ks.erase(std::unique(ks.begin(), ks.end()), ks.end());
-      std::vector<double> inertias;
-      ASSIGN_OR_RETURN(options.k, ChooseKByElbow(matrix.data(), n, dim, ks,
-                                                 options, &inertias, &centres));
-      std::vector<std::string> report;
-      for (size_t j = 0; j < ks.size(); ++j) {
-        report.push_back(absl::StrCat("k=", ks[j], ": ", inertias[j]));
-      }
-      fprintf(stderr, "build: clustering %s: inertia %s; elbow chose k=%d\n",
-              spec.name().c_str(), absl::StrJoin(report, ", ").c_str(),
-              options.k);
-    }
     if (options.k < 1 || options.k > n) {
       return SpecError(spec, absl::StrCat("k=", options.k, " is not in [1, ", n,
                                           " users with vectors]"));
     }
-    if (centres.k == 0) {  // not trained by the elbow's sweep
-      absl::StatusOr<Centres> trained =
-          TrainKMeans(matrix.data(), n, dim, options);
-      if (!trained.ok()) return SpecError(spec, trained.status().message());
-      centres = std::move(*trained);
-    }
+    absl::StatusOr<Centres> trained =
+        TrainKMeans(matrix.data(), n, dim, options);
+    if (!trained.ok()) return SpecError(spec, trained.status().message());
+    centres = std::move(*trained);
   }
   double inertia = 0;
   *assigned = AssignToCentres(matrix.data(), n, centres,

@@ -11,7 +11,6 @@
 #include "grpcpp/grpcpp.h"
 #include "gtest/gtest.h"
 #include "nlohmann/json.hpp"
-#include "pipeline/data/gen_world.h"
 #include "server/server.h"
 #include "store/item_table.h"
 #include "tests/server_test_util.h"
@@ -48,13 +47,8 @@ std::string UrlEncode(const std::string& s) {
 class DebugPageTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    GenWorldOptions gen;
-    gen.items = 400;
-    gen.users = 40;
-    gen.dim = 8;
-    gen.extra_spaces = false;
+    ASSERT_TRUE(GenerateSmallWorld(tmp_.dir(), 400, 40, 8).ok());
     const std::string world = tmp_.dir() + "/world";
-    ASSERT_TRUE(GenerateWorld(gen, world).ok());
     absl::StatusOr<ItemTable> items = ItemTable::ReadTsv(world + "/items.tsv");
     ASSERT_TRUE(items.ok());
     std::vector<std::string> titles;
