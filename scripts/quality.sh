@@ -35,11 +35,12 @@ evaluate() {
     --metrics_port -1 2>/dev/null &
   local server=$!
   "$BIN/recallctl" health --target "127.0.0.1:$PORT" --wait 60 >/dev/null
-  "$BIN/recallctl" eval --target "127.0.0.1:$PORT" --test "$test" --train "$train" \
-    --cutoffs 10,50,100,500 --json 2>/dev/null > "$out.json"
+  # One evaluation: the table on stdout, the report, and its report.json (what
+  # --json prints) as OUT.json.
   "$BIN/recallctl" eval --target "127.0.0.1:$PORT" --test "$test" --train "$train" \
     --cutoffs 10,50,100,500 --report "$out-report" --report_note "$note" 2>"$out.log" || {
     cat "$out.log" >&2; kill -TERM $server; exit 1; }
+  cp "$out-report/report.json" "$out.json"
   kill -TERM $server
   wait $server || true
 }
