@@ -14,6 +14,11 @@
 #   scripts/bench_ab.sh peer   BEFORE_BIN AFTER_BIN ROOT USERS [ROUNDS]
 #       each side's in-process search of dssm (one thread per core) and its
 #       server's u2i_dssm over gRPC at c=8: the RPC layer's share
+#   scripts/bench_ab.sh flags  BIN "FLAGS_A" "FLAGS_B" ROOT USERS [ROUNDS]
+#       one build, two sets of recall-server flags (e.g. "" and
+#       "--inline_max_channels 1 --max_inline 2"), the servers alternated,
+#       the order swapped every round: u2i_dssm alone and the full policy at
+#       c=8 and c=1, as `client` prints them
 #
 # BEFORE_BIN and AFTER_BIN are folders holding recallctl and recall-server.
 # ROUNDS defaults to 2 (3 for client). Environment: SECS (8).
@@ -45,11 +50,19 @@ build_ab() {
   done
 }
 
-serve() {  # BIN ROOT: starts a server on PORT (metrics on PORT+1); sets $server
-  OMP_NUM_THREADS=1 "$1/recall-server" --snapshot_root "$2" --host 127.0.0.1 --port $PORT \
-    --metrics_host 127.0.0.1 --metrics_port $((PORT + 1)) --admin_port -1 2>/dev/null &
+serve() {  # BIN ROOT [FLAGS...]: a server on PORT (metrics on PORT+1); sets $server
+  local bin=$1 root=$2; shift 2
+  OMP_NUM_THREADS=1 "$bin/recall-server" --snapshot_root "$root" --host 127.0.0.1 --port $PORT \
+    --metrics_host 127.0.0.1 --metrics_port $((PORT + 1)) --admin_port -1 "$@" 2>/dev/null &
   server=$!
-  "$1/recallctl" health --target 127.0.0.1:$PORT --wait 120 >/dev/null
+  "$bin/recallctl" health --target 127.0.0.1:$PORT --wait 120 >/dev/null
+}
+
+load() {  # BIN USERS WORK C: one bench against the server; prints its figures
+  local extra=(); [[ $3 == u2i ]] && extra=(--channels u2i_dssm)
+  "$1/recallctl" bench --target 127.0.0.1:$PORT --user_ids "$2" --k 100 --concurrency "$4" \
+    --duration "$SECS" --warmup 1 --server_metrics 127.0.0.1:$((PORT + 1)) --json \
+    "${extra[@]}" 2>/dev/null | json_field qps p50_ms client_cpu_us server_cpu_us errors
 }
 
 client_ab() {
@@ -60,13 +73,28 @@ client_ab() {
   for round in $(seq 1 "$rounds"); do
     for work in u2i full; do
       for side in before after; do
-        local bin=$before extra=(); [[ $side == after ]] && bin=$after
-        [[ $work == u2i ]] && extra=(--channels u2i_dssm)
-        echo "$round $work $side $("$bin/recallctl" bench --target 127.0.0.1:$PORT \
-          --user_ids "$users" --k 100 --concurrency 8 --duration "$SECS" --warmup 1 \
-          --server_metrics 127.0.0.1:$((PORT + 1)) --json "${extra[@]}" 2>/dev/null |
-          json_field qps p50_ms client_cpu_us server_cpu_us errors)"
+        local bin=$before; [[ $side == after ]] && bin=$after
+        echo "$round $work $side $(load "$bin" "$users" $work 8)"
       done
+    done
+  done
+}
+
+flags_ab() {  # the `before` and `after` arguments are the two flag sets here
+  local root=$1 users=$2 rounds=${3:-3} bin=$BIN_DIR
+  echo "round side work c qps p50_ms client_cpu_us server_cpu_us errors"
+  for round in $(seq 1 "$rounds"); do
+    local sides=(A B); (( round % 2 )) || sides=(B A)
+    for side in "${sides[@]}"; do
+      local flags=$before; [[ $side == B ]] && flags=$after
+      # shellcheck disable=SC2086  # the flag set is split on purpose
+      serve "$bin" "$root" $flags
+      for c in 8 1; do
+        for work in u2i full; do
+          echo "$round $side $work $c $(load "$bin" "$users" $work $c)"
+        done
+      done
+      kill $server; wait $server 2>/dev/null || true
     done
   done
 }
@@ -97,5 +125,6 @@ case $mode in
   build) build_ab "$@" ;;
   client) client_ab "$@" ;;
   peer) peer_ab "$@" ;;
-  *) echo "usage: scripts/bench_ab.sh build|client|peer BEFORE_BIN AFTER_BIN ..." >&2; exit 2 ;;
+  flags) BIN_DIR=$before; before=$after; after=$1; shift; flags_ab "$@" ;;
+  *) echo "usage: scripts/bench_ab.sh build|client|peer|flags ..." >&2; exit 2 ;;
 esac

@@ -21,7 +21,9 @@ ABSL_FLAG(std::string, index, "HNSWLIB32",
           "IVF1024,PQ16, SQ8)");
 ABSL_FLAG(std::vector<std::string>, space_index, {},
           "build: per-space factories overriding --index, e.g. "
-          "mf=Flat,item2vec=HNSW32,dssm=HNSWLIB32");
+          "mf=Flat,item2vec=HNSW32,dssm=HNSWLIB32 (without one, a space "
+          "that only disabled, non-i2i channels of the policy search is "
+          "Flat)");
 ABSL_FLAG(int, ef_construction, 80, "build: HNSW construction depth");
 ABSL_FLAG(int, nprobe, 32,
           "build: default IVF nprobe recorded in the MANIFEST");

@@ -1,5 +1,6 @@
 // recallctl bench-peer --input WORLD [--space dssm --queries 1000
-// --recall_targets 0.95,0.99]: Faiss HNSW against hnswlib on the world's own
+// --recall_targets 0.95,0.99 --hnsw_m 32 --ef_construction 80
+// --peer_faiss=false]: Faiss HNSW against hnswlib on the world's own
 // item and user vectors, in process, one thread: for each library the
 // efSearch that first reaches each recall@100 target (against an exact
 // search) and the queries per second there.
@@ -9,6 +10,7 @@
 #include <vector>
 
 #include "absl/container/flat_hash_set.h"
+#include "absl/flags/declare.h"
 #include "absl/flags/flag.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -29,12 +31,15 @@ ABSL_FLAG(std::vector<std::string>, recall_targets,
           std::vector<std::string>({"0.95", "0.99"}),
           "bench-peer: recall@100 levels compared");
 ABSL_FLAG(int, hnsw_m, 32, "bench-peer: HNSW neighbours per node (both)");
+ABSL_FLAG(bool, peer_faiss, true,
+          "bench-peer: build and sweep Faiss HNSW too; false: hnswlib alone "
+          "(to compare its M and --ef_construction on large worlds)");
+ABSL_DECLARE_FLAG(int, ef_construction);  // tools/cmd_build.cc
 
 namespace recall {
 namespace {
 
 constexpr int kK = 100;
-constexpr int kEfConstruction = 80;
 constexpr int kEfs[] = {100, 128, 160, 200, 256, 320, 400, 512, 640, 800, 1024};
 
 struct Point {
@@ -105,10 +110,10 @@ absl::StatusOr<std::vector<std::vector<int32_t>>> ExactNeighbours(
 }
 
 // The indexes compared, over the same items with M neighbours per node and
-// efConstruction 80 (kEfConstruction): Faiss as the service builds and searches
-// it (per-call efSearch; the index stores the MANIFEST default 128), Faiss
-// with efSearch set on the graph for each search, and hnswlib; with how
-// long the first and the last took to build.
+// the same efConstruction: Faiss as the service builds and searches it
+// (per-call efSearch; the index stores the MANIFEST default 128), Faiss with
+// efSearch set on the graph for each search (both null without Faiss), and
+// hnswlib; with how long the first and the last took to build.
 struct PeerIndexes {
   std::unique_ptr<IndexHandle> faiss;
   std::unique_ptr<PeerFaissHnsw> faiss_graph_ef;
@@ -117,27 +122,30 @@ struct PeerIndexes {
   double hnswlib_build_seconds = 0;
 };
 
-absl::StatusOr<PeerIndexes> BuildIndexes(const VectorSet& items, int m) {
+absl::StatusOr<PeerIndexes> BuildIndexes(const VectorSet& items, int m,
+                                         int ef_construction, bool faiss_too) {
   const int dim = items.dim;
   const int64_t n = static_cast<int64_t>(items.size());
   PeerIndexes indexes;
   absl::Time start = absl::Now();
-  FaissBuildOptions faiss_options;
-  faiss_options.factory = absl::StrCat("HNSW", m);
-  faiss_options.hnsw_ef_construction = kEfConstruction;
-  faiss_options.hnsw_ef_search = 128;
-  absl::StatusOr<std::unique_ptr<IndexHandle>> faiss =
-      BuildFaissIndex(faiss_options, dim, items.values.data(), n);
-  if (!faiss.ok()) return faiss.status();
-  indexes.faiss = *std::move(faiss);
-  indexes.faiss_build_seconds = absl::ToDoubleSeconds(absl::Now() - start);
-  absl::StatusOr<std::unique_ptr<PeerFaissHnsw>> faiss_graph_ef =
-      PeerFaissHnsw::Build(items.values.data(), n, dim, m, kEfConstruction);
-  if (!faiss_graph_ef.ok()) return faiss_graph_ef.status();
-  indexes.faiss_graph_ef = *std::move(faiss_graph_ef);
+  if (faiss_too) {
+    FaissBuildOptions faiss_options;
+    faiss_options.factory = absl::StrCat("HNSW", m);
+    faiss_options.hnsw_ef_construction = ef_construction;
+    faiss_options.hnsw_ef_search = 128;
+    absl::StatusOr<std::unique_ptr<IndexHandle>> faiss =
+        BuildFaissIndex(faiss_options, dim, items.values.data(), n);
+    if (!faiss.ok()) return faiss.status();
+    indexes.faiss = *std::move(faiss);
+    indexes.faiss_build_seconds = absl::ToDoubleSeconds(absl::Now() - start);
+    absl::StatusOr<std::unique_ptr<PeerFaissHnsw>> faiss_graph_ef =
+        PeerFaissHnsw::Build(items.values.data(), n, dim, m, ef_construction);
+    if (!faiss_graph_ef.ok()) return faiss_graph_ef.status();
+    indexes.faiss_graph_ef = *std::move(faiss_graph_ef);
+  }
   start = absl::Now();
   absl::StatusOr<std::unique_ptr<PeerHnsw>> hnswlib =
-      PeerHnsw::Build(items.values.data(), n, dim, m, kEfConstruction);
+      PeerHnsw::Build(items.values.data(), n, dim, m, ef_construction);
   if (!hnswlib.ok()) return hnswlib.status();
   indexes.hnswlib = *std::move(hnswlib);
   indexes.hnswlib_build_seconds = absl::ToDoubleSeconds(absl::Now() - start);
@@ -154,22 +162,28 @@ struct Series {
 std::vector<Series> SweepIndexes(const std::vector<std::vector<int32_t>>& truth,
                                  const VectorSet& queries,
                                  const PeerIndexes& indexes) {
-  return {{"faiss per-call ef",
-           Sweep(truth, queries,
-                 [&](const float* q, int ef, std::vector<Neighbor>* out) {
-                   (void)indexes.faiss->Search(
-                       q, kK, SearchParams{.ef_search = ef}, out);
-                 })},
-          {"faiss ef on the graph",
-           Sweep(truth, queries,
-                 [&](const float* q, int ef, std::vector<Neighbor>* out) {
-                   indexes.faiss_graph_ef->Search(q, kK, ef, out);
-                 })},
-          {"hnswlib",
-           Sweep(truth, queries,
-                 [&](const float* q, int ef, std::vector<Neighbor>* out) {
-                   indexes.hnswlib->Search(q, kK, ef, out);
-                 })}};
+  std::vector<Series> series;
+  if (indexes.faiss != nullptr) {
+    series.push_back(
+        {"faiss per-call ef",
+         Sweep(truth, queries,
+               [&](const float* q, int ef, std::vector<Neighbor>* out) {
+                 (void)indexes.faiss->Search(q, kK,
+                                             SearchParams{.ef_search = ef}, out);
+               })});
+    series.push_back(
+        {"faiss ef on the graph",
+         Sweep(truth, queries,
+               [&](const float* q, int ef, std::vector<Neighbor>* out) {
+                 indexes.faiss_graph_ef->Search(q, kK, ef, out);
+               })});
+  }
+  series.push_back(
+      {"hnswlib", Sweep(truth, queries,
+                        [&](const float* q, int ef, std::vector<Neighbor>* out) {
+                          indexes.hnswlib->Search(q, kK, ef, out);
+                        })});
+  return series;
 }
 
 // One row per ef: each series' recall and queries per second there.
@@ -242,11 +256,13 @@ int RunBenchPeer() {
   users->ids.resize(n_queries);
   users->values.resize(n_queries * users->dim);
   const int m = absl::GetFlag(FLAGS_hnsw_m);
+  const int ef_construction = absl::GetFlag(FLAGS_ef_construction);
 
   const absl::StatusOr<std::vector<std::vector<int32_t>>> truth =
       ExactNeighbours(*items, *users);
   if (!truth.ok()) return Fail(truth.status());
-  const absl::StatusOr<PeerIndexes> indexes = BuildIndexes(*items, m);
+  const absl::StatusOr<PeerIndexes> indexes =
+      BuildIndexes(*items, m, ef_construction, absl::GetFlag(FLAGS_peer_faiss));
   if (!indexes.ok()) return Fail(indexes.status());
   const std::vector<Series> series = SweepIndexes(*truth, *users, *indexes);
 
@@ -254,9 +270,14 @@ int RunBenchPeer() {
       "bench-peer: %lld vectors of dim %d (%s), %zu queries, k=%d, M=%d, "
       "efConstruction %d, one search thread\n",
       static_cast<long long>(items->size()), items->dim, space.c_str(),
-      n_queries, kK, m, kEfConstruction);
-  printf("build: faiss %.1f s, hnswlib %.1f s (all cores)\n",
-         indexes->faiss_build_seconds, indexes->hnswlib_build_seconds);
+      n_queries, kK, m, ef_construction);
+  if (indexes->faiss != nullptr) {
+    printf("build: faiss %.1f s, hnswlib %.1f s (all cores)\n",
+           indexes->faiss_build_seconds, indexes->hnswlib_build_seconds);
+  } else {
+    printf("build: hnswlib %.1f s (all cores)\n",
+           indexes->hnswlib_build_seconds);
+  }
   PrintSweepTable(series);
   if (absl::Status s = PrintTargetLines(series); !s.ok()) return Fail(s);
   return 0;

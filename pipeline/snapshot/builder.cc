@@ -423,10 +423,12 @@ absl::StatusOr<v1::Manifest> BuildInto(const BuildOptions& options,
   clock.End("profiles");
 
   std::vector<UserVectors> user_vectors;
-  RETURN_IF_ERROR(WriteSpaces(options, items, in.taken_down, in.space_names,
+  const BuildOptions indexing =
+      build_spaces::WithExactUnsearchedSpaces(options, in.policy);
+  RETURN_IF_ERROR(WriteSpaces(indexing, items, in.taken_down, in.space_names,
                               dir, &manifest, &user_vectors));
   clock.End("spaces");
-  RETURN_IF_ERROR(WriteTagTables(options, items, std::move(in.tag_set),
+  RETURN_IF_ERROR(WriteTagTables(indexing, items, std::move(in.tag_set),
                                  std::move(in.media_set), in.space_names,
                                  profiles, log, dir, &manifest, &user_vectors));
   clock.End("tables");

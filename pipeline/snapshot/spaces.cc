@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
+#include <map>
 #include <utility>
 
 #include "absl/strings/match.h"
@@ -54,6 +55,26 @@ std::string SpaceFactory(const BuildOptions& options, const std::string& space,
 }
 
 }  // namespace
+
+BuildOptions WithExactUnsearchedSpaces(const BuildOptions& options,
+                                       const v1::Policy& policy) {
+  // space -> an enabled channel or an i2i channel searches it
+  std::map<std::string, bool> searched;
+  for (const v1::ChannelPolicy& channel : policy.channels()) {
+    if (channel.space().empty()) continue;
+    searched[channel.space()] |= !channel.disabled() || channel.kind() == "i2i";
+  }
+  BuildOptions out = options;
+  for (const auto& [space, enabled] : searched) {
+    if (enabled || options.space_factory.count(space) > 0) continue;
+    out.space_factory[space] = "Flat";
+    fprintf(stderr,
+            "build: %s: Flat index, no graph (the policy's channels over it "
+            "are all disabled; --space_index %s=FACTORY builds one)\n",
+            space.c_str(), space.c_str());
+  }
+  return out;
+}
 
 absl::StatusOr<std::vector<std::string>> FindSpaces(
     const std::string& input_dir) {

@@ -52,6 +52,18 @@ absl::StatusOr<ItemVectors> ReadItemVectors(
 void ReportItemsWithoutVector(const std::string& space, const ItemTable& items,
                               const std::vector<int32_t>& rows);
 
+// `options` with a Flat (exact) index for each space that `policy` names
+// only in disabled channels, none of them i2i (the neighbour tables of an
+// i2i channel, disabled or not, search its space for every seed item), and
+// that --space_index does not name: nothing
+// searches such a space unless a request enables one of those channels, and
+// its graph cost as much build time as a served one (the tag2vec graph, 62
+// to 70 of the 450 s at 1M items, docs/PERFORMANCE.md). A request that does
+// enable one gets the exact answer, at an exact search's latency. Says so
+// on stderr for each such space.
+BuildOptions WithExactUnsearchedSpaces(const BuildOptions& options,
+                                       const v1::Policy& policy);
+
 // Writes spaces/<space>.faiss in `dir`.
 absl::StatusOr<v1::SpaceManifest> WriteSpace(const BuildOptions& options,
                                              const std::string& space,

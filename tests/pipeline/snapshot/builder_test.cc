@@ -627,6 +627,55 @@ TEST_F(BuilderTest, EachBackendWritesItsOwnExtension) {
   EXPECT_EQ((*snapshot)->FindSpace("dssm")->index->description(), "HNSWLIB16");
 }
 
+// A space whose channels the policy all disables gets an exact index instead
+// of a graph (issue 22: build time); one that an enabled or an i2i channel
+// searches, or that --space_index names, keeps the graph.
+TEST_F(BuilderTest, SpacesOnlyDisabledChannelsSearchGetAnExactIndex) {
+  const fs::path policy = dir_ / "policy.textproto";
+  std::ofstream(policy) << R"pb(
+    channels { name: "u2i" kind: "u2i" space: "dssm" }
+    channels { name: "i2i" kind: "i2i" space: "item2vec" disabled: true }
+    channels {
+      name: "u2i_tag2vec"
+      kind: "u2i"
+      space: "tag2vec"
+      disabled: true
+    }
+    channels { name: "crosstag" kind: "crosstag" space: "tag2vec" disabled: true }
+  )pb";
+  BuildOptions o = Options("v1");
+  o.factory = "HNSWLIB16";
+  o.policy_file = policy;
+  auto built = BuildSnapshot(o);
+  ASSERT_TRUE(built.ok()) << built.status();
+  std::map<std::string, std::string> factories;
+  for (const v1::SpaceManifest& space : built->spaces())
+    factories[space.name()] = space.factory();
+  EXPECT_EQ(factories["dssm"], "HNSWLIB16");
+  EXPECT_EQ(factories["item2vec"], "HNSWLIB16");
+  EXPECT_EQ(factories["tag2vec"], "Flat");
+  EXPECT_TRUE(fs::exists(root_ / "v1/spaces/tag2vec.faiss"));
+  // Enabled by a request, the channel's space still answers, exactly.
+  auto snapshot = Snapshot::Load(root_, "v1");
+  ASSERT_TRUE(snapshot.ok()) << snapshot.status();
+  const Space* tag2vec = (*snapshot)->FindSpace("tag2vec");
+  ASSERT_NE(tag2vec, nullptr);
+  std::vector<float> query(tag2vec->index->dim());
+  ASSERT_TRUE(tag2vec->index->Reconstruct(0, query.data()).ok());
+  std::vector<Neighbor> found;
+  ASSERT_TRUE(tag2vec->index->Search(query.data(), 5, {}, &found).ok());
+  ASSERT_FALSE(found.empty());
+  EXPECT_NEAR(found[0].score, 1.0f, 1e-4);
+
+  // --space_index wins.
+  o.version = "v2";
+  o.space_factory["tag2vec"] = "HNSWLIB16";
+  built = BuildSnapshot(o);
+  ASSERT_TRUE(built.ok()) << built.status();
+  for (const v1::SpaceManifest& space : built->spaces())
+    EXPECT_EQ(space.factory(), "HNSWLIB16") << space.name();
+}
+
 TEST_F(BuilderTest, CorruptedSnapshotIsRefusedAtLoad) {
   ASSERT_TRUE(BuildSnapshot(Options("v1")).ok());
   const fs::path index = root_ / "v1/spaces/dssm.faiss";
