@@ -48,8 +48,9 @@ ABSL_FLAG(
 ABSL_FLAG(int, inline_max_channels, 0,
           "Recall/SimilarItems calls whose plan runs at most this many "
           "channels run on the gRPC thread that received them, without a "
-          "hand-off to a worker (faster one at a time, slower under "
-          "concurrent load); 0: never.");
+          "hand-off to a worker; 0: never. With --max_inline at gRPC's thread "
+          "count it costs less CPU per call, but new calls and health checks "
+          "then wait while every gRPC thread searches (docs/OPERATIONS.md).");
 ABSL_FLAG(int, max_inline, 0,
           "Most calls running on gRPC threads at once (more go to the "
           "workers); 0: half the cores, leaving one gRPC thread free.");

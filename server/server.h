@@ -47,9 +47,12 @@ struct ServerOptions {
   // thread hand-offs (to a worker and back) that cost a cheap request as
   // much CPU as its search; 0 (the default): every call goes to the worker
   // pool. A callback thread busy with a request serves no other call
-  // meanwhile. Measured on 2 cores (docs/PERFORMANCE.md): 1 serves
-  // single-channel calls 13% faster one at a time and 11% slower at
-  // concurrency 4, so it is for latency-bound, lightly loaded replicas.
+  // meanwhile. Measured on 2 cores (docs/PERFORMANCE.md, "Work on the
+  // polling thread"): with max_inline 2 (every gRPC thread) single-channel
+  // calls cost 0.90x the server CPU at concurrency 8 and 0.70x one at a
+  // time, but then admission and health checks wait for a search to end;
+  // with the default max_inline (one thread kept free) no better than the
+  // pool under load.
   int inline_max_channels = 0;
   // At most this many calls run inline at once (the others go to the worker
   // pool); 0: half the cores, at least 1 and fewer than gRPC's callback

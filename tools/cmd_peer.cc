@@ -168,8 +168,8 @@ std::vector<Series> SweepIndexes(const std::vector<std::vector<int32_t>>& truth,
         {"faiss per-call ef",
          Sweep(truth, queries,
                [&](const float* q, int ef, std::vector<Neighbor>* out) {
-                 (void)indexes.faiss->Search(q, kK,
-                                             SearchParams{.ef_search = ef}, out);
+                 (void)indexes.faiss->Search(
+                     q, kK, SearchParams{.ef_search = ef}, out);
                })});
     series.push_back(
         {"faiss ef on the graph",
@@ -178,11 +178,11 @@ std::vector<Series> SweepIndexes(const std::vector<std::vector<int32_t>>& truth,
                  indexes.faiss_graph_ef->Search(q, kK, ef, out);
                })});
   }
-  series.push_back(
-      {"hnswlib", Sweep(truth, queries,
-                        [&](const float* q, int ef, std::vector<Neighbor>* out) {
-                          indexes.hnswlib->Search(q, kK, ef, out);
-                        })});
+  series.push_back({"hnswlib", Sweep(truth, queries,
+                                     [&](const float* q, int ef,
+                                         std::vector<Neighbor>* out) {
+                                       indexes.hnswlib->Search(q, kK, ef, out);
+                                     })});
   return series;
 }
 

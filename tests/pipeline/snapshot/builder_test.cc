@@ -635,13 +635,13 @@ TEST_F(BuilderTest, SpacesOnlyDisabledChannelsSearchGetAnExactIndex) {
   std::ofstream(policy) << R"pb(
     channels { name: "u2i" kind: "u2i" space: "dssm" }
     channels { name: "i2i" kind: "i2i" space: "item2vec" disabled: true }
+    channels { name: "u2i_tag2vec" kind: "u2i" space: "tag2vec" disabled: true }
     channels {
-      name: "u2i_tag2vec"
-      kind: "u2i"
+      name: "crosstag"
+      kind: "crosstag"
       space: "tag2vec"
       disabled: true
     }
-    channels { name: "crosstag" kind: "crosstag" space: "tag2vec" disabled: true }
   )pb";
   BuildOptions o = Options("v1");
   o.factory = "HNSWLIB16";
