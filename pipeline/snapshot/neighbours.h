@@ -53,9 +53,12 @@ std::vector<int32_t> SeedRows(const v1::Policy& policy, const ClickLog& log,
 
 // Searches `index` for each item row of `rows` (ascending; rows the index
 // does not hold get no list) on WorkerThreads(threads) (util/parallel.h)
-// threads. For k over 256 each item's search first asks for 129 and asks again
-// for k + 1 only when all of those pass the cut; else it asks for k + 1 at
-// once. INTERNAL when a search fails.
+// threads. For k over 256 a search may first ask for 129 and ask again for
+// k + 1 only when all of those pass the cut: tried on 512 rows spread over
+// `rows`, kept for the others only when the cut ended enough of those lists
+// early to pay for the second searches; else (and for k <= 256) each item
+// asks for k + 1 at once. Deterministic for a given index. INTERNAL when a
+// search fails.
 absl::StatusOr<RankedLists> ComputeTable(const IndexHandle& index,
                                          const std::vector<int32_t>& rows,
                                          const TableSpec& spec, int threads);

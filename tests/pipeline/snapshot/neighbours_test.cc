@@ -1,5 +1,6 @@
 #include "pipeline/snapshot/neighbours.h"
 
+#include <atomic>
 #include <cmath>
 #include <random>
 #include <vector>
@@ -99,6 +100,51 @@ TEST(ComputeTableTest, EachListIsTheExactSearchWithoutTheItemCutAndCapped) {
     absl::StatusOr<double> recall = RecallAgainstLive(*index, *table, spec, 50);
     ASSERT_TRUE(recall.ok()) << recall.status();
     EXPECT_DOUBLE_EQ(*recall, 1.0);
+  }
+}
+
+// Counts the searches made through it.
+class CountingIndex : public IndexHandle {
+ public:
+  explicit CountingIndex(const IndexHandle* index) : index_(index) {}
+  int dim() const override { return index_->dim(); }
+  int64_t size() const override { return index_->size(); }
+  const std::string& description() const override {
+    return index_->description();
+  }
+  absl::Status Search(const float* query, int k, const SearchParams& params,
+                      std::vector<Neighbor>* out) const override {
+    searches_.fetch_add(1);
+    return index_->Search(query, k, params, out);
+  }
+  absl::Status Reconstruct(int32_t row, float* out) const override {
+    return index_->Reconstruct(row, out);
+  }
+  int64_t searches() const { return searches_.load(); }
+
+ private:
+  const IndexHandle* index_;
+  mutable std::atomic<int64_t> searches_{0};
+};
+
+// k over 256: the short first search is tried on 512 rows and kept for the
+// others only where the cut ends enough lists within it.
+TEST(ComputeTableTest, KeepsTheShortFirstSearchOnlyWhereItPays) {
+  constexpr int kItems = 2048, kDim = 4;
+  auto exact = *NewExactIndex(kDim, RandomUnitVectors(kItems, kDim, 11));
+  {  // every list fills past 129: the sample searches twice, the rest once
+    CountingIndex index(exact.get());
+    ASSERT_TRUE(ComputeTable(index, AllRows(kItems), TableSpec{300, -1.0f, {}},
+                             /*threads=*/2)
+                    .ok());
+    EXPECT_EQ(index.searches(), 512 * 2 + (kItems - 512));
+  }
+  {  // a cut that ends every list within 129: one short search each
+    CountingIndex index(exact.get());
+    ASSERT_TRUE(ComputeTable(index, AllRows(kItems), TableSpec{300, 0.95f, {}},
+                             /*threads=*/2)
+                    .ok());
+    EXPECT_EQ(index.searches(), kItems);
   }
 }
 
