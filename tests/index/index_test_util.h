@@ -1,11 +1,14 @@
-// Vectors and a recall measure shared by the index tests (and the builder's
-// neighbour-table tests).
+// Vectors, a recall measure and a wrapper index shared by the index tests
+// (and the builder's neighbour-table and the engine's tests).
 #ifndef RECALL_TESTS_INDEX_INDEX_TEST_UTIL_H_
 #define RECALL_TESTS_INDEX_INDEX_TEST_UTIL_H_
 
 #include <cstdint>
+#include <memory>
 #include <random>
 #include <set>
+#include <string>
+#include <utility>
 #include <vector>
 
 #include "gtest/gtest.h"
@@ -45,6 +48,29 @@ inline double RecallAtK(const IndexHandle& index, const IndexHandle& exact,
   }
   return total / nq;
 }
+
+// An index that hands every call to `inner`; tests override Search to
+// count or slow down the searches.
+class ForwardingIndex : public IndexHandle {
+ public:
+  explicit ForwardingIndex(std::shared_ptr<const IndexHandle> inner)
+      : inner_(std::move(inner)) {}
+  int dim() const override { return inner_->dim(); }
+  int64_t size() const override { return inner_->size(); }
+  const std::string& description() const override {
+    return inner_->description();
+  }
+  absl::Status Search(const float* query, int k, const SearchParams& params,
+                      std::vector<Neighbor>* out) const override {
+    return inner_->Search(query, k, params, out);
+  }
+  absl::Status Reconstruct(int32_t row, float* out) const override {
+    return inner_->Reconstruct(row, out);
+  }
+
+ private:
+  std::shared_ptr<const IndexHandle> inner_;
+};
 
 }  // namespace recall
 

@@ -9,6 +9,7 @@
 #include "gtest/gtest.h"
 #include "index/exact_index.h"
 #include "recall/realtime_state.h"
+#include "tests/index/index_test_util.h"
 #include "tests/recall/tiny_snapshot.h"
 #include "tests/slow_channel.h"
 
@@ -31,26 +32,14 @@ ChannelConfig ClusterChannelConfig(const std::string& kind) {
 }
 
 // Delegates to an exact index, taking 30 ms per search.
-class SlowIndex final : public IndexHandle {
+class SlowIndex final : public ForwardingIndex {
  public:
-  explicit SlowIndex(std::unique_ptr<IndexHandle> inner)
-      : inner_(std::move(inner)) {}
-  int dim() const override { return inner_->dim(); }
-  int64_t size() const override { return inner_->size(); }
-  const std::string& description() const override {
-    return inner_->description();
-  }
+  using ForwardingIndex::ForwardingIndex;
   absl::Status Search(const float* query, int k, const SearchParams& params,
                       std::vector<Neighbor>* out) const override {
     std::this_thread::sleep_for(std::chrono::milliseconds(30));
-    return inner_->Search(query, k, params, out);
+    return ForwardingIndex::Search(query, k, params, out);
   }
-  absl::Status Reconstruct(int32_t row, float* out) const override {
-    return inner_->Reconstruct(row, out);
-  }
-
- private:
-  std::unique_ptr<IndexHandle> inner_;
 };
 
 class EngineTest : public ::testing::Test {

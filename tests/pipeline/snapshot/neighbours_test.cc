@@ -104,26 +104,17 @@ TEST(ComputeTableTest, EachListIsTheExactSearchWithoutTheItemCutAndCapped) {
 }
 
 // Counts the searches made through it.
-class CountingIndex : public IndexHandle {
+class CountingIndex final : public ForwardingIndex {
  public:
-  explicit CountingIndex(const IndexHandle* index) : index_(index) {}
-  int dim() const override { return index_->dim(); }
-  int64_t size() const override { return index_->size(); }
-  const std::string& description() const override {
-    return index_->description();
-  }
+  using ForwardingIndex::ForwardingIndex;
   absl::Status Search(const float* query, int k, const SearchParams& params,
                       std::vector<Neighbor>* out) const override {
     searches_.fetch_add(1);
-    return index_->Search(query, k, params, out);
-  }
-  absl::Status Reconstruct(int32_t row, float* out) const override {
-    return index_->Reconstruct(row, out);
+    return ForwardingIndex::Search(query, k, params, out);
   }
   int64_t searches() const { return searches_.load(); }
 
  private:
-  const IndexHandle* index_;
   mutable std::atomic<int64_t> searches_{0};
 };
 
@@ -131,16 +122,17 @@ class CountingIndex : public IndexHandle {
 // others only where the cut ends enough lists within it.
 TEST(ComputeTableTest, KeepsTheShortFirstSearchOnlyWhereItPays) {
   constexpr int kItems = 2048, kDim = 4;
-  auto exact = *NewExactIndex(kDim, RandomUnitVectors(kItems, kDim, 11));
+  std::shared_ptr<const IndexHandle> exact =
+      *NewExactIndex(kDim, RandomUnitVectors(kItems, kDim, 11));
   {  // every list fills past 129: the sample searches twice, the rest once
-    CountingIndex index(exact.get());
+    CountingIndex index(exact);
     ASSERT_TRUE(ComputeTable(index, AllRows(kItems), TableSpec{300, -1.0f, {}},
                              /*threads=*/2)
                     .ok());
     EXPECT_EQ(index.searches(), 512 * 2 + (kItems - 512));
   }
   {  // a cut that ends every list within 129: one short search each
-    CountingIndex index(exact.get());
+    CountingIndex index(exact);
     ASSERT_TRUE(ComputeTable(index, AllRows(kItems), TableSpec{300, 0.95f, {}},
                              /*threads=*/2)
                     .ok());
