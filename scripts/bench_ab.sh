@@ -6,7 +6,8 @@
 #
 #   scripts/bench_ab.sh build  BEFORE_BIN AFTER_BIN WORLD [ROUNDS]
 #       `recallctl build` of WORLD (news policy and clusters, every core):
-#       wall time, CPU and each stage, per round and side
+#       wall time, CPU and each stage, per round and side, and each neighbour
+#       table's search time
 #   scripts/bench_ab.sh client BEFORE_BIN AFTER_BIN ROOT USERS [ROUNDS]
 #       one AFTER_BIN server on ROOT; each side's `recallctl bench` at c=8,
 #       u2i_dssm alone and the full policy: qps, p50, the load generator's
@@ -45,7 +46,8 @@ build_ab() {
       fi
       echo "$round $side wall $(awk -F': ' '/Elapsed \(wall clock\)/ {print $2}' "$out/log")" \
         "cpu $(awk -F': ' '/Percent of CPU/ {print $2}' "$out/log")" \
-        "$(grep -E '^build: stage' "$out/log" | awk '{printf "%s=%s ", $3, $4}')"
+        "$(grep -E '^build: stage' "$out/log" | awk '{printf "%s=%s ", $3, $4}')" \
+        "$(sed -nE 's/^build: neighbours ([^:]+):.* ([0-9.]+) per item.* ([0-9.]+) s;.*/table_\1: \2 per item, \3 s/p' "$out/log")"
     done
   done
 }
