@@ -95,20 +95,28 @@ run recallctl build --input /snapshots/world --out /snapshots --index Flat --ver
   --policy /usr/local/share/recall/policy/news.textproto \
   --clusters /usr/local/share/recall/clusters/news.textproto | tail -1
 
-port=$(( (RANDOM % 2000) + 42000 ))
-metrics_port=$((port + 1))
-step "serving with the image's entrypoint on 127.0.0.1:$port"
+step "serving with the image's entrypoint (ports 0: the kernel picks free ones)"
 # chroot isolation shares the host's network and process namespaces: the
 # server's port is reachable here and the process gets our signals.
 run_ro /usr/local/bin/recall-server --snapshot_root=/snapshots --host=127.0.0.1 \
-  --port="$port" --metrics_host=127.0.0.1 --metrics_port="$metrics_port" --admin_port=-1 \
+  --port=0 --metrics_host=127.0.0.1 --metrics_port=0 --admin_port=-1 \
   --workers=2 2>"$WORK/server.log" &
 for _ in $(seq 100); do
-  server_pid=$(pgrep -f -- "^/usr/local/bin/recall-server .*--port=$port" | head -1 || true)
+  server_pid=$(pgrep -f -- "^/usr/local/bin/recall-server --snapshot_root=/snapshots" | head -1 || true)
   [[ -n $server_pid ]] && break
   sleep 0.1
 done
 [[ -n $server_pid ]] || fail "the server did not start: $(cat "$WORK/server.log")"
+port="" metrics_port=""
+for _ in $(seq 300); do
+  read -r port metrics_port < <(sed -n \
+    's/^recall-server: serving on port \([0-9]*\), metrics on port \([0-9]*\),.*/\1 \2/p' \
+    "$WORK/server.log") || true
+  [[ -n $port ]] && break
+  sleep 0.1
+done
+[[ -n $port ]] || fail "the server logged no port: $(cat "$WORK/server.log")"
+echo "serving on 127.0.0.1:$port, metrics on $metrics_port"
 
 run recallctl health --target "127.0.0.1:$port" --wait 60 || fail "health: $(cat "$WORK/server.log")"
 answer=$(run recallctl query --target "127.0.0.1:$port" --user u0000001 --k 10)

@@ -20,12 +20,21 @@ for configmap in "$k8s/base/configmap.yaml" "$k8s/overlays/production/configmap.
        inside && /^    --/ {sub(/^    /, ""); print; next}
        inside {inside = 0}' "$configmap" >"$flags"
   [[ -s $flags ]] || { echo "no flags found in $configmap"; exit 1; }
-  port=$(( (RANDOM % 2000) + 44000 ))
+  # Port 0 everywhere: the kernel picks free ports, so tests running beside
+  # this one cannot take them first; the gRPC port is read from the log.
   "$bin/recall-server" --flagfile="$flags" --snapshot_root="$tmp/root" --host=127.0.0.1 \
-    --port="$port" --metrics_host=127.0.0.1 --metrics_port=$((port + 1)) \
-    --admin_port=$((port + 2)) 2>"$tmp/server.log" &
+    --port=0 --metrics_host=127.0.0.1 --metrics_port=0 --admin_port=0 \
+    2>"$tmp/server.log" &
   pid=$!
-  if ! "$bin/recallctl" health --target "127.0.0.1:$port" --wait 30 >/dev/null; then
+  port=""
+  for _ in $(seq 300); do
+    port=$(sed -n 's/^recall-server: serving on port \([0-9]*\),.*/\1/p' "$tmp/server.log")
+    [[ -n $port ]] && break
+    kill -0 $pid 2>/dev/null || break
+    sleep 0.1
+  done
+  if [[ -z $port ]] ||
+     ! "$bin/recallctl" health --target "127.0.0.1:$port" --wait 30 >/dev/null; then
     echo "$configmap: the server did not serve:"; cat "$tmp/server.log"; exit 1
   fi
   kill -TERM $pid

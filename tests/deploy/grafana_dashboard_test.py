@@ -358,6 +358,18 @@ def free_port():
         return s.getsockname()[1]
 
 
+def wait_for_ports(proc, log):
+    """The gRPC and metrics ports a server started with port 0 logs."""
+    for _ in range(300):
+        m = re.search(r"serving on port (\d+), metrics on port (\d+)", open(log).read())
+        if m:
+            return int(m.group(1)), int(m.group(2))
+        if proc.poll() is not None:
+            break
+        time.sleep(0.1)
+    sys.exit("recall-server did not start:\n" + open(log).read()[-3000:])
+
+
 def wait_for_redis(port, proc, log):
     for _ in range(100):
         if proc.poll() is not None:
@@ -421,17 +433,18 @@ def serve_and_scrape(bin_dir, tmp, wanted):
             stdout=open(redis_log, "w"), stderr=subprocess.STDOUT))
         wait_for_redis(redis_port, procs[-1], redis_log)
 
-        grpc_port, metrics_port = free_port(), free_port()
-        target = "127.0.0.1:%d" % grpc_port
         broker = "redis://127.0.0.1:%d" % redis_port
         server_log = os.path.join(tmp, "server.log")
+        # Port 0: the kernel picks free ports (no race with tests beside this one).
         procs.append(subprocess.Popen(
             [os.path.join(bin_dir, "recall-server"), "--snapshot_root", root,
-             "--host", "127.0.0.1", "--port", str(grpc_port),
-             "--metrics_host", "127.0.0.1", "--metrics_port", str(metrics_port),
+             "--host", "127.0.0.1", "--port", "0",
+             "--metrics_host", "127.0.0.1", "--metrics_port", "0",
              "--admin_port", "-1",
              "--click_stream", broker + "/clicks", "--item_stream", broker + "/items"],
             stdout=open(server_log, "w"), stderr=subprocess.STDOUT))
+        grpc_port, metrics_port = wait_for_ports(procs[-1], server_log)
+        target = "127.0.0.1:%d" % grpc_port
         health = subprocess.run([recallctl, "health", "--target", target, "--wait", "30"],
                                 capture_output=True, text=True)
         if health.returncode != 0:
