@@ -20,9 +20,21 @@
 #       "--inline_max_channels 1 --max_inline 2"), the servers alternated,
 #       the order swapped every round: u2i_dssm alone and the full policy at
 #       c=8 and c=1, as `client` prints them
+#   scripts/bench_ab.sh targets BEFORE_BIN AFTER_BIN WORLD USERS [ROUNDS]
+#       issue 22's five items in one run, the sides alternated (the order
+#       swapped every round): each side builds WORLD with its own defaults
+#       (items 3 and 4), then serves that snapshot: in process (the engine,
+#       u2i_dssm alone and the full policy; the dssm search) and through its
+#       own server and load generator over gRPC at c=1 and c=8 (items 1, 2
+#       and 5); a line per measurement, then each side's medians and the
+#       ratios the targets name (scripts/bench_targets.py). Environment:
+#       BIG_WORLD (also build it, once per side: item 4 at 1M), PEER=1 (first
+#       AFTER_BIN's `recallctl bench-peer` on WORLD: Faiss HNSW and hnswlib
+#       at the same recall, item 3)
 #
-# BEFORE_BIN and AFTER_BIN are folders holding recallctl and recall-server.
-# ROUNDS defaults to 2 (3 for client). Environment: SECS (8).
+# BEFORE_BIN and AFTER_BIN are folders holding recallctl and recall-server,
+# and optionally deploy/ (that version's policy/ and clusters/; default the
+# checkout's). ROUNDS defaults to 2 (3 for client). Environment: SECS (8).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 mode=$1; before=$2; after=$3; shift 3
@@ -30,24 +42,37 @@ SECS="${SECS:-8}"
 PORT=50981
 json_field() { python3 -c "import json,sys; d=json.load(sys.stdin); print(' '.join(str(d[k]) for k in sys.argv[1:]))" "$@"; }
 
+deploy_of() {  # BIN: the deploy/ folder its policy and clusters come from
+  if [[ -d $1/deploy ]]; then echo "$1/deploy"; else echo deploy; fi
+}
+
+build_once() {  # BIN WORLD ROOT LOG: `recallctl build` with that version's
+  local bin=$1 world=$2 root=$3 log=$4 deploy  # defaults, every core
+  deploy=$(deploy_of "$bin")
+  rm -rf "$root"
+  ( unset OMP_NUM_THREADS OPENBLAS_NUM_THREADS
+    /usr/bin/time -v "$bin/recallctl" build --input "$world" --out "$root" \
+      --policy "$deploy/policy/news.textproto" --clusters "$deploy/clusters/news.textproto" \
+      --keep_versions 0 >"$log" 2>&1 ) ||
+    { echo "$bin: the build failed:" >&2; grep -v '^\s' "$log" | tail -3 >&2; return 1; }
+}
+
+build_line() {  # LOG: wall, CPU, each stage and each neighbour table of a build
+  echo "wall $(awk -F': ' '/Elapsed \(wall clock\)/ {print $2}' "$1")" \
+    "cpu $(awk -F': ' '/Percent of CPU/ {print $2}' "$1")" \
+    "$(grep -E '^build: stage' "$1" | awk '{printf "%s=%s ", $3, $4}')" \
+    "$(sed -nE 's/^build: neighbours ([^:]+):.* ([0-9.]+) per item.* ([0-9.]+) s;.*/table_\1: \2 per item, \3 s/p' "$1")"
+}
+
 build_ab() {
   local world=$1 rounds=${2:-2} out
-  unset OMP_NUM_THREADS OPENBLAS_NUM_THREADS
   out=$(mktemp -d)
   trap 'rm -rf "$out"' RETURN
   for round in $(seq 1 "$rounds"); do
     for side in before after; do
       local bin=$before; [[ $side == after ]] && bin=$after
-      rm -rf "$out/root"
-      if ! /usr/bin/time -v "$bin/recallctl" build --input "$world" --out "$out/root" \
-        --policy deploy/policy/news.textproto --clusters deploy/clusters/news.textproto \
-        --keep_versions 0 >"$out/log" 2>&1; then
-        echo "$side: the build failed:" >&2; grep -v '^\s' "$out/log" | tail -3 >&2; return 1
-      fi
-      echo "$round $side wall $(awk -F': ' '/Elapsed \(wall clock\)/ {print $2}' "$out/log")" \
-        "cpu $(awk -F': ' '/Percent of CPU/ {print $2}' "$out/log")" \
-        "$(grep -E '^build: stage' "$out/log" | awk '{printf "%s=%s ", $3, $4}')" \
-        "$(sed -nE 's/^build: neighbours ([^:]+):.* ([0-9.]+) per item.* ([0-9.]+) s;.*/table_\1: \2 per item, \3 s/p' "$out/log")"
+      build_once "$bin" "$world" "$out/root" "$out/log"
+      echo "$round $side $(build_line "$out/log")"
     done
   done
 }
@@ -123,10 +148,65 @@ peer_ab() {
   done
 }
 
+serve_side() {  # ROUND SIDE BIN ROOT USERS: a side's snapshot in process and served
+  local round=$1 side=$2 bin=$3 root=$4 users=$5 cores work c
+  cores=$(getconf _NPROCESSORS_ONLN)
+  for work in u2i full; do
+    local extra=(); [[ $work == u2i ]] && extra=(--channels u2i_dssm)
+    echo "$round $side engine $work $(OMP_NUM_THREADS=1 "$bin/recallctl" bench --snapshot "$root" \
+      --user_ids "$users" --k 100 --mode engine --concurrency "$cores" --duration "$SECS" \
+      --warmup 2 --json "${extra[@]}" 2>/dev/null | json_field qps client_cpu_us)"
+  done
+  echo "$round $side search dssm $(OMP_NUM_THREADS=1 "$bin/recallctl" bench --snapshot "$root" \
+    --user_ids "$users" --k 100 --mode search --space dssm --concurrency "$cores" \
+    --duration "$SECS" --warmup 2 --json 2>/dev/null | json_field qps client_cpu_us)"
+  serve "$bin" "$root"
+  echo "$round $side rss loaded $(awk '/^VmRSS/ {print $2}' "/proc/$server/status")"
+  for c in 8 1; do
+    for work in u2i full; do
+      echo "$round $side rpc $work $c $(load "$bin" "$users" $work $c)"
+    done
+  done
+  echo "$round $side rss peak $(awk '/^VmHWM/ {print $2}' "/proc/$server/status")"
+  kill $server; wait $server 2>/dev/null || true
+}
+
+targets_ab() {
+  local world=$1 users=$2 rounds=${3:-2} out
+  out=$(mktemp -d)
+  trap 'rm -rf "$out"' RETURN
+  echo "# $(date -u +%FT%TZ) $(uname -n), $(getconf _NPROCESSORS_ONLN) cores," \
+    "$(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo)"
+  if [[ ${PEER:-0} == 1 ]]; then
+    OMP_NUM_THREADS=1 "$after/recallctl" bench-peer --input "$world" --peer_space dssm \
+      --queries 1000 --threads "$(getconf _NPROCESSORS_ONLN)" 2>&1 | sed 's/^/# peer: /'
+  fi
+  for round in $(seq 1 "$rounds"); do
+    local sides=(before after); (( round % 2 )) || sides=(after before)
+    for side in "${sides[@]}"; do
+      local bin=$before; [[ $side == after ]] && bin=$after
+      build_once "$bin" "$world" "$out/root-$side" "$out/log"
+      echo "$round $side build $(build_line "$out/log")"
+      echo "$round $side index $(cd "$out/root-$side"/*/spaces && echo dssm.*)" \
+        "$(du -sm "$out/root-$side" | cut -f1) MB"
+      serve_side "$round" "$side" "$bin" "$out/root-$side" "$users"
+    done
+  done
+  if [[ -n ${BIG_WORLD:-} ]]; then
+    for side in before after; do
+      local bin=$before; [[ $side == after ]] && bin=$after
+      build_once "$bin" "$BIG_WORLD" "$out/root-big" "$out/log"
+      echo "big $side build $(build_line "$out/log")"
+      rm -rf "$out/root-big"
+    done
+  fi
+}
+
 case $mode in
   build) build_ab "$@" ;;
+  targets) targets_ab "$@" | tee /dev/stderr | python3 scripts/bench_targets.py ;;
   client) client_ab "$@" ;;
   peer) peer_ab "$@" ;;
   flags) BIN_DIR=$before; before=$after; after=$1; shift; flags_ab "$@" ;;
-  *) echo "usage: scripts/bench_ab.sh build|client|peer|flags ..." >&2; exit 2 ;;
+  *) echo "usage: scripts/bench_ab.sh build|client|peer|flags|targets ..." >&2; exit 2 ;;
 esac
