@@ -28,9 +28,11 @@
 #       own server and load generator over gRPC at c=1 and c=8 (items 1, 2
 #       and 5); a line per measurement, then each side's medians and the
 #       ratios the targets name (scripts/bench_targets.py). Environment:
-#       BIG_WORLD (also build it, once per side: item 4 at 1M), PEER=1 (first
-#       AFTER_BIN's `recallctl bench-peer` on WORLD: Faiss HNSW and hnswlib
-#       at the same recall, item 3)
+#       BIG_WORLD (also build it, once per side: item 4 at 1M), BIG_ROOTS
+#       (keep those snapshots in BIG_ROOTS/before and /after, e.g. for
+#       `BENCH_BIN=... scripts/bench_policy.sh`), PEER=1 (last, AFTER_BIN's
+#       `recallctl bench-peer` on WORLD: Faiss HNSW and hnswlib at the same
+#       recall, item 3)
 #
 # BEFORE_BIN and AFTER_BIN are folders holding recallctl and recall-server,
 # and optionally deploy/ (that version's policy/ and clusters/; default the
@@ -177,10 +179,6 @@ targets_ab() {
   trap 'rm -rf "$out"' RETURN
   echo "# $(date -u +%FT%TZ) $(uname -n), $(getconf _NPROCESSORS_ONLN) cores," \
     "$(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo)"
-  if [[ ${PEER:-0} == 1 ]]; then
-    OMP_NUM_THREADS=1 "$after/recallctl" bench-peer --input "$world" --peer_space dssm \
-      --queries 1000 --threads "$(getconf _NPROCESSORS_ONLN)" 2>&1 | sed 's/^/# peer: /'
-  fi
   for round in $(seq 1 "$rounds"); do
     local sides=(before after); (( round % 2 )) || sides=(after before)
     for side in "${sides[@]}"; do
@@ -193,12 +191,17 @@ targets_ab() {
     done
   done
   if [[ -n ${BIG_WORLD:-} ]]; then
+    local big=${BIG_ROOTS:-$out/big}
     for side in before after; do
       local bin=$before; [[ $side == after ]] && bin=$after
-      build_once "$bin" "$BIG_WORLD" "$out/root-big" "$out/log"
+      build_once "$bin" "$BIG_WORLD" "$big/$side" "$out/log"
       echo "big $side build $(build_line "$out/log")"
-      rm -rf "$out/root-big"
+      [[ -n ${BIG_ROOTS:-} ]] || rm -rf "${big:?}/$side"
     done
+  fi
+  if [[ ${PEER:-0} == 1 ]]; then
+    OMP_NUM_THREADS=1 "$after/recallctl" bench-peer --input "$world" --peer_space dssm \
+      --queries 1000 --threads "$(getconf _NPROCESSORS_ONLN)" 2>&1 | sed -u 's/^/# peer: /'
   fi
 }
 

@@ -5,7 +5,8 @@
 # latency at half of it (open loop), with the server-side time per channel.
 #
 # Usage: scripts/bench_policy.sh SNAPSHOT_ROOT USERS_FILE
-# Environment: BENCH_K (500), BENCH_SECONDS (20), BENCH_PORT (50152).
+# Environment: BENCH_K (500), BENCH_SECONDS (20), BENCH_PORT (50152),
+#              BENCH_BIN (build/bin: the recallctl and recall-server measured).
 # Making the 1M-item news snapshot (policy and clusters, about 8 minutes on 2
 # cores): scripts/bench_build.sh DIR 1000000, then
 #   scripts/bench_policy.sh DIR/root-1000000 DIR/world-1000000/users.txt
@@ -16,7 +17,7 @@ USERS_FILE="$2"
 K="${BENCH_K:-500}"
 SECONDS_PER_RUN="${BENCH_SECONDS:-20}"
 PORT="${BENCH_PORT:-50152}"
-BIN="$(pwd)/build/bin"
+BIN="${BENCH_BIN:-$(pwd)/build/bin}"
 CORES=$(getconf _NPROCESSORS_ONLN)
 export OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 GLIBC_TUNABLES=glibc.malloc.hugetlb=1
 
