@@ -1,8 +1,8 @@
 // recallctl bench-peer --input WORLD [--space dssm --queries 1000
 // --recall_targets 0.95,0.99 --hnsw_m 32 --ef_construction 80
-// --peer_faiss=false]: Faiss HNSW against hnswlib on the world's own
+// --peer_faiss=false --k 100]: Faiss HNSW against hnswlib on the world's own
 // item and user vectors, in process, one thread: for each library the
-// efSearch that first reaches each recall@100 target (against an exact
+// efSearch that first reaches each recall@k target (against an exact
 // search) and the queries per second there.
 #include <algorithm>
 #include <cstdio>
@@ -29,7 +29,7 @@ ABSL_FLAG(std::string, peer_space, "dssm",
           ".user.vec are indexed and queried");
 ABSL_FLAG(std::vector<std::string>, recall_targets,
           std::vector<std::string>({"0.95", "0.99"}),
-          "bench-peer: recall@100 levels compared");
+          "bench-peer: recall@k levels compared");
 ABSL_FLAG(int, hnsw_m, 32, "bench-peer: HNSW neighbours per node (both)");
 ABSL_FLAG(bool, peer_faiss, true,
           "bench-peer: build and sweep Faiss HNSW too; false: hnswlib alone "
@@ -39,7 +39,6 @@ ABSL_DECLARE_FLAG(int, ef_construction);  // tools/cmd_build.cc
 namespace recall {
 namespace {
 
-constexpr int kK = 100;
 constexpr int kEfs[] = {100, 128, 160, 200, 256, 320, 400, 512, 640, 800, 1024};
 
 struct Point {
@@ -48,11 +47,11 @@ struct Point {
   double qps;
 };
 
-// Recall@100 against `truth` and single-thread queries per second of
-// `search` over the queries, at each ef.
+// Recall@k against `truth` (k rows per query) and single-thread queries per
+// second of `search` over the queries, at each ef.
 template <typename Search>
 std::vector<Point> Sweep(const std::vector<std::vector<int32_t>>& truth,
-                         const VectorSet& queries, Search search) {
+                         const VectorSet& queries, int k, Search search) {
   std::vector<Point> points;
   std::vector<Neighbor> found;
   // Warm-up: the first pass pays for page faults and caches.
@@ -69,7 +68,7 @@ std::vector<Point> Sweep(const std::vector<std::vector<int32_t>>& truth,
     const double seconds = absl::ToDoubleSeconds(absl::Now() - start);
     points.push_back(
         {ef,
-         static_cast<double>(hits) / static_cast<double>(queries.size() * kK),
+         static_cast<double>(hits) / static_cast<double>(queries.size() * k),
          static_cast<double>(queries.size()) / seconds});
   }
   return points;
@@ -92,17 +91,17 @@ absl::StatusOr<VectorSet> ReadNormalised(const std::string& path) {
   return set;
 }
 
-// The kK rows nearest each query by exact search: the truth the sweeps'
+// The k rows nearest each query by exact search: the truth the sweeps'
 // recall is measured against.
 absl::StatusOr<std::vector<std::vector<int32_t>>> ExactNeighbours(
-    const VectorSet& items, const VectorSet& queries) {
+    const VectorSet& items, const VectorSet& queries, int k) {
   absl::StatusOr<std::unique_ptr<IndexHandle>> exact =
       NewExactIndex(items.dim, items.values);
   if (!exact.ok()) return exact.status();
   std::vector<std::vector<int32_t>> truth(queries.size());
   std::vector<Neighbor> found;
   for (size_t q = 0; q < queries.size(); ++q) {
-    absl::Status s = (*exact)->Search(queries.row(q), kK, {}, &found);
+    absl::Status s = (*exact)->Search(queries.row(q), k, {}, &found);
     if (!s.ok()) return s;
     for (const Neighbor& nb : found) truth[q].push_back(nb.row);
   }
@@ -158,30 +157,30 @@ struct Series {
   std::vector<Point> points;
 };
 
-// Sweeps each of `indexes` over the queries.
+// Sweeps each of `indexes` over the queries, k neighbours per search.
 std::vector<Series> SweepIndexes(const std::vector<std::vector<int32_t>>& truth,
                                  const VectorSet& queries,
-                                 const PeerIndexes& indexes) {
+                                 const PeerIndexes& indexes, int k) {
   std::vector<Series> series;
   if (indexes.faiss != nullptr) {
     series.push_back(
         {"faiss per-call ef",
-         Sweep(truth, queries,
+         Sweep(truth, queries, k,
                [&](const float* q, int ef, std::vector<Neighbor>* out) {
                  (void)indexes.faiss->Search(
-                     q, kK, SearchParams{.ef_search = ef}, out);
+                     q, k, SearchParams{.ef_search = ef}, out);
                })});
     series.push_back(
         {"faiss ef on the graph",
-         Sweep(truth, queries,
+         Sweep(truth, queries, k,
                [&](const float* q, int ef, std::vector<Neighbor>* out) {
-                 indexes.faiss_graph_ef->Search(q, kK, ef, out);
+                 indexes.faiss_graph_ef->Search(q, k, ef, out);
                })});
   }
-  series.push_back({"hnswlib", Sweep(truth, queries,
+  series.push_back({"hnswlib", Sweep(truth, queries, k,
                                      [&](const float* q, int ef,
                                          std::vector<Neighbor>* out) {
-                                       indexes.hnswlib->Search(q, kK, ef, out);
+                                       indexes.hnswlib->Search(q, k, ef, out);
                                      })});
   return series;
 }
@@ -202,8 +201,9 @@ void PrintSweepTable(const std::vector<Series>& series) {
 
 // The ef and queries per second at which each series first reaches recall
 // `target`, and hnswlib's queries per second over the best Faiss series'.
-std::string TargetLine(const std::vector<Series>& series, double target) {
-  std::string line = absl::StrFormat("recall@100 >= %.2f:", target);
+std::string TargetLine(const std::vector<Series>& series, int k,
+                       double target) {
+  std::string line = absl::StrFormat("recall@%d >= %.2f:", k, target);
   double best_faiss = 0;
   for (const Series& s : series) {
     const Point* p = FirstReaching(s.points, target);
@@ -226,14 +226,14 @@ std::string TargetLine(const std::vector<Series>& series, double target) {
 
 // Prints TargetLine for each --recall_targets level, in order;
 // INVALID_ARGUMENT at the first value that is not a number.
-absl::Status PrintTargetLines(const std::vector<Series>& series) {
+absl::Status PrintTargetLines(const std::vector<Series>& series, int k) {
   for (const std::string& text : absl::GetFlag(FLAGS_recall_targets)) {
     double target = 0;
     if (!absl::SimpleAtod(text, &target)) {
       return absl::InvalidArgumentError(
           absl::StrCat("bench-peer: bad --recall_targets value ", text));
     }
-    printf("%s\n", TargetLine(series, target).c_str());
+    printf("%s\n", TargetLine(series, k, target).c_str());
   }
   return absl::OkStatus();
 }
@@ -257,20 +257,25 @@ int RunBenchPeer() {
   users->values.resize(n_queries * users->dim);
   const int m = absl::GetFlag(FLAGS_hnsw_m);
   const int ef_construction = absl::GetFlag(FLAGS_ef_construction);
+  const int k = absl::GetFlag(FLAGS_k);
+  if (k < 1) {
+    return Fail(absl::InvalidArgumentError(
+        absl::StrCat("bench-peer: --k must be >= 1, got ", k)));
+  }
 
   const absl::StatusOr<std::vector<std::vector<int32_t>>> truth =
-      ExactNeighbours(*items, *users);
+      ExactNeighbours(*items, *users, k);
   if (!truth.ok()) return Fail(truth.status());
   const absl::StatusOr<PeerIndexes> indexes =
       BuildIndexes(*items, m, ef_construction, absl::GetFlag(FLAGS_peer_faiss));
   if (!indexes.ok()) return Fail(indexes.status());
-  const std::vector<Series> series = SweepIndexes(*truth, *users, *indexes);
+  const std::vector<Series> series = SweepIndexes(*truth, *users, *indexes, k);
 
   printf(
       "bench-peer: %lld vectors of dim %d (%s), %zu queries, k=%d, M=%d, "
       "efConstruction %d, one search thread\n",
       static_cast<long long>(items->size()), items->dim, space.c_str(),
-      n_queries, kK, m, ef_construction);
+      n_queries, k, m, ef_construction);
   if (indexes->faiss != nullptr) {
     printf("build: faiss %.1f s, hnswlib %.1f s (all cores)\n",
            indexes->faiss_build_seconds, indexes->hnswlib_build_seconds);
@@ -279,7 +284,7 @@ int RunBenchPeer() {
            indexes->hnswlib_build_seconds);
   }
   PrintSweepTable(series);
-  if (absl::Status s = PrintTargetLines(series); !s.ok()) return Fail(s);
+  if (absl::Status s = PrintTargetLines(series, k); !s.ok()) return Fail(s);
   return 0;
 }
 

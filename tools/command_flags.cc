@@ -100,7 +100,7 @@ const std::map<std::string, std::vector<std::string>>& CommandFlags() {
       {"info", Join({{"target", "json"}})},
       {"bench-peer",
        Join({{"input", "peer_space", "queries", "recall_targets", "hnsw_m",
-              "ef_construction", "peer_faiss", "threads"}})},
+              "ef_construction", "peer_faiss", "threads", "k"}})},
       {"replay", Join({{"clicks", "stream", "rate", "maxlen"}})},
       {"publish-items",
        Join({{"items", "vectors", "stream", "rate", "maxlen"}})},

@@ -22,8 +22,8 @@ ABSL_FLAG(std::string, target, "",
 ABSL_FLAG(int, concurrency, 8,
           "bench, eval: requests in flight (RPC) or threads (in process)");
 ABSL_FLAG(int, k, 100,
-          "bench, query, bench-live-index: candidates (neighbours) per "
-          "request");
+          "bench, query, bench-live-index, bench-peer: candidates "
+          "(neighbours) per request");
 ABSL_FLAG(double, deadline_ms, 500,
           "bench: per-request deadline, milliseconds (eval: 10x this)");
 ABSL_FLAG(bool, json, false,

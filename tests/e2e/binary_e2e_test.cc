@@ -523,6 +523,20 @@ TEST_F(BinaryE2eTest, PeerBenchComparesFaissWithHnswlib) {
   EXPECT_THAT(out, HasSubstr("2000 vectors of dim 16 (dssm), 50 queries"));
   EXPECT_THAT(out, HasSubstr("recall@100 >= 0.95: faiss per-call ef at ef"));
   EXPECT_THAT(out, HasSubstr("hnswlib / best faiss"));
+  // --k: recall@k against the exact top k.
+  ASSERT_EQ(RunCommand(std::string(RECALLCTL_BIN) + " bench-peer --input " +
+                           (dir_ / "world").string() +
+                           " --queries 20 --k 300 --recall_targets 0.9",
+                       &out),
+            0)
+      << out;
+  EXPECT_THAT(out, HasSubstr("20 queries, k=300"));
+  EXPECT_THAT(out, HasSubstr("recall@300 >= 0.90:"));
+  EXPECT_NE(RunCommand(std::string(RECALLCTL_BIN) + " bench-peer --input " +
+                           (dir_ / "world").string() + " --k 0",
+                       &out),
+            0);
+  EXPECT_THAT(out, HasSubstr("--k must be >= 1"));
   EXPECT_NE(RunCommand(
                 std::string(RECALLCTL_BIN) + " bench-peer --input /nonexistent",
                 &out),
