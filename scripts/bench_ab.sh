@@ -94,6 +94,13 @@ load() {  # BIN USERS WORK C: one bench against the server; prints its figures
     "${extra[@]}" 2>/dev/null | json_field qps p50_ms client_cpu_us server_cpu_us errors
 }
 
+in_process() {  # BIN ROOT USERS BENCH_ARGS...: an in-process bench, one thread per
+  local bin=$1 root=$2 users=$3; shift 3  # core; prints qps and CPU us per request
+  OMP_NUM_THREADS=1 "$bin/recallctl" bench --snapshot "$root" --user_ids "$users" --k 100 \
+    --concurrency "$(getconf _NPROCESSORS_ONLN)" --duration "$SECS" --warmup 2 --json "$@" \
+    2>/dev/null | json_field qps client_cpu_us
+}
+
 client_ab() {
   local root=$1 users=$2 rounds=${3:-3}
   serve "$after" "$root"
@@ -129,16 +136,13 @@ flags_ab() {  # the `before` and `after` arguments are the two flag sets here
 }
 
 peer_ab() {
-  local root=$1 users=$2 rounds=${3:-2} cores
-  cores=$(getconf _NPROCESSORS_ONLN)
+  local root=$1 users=$2 rounds=${3:-2}
   export OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1
   for round in $(seq 1 "$rounds"); do
     for side in before after; do
       local bin=$before; [[ $side == after ]] && bin=$after
       local in_process rpc
-      in_process=$("$bin/recallctl" bench --snapshot "$root" --user_ids "$users" --k 100 \
-        --mode search --space dssm --concurrency "$cores" --duration "$SECS" --warmup 2 \
-        --json 2>/dev/null | json_field qps)
+      in_process=$(in_process "$bin" "$root" "$users" --mode search --space dssm | cut -d' ' -f1)
       serve "$bin" "$root"
       rpc=$("$bin/recallctl" bench --target 127.0.0.1:$PORT --user_ids "$users" --k 100 \
         --channels u2i_dssm --concurrency 8 --duration "$SECS" --warmup 2 --json 2>/dev/null |
@@ -151,17 +155,12 @@ peer_ab() {
 }
 
 serve_side() {  # ROUND SIDE BIN ROOT USERS: a side's snapshot in process and served
-  local round=$1 side=$2 bin=$3 root=$4 users=$5 cores work c
-  cores=$(getconf _NPROCESSORS_ONLN)
+  local round=$1 side=$2 bin=$3 root=$4 users=$5 work c
   for work in u2i full; do
     local extra=(); [[ $work == u2i ]] && extra=(--channels u2i_dssm)
-    echo "$round $side engine $work $(OMP_NUM_THREADS=1 "$bin/recallctl" bench --snapshot "$root" \
-      --user_ids "$users" --k 100 --mode engine --concurrency "$cores" --duration "$SECS" \
-      --warmup 2 --json "${extra[@]}" 2>/dev/null | json_field qps client_cpu_us)"
+    echo "$round $side engine $work $(in_process "$bin" "$root" "$users" --mode engine "${extra[@]}")"
   done
-  echo "$round $side search dssm $(OMP_NUM_THREADS=1 "$bin/recallctl" bench --snapshot "$root" \
-    --user_ids "$users" --k 100 --mode search --space dssm --concurrency "$cores" \
-    --duration "$SECS" --warmup 2 --json 2>/dev/null | json_field qps client_cpu_us)"
+  echo "$round $side search dssm $(in_process "$bin" "$root" "$users" --mode search --space dssm)"
   serve "$bin" "$root"
   echo "$round $side rss loaded $(awk '/^VmRSS/ {print $2}' "/proc/$server/status")"
   for c in 8 1; do
