@@ -8,7 +8,9 @@
 #include <fstream>
 #include <limits>
 #include <mutex>
+#include <queue>
 #include <utility>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "index/simd_kernels.h"
@@ -79,15 +81,12 @@ constexpr int64_t kBuildChunk = 256;
 constexpr int64_t kHeaderBytes =
     10 * sizeof(size_t) + sizeof(double) + sizeof(int) + sizeof(tableint);
 
-// hnswlib's searchKnn with the call's ef instead of the graph's ef_, and
-// without its metric counters: a greedy descent through the upper layers,
-// then the base-layer search (skipping elements marked deleted when
-// kDeletions). Writes at most k neighbours, best first, to `out`.
-template <bool kDeletions>
-void SearchGraph(const Graph& g, const float* query, int k, size_t ef,
-                 std::vector<Neighbor>* out) {
-  out->clear();
-  if (g.cur_element_count == 0) return;
+using Queue = std::priority_queue<std::pair<float, tableint>,
+                                  std::vector<std::pair<float, tableint>>,
+                                  Graph::CompareByFirst>;
+
+// The greedy descent through the upper layers: the base-layer entry point.
+tableint Descend(const Graph& g, const float* query) {
   tableint current = g.enterpoint_node_;
   float current_distance =
       g.fstdistfunc_(query, g.getDataByInternalId(current), g.dist_func_param_);
@@ -109,8 +108,79 @@ void SearchGraph(const Graph& g, const float* query, int k, size_t ef,
       }
     }
   }
-  auto top = g.template searchBaseLayerST<kDeletions>(current, query, ef);
-  while (top.size() > static_cast<size_t>(k)) top.pop();
+  return current;
+}
+
+// hnswlib's searchBaseLayerST for k > ef, as Faiss 1.7.3's HNSW reads it:
+// the walk keeps its ef nearest as the stopping bound, and every element it
+// measures competes for the k kept (a max-heap, worst on top). hnswlib's own
+// search explores with max(ef, k) instead: more recall at k > ef, at the cost
+// of a k-wide walk (docs/PERFORMANCE.md, "k above ef").
+template <bool kDeletions>
+Queue SearchBaseLayerKeepK(const Graph& g, tableint entry, const float* query,
+                           size_t ef, size_t k) {
+  hnswlib::VisitedList* visited = g.visited_list_pool_->getFreeVisitedList();
+  hnswlib::vl_type* mark = visited->mass;
+  const hnswlib::vl_type tag = visited->curV;
+  Queue walk;        // the ef nearest eligible: the stopping bound
+  Queue kept;        // the k nearest eligible measured
+  Queue candidates;  // to expand, nearest on top (negated distances)
+  auto measure = [&](tableint id) {
+    const float d =
+        g.fstdistfunc_(query, g.getDataByInternalId(id), g.dist_func_param_);
+    const bool eligible = !kDeletions || !g.isMarkedDeleted(id);
+    if (eligible && (kept.size() < k || d < kept.top().first)) {
+      kept.emplace(d, id);
+      if (kept.size() > k) kept.pop();
+    }
+    if (walk.size() < ef || d < walk.top().first) {
+      candidates.emplace(-d, id);
+      if (eligible) walk.emplace(d, id);
+      if (walk.size() > ef) walk.pop();
+    }
+  };
+  mark[entry] = tag;
+  measure(entry);
+  while (!candidates.empty()) {
+    const auto [negative_distance, id] = candidates.top();
+    const float bound = walk.empty() ? std::numeric_limits<float>::max()
+                                     : walk.top().first;
+    if (-negative_distance > bound && (!kDeletions || walk.size() == ef)) {
+      break;
+    }
+    candidates.pop();
+    linklistsizeint* list = g.get_linklist0(id);
+    const size_t count = g.getListCount(list);
+    const tableint* links = list + 1;
+    for (size_t j = 0; j < count; ++j) {
+      if (j + 1 < count) {
+        __builtin_prefetch(g.getDataByInternalId(links[j + 1]));
+      }
+      if (mark[links[j]] == tag) continue;
+      mark[links[j]] = tag;
+      measure(links[j]);
+    }
+  }
+  g.visited_list_pool_->releaseVisitedList(visited);
+  return kept;
+}
+
+// hnswlib's searchKnn with the call's ef instead of the graph's ef_, and
+// without its metric counters (skipping elements marked deleted when
+// kDeletions). With k above ef it keeps the k best the ef-wide walk measured
+// (SearchBaseLayerKeepK). Writes at most k neighbours, best first, to `out`.
+template <bool kDeletions>
+void SearchGraph(const Graph& g, const float* query, int k, size_t ef,
+                 std::vector<Neighbor>* out) {
+  out->clear();
+  if (g.cur_element_count == 0) return;
+  const tableint entry = Descend(g, query);
+  const size_t want = static_cast<size_t>(k);
+  Queue top =
+      want > ef
+          ? SearchBaseLayerKeepK<kDeletions>(g, entry, query, ef, want)
+          : g.template searchBaseLayerST<kDeletions>(entry, query, ef);
+  while (top.size() > want) top.pop();
   // The queue holds the worst first; distance = 1 - inner product.
   out->resize(top.size());
   for (size_t i = top.size(); i-- > 0;) {
@@ -145,10 +215,8 @@ class HnswlibIndexHandle final : public IndexHandle {
     if (k <= 0) return absl::InvalidArgumentError("k must be positive");
     const Graph& g = *graph_;
     if (g.cur_element_count == 0) return absl::OkStatus();
-    const size_t ef = std::max<size_t>(
-        static_cast<size_t>(params.ef_search > 0 ? params.ef_search
-                                                 : ef_search_),
-        static_cast<size_t>(k));
+    const size_t ef = static_cast<size_t>(
+        params.ef_search > 0 ? params.ef_search : ef_search_);
 
     SearchGraph</*kDeletions=*/false>(g, query, k, ef, out);
     return absl::OkStatus();
@@ -416,7 +484,7 @@ class GrowingGraphImpl final : public GrowingGraph {
 
   void Search(const float* query, int k, int ef,
               std::vector<Neighbor>* out) const override {
-    const size_t search_ef = std::max<size_t>(std::max(ef, k), 1);
+    const size_t search_ef = static_cast<size_t>(std::max(ef, 1));
     if (graph_->num_deleted_ > 0) {
       SearchGraph</*kDeletions=*/true>(*graph_, query, k, search_ef, out);
     } else {

@@ -9,7 +9,10 @@
 // not use hnswlib's searchKnn (which reads the ef_ set on the graph by
 // setEf) but runs the same greedy descent and base-layer search with the
 // call's ef. hnswlib's visited-list pool hands each concurrent search its
-// own scratch.
+// own scratch. The ef is the walk's width whatever k: with k above ef the
+// search keeps the k best of the elements the ef-wide walk measured, as
+// Faiss 1.7.3's HNSW does (hnswlib's searchKnn would walk max(ef, k) wide),
+// so it may return fewer than k when the walk measures fewer.
 //
 // File format: hnswlib 0.6.2's saveIndex output, unchanged (no dim, no ef;
 // the dim follows from the element layout and the default ef comes from the
@@ -85,7 +88,8 @@ class GrowingGraph {
   virtual absl::Status Upsert(int32_t label, const float* vector) = 0;
   // Marks the label deleted; a no-op when it is not held.
   virtual void Remove(int32_t label) = 0;
-  // hnswlib's search with ef = max(ef, k), deleted elements skipped.
+  // The graph search above with this ef (k above ef: the k best the walk
+  // measured), deleted elements skipped.
   virtual void Search(const float* query, int k, int ef,
                       std::vector<Neighbor>* out) const = 0;
   virtual int64_t MemoryBytes() const = 0;

@@ -111,6 +111,10 @@ TEST(LiveIndexTest, RemovedLabelsAreNeverFoundAndTheirSlotsAreReused) {
       ASSERT_TRUE(index->Search(data.data() + i * kDim, 5, {}, &got).ok());
       for (const Neighbor& n : got) EXPECT_NE(n.row % 2, 0) << n.row;
     }
+    // k above ef: the k best the ef-wide walk measured, none removed.
+    ASSERT_TRUE(index->Search(data.data(), 150, {.ef_search = 8}, &got).ok());
+    EXPECT_GT(got.size(), 8u);
+    for (const Neighbor& n : got) EXPECT_NE(n.row % 2, 0) << n.row;
     // New labels take the removed ones' places; the old vectors are found
     // under the new labels, and a moved label under its new vector.
     for (int i = 0; i < 400; i += 2)
