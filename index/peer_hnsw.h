@@ -44,8 +44,9 @@ class PeerHnsw {
                                                          int ef_construction);
   ~PeerHnsw();
 
-  // The k best rows by inner product, best first, searching with
-  // max(ef, k) (IndexHandle::Search with a per-call ef_search).
+  // The k best rows by inner product, best first, searching with ef
+  // (IndexHandle::Search with a per-call ef_search; k above ef keeps the k
+  // best the ef-wide walk measured).
   void Search(const float* query, int k, int ef, std::vector<Neighbor>* out);
 
  private:
