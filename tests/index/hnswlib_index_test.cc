@@ -153,10 +153,10 @@ TEST_F(HnswlibIndexTest, KAboveEfKeepsTheBestTheEfWideWalkMeasured) {
     EXPECT_TRUE(SameResults(wide, narrow)) << "query " << q;
   }
   // The ef reaches the walk: recall@200 grows with it.
-  const double at_ef = RecallAtK(*index_, *exact_, *queries_, kK,
-                                 {.ef_search = kEf});
-  const double at_k = RecallAtK(*index_, *exact_, *queries_, kK,
-                                {.ef_search = kK});
+  const double at_ef =
+      RecallAtK(*index_, *exact_, *queries_, kK, {.ef_search = kEf});
+  const double at_k =
+      RecallAtK(*index_, *exact_, *queries_, kK, {.ef_search = kK});
   EXPECT_LT(at_ef, at_k);
   EXPECT_GE(at_ef, 0.5);
   EXPECT_GE(at_k, 0.9);
