@@ -44,6 +44,10 @@ SECS="${SECS:-8}"
 PORT=50981
 json_field() { python3 -c "import json,sys; d=json.load(sys.stdin); print(' '.join(str(d[k]) for k in sys.argv[1:]))" "$@"; }
 
+bin_of() {  # SIDE (before or after): that side's BIN folder
+  if [[ $1 == after ]]; then echo "$after"; else echo "$before"; fi
+}
+
 deploy_of() {  # BIN: the deploy/ folder its policy and clusters come from
   if [[ -d $1/deploy ]]; then echo "$1/deploy"; else echo deploy; fi
 }
@@ -72,7 +76,7 @@ build_ab() {
   trap 'rm -rf "$out"' RETURN
   for round in $(seq 1 "$rounds"); do
     for side in before after; do
-      local bin=$before; [[ $side == after ]] && bin=$after
+      local bin; bin=$(bin_of "$side")
       build_once "$bin" "$world" "$out/root" "$out/log"
       echo "$round $side $(build_line "$out/log")"
     done
@@ -109,7 +113,7 @@ client_ab() {
   for round in $(seq 1 "$rounds"); do
     for work in u2i full; do
       for side in before after; do
-        local bin=$before; [[ $side == after ]] && bin=$after
+        local bin; bin=$(bin_of "$side")
         echo "$round $work $side $(load "$bin" "$users" $work 8)"
       done
     done
@@ -140,7 +144,7 @@ peer_ab() {
   export OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1
   for round in $(seq 1 "$rounds"); do
     for side in before after; do
-      local bin=$before; [[ $side == after ]] && bin=$after
+      local bin; bin=$(bin_of "$side")
       local in_process rpc
       in_process=$(in_process "$bin" "$root" "$users" --mode search --space dssm | cut -d' ' -f1)
       serve "$bin" "$root"
@@ -181,7 +185,7 @@ targets_ab() {
   for round in $(seq 1 "$rounds"); do
     local sides=(before after); (( round % 2 )) || sides=(after before)
     for side in "${sides[@]}"; do
-      local bin=$before; [[ $side == after ]] && bin=$after
+      local bin; bin=$(bin_of "$side")
       build_once "$bin" "$world" "$out/root-$side" "$out/log"
       echo "$round $side build $(build_line "$out/log")"
       echo "$round $side index $(cd "$out/root-$side"/*/spaces && echo dssm.*)" \
@@ -192,7 +196,7 @@ targets_ab() {
   if [[ -n ${BIG_WORLD:-} ]]; then
     local big=${BIG_ROOTS:-$out/big}
     for side in before after; do
-      local bin=$before; [[ $side == after ]] && bin=$after
+      local bin; bin=$(bin_of "$side")
       build_once "$bin" "$BIG_WORLD" "$big/$side" "$out/log"
       echo "big $side build $(build_line "$out/log")"
       [[ -n ${BIG_ROOTS:-} ]] || rm -rf "${big:?}/$side"
