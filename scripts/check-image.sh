@@ -11,6 +11,8 @@
 # IMAGE names the result (default localhost/recall-service:dev).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# shellcheck source=scripts/lib/server_ports.sh
+source scripts/lib/server_ports.sh
 
 WORK=${RECALL_IMAGE_WORK:-/var/tmp/recall-image}
 IMAGE=${IMAGE:-localhost/recall-service:dev}
@@ -108,13 +110,7 @@ for _ in $(seq 100); do
 done
 [[ -n $server_pid ]] || fail "the server did not start: $(cat "$WORK/server.log")"
 port="" metrics_port=""
-for _ in $(seq 300); do
-  read -r port metrics_port < <(sed -n \
-    's/^recall-server: serving on port \([0-9]*\), metrics on port \([0-9]*\),.*/\1 \2/p' \
-    "$WORK/server.log") || true
-  [[ -n $port ]] && break
-  sleep 0.1
-done
+read -r port metrics_port < <(logged_ports "$WORK/server.log") || true
 [[ -n $port ]] || fail "the server logged no port: $(cat "$WORK/server.log")"
 echo "serving on 127.0.0.1:$port, metrics on $metrics_port"
 

@@ -7,6 +7,8 @@ set -euo pipefail
 bin=$1
 here="$(cd "$(dirname "$0")" && pwd)"
 k8s="$here/../../deploy/k8s"
+# shellcheck source=scripts/lib/server_ports.sh
+source "$here/../../scripts/lib/server_ports.sh"
 tmp=$(mktemp -d)
 pid=""
 trap '[[ -n $pid ]] && kill -9 $pid 2>/dev/null; rm -rf "$tmp"' EXIT
@@ -20,19 +22,13 @@ for configmap in "$k8s/base/configmap.yaml" "$k8s/overlays/production/configmap.
        inside && /^    --/ {sub(/^    /, ""); print; next}
        inside {inside = 0}' "$configmap" >"$flags"
   [[ -s $flags ]] || { echo "no flags found in $configmap"; exit 1; }
-  # Port 0 everywhere: the kernel picks free ports, so tests running beside
-  # this one cannot take them first; the gRPC port is read from the log.
+  # Port 0 everywhere; the gRPC port is read from the log (logged_ports).
   "$bin/recall-server" --flagfile="$flags" --snapshot_root="$tmp/root" --host=127.0.0.1 \
     --port=0 --metrics_host=127.0.0.1 --metrics_port=0 --admin_port=0 \
     2>"$tmp/server.log" &
   pid=$!
   port=""
-  for _ in $(seq 300); do
-    port=$(sed -n 's/^recall-server: serving on port \([0-9]*\),.*/\1/p' "$tmp/server.log")
-    [[ -n $port ]] && break
-    kill -0 $pid 2>/dev/null || break
-    sleep 0.1
-  done
+  read -r port _ < <(logged_ports "$tmp/server.log" $pid) || true
   if [[ -z $port ]] ||
      ! "$bin/recallctl" health --target "127.0.0.1:$port" --wait 30 >/dev/null; then
     echo "$configmap: the server did not serve:"; cat "$tmp/server.log"; exit 1
